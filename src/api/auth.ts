@@ -1,0 +1,64 @@
+import type { FastifyRequest } from 'fastify';
+import { errors as joseErrors, jwtVerify } from 'jose';
+import { z } from 'zod';
+import type { Db } from '../db/client.js';
+import { findOrganizationIdByApiKey, organizationExists } from '../db/repositories/organizations.js';
+import { Unauthorized } from '../domain/errors.js';
+
+export interface Caller {
+  organizationId: string;
+  /** Who issued the command, for the audit log: `api_key:<prefix>` or `jwt:<sub>`. */
+  actor: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller;
+  }
+}
+
+const orgClaim = z.object({ org: z.guid(), sub: z.string().optional() });
+
+export function createAuthenticator(db: Db, jwtSecret: string) {
+  const key = new TextEncoder().encode(jwtSecret);
+
+  async function fromBearer(token: string): Promise<Caller> {
+    let payload: unknown;
+    try {
+      ({ payload } = await jwtVerify(token, key, { algorithms: ['HS256'] }));
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw new Unauthorized('The bearer token has expired.');
+      throw new Unauthorized('The bearer token is invalid.');
+    }
+    const claims = orgClaim.safeParse(payload);
+    if (!claims.success) throw new Unauthorized('The bearer token has no valid "org" claim (an organization id).');
+    if (!(await organizationExists(db, claims.data.org))) {
+      throw new Unauthorized('The bearer token names an organization that does not exist.');
+    }
+    return { organizationId: claims.data.org, actor: `jwt:${claims.data.sub ?? claims.data.org}` };
+  }
+
+  async function fromApiKey(apiKey: string): Promise<Caller> {
+    const organizationId = await findOrganizationIdByApiKey(db, apiKey);
+    if (!organizationId) throw new Unauthorized('The API key is invalid or revoked.');
+    return { organizationId, actor: `api_key:${apiKey.slice(0, 10)}` };
+  }
+
+  /** onRequest hook: identifies the caller before anything else runs. */
+  return async function authenticate(request: FastifyRequest): Promise<void> {
+    const apiKey = request.headers['x-api-key'];
+    const authorization = request.headers.authorization;
+    if (typeof apiKey === 'string' && apiKey.length > 0) {
+      request.caller = await fromApiKey(apiKey);
+      return;
+    }
+    const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (bearer) {
+      request.caller = await fromBearer(bearer);
+      return;
+    }
+    throw new Unauthorized(
+      authorization ? 'Unsupported Authorization scheme; use "Bearer <JWT>".' : 'Missing credentials: send an X-API-Key header or an Authorization: Bearer <JWT> header.',
+    );
+  };
+}

@@ -1,0 +1,14 @@
+import type { QueueEvents } from 'bullmq';
+import type { Config } from '../config.js';
+import type { Db } from '../db/client.js';
+import type { Logger } from '../logger.js';
+import type { Queues } from '../queues/queues.js';
+
+/** What the HTTP layer needs from the rest of the system. */
+export interface ApiDeps {
+  config: Config;
+  db: Db;
+  queues: Queues;
+  lifecycleEvents: QueueEvents;
+  logger: Logger;
+}

@@ -1,0 +1,77 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { listCampaigns } from '../../db/repositories/campaigns.js';
+import { createCampaignFor, getCampaign, updateCampaignFor } from '../../services/campaigns.js';
+import { campaignView } from '../../services/views.js';
+import type { ApiDeps } from '../context.js';
+import { errorResponses, json } from '../openapi/responses.js';
+import { Campaign, CampaignCreate, CampaignIdParams, CampaignUpdate } from '../schemas/campaign.js';
+import { CursorQuery, ErrorDetail, page } from '../schemas/common.js';
+
+const tags = ['campaigns'];
+
+export const campaignRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) => {
+  app.post(
+    '/campaigns',
+    {
+      schema: {
+        tags,
+        summary: 'Create a campaign (draft)',
+        body: CampaignCreate,
+        response: { 201: json(Campaign, 'The new campaign, in draft.'), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const campaign = await createCampaignFor(db, request.caller.organizationId, request.body);
+      return reply.code(201).send(campaignView(campaign));
+    },
+  );
+
+  app.get(
+    '/campaigns',
+    {
+      schema: {
+        tags,
+        summary: "List the organization's campaigns",
+        querystring: CursorQuery,
+        response: { 200: json(page(Campaign), 'A page of campaigns, oldest first.'), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const result = await listCampaigns(db, request.caller.organizationId, request.query);
+      return { items: result.items.map(campaignView), next_cursor: result.nextCursor };
+    },
+  );
+
+  app.get(
+    '/campaigns/:campaign_id',
+    {
+      schema: {
+        tags,
+        summary: 'Get a campaign',
+        params: CampaignIdParams,
+        response: { 200: json(Campaign, 'The campaign.'), ...errorResponses },
+      },
+    },
+    async (request) => campaignView(await getCampaign(db, request.caller.organizationId, request.params.campaign_id)),
+  );
+
+  app.patch(
+    '/campaigns/:campaign_id',
+    {
+      schema: {
+        tags,
+        summary: 'Change settings of a draft or paused campaign',
+        params: CampaignIdParams,
+        body: CampaignUpdate,
+        response: {
+          200: json(Campaign, 'The campaign after the change.'),
+          409: json(ErrorDetail, 'The campaign is running or done.'),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) =>
+      campaignView(await updateCampaignFor(db, request.caller.organizationId, request.params.campaign_id, request.body)),
+  );
+};
+

@@ -1,0 +1,27 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { findCommand } from '../../db/repositories/commands.js';
+import { NotFound } from '../../domain/errors.js';
+import { commandView } from '../command-reply.js';
+import type { ApiDeps } from '../context.js';
+import { errorResponses, json } from '../openapi/responses.js';
+import { CommandOut } from '../schemas/command.js';
+
+export const commandRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) => {
+  app.get(
+    '/commands/:command_id',
+    {
+      schema: {
+        tags: ['campaign-execution'],
+        summary: 'Status and result of a lifecycle command',
+        params: z.object({ command_id: z.guid({ error: 'Input should be a valid UUID' }) }),
+        response: { 200: json(CommandOut, 'The command.'), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const command = await findCommand(db, request.caller.organizationId, request.params.command_id);
+      if (!command) throw new NotFound('Command not found.');
+      return commandView(command);
+    },
+  );
+};

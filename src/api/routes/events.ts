@@ -1,0 +1,43 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { listCampaignEvents } from '../../db/repositories/campaign-events.js';
+import { campaignStatuses } from '../../domain/lifecycle.js';
+import { getCampaign } from '../../services/campaigns.js';
+import { campaignEventView } from '../../services/views.js';
+import type { ApiDeps } from '../context.js';
+import { errorResponses, json } from '../openapi/responses.js';
+import { CampaignIdParams } from '../schemas/campaign.js';
+import { CursorQuery, page } from '../schemas/common.js';
+
+const CampaignEventOut = z
+  .object({
+    id: z.guid(),
+    command: z.string(),
+    from: z.enum(campaignStatuses),
+    to: z.enum(campaignStatuses),
+    actor: z.string(),
+    request_id: z.string().nullable(),
+    command_id: z.string().nullable(),
+    created_at: z.string(),
+  })
+  .meta({ id: 'CampaignEventOut', title: 'CampaignEventOut' });
+
+export const eventRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) => {
+  app.get(
+    '/campaigns/:campaign_id/events',
+    {
+      schema: {
+        tags: ['campaigns'],
+        summary: "A campaign's audit log: every lifecycle command applied, oldest first",
+        params: CampaignIdParams,
+        querystring: CursorQuery,
+        response: { 200: json(page(CampaignEventOut), 'A page of campaign events.'), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const campaign = await getCampaign(db, request.caller.organizationId, request.params.campaign_id);
+      const result = await listCampaignEvents(db, campaign.id, request.query);
+      return { items: result.items.map(campaignEventView), next_cursor: result.nextCursor };
+    },
+  );
+};

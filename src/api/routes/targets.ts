@@ -1,0 +1,54 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { listTargets } from '../../db/repositories/targets.js';
+import { getCampaign } from '../../services/campaigns.js';
+import { addTargets } from '../../services/targets.js';
+import { targetView } from '../../services/views.js';
+import type { ApiDeps } from '../context.js';
+import { errorResponses, json } from '../openapi/responses.js';
+import { CampaignIdParams } from '../schemas/campaign.js';
+import { CursorQuery, ErrorDetail, page } from '../schemas/common.js';
+import { TargetBatch, TargetBatchResult, TargetOut } from '../schemas/target.js';
+
+const tags = ['targets'];
+
+export const targetRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) => {
+  app.post(
+    '/campaigns/:campaign_id/targets',
+    {
+      // 10,000 targets with variables fit comfortably in 32 MiB.
+      bodyLimit: 32 * 1024 * 1024,
+      schema: {
+        tags,
+        summary: 'Add targets in bulk',
+        description:
+          'Each row is validated on its own: valid rows are inserted, duplicates (same customer_id, else same phone) and invalid rows are reported with their index.',
+        params: CampaignIdParams,
+        body: TargetBatch,
+        response: {
+          200: json(TargetBatchResult, 'What was inserted, and why the other rows were not.'),
+          409: json(ErrorDetail, 'The campaign is running.'),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => addTargets(db, request.caller.organizationId, request.params.campaign_id, request.body),
+  );
+
+  app.get(
+    '/campaigns/:campaign_id/targets',
+    {
+      schema: {
+        tags,
+        summary: "List a campaign's targets",
+        params: CampaignIdParams,
+        querystring: CursorQuery,
+        response: { 200: json(page(TargetOut), 'A page of targets.'), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const campaign = await getCampaign(db, request.caller.organizationId, request.params.campaign_id);
+      const result = await listTargets(db, campaign.id, request.query);
+      return { items: result.items.map(targetView), next_cursor: result.nextCursor };
+    },
+  );
+};

@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import { campaignStatuses } from '../../domain/lifecycle.js';
+import { parseTimeOfDay } from '../../domain/working-hours.js';
+import { ianaTimezone, uuid } from './common.js';
+
+// Shapes of the public contract (spec/campaign-execution.openapi.json). Constraints that the
+// contract does not spell out in JSON Schema are checked with refinements, which keep the
+// generated document identical to the contract.
+
+const timeOfDay = (title: string, fallback: string) =>
+  z
+    .string()
+    .refine((value) => parseTimeOfDay(value) !== null, { error: 'Input should be a valid time (HH:MM[:SS])' })
+    .default(fallback)
+    .meta({ title, format: 'time' });
+
+export const CampaignCallWindow = z
+  .object({
+    start: timeOfDay('Start', '09:00:00'),
+    end: timeOfDay('End', '19:00:00'),
+    weekdays: z
+      .array(z.int())
+      .refine((days) => days.length > 0, { error: 'must list at least one weekday' })
+      .refine((days) => days.every((day) => day >= 1 && day <= 7), {
+        error: 'weekdays are ISO numbers: 1 (Monday) to 7 (Sunday)',
+      })
+      .optional()
+      .meta({ title: 'Weekdays' }),
+  })
+  .refine((window) => (parseTimeOfDay(window.start) ?? 0) < (parseTimeOfDay(window.end) ?? 0), {
+    error: 'start must be before end',
+    path: ['end'],
+  })
+  .meta({ id: 'CampaignCallWindow', title: 'CampaignCallWindow' });
+
+const atLeastOne = { error: 'must be at least 1' };
+
+export const ContactObjective = z
+  .object({
+    type: z.literal('contact').default('contact').meta({ title: 'Type' }),
+    channels: z
+      .array(z.enum(['call', 'whatsapp']))
+      .optional()
+      .meta({ title: 'Channels' }),
+    min_count: z
+      .int()
+      .refine((n) => n >= 1, atLeastOne)
+      .default(1)
+      .meta({ title: 'Min Count' }),
+  })
+  .meta({ id: 'ContactObjective', title: 'ContactObjective' });
+
+export const EmailObjective = z
+  .object({
+    type: z.literal('email').default('email').meta({ title: 'Type' }),
+    min_count: z
+      .int()
+      .refine((n) => n >= 1, atLeastOne)
+      .default(1)
+      .meta({ title: 'Min Count' }),
+  })
+  .meta({ id: 'EmailObjective', title: 'EmailObjective' });
+
+export const AiObjective = z
+  .object({
+    type: z.literal('ai').default('ai').meta({ title: 'Type' }),
+    label_in: z
+      .array(z.enum(['positive', 'negative', 'neutral']))
+      .optional()
+      .meta({ title: 'Label In' }),
+    min_score: z.number().default(0).meta({ title: 'Min Score' }),
+  })
+  .meta({ id: 'AiObjective', title: 'AiObjective' });
+
+export const CampaignGoalSpec = z
+  .object({
+    objectives: z
+      .array(z.union([ContactObjective, EmailObjective, AiObjective]))
+      .optional()
+      .meta({ title: 'Objectives' }),
+  })
+  .meta({ id: 'CampaignGoalSpec', title: 'CampaignGoalSpec' });
+
+const goalLogic = z.enum(['all', 'any']).default('all').meta({ title: 'Goal Logic' });
+const firstContactChannel = z.enum(['call', 'whatsapp']).default('call').meta({ title: 'First Contact Channel' });
+const whatsappAfterAttempts = z.int().min(1).default(3).meta({ title: 'Whatsapp After Attempts' });
+const callAttemptDelays = z
+  .array(z.int())
+  .refine((delays) => delays.every((minutes) => minutes >= 0), { error: 'delays are minutes and cannot be negative' })
+  .meta({ title: 'Call Attempt Delays' });
+
+/** The settings a caller chooses; shared by create, update and the response. */
+const settings = {
+  name: z
+    .string()
+    .refine((name) => name.trim().length > 0 && name.length <= 200, { error: 'must be 1 to 200 characters, not blank' })
+    .meta({ title: 'Name' }),
+  agent_id: uuid('Agent Id'),
+  phone_number_id: uuid('Phone Number Id').optional(),
+  email_channel_id: uuid('Email Channel Id').optional(),
+  whatsapp_channel_id: uuid('Whatsapp Channel Id').optional(),
+  goal: z.string().optional().meta({ title: 'Goal' }),
+  goal_spec: CampaignGoalSpec.optional(),
+  goal_logic: goalLogic,
+  first_contact_channel: firstContactChannel,
+  call_opening_message: z.string().optional().meta({ title: 'Call Opening Message' }),
+  whatsapp_first_message: z.string().optional().meta({ title: 'Whatsapp First Message' }),
+  whatsapp_after_attempts: whatsappAfterAttempts,
+  call_attempt_delays: callAttemptDelays.optional(),
+  call_working_hours: CampaignCallWindow.optional(),
+};
+
+export const CampaignOut = z
+  .object({
+    ...settings,
+    id: uuid('Id'),
+    status: z.enum(campaignStatuses).meta({ title: 'Status' }),
+    created_at: z.iso.datetime({ offset: true }).meta({ title: 'Created At' }),
+    updated_at: z.iso.datetime({ offset: true }).meta({ title: 'Updated At' }),
+  })
+  .meta({ id: 'CampaignOut', title: 'CampaignOut' });
+export type CampaignOut = z.output<typeof CampaignOut>;
+
+const timezone = ianaTimezone.meta({
+  title: 'Timezone',
+  description: 'IANA zone in which call_working_hours is read for targets without a timezone of their own.',
+});
+
+/** CampaignOut plus the fields this system adds; what the campaign resource endpoints answer. */
+export const Campaign = CampaignOut.extend({ timezone }).meta({ id: 'Campaign', title: 'Campaign' });
+export type Campaign = z.output<typeof Campaign>;
+
+export const CampaignCreate = z
+  .object({ ...settings, timezone: timezone.default('UTC') })
+  .meta({ id: 'CampaignCreate', title: 'CampaignCreate' });
+export type CampaignCreate = z.output<typeof CampaignCreate>;
+
+/** Every field optional; null clears an optional setting. */
+export const CampaignUpdate = z
+  .object({
+    name: settings.name.optional(),
+    agent_id: settings.agent_id.optional(),
+    phone_number_id: settings.phone_number_id.nullable(),
+    email_channel_id: settings.email_channel_id.nullable(),
+    whatsapp_channel_id: settings.whatsapp_channel_id.nullable(),
+    goal: settings.goal.nullable(),
+    goal_spec: settings.goal_spec.nullable(),
+    goal_logic: goalLogic.unwrap().optional(),
+    first_contact_channel: firstContactChannel.unwrap().optional(),
+    call_opening_message: settings.call_opening_message.nullable(),
+    whatsapp_first_message: settings.whatsapp_first_message.nullable(),
+    whatsapp_after_attempts: whatsappAfterAttempts.unwrap().optional(),
+    call_attempt_delays: settings.call_attempt_delays,
+    call_working_hours: settings.call_working_hours,
+    timezone: timezone.optional(),
+  })
+  .refine((update) => Object.values(update).some((value) => value !== undefined), {
+    error: 'send at least one field to change',
+  })
+  .meta({ id: 'CampaignUpdate', title: 'CampaignUpdate' });
+export type CampaignUpdate = z.output<typeof CampaignUpdate>;
+
+/** Query parameters that the contract lists on every execution endpoint. */
+export const ExecutionQuery = z.object({
+  obj_id: uuid('Obj Id').optional(),
+  agent_id: uuid('Agent Id').optional(),
+  customer_id: uuid('Customer Id').optional(),
+  knowledge_base_id: uuid('Knowledge Base Id').optional(),
+  id: uuid('Id').optional(),
+});
+
+export const CampaignIdParams = z.object({ campaign_id: uuid('Campaign Id') });

@@ -1,0 +1,32 @@
+import { IANAZone } from 'luxon';
+import { z } from 'zod';
+
+/** Any 8-4-4-4-12 hex identifier, as Pydantic's UUID accepts (zod's z.uuid() is stricter). */
+export const uuid = (title: string) => z.guid({ error: 'Input should be a valid UUID' }).meta({ title });
+
+export const ianaTimezone = z
+  .string()
+  .refine((zone) => IANAZone.isValidZone(zone), { error: 'must be a valid IANA time zone, e.g. Europe/Paris' });
+
+/** `{"detail": "<one clear sentence>"}`: every error but validation. */
+export const ErrorDetail = z.object({ detail: z.string() }).meta({ id: 'ErrorDetail', title: 'ErrorDetail' });
+
+export const ValidationErrorItem = z
+  .object({
+    loc: z.array(z.union([z.string(), z.int()])).meta({ title: 'Location' }),
+    msg: z.string().meta({ title: 'Message' }),
+    type: z.string().meta({ title: 'Error Type' }),
+  })
+  .meta({ id: 'ValidationError', title: 'ValidationError' });
+
+export const HTTPValidationError = z
+  .object({ detail: z.array(ValidationErrorItem).optional().meta({ title: 'Detail' }) })
+  .meta({ id: 'HTTPValidationError', title: 'HTTPValidationError' });
+
+export const CursorQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.guid({ error: 'Input should be a cursor returned by a previous page' }).optional(),
+});
+
+export const page = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), next_cursor: z.string().nullable() });

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { ianaTimezone } from './common.js';
+
+const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number, e.g. +14155550123');
+
+export const TargetIn = z
+  .object({
+    customer_id: z.guid({ error: 'Input should be a valid UUID' }).optional(),
+    name: z.string().max(200).optional(),
+    phone: e164.optional(),
+    whatsapp: e164.optional(),
+    email: z.email({ error: 'must be an email address' }).optional(),
+    timezone: ianaTimezone.optional(),
+    variables: z.record(z.string(), z.unknown()).default({}),
+  })
+  .refine((target) => target.phone || target.whatsapp || target.email, {
+    error: 'a target needs at least one contact: phone, whatsapp or email',
+  })
+  .meta({ id: 'TargetIn', title: 'TargetIn' });
+export type TargetIn = z.output<typeof TargetIn>;
+
+export const MAX_TARGETS_PER_REQUEST = 10_000;
+
+/** Rows are validated one by one (valid rows are kept), so the body accepts any items. */
+export const TargetBatch = z
+  .array(z.unknown())
+  .max(MAX_TARGETS_PER_REQUEST, `at most ${MAX_TARGETS_PER_REQUEST} targets per request`)
+  .meta({ items: { $ref: '#/components/schemas/TargetIn' }, description: 'Targets to add (up to 10,000).' });
+
+const RowProblem = z.object({ loc: z.array(z.union([z.string(), z.int()])), msg: z.string(), type: z.string() });
+
+export const TargetBatchResult = z
+  .object({
+    inserted: z.int(),
+    duplicates: z.array(z.object({ index: z.int(), reason: z.string() })),
+    invalid: z.array(z.object({ index: z.int(), errors: z.array(RowProblem) })),
+  })
+  .meta({ id: 'TargetBatchResult', title: 'TargetBatchResult' });
+export type TargetBatchResult = z.output<typeof TargetBatchResult>;
+
+export const TargetOut = z
+  .object({
+    id: z.guid(),
+    customer_id: z.string().nullable(),
+    name: z.string().nullable(),
+    phone: z.string().nullable(),
+    whatsapp: z.string().nullable(),
+    email: z.string().nullable(),
+    timezone: z.string().nullable(),
+    variables: z.record(z.string(), z.unknown()),
+    state: z.enum(['not_contacted', 'not_answered', 'failed', 'unresolved', 'goal_met']),
+    created_at: z.string(),
+  })
+  .meta({ id: 'TargetOut', title: 'TargetOut' });

@@ -1,0 +1,31 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { DbClient } from '../client.js';
+
+const KEY_PREFIX = 'cek_';
+
+export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
+
+export async function findOrCreateOrganization(db: DbClient, name: string) {
+  return db.organization.upsert({ where: { name }, create: { name }, update: {} });
+}
+
+/** Creates a key and returns it in clear: the only time it is ever visible. */
+export async function createApiKey(db: DbClient, organizationId: string): Promise<{ id: string; key: string }> {
+  const key = `${KEY_PREFIX}${randomBytes(24).toString('base64url')}`;
+  const created = await db.apiKey.create({
+    data: { organizationId, keyHash: hashApiKey(key), keyPrefix: key.slice(0, KEY_PREFIX.length + 6) },
+  });
+  return { id: created.id, key };
+}
+
+export async function findOrganizationIdByApiKey(db: DbClient, key: string): Promise<string | null> {
+  const found = await db.apiKey.findUnique({
+    where: { keyHash: hashApiKey(key) },
+    select: { organizationId: true, revokedAt: true },
+  });
+  return found && !found.revokedAt ? found.organizationId : null;
+}
+
+export async function organizationExists(db: DbClient, id: string): Promise<boolean> {
+  return (await db.organization.count({ where: { id } })) > 0;
+}

@@ -1,0 +1,38 @@
+import { BadRequest, InvalidTransition, type DomainError } from './errors.js';
+
+export const campaignStatuses = ['draft', 'running', 'paused', 'done'] as const;
+export type CampaignStatus = (typeof campaignStatuses)[number];
+
+export const lifecycleCommands = ['start', 'pause', 'complete'] as const;
+export type LifecycleCommand = (typeof lifecycleCommands)[number];
+
+export type LifecycleDecision =
+  | { outcome: 'transition'; from: CampaignStatus; to: CampaignStatus }
+  | { outcome: 'unchanged'; status: CampaignStatus }
+  | { outcome: 'rejected'; error: DomainError };
+
+const transition = (from: CampaignStatus, to: CampaignStatus): LifecycleDecision =>
+  from === to ? { outcome: 'unchanged', status: from } : { outcome: 'transition', from, to };
+
+const rejected = (error: DomainError): LifecycleDecision => ({ outcome: 'rejected', error });
+
+/** The lifecycle table of PRODUCT.md, one command at a time. */
+export function decideLifecycle(status: CampaignStatus, command: LifecycleCommand): LifecycleDecision {
+  switch (command) {
+    case 'start':
+      if (status === 'done') return rejected(new BadRequest('A done campaign cannot be restarted.'));
+      return transition(status, 'running');
+    case 'pause':
+      if (status === 'running' || status === 'paused') return transition(status, 'paused');
+      return rejected(
+        new InvalidTransition(`A ${status} campaign cannot be paused; only a running campaign can.`),
+      );
+    case 'complete':
+      return transition(status, 'done');
+  }
+}
+
+/** Campaign settings may change only while nothing runs on them. */
+export function isEditable(status: CampaignStatus): boolean {
+  return status === 'draft' || status === 'paused';
+}

@@ -1,0 +1,19 @@
+import { ConfigError, loadConfig } from './config.js';
+import { deployMigrations } from './db/migrations/deploy.js';
+
+/**
+ * Production entry point of `migrate deploy` (compiled into dist/, no dev dependencies):
+ * applies pending migrations to DATABASE_URL, creating the database if needed.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  await deployMigrations(config.DATABASE_URL, { log: (line) => console.error(line) });
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof ConfigError ? error.message : `migrate: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

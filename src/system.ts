@@ -1,0 +1,69 @@
+import type { FastifyInstance } from 'fastify';
+import type { QueueEvents } from 'bullmq';
+import { buildServer } from './api/server.js';
+import { usesDevelopmentJwtSecret, type Config } from './config.js';
+import { createDb, type Db } from './db/client.js';
+import { createLogger, type Logger } from './logger.js';
+import { createRedis } from './queues/connection.js';
+import { QueueName } from './queues/names.js';
+import { createQueueEvents, createQueues, type Queues } from './queues/queues.js';
+import { startWorkers, type RunningWorkers } from './workers/workers.js';
+
+export type Role = 'api' | 'worker' | 'all';
+
+export interface System {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  queues: Queues;
+  app?: FastifyInstance;
+  workers?: RunningWorkers;
+  /** Stops in order: HTTP server, workers, queues, Redis, Prisma. */
+  close(): Promise<void>;
+}
+
+/** Wires the process: the API, the workers, or both, over one Prisma client and one producer connection. */
+export async function startSystem(config: Config, role: Role, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<System> {
+  if (usesDevelopmentJwtSecret(config)) {
+    logger.warn('JWT_SECRET is not set: using the development secret (refused when NODE_ENV=production)');
+  }
+  const db = createDb(config.DATABASE_URL, logger);
+  const producer = createRedis(config.REDIS_URL, 'producer');
+  producer.on('error', (err) => logger.warn({ err: err.message }, 'redis producer connection error'));
+  const queues = createQueues(producer, config.QUEUE_PREFIX, logger);
+
+  let app: FastifyInstance | undefined;
+  let lifecycleEvents: QueueEvents | undefined;
+  if (role !== 'worker') {
+    lifecycleEvents = createQueueEvents(QueueName.Lifecycle, createRedis(config.REDIS_URL, 'worker'), config.QUEUE_PREFIX, logger);
+    app = await buildServer({ config, db, queues, lifecycleEvents, logger });
+  }
+  const workers =
+    role === 'api'
+      ? undefined
+      : startWorkers(
+          { db, logger },
+          {
+            redisUrl: config.REDIS_URL,
+            prefix: config.QUEUE_PREFIX,
+            concurrency: { [QueueName.Lifecycle]: config.LIFECYCLE_CONCURRENCY },
+          },
+        );
+
+  return {
+    config,
+    logger,
+    db,
+    queues,
+    app,
+    workers,
+    close: async () => {
+      await app?.close();
+      await workers?.close();
+      await lifecycleEvents?.close();
+      await queues.close();
+      producer.disconnect();
+      await db.$disconnect();
+    },
+  };
+}

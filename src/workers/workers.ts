@@ -1,0 +1,57 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { createRedis } from '../queues/connection.js';
+import { JobName, type QueueName } from '../queues/names.js';
+import { isPermanent, type WorkerDeps } from './handler.js';
+import { assertHandlersMatchCatalog, jobHandlers, queuesWithJobs } from './registry.js';
+
+export interface WorkerOptions {
+  redisUrl: string;
+  prefix: string;
+  concurrency: Partial<Record<QueueName, number>>;
+}
+
+export interface RunningWorkers {
+  workers: Worker[];
+  close(): Promise<void>;
+}
+
+function isJobName(name: string): name is JobName {
+  return (Object.values(JobName) as string[]).includes(name);
+}
+
+export function startWorkers(deps: WorkerDeps, options: WorkerOptions): RunningWorkers {
+  assertHandlersMatchCatalog();
+  const connections = [] as ReturnType<typeof createRedis>[];
+  const workers = [...queuesWithJobs().keys()].map((queueName) => {
+    const connection = createRedis(options.redisUrl, 'worker');
+    connections.push(connection);
+    const processor = async (job: Job) => {
+      const logger = deps.logger.child({ queue: queueName, job_id: job.id, job: job.name, request_id: job.data?.request_id });
+      if (!isJobName(job.name)) throw new UnrecoverableError(`no handler for job "${job.name}"`);
+      const startedAt = performance.now();
+      try {
+        const result = await jobHandlers[job.name](job, { ...deps, logger });
+        logger.debug({ ms: Math.round(performance.now() - startedAt) }, 'job done');
+        return result;
+      } catch (error) {
+        logger.warn({ err: error, attempt: job.attemptsMade + 1 }, 'job failed');
+        if (isPermanent(error)) throw new UnrecoverableError(error instanceof Error ? error.message : String(error));
+        throw error;
+      }
+    };
+    const worker = new Worker(queueName, processor, {
+      connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency[queueName] ?? 1,
+    });
+    worker.on('error', (err) => deps.logger.error({ err, queue: queueName }, 'worker error'));
+    return worker;
+  });
+  return {
+    workers,
+    close: async () => {
+      await Promise.all(workers.map((worker) => worker.close()));
+      connections.forEach((connection) => connection.disconnect());
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { campaignInput, startTestSystem, type TestSystem } from '../support/harness.js';
+
+let t: TestSystem;
+let campaignId: string;
+beforeAll(async () => {
+  t = await startTestSystem();
+  campaignId = (await t.api('POST', '/campaigns', campaignInput())).json().id;
+});
+afterAll(() => t?.close());
+
+const anonymous = (method: string, url: string, headers: Record<string, string> = {}) =>
+  t.system.app!.inject({ method: method as 'GET', url, headers });
+
+describe('authentication', () => {
+  it('refuses a request without credentials with 401 and a clear detail', async () => {
+    const response = await anonymous('GET', '/campaigns');
+    expect(response.statusCode).toBe(401);
+    expect(response.json().detail).toMatch(/X-API-Key/);
+  });
+
+  it('refuses an unknown API key', async () => {
+    const response = await anonymous('GET', '/campaigns', { 'x-api-key': 'cek_not-a-real-key' });
+    expect(response.statusCode).toBe(401);
+    expect(response.json()).toEqual({ detail: 'The API key is invalid or revoked.' });
+  });
+
+  it('authenticates before validating: a bad body without credentials is a 401', async () => {
+    const response = await t.system.app!.inject({ method: 'POST', url: '/campaigns', payload: { name: '' } });
+    expect(response.statusCode).toBe(401);
+  });
+
+  it('accepts a bearer JWT whose org claim names the organization', async () => {
+    const token = await t.bearer({ org: t.org.id, sub: 'user-7' });
+    const response = await anonymous('GET', `/campaigns/${campaignId}`, { authorization: `Bearer ${token}` });
+    expect(response.statusCode).toBe(200);
+    const started = await anonymous('POST', `/campaigns/${campaignId}/start`, { authorization: `Bearer ${token}` });
+    expect(started.statusCode).toBe(200);
+    const events = (await t.api('GET', `/campaigns/${campaignId}/events`)).json().items;
+    expect(events.at(-1).actor).toBe('jwt:user-7');
+  });
+
+  it.each([
+    ['signed with another secret', async () => t.bearer({ org: t.org.id }, 'another-secret-of-at-least-32-characters!!')],
+    ['without an org claim', async () => t.bearer({ sub: 'x' })],
+    ['naming an organization that does not exist', async () => t.bearer({ org: '6a0c4a37-4a0e-4f4b-8e53-5e9b3c0f7d11' })],
+    [
+      'expired',
+      async () =>
+        new SignJWT({ org: t.org.id })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+          .sign(new TextEncoder().encode('test-secret-that-is-at-least-32-characters-long')),
+    ],
+    ['not a JWT at all', async () => 'not.a.jwt'],
+  ])('refuses a bearer token %s', async (_case, token) => {
+    const response = await anonymous('GET', '/campaigns', { authorization: `Bearer ${await token()}` });
+    expect(response.statusCode).toBe(401);
+    expect(response.json()).toEqual({ detail: expect.stringMatching(/token/) });
+  });
+
+  it('refuses other Authorization schemes', async () => {
+    const response = await anonymous('GET', '/campaigns', { authorization: 'Basic dXNlcjpwYXNz' });
+    expect(response.statusCode).toBe(401);
+  });
+});
+
+describe('organization isolation', () => {
+  it("answers 404, never 403, for another organization's campaign on every route", async () => {
+    const other = await t.newOrganization();
+    const as = (method: string, url: string, payload?: unknown) =>
+      t.system.app!.inject({ method: method as 'GET', url, headers: { 'x-api-key': other.apiKey }, ...(payload ? { payload: payload as object } : {}) });
+    const routes: Array<[string, string, unknown?]> = [
+      ['GET', `/campaigns/${campaignId}`],
+      ['PATCH', `/campaigns/${campaignId}`, { name: 'stolen' }],
+      ['POST', `/campaigns/${campaignId}/targets`, [{ phone: '+14155550100' }]],
+      ['GET', `/campaigns/${campaignId}/targets`],
+      ['GET', `/campaigns/${campaignId}/events`],
+      ['POST', `/campaigns/${campaignId}/start`],
+      ['POST', `/campaigns/${campaignId}/pause`],
+      ['POST', `/campaigns/${campaignId}/complete`],
+    ];
+    for (const [method, url, payload] of routes) {
+      const response = await as(method, url, payload);
+      expect({ method, url, status: response.statusCode }).toEqual({ method, url, status: 404 });
+      expect(response.json()).toEqual({ detail: expect.any(String) });
+    }
+    expect((await as('GET', '/campaigns')).json().items).toEqual([]);
+    expect((await t.api('GET', `/campaigns/${campaignId}`)).json().name).toBe('Spring renewals');
+  });
+
+  it("hides another organization's command", async () => {
+    const other = await t.newOrganization();
+    const commandId = (await t.api('GET', `/campaigns/${campaignId}/events`)).json().items[0].command_id;
+    const response = await t.system.app!.inject({ method: 'GET', url: `/commands/${commandId}`, headers: { 'x-api-key': other.apiKey } });
+    expect(response.statusCode).toBe(404);
+    expect((await t.api('GET', `/commands/${commandId}`)).statusCode).toBe(200);
+  });
+});
+
+describe('agent_id query parameter', () => {
+  it("must name the campaign's agent, else 404", async () => {
+    const id = (await t.api('POST', '/campaigns', campaignInput())).json().id;
+    const wrong = await t.api('POST', `/campaigns/${id}/start?agent_id=7d1b1a52-53b4-4a39-8d0e-2f9d6f4b8c01`);
+    expect(wrong.statusCode).toBe(404);
+    expect((await t.api('GET', `/campaigns/${id}`)).json().status).toBe('draft');
+    const right = await t.api('POST', `/campaigns/${id}/start?agent_id=${campaignInput().agent_id}`);
+    expect(right.statusCode).toBe(200);
+  });
+});

@@ -1,0 +1,42 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { deployMigrations } from '../../src/db/migrations/deploy.js';
+import { adminQuery, withDatabase } from './databases.js';
+import { resolveServices } from './services.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseServerUrl: string;
+    templateDatabase: string;
+    redisUrl: string;
+  }
+}
+
+/** The template's name follows the migrations, so a changed migration gets a fresh template. */
+function templateName(): string {
+  const dir = 'prisma/migrations';
+  const hash = createHash('sha256');
+  for (const entry of readdirSync(dir).sort()) {
+    if (entry.endsWith('.toml')) continue;
+    hash.update(entry).update(readFileSync(join(dir, entry, 'migration.sql')));
+  }
+  return `cetest_template_${hash.digest('hex').slice(0, 12)}`;
+}
+
+export default async function setup(project: TestProject) {
+  const services = await resolveServices();
+  const template = templateName();
+  // Migrating an existing template again is a no-op; a half-made one (crash) is finished here.
+  await deployMigrations(withDatabase(services.databaseUrl, template));
+  // Connections left open on the template would make CREATE DATABASE ... TEMPLATE fail.
+  await adminQuery(
+    services.databaseUrl,
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${template}' AND pid <> pg_backend_pid()`,
+  );
+  project.provide('databaseServerUrl', services.databaseUrl);
+  project.provide('templateDatabase', template);
+  project.provide('redisUrl', services.redisUrl);
+  return () => services.stop();
+}
