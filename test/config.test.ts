@@ -1,0 +1,63 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { createTestDatabase } from './support/databases.js';
+
+describe('loadConfig', () => {
+  it('runs with no variable set, pointing at local PostgreSQL and Redis', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/campaigns',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      PORT: 3000,
+      QUEUE_PREFIX: 'bull',
+      LOG_LEVEL: 'info',
+    });
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ DATABASE_URL: 'mysql://localhost/x' }, 'DATABASE_URL'],
+    [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
+    [{ QUEUE_PREFIX: 'a:b' }, 'QUEUE_PREFIX'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
+  ])('names the bad variable in %o', (env, name) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${name} `));
+  });
+
+  it('refuses production without JWT_SECRET, naming it', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow('JWT_SECRET is required in production');
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).JWT_SECRET).toBe('x'.repeat(32));
+  });
+});
+
+describe('npm run cli -- api-key create', () => {
+  it('creates the organization and prints the key alone on the last line', async () => {
+    const database = await createTestDatabase(inject('databaseServerUrl'), inject('templateDatabase'));
+    try {
+      const run = () =>
+        promisify(execFile)('npx', ['tsx', 'src/cli.ts', 'api-key', 'create', '--org', 'Acme'], {
+          env: { ...process.env, DATABASE_URL: database.url },
+        });
+      const first = await run();
+      const second = await run();
+      const lastLine = (output: string) => output.trim().split('\n').at(-1);
+      expect(lastLine(first.stdout)).toMatch(/^cek_[A-Za-z0-9_-]{32}$/);
+      expect(lastLine(second.stdout)).not.toBe(lastLine(first.stdout));
+      const orgLine = (output: string) => output.split('\n')[0];
+      expect(orgLine(second.stdout)).toBe(orgLine(first.stdout));
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it('explains its usage when --org is missing', async () => {
+    const failure = await promisify(execFile)('npx', ['tsx', 'src/cli.ts', 'api-key', 'create']).catch((error) => error);
+    expect(failure.code).toBe(1);
+    expect(failure.stderr).toContain('--org is required');
+  });
+});
