@@ -23,6 +23,14 @@ const envSchema = z
     COMMAND_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
     LIFECYCLE_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+    // The hopper: rows due within the horizon become delayed jobs, checked every interval.
+    SCHEDULE_HORIZON_SECONDS: z.coerce.number().int().min(1).default(900),
+    HOPPER_INTERVAL_MS: z.coerce.number().int().min(100).default(2_000),
+    HOPPER_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1_000),
+    HOPPER_MAX_PROMOTED_PER_CAMPAIGN: z.coerce.number().int().min(1).default(5_000),
+    // Seconds a call may stay `dialing` without an outcome before it counts as failed.
+    CALL_OUTCOME_TIMEOUT: z.coerce.number().int().min(1).default(900),
+    DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {

@@ -9,7 +9,7 @@ async function main(): Promise<void> {
   if (!ROLES.includes(role)) throw new ConfigError(`Unknown role "${role}": use one of ${ROLES.join(', ')}.`);
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
-  const system = await startSystem(config, role, logger);
+  const system = await startSystem(config, role, { logger });
   if (system.app) {
     const address = await system.app.listen({ host: config.HOST, port: config.PORT });
     logger.info({ address, docs: `${address}/docs` }, 'API listening');

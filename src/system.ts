@@ -7,6 +7,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createRedis } from './queues/connection.js';
 import { QueueName } from './queues/names.js';
 import { createQueueEvents, createQueues, type Queues } from './queues/queues.js';
+import { systemClock, type Clock } from './services/clock.js';
 import { startWorkers, type RunningWorkers } from './workers/workers.js';
 
 export type Role = 'api' | 'worker' | 'all';
@@ -23,7 +24,14 @@ export interface System {
 }
 
 /** Wires the process: the API, the workers, or both, over one Prisma client and one producer connection. */
-export async function startSystem(config: Config, role: Role, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<System> {
+export interface SystemOptions {
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export async function startSystem(config: Config, role: Role, options: SystemOptions = {}): Promise<System> {
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const clock = options.clock ?? systemClock;
   if (usesDevelopmentJwtSecret(config)) {
     logger.warn('JWT_SECRET is not set: using the development secret (refused when NODE_ENV=production)');
   }
@@ -36,17 +44,32 @@ export async function startSystem(config: Config, role: Role, logger: Logger = c
   let lifecycleEvents: QueueEvents | undefined;
   if (role !== 'worker') {
     lifecycleEvents = createQueueEvents(QueueName.Lifecycle, createRedis(config.REDIS_URL, 'worker'), config.QUEUE_PREFIX, logger);
-    app = await buildServer({ config, db, queues, lifecycleEvents, logger });
+    app = await buildServer({ config, db, queues, lifecycleEvents, logger, clock });
   }
   const workers =
     role === 'api'
       ? undefined
-      : startWorkers(
-          { db, logger },
+      : await startWorkers(
+          {
+            db,
+            queues,
+            clock,
+            logger,
+            hopper: {
+              horizonSeconds: config.SCHEDULE_HORIZON_SECONDS,
+              batchSize: config.HOPPER_BATCH_SIZE,
+              maxPromotedPerCampaign: config.HOPPER_MAX_PROMOTED_PER_CAMPAIGN,
+            },
+            callOutcomeTimeoutMs: config.CALL_OUTCOME_TIMEOUT * 1000,
+          },
           {
             redisUrl: config.REDIS_URL,
             prefix: config.QUEUE_PREFIX,
-            concurrency: { [QueueName.Lifecycle]: config.LIFECYCLE_CONCURRENCY },
+            hopperIntervalMs: config.HOPPER_INTERVAL_MS,
+            concurrency: {
+              [QueueName.Lifecycle]: config.LIFECYCLE_CONCURRENCY,
+              [QueueName.Dispatch]: config.DISPATCH_CONCURRENCY,
+            },
           },
         );
 

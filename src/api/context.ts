@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import type { Queues } from '../queues/queues.js';
+import type { Clock } from '../services/clock.js';
 
 /** What the HTTP layer needs from the rest of the system. */
 export interface ApiDeps {
@@ -11,4 +12,5 @@ export interface ApiDeps {
   queues: Queues;
   lifecycleEvents: QueueEvents;
   logger: Logger;
+  clock: Clock;
 }

@@ -7,6 +7,7 @@ import { registerErrorHandling } from './error-handler.js';
 import { registerOpenApi } from './openapi/plugin.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { commandRoutes } from './routes/commands.js';
+import { contactRoutes } from './routes/contacts.js';
 import { eventRoutes } from './routes/events.js';
 import { executionRoutesPlugin } from './routes/execution.js';
 import { targetRoutes } from './routes/targets.js';
@@ -35,7 +36,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   const authenticate = createAuthenticator(deps.db, deps.config.JWT_SECRET);
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', authenticate);
-    for (const routes of [campaignRoutes, targetRoutes, eventRoutes, executionRoutesPlugin, commandRoutes]) {
+    for (const routes of [campaignRoutes, targetRoutes, eventRoutes, executionRoutesPlugin, commandRoutes, contactRoutes]) {
       await authenticated.register(routes, deps);
     }
   });

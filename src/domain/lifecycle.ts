@@ -36,3 +36,23 @@ export function decideLifecycle(status: CampaignStatus, command: LifecycleComman
 export function isEditable(status: CampaignStatus): boolean {
   return status === 'draft' || status === 'paused';
 }
+
+/** What a status change does to the campaign's contact work (PRODUCT.md "Lifecycle"). */
+export type LifecycleEffect =
+  /** First start: every target gets its first round. */
+  | 'open_rounds'
+  /** Start after pause: pending rows are promoted again. */
+  | 'resume_pending'
+  /** Pause: promoted jobs leave Redis, rows stay pending. */
+  | 'withdraw_promoted'
+  /** Complete: every pending call and message is canceled. */
+  | 'cancel_pending'
+  | 'none';
+
+export function lifecycleEffect(from: CampaignStatus, to: CampaignStatus): LifecycleEffect {
+  if (from === to) return 'none';
+  if (to === 'running') return from === 'draft' ? 'open_rounds' : 'resume_pending';
+  if (to === 'paused') return 'withdraw_promoted';
+  if (to === 'done') return 'cancel_pending';
+  return 'none';
+}

@@ -1,27 +1,77 @@
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
+import { CallJobData, CallOutcomeJobData, ClaimJobData, WhatsappEventJobData, WhatsappJobData } from './payloads.js';
 import { JobName, QueueName } from './names.js';
 
-interface JobDefinition<S extends z.ZodType> {
+type Consumer = 'system' | 'external';
+
+interface JobDefinition<S extends z.ZodType, C extends Consumer> {
   queue: QueueName;
   schema: S;
   options: JobsOptions;
+  /** `external`: consumed by dialers or WhatsApp senders outside this system (no handler here). */
+  consumer: C;
 }
 
-const define = <S extends z.ZodType>(definition: JobDefinition<S>) => definition;
+const define = <S extends z.ZodType, C extends Consumer>(definition: JobDefinition<S, C>) => definition;
 
-/** Every job of the system: its queue, its payload (ids only) and how it is retried. */
+const keepFinished = { removeOnComplete: { age: 24 * 3600, count: 10_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
+const retried = { attempts: 5, backoff: { type: 'exponential', delay: 500 }, ...keepFinished };
+
+/** Every job of the system: its queue, its payload and how it is retried. */
 export const jobCatalog = {
   [JobName.LifecycleCommand]: define({
     queue: QueueName.Lifecycle,
     schema: z.object({ command_id: z.uuid(), request_id: z.string().optional() }),
-    options: {
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 500 },
-      removeOnComplete: { age: 24 * 3600, count: 10_000 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    },
+    options: retried,
+    consumer: 'system',
+  }),
+  [JobName.SettleCampaign]: define({
+    queue: QueueName.Lifecycle,
+    schema: z.object({ campaign_id: z.uuid() }),
+    options: { ...retried, removeOnComplete: true },
+    consumer: 'system',
+  }),
+  [JobName.HopperTick]: define({
+    queue: QueueName.Scheduler,
+    schema: z.object({}),
+    options: { attempts: 1, removeOnComplete: true, removeOnFail: { count: 100 } },
+    consumer: 'system',
+  }),
+  [JobName.Call]: define({
+    queue: QueueName.Calls,
+    schema: CallJobData,
+    options: { attempts: 5, backoff: { type: 'exponential', delay: 5_000 }, ...keepFinished },
+    consumer: 'external',
+  }),
+  [JobName.Whatsapp]: define({
+    queue: QueueName.Whatsapp,
+    schema: WhatsappJobData,
+    options: { attempts: 5, backoff: { type: 'exponential', delay: 5_000 }, ...keepFinished },
+    consumer: 'external',
+  }),
+  [JobName.Claim]: define({
+    queue: QueueName.Dispatch,
+    schema: ClaimJobData,
+    // The helper waits for the answer; a retry would answer nobody.
+    options: { attempts: 1, removeOnComplete: { age: 600 }, removeOnFail: { age: 3600 } },
+    consumer: 'system',
+  }),
+  [JobName.CallOutcome]: define({
+    queue: QueueName.Dispatch,
+    schema: CallOutcomeJobData,
+    options: retried,
+    consumer: 'system',
+  }),
+  [JobName.WhatsappEvent]: define({
+    queue: QueueName.Dispatch,
+    schema: WhatsappEventJobData,
+    options: retried,
+    consumer: 'system',
   }),
 } as const;
 
-export type JobPayload<N extends JobName> = z.output<(typeof jobCatalog)[N]['schema']>;
+export type JobPayload<N extends JobName> = z.input<(typeof jobCatalog)[N]['schema']>;
+export type SystemJobName = {
+  [N in JobName]: (typeof jobCatalog)[N]['consumer'] extends 'system' ? N : never;
+}[JobName];

@@ -1,26 +1,66 @@
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import { jobCatalog, type JobPayload } from './catalog.js';
 import { JobName, QueueName } from './names.js';
 
+export interface JobToAdd<N extends JobName> {
+  data: JobPayload<N>;
+  /** Derived from the row the job stands for, so adding it twice queues it once. */
+  jobId: string;
+  delay?: number;
+}
+
 export interface Queues {
-  lifecycle: Queue;
+  get(name: QueueName): Queue;
   all(): Queue[];
+  add<N extends JobName>(name: N, job: JobToAdd<N>, options?: JobsOptions): Promise<void>;
+  /** Atomic: all the jobs or none (BullMQ addBulk). */
+  addBulk<N extends JobName>(name: N, jobs: JobToAdd<N>[]): Promise<void>;
+  /** Removes jobs that wait or are delayed; an active (locked) job stays and meets the dispatch guard. */
+  remove(queue: QueueName, jobIds: string[]): Promise<void>;
   close(): Promise<void>;
 }
 
+const REMOVE_CHUNK = 500;
+
+function prepare<N extends JobName>(name: N, job: JobToAdd<N>, options: JobsOptions = {}) {
+  const definition = jobCatalog[name];
+  return {
+    name,
+    data: definition.schema.parse(job.data),
+    opts: { ...definition.options, ...options, jobId: job.jobId, ...(job.delay ? { delay: Math.max(0, Math.round(job.delay)) } : {}) },
+  };
+}
+
 export function createQueues(connection: Redis, prefix: string, logger: Logger): Queues {
-  const lifecycle = new Queue(QueueName.Lifecycle, { connection, prefix });
-  const queues = [lifecycle];
-  for (const queue of queues) {
+  const queues = new Map<QueueName, Queue>(
+    Object.values(QueueName).map((name) => [name, new Queue(name, { connection, prefix })]),
+  );
+  for (const queue of queues.values()) {
     queue.on('error', (err) => logger.error({ err, queue: queue.name }, 'queue error'));
   }
+  const get = (name: QueueName) => queues.get(name)!;
+  const queueOf = (name: JobName) => get(jobCatalog[name].queue);
   return {
-    lifecycle,
-    all: () => queues,
+    get,
+    all: () => [...queues.values()],
+    add: async (name, job, options) => {
+      const { data, opts } = prepare(name, job, options);
+      await queueOf(name).add(name, data, opts);
+    },
+    addBulk: async (name, jobs) => {
+      if (jobs.length === 0) return;
+      await queueOf(name).addBulk(jobs.map((job) => prepare(name, job)));
+    },
+    remove: async (queueName, jobIds) => {
+      const queue = get(queueName);
+      for (let offset = 0; offset < jobIds.length; offset += REMOVE_CHUNK) {
+        await Promise.all(jobIds.slice(offset, offset + REMOVE_CHUNK).map((jobId) => queue.remove(jobId)));
+      }
+    },
     close: async () => {
-      await Promise.all(queues.map((queue) => queue.close()));
+      await Promise.all([...queues.values()].map((queue) => queue.close()));
     },
   };
 }
@@ -33,7 +73,9 @@ export function createQueueEvents(name: QueueName, connection: Redis, prefix: st
 
 /** Job id = command id: enqueueing the same command twice queues it once. */
 export async function enqueueLifecycleCommand(queues: Queues, payload: JobPayload<typeof JobName.LifecycleCommand>) {
-  const definition = jobCatalog[JobName.LifecycleCommand];
-  const data = definition.schema.parse(payload);
-  return queues.lifecycle.add(JobName.LifecycleCommand, data, { ...definition.options, jobId: data.command_id });
+  const { data, opts } = prepare(JobName.LifecycleCommand, { data: payload, jobId: payload.command_id });
+  return queues.get(QueueName.Lifecycle).add(JobName.LifecycleCommand, data, opts);
 }
+
+export const callJobId = (callId: string, promotion: number) => `call-${callId}-${promotion}`;
+export const whatsappJobId = (messageId: string, promotion: number) => `whatsapp-${messageId}-${promotion}`;

@@ -1,65 +1,121 @@
+import type { Prisma } from '../generated/prisma/client.js';
+import type { Campaign } from '../generated/prisma/client.js';
 import type { Db } from '../db/client.js';
 import { appendCampaignEvent } from '../db/repositories/campaign-events.js';
 import { lockCampaign, transitionCampaign } from '../db/repositories/campaigns.js';
 import { finishCommand, lockCommand, markCommandRunning, type CommandResult } from '../db/repositories/commands.js';
+import { cancelPendingOfCampaign, hasPendingWork, unpromoteCampaign } from '../db/repositories/contacts.js';
+import { neverStarted } from '../db/repositories/rounds.js';
 import { PermanentFailure } from '../domain/errors.js';
-import { decideLifecycle, type LifecycleCommand } from '../domain/lifecycle.js';
+import { decideLifecycle, lifecycleEffect, type CampaignStatus, type LifecycleCommand } from '../domain/lifecycle.js';
 import type { Logger } from '../logger.js';
+import type { Queues } from '../queues/queues.js';
+import { applyAfterCommit, type AfterCommit } from './after-commit.js';
+import type { Clock } from './clock.js';
+import { openRoundsFor } from './rounds.js';
 import { campaignOut } from './views.js';
 
 export interface LifecycleDeps {
   db: Db;
+  queues: Queues;
+  clock: Clock;
   logger: Logger;
+}
+
+/** Changes the status and writes the contact work that goes with it; returns the Redis side. */
+async function applyTransition(
+  tx: Prisma.TransactionClient,
+  deps: LifecycleDeps,
+  campaign: Campaign,
+  to: CampaignStatus,
+  commandId: string,
+): Promise<AfterCommit> {
+  if (!(await transitionCampaign(tx, campaign.id, campaign.status, to))) {
+    // Unreachable while the row lock is held; failing loudly beats recording a false transition.
+    throw new Error(`campaign ${campaign.id} changed status under its row lock`);
+  }
+  const settle = { campaignId: campaign.id, trigger: commandId };
+  switch (lifecycleEffect(campaign.status, to)) {
+    case 'open_rounds': {
+      const counts = await openRoundsFor(tx, campaign, neverStarted, deps.clock());
+      deps.logger.info({ campaign_id: campaign.id, ...counts }, 'first rounds opened');
+      return { promoteNow: true, settleCampaign: settle };
+    }
+    case 'resume_pending':
+      return { promoteNow: true, settleCampaign: settle };
+    case 'withdraw_promoted':
+      return { withdraw: await unpromoteCampaign(tx, campaign.id) };
+    case 'cancel_pending':
+      return { withdraw: await cancelPendingOfCampaign(tx, campaign.id, 'campaign_completed') };
+    case 'none':
+      return {};
+  }
 }
 
 /**
  * Applies one lifecycle command inside a transaction that locks the campaign row, so
- * concurrent commands on a campaign run one after the other. The event row and the command's
- * result commit together with the status change; replaying a finished command returns the
- * recorded result and changes nothing.
+ * concurrent commands on a campaign run one after the other. The status change, the contact
+ * work it implies, the event row and the command's result commit together; Redis follows
+ * after commit. Replaying a finished command returns the recorded result and changes nothing.
  */
-export async function runLifecycleCommand({ db, logger }: LifecycleDeps, commandId: string): Promise<CommandResult> {
+export async function runLifecycleCommand(deps: LifecycleDeps, commandId: string): Promise<CommandResult> {
+  const { db, logger } = deps;
   await markCommandRunning(db, commandId);
-  return db.$transaction(async (tx) => {
-    const command = await lockCommand(tx, commandId);
-    if (!command) throw new PermanentFailure(`command ${commandId} does not exist`);
-    if (command.result) return command.result as CommandResult;
+  const { result, effects } = await db.$transaction(
+    async (tx) => {
+      const command = await lockCommand(tx, commandId);
+      if (!command) throw new PermanentFailure(`command ${commandId} does not exist`);
+      if (command.result) return { result: command.result as CommandResult, effects: {} };
 
-    const finish = async (result: CommandResult) => {
-      await finishCommand(tx, command.id, result);
-      return result;
-    };
+      const finish = async (result: CommandResult, effects: AfterCommit = {}) => {
+        await finishCommand(tx, command.id, result);
+        return { result, effects };
+      };
 
-    const campaign = await lockCampaign(tx, command.campaignId);
-    if (!campaign) return finish({ ok: false, kind: 'not_found', detail: 'Campaign not found.' });
+      const campaign = await lockCampaign(tx, command.campaignId);
+      if (!campaign) return finish({ ok: false, kind: 'not_found', detail: 'Campaign not found.' });
 
-    const name = command.name as LifecycleCommand;
-    const decision = decideLifecycle(campaign.status, name);
-    if (decision.outcome === 'rejected') {
-      const { kind, detail } = decision.error;
-      logger.info({ campaign_id: campaign.id, command: name, status: campaign.status, detail }, 'command rejected');
-      return finish({ ok: false, kind, detail });
-    }
+      const name = command.name as LifecycleCommand;
+      const decision = decideLifecycle(campaign.status, name);
+      if (decision.outcome === 'rejected') {
+        const { kind, detail } = decision.error;
+        logger.info({ campaign_id: campaign.id, command: name, status: campaign.status, detail }, 'command rejected');
+        return finish({ ok: false, kind, detail });
+      }
 
-    const to = decision.outcome === 'transition' ? decision.to : decision.status;
-    if (decision.outcome === 'transition' && !(await transitionCampaign(tx, campaign.id, decision.from, to))) {
-      // Unreachable while the row lock is held; failing loudly beats recording a false transition.
-      throw new Error(`campaign ${campaign.id} changed status under its row lock`);
-    }
-    await appendCampaignEvent(tx, {
-      campaignId: campaign.id,
-      command: name,
-      fromStatus: campaign.status,
-      toStatus: to,
-      actor: command.actor,
-      requestId: command.requestId,
-      commandId: command.id,
-    });
-    const updated = await tx.campaign.findUniqueOrThrow({ where: { id: campaign.id } });
-    logger.info(
-      { campaign_id: campaign.id, command: name, from: campaign.status, to, changed: decision.outcome === 'transition' },
-      'command applied',
-    );
-    return finish({ ok: true, body: { ...campaignOut(updated) } });
+      const to = decision.outcome === 'transition' ? decision.to : decision.status;
+      const effects = decision.outcome === 'transition' ? await applyTransition(tx, deps, campaign, to, command.id) : {};
+      await appendCampaignEvent(tx, {
+        campaignId: campaign.id,
+        command: name,
+        fromStatus: campaign.status,
+        toStatus: to,
+        actor: command.actor,
+        requestId: command.requestId,
+        commandId: command.id,
+      });
+      const updated = await tx.campaign.findUniqueOrThrow({ where: { id: campaign.id } });
+      logger.info(
+        { campaign_id: campaign.id, command: name, from: campaign.status, to, changed: decision.outcome === 'transition' },
+        'command applied',
+      );
+      return finish({ ok: true, body: { ...campaignOut(updated) } }, effects);
+    },
+    { timeout: 10 * 60_000, maxWait: 10_000 },
+  );
+  await applyAfterCommit(deps.queues, logger, effects);
+  return result;
+}
+
+/** A running campaign in which no target has work left moves to done by itself. */
+export async function settleCampaign(deps: LifecycleDeps, campaignId: string): Promise<{ completed: boolean }> {
+  const completed = await deps.db.$transaction(async (tx) => {
+    const campaign = await lockCampaign(tx, campaignId);
+    if (campaign?.status !== 'running' || (await hasPendingWork(tx, 'campaign', campaignId))) return false;
+    await transitionCampaign(tx, campaignId, 'running', 'done');
+    await appendCampaignEvent(tx, { campaignId, command: 'auto_complete', fromStatus: 'running', toStatus: 'done', actor: 'system' });
+    return true;
   });
+  if (completed) deps.logger.info({ campaign_id: campaignId }, 'campaign completed by itself: no work left');
+  return { completed };
 }

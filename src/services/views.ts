@@ -1,4 +1,4 @@
-import type { Campaign as CampaignRow, CampaignEvent, Target } from '../generated/prisma/client.js';
+import type { Call, Campaign as CampaignRow, CampaignEvent, Target, WhatsappMessage } from '../generated/prisma/client.js';
 import type { Campaign, CampaignOut } from '../api/schemas/campaign.js';
 import type { CallWindow } from '../domain/working-hours.js';
 import type { GoalSpec } from '../domain/goal.js';
@@ -59,5 +59,38 @@ export function campaignEventView(row: CampaignEvent) {
     request_id: row.requestId,
     command_id: row.commandId,
     created_at: row.createdAt.toISOString(),
+  };
+}
+
+const iso = (date: Date | null) => date?.toISOString() ?? null;
+
+export function callView(row: Call) {
+  return {
+    id: row.id,
+    target_id: row.targetId,
+    round: row.round,
+    attempt: row.attempt,
+    status: row.status,
+    scheduled_for: row.scheduledFor.toISOString(),
+    dialing_at: iso(row.dialingAt),
+    ended_at: iso(row.endedAt),
+    duration_s: row.durationS,
+    ai_label: row.aiLabel,
+    ai_score: row.aiScore,
+    summary: row.summary,
+    cancel_reason: row.cancelReason,
+  };
+}
+
+export function whatsappMessageView(row: WhatsappMessage) {
+  return {
+    id: row.id,
+    target_id: row.targetId,
+    round: row.round,
+    kind: row.kind,
+    status: row.status,
+    scheduled_for: row.scheduledFor.toISOString(),
+    sent_at: iso(row.sentAt),
+    replied_at: iso(row.repliedAt),
   };
 }

@@ -3,10 +3,17 @@ import { ZodError } from 'zod';
 import type { Db } from '../db/client.js';
 import { DomainError, PermanentFailure } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
+import type { Queues } from '../queues/queues.js';
+import type { Clock } from '../services/clock.js';
+import type { HopperSettings } from '../services/hopper.js';
 
 export interface WorkerDeps {
   db: Db;
+  queues: Queues;
+  clock: Clock;
   logger: Logger;
+  hopper: HopperSettings;
+  callOutcomeTimeoutMs: number;
 }
 
 export type JobHandler = (job: Job, deps: WorkerDeps) => Promise<unknown>;

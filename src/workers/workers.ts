@@ -1,13 +1,14 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { createRedis } from '../queues/connection.js';
-import { JobName, type QueueName } from '../queues/names.js';
+import { JobName, QueueName } from '../queues/names.js';
 import { isPermanent, type WorkerDeps } from './handler.js';
-import { assertHandlersMatchCatalog, jobHandlers, queuesWithJobs } from './registry.js';
+import { assertHandlersMatchCatalog, handlerFor, queuesWithJobs } from './registry.js';
 
 export interface WorkerOptions {
   redisUrl: string;
   prefix: string;
   concurrency: Partial<Record<QueueName, number>>;
+  hopperIntervalMs: number;
 }
 
 export interface RunningWorkers {
@@ -15,22 +16,21 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-function isJobName(name: string): name is JobName {
-  return (Object.values(JobName) as string[]).includes(name);
-}
+const HOPPER_SCHEDULER_ID = 'hopper';
 
-export function startWorkers(deps: WorkerDeps, options: WorkerOptions): RunningWorkers {
+export async function startWorkers(deps: WorkerDeps, options: WorkerOptions): Promise<RunningWorkers> {
   assertHandlersMatchCatalog();
-  const connections = [] as ReturnType<typeof createRedis>[];
+  const connections: ReturnType<typeof createRedis>[] = [];
   const workers = [...queuesWithJobs().keys()].map((queueName) => {
     const connection = createRedis(options.redisUrl, 'worker');
     connections.push(connection);
     const processor = async (job: Job) => {
       const logger = deps.logger.child({ queue: queueName, job_id: job.id, job: job.name, request_id: job.data?.request_id });
-      if (!isJobName(job.name)) throw new UnrecoverableError(`no handler for job "${job.name}"`);
+      const handler = handlerFor(job.name);
+      if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}" on ${queueName}`);
       const startedAt = performance.now();
       try {
-        const result = await jobHandlers[job.name](job, { ...deps, logger });
+        const result = await handler(job, { ...deps, logger });
         logger.debug({ ms: Math.round(performance.now() - startedAt) }, 'job done');
         return result;
       } catch (error) {
@@ -47,6 +47,10 @@ export function startWorkers(deps: WorkerDeps, options: WorkerOptions): RunningW
     worker.on('error', (err) => deps.logger.error({ err, queue: queueName }, 'worker error'));
     return worker;
   });
+  // Upserting is idempotent: every worker process may do it, one schedule results.
+  await deps.queues
+    .get(QueueName.Scheduler)
+    .upsertJobScheduler(HOPPER_SCHEDULER_ID, { every: options.hopperIntervalMs }, { name: JobName.HopperTick, data: {}, opts: { removeOnComplete: true, removeOnFail: { count: 100 } } });
   return {
     workers,
     close: async () => {

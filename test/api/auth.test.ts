@@ -1,12 +1,12 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { campaignInput, startTestSystem, type TestSystem } from '../support/harness.js';
+import { campaignInput, campaignWithTarget, startTestSystem, type TestSystem } from '../support/harness.js';
 
 let t: TestSystem;
 let campaignId: string;
 beforeAll(async () => {
   t = await startTestSystem();
-  campaignId = (await t.api('POST', '/campaigns', campaignInput())).json().id;
+  campaignId = await campaignWithTarget(t);
 });
 afterAll(() => t?.close());
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { campaignInput, startTestSystem, type TestSystem } from '../support/harness.js';
+import { campaignInput, campaignWithTarget, startTestSystem, type TestSystem } from '../support/harness.js';
 
 let t: TestSystem;
 beforeAll(async () => {
@@ -43,7 +43,7 @@ describe('campaign resource', () => {
   });
 
   it('edits a draft and a paused campaign, clears optional settings with null', async () => {
-    const id = (await t.api('POST', '/campaigns', campaignInput({ goal: 'renew' }))).json().id;
+    const id = await campaignWithTarget(t, { goal: 'renew' });
     const edited = await t.api('PATCH', `/campaigns/${id}`, { name: 'Renamed', goal: null, call_attempt_delays: [10, 60] });
     expect(edited.statusCode).toBe(200);
     expect(edited.json()).toMatchObject({ name: 'Renamed', call_attempt_delays: [10, 60] });
@@ -55,7 +55,7 @@ describe('campaign resource', () => {
   });
 
   it.each([['running', ['start']], ['done', ['complete']]])('refuses to edit a %s campaign with 409', async (status, commands) => {
-    const id = (await t.api('POST', '/campaigns', campaignInput())).json().id;
+    const id = await campaignWithTarget(t);
     for (const command of commands) await t.api('POST', `/campaigns/${id}/${command}`);
     const response = await t.api('PATCH', `/campaigns/${id}`, { name: 'nope' });
     expect(response.statusCode).toBe(409);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { campaignInput, startTestSystem, type TestSystem } from '../support/harness.js';
+import { campaignWithTarget, startTestSystem, type TestSystem } from '../support/harness.js';
 
 let t: TestSystem;
 beforeAll(async () => {
@@ -11,9 +11,7 @@ type Status = 'draft' | 'running' | 'paused' | 'done';
 
 /** A campaign brought to `status` through the real commands. */
 async function campaignIn(status: Status): Promise<string> {
-  const created = await t.api('POST', '/campaigns', campaignInput());
-  expect(created.statusCode).toBe(201);
-  const id = created.json().id as string;
+  const id = await campaignWithTarget(t);
   const path: Record<Status, string[]> = { draft: [], running: ['start'], paused: ['start', 'pause'], done: ['complete'] };
   for (const command of path[status]) {
     expect((await t.api('POST', `/campaigns/${id}/${command}`)).statusCode).toBe(200);
@@ -104,7 +102,7 @@ describe('commands that outlast the wait', () => {
   afterAll(() => slow?.close());
 
   it('answers 202 with a command id whose result can be polled', async () => {
-    const id = (await slow.api('POST', '/campaigns', campaignInput())).json().id;
+    const id = await campaignWithTarget(slow);
     const accepted = await slow.api('POST', `/campaigns/${id}/start`);
     expect(accepted.statusCode).toBe(202);
     const { command_id } = accepted.json();

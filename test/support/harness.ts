@@ -5,7 +5,7 @@ import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createApiKey, findOrCreateOrganization } from '../../src/db/repositories/organizations.js';
 import { createLogger } from '../../src/logger.js';
-import { startSystem, type Role, type System } from '../../src/system.js';
+import { startSystem, type Role, type System, type SystemOptions } from '../../src/system.js';
 import { createTestDatabase, uniqueName } from './databases.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
@@ -27,7 +27,7 @@ export interface TestSystem {
  * A whole system for one test file: its own database (cloned from the migrated template),
  * its own BullMQ prefix, the real API and workers in-process.
  */
-export async function startTestSystem(env: Record<string, string> = {}, role: Role = 'all'): Promise<TestSystem> {
+export async function startTestSystem(env: Record<string, string> = {}, role: Role = 'all', options: SystemOptions = {}): Promise<TestSystem> {
   const database = await createTestDatabase(inject('databaseServerUrl'), inject('templateDatabase'));
   const prefix = uniqueName('test');
   const config = loadConfig({
@@ -39,7 +39,7 @@ export async function startTestSystem(env: Record<string, string> = {}, role: Ro
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });
-  const system = await startSystem(config, role, createLogger(config.LOG_LEVEL));
+  const system = await startSystem(config, role, { logger: createLogger(config.LOG_LEVEL), ...options });
   await system.app?.ready();
   const redis = new Redis(config.REDIS_URL);
 
@@ -80,3 +80,16 @@ export const campaignInput = (overrides: Record<string, unknown> = {}) => ({
   agent_id: '0b6f0d3e-8a41-4d4e-9a0e-3f1f6f1c2a10',
   ...overrides,
 });
+
+/**
+ * A draft campaign with one callable target. Without a target a started campaign has no work
+ * and completes by itself (PRODUCT.md), which lifecycle tests must not race with.
+ */
+export async function campaignWithTarget(t: TestSystem, overrides: Record<string, unknown> = {}): Promise<string> {
+  const created = await t.api('POST', '/campaigns', campaignInput(overrides));
+  if (created.statusCode !== 201) throw new Error(`campaign not created: ${created.body}`);
+  const id = created.json().id as string;
+  const added = await t.api('POST', `/campaigns/${id}/targets`, [{ phone: '+14155550199', name: 'Pat' }]);
+  if (added.json().inserted !== 1) throw new Error(`target not added: ${added.body}`);
+  return id;
+}

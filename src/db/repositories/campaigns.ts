@@ -50,3 +50,7 @@ export async function transitionCampaign(
   const { count } = await tx.campaign.updateMany({ where: { id, status: from }, data: { status: to } });
   return count === 1;
 }
+
+export async function findCampaignById(db: DbClient, id: string): Promise<Campaign | null> {
+  return db.campaign.findUnique({ where: { id } });
+}

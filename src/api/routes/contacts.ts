@@ -1,0 +1,127 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { listCalls } from '../../db/repositories/calls.js';
+import { campaignCounts } from '../../db/repositories/stats.js';
+import { recordCallOutcome } from '../../services/call-outcomes.js';
+import { getCampaign } from '../../services/campaigns.js';
+import { recordTargetEvent } from '../../services/target-events.js';
+import { callView, whatsappMessageView } from '../../services/views.js';
+import { recordWhatsappEvent } from '../../services/whatsapp-events.js';
+import type { ApiDeps } from '../context.js';
+import { errorResponses, json } from '../openapi/responses.js';
+import { CampaignIdParams } from '../schemas/campaign.js';
+import { ErrorDetail, page } from '../schemas/common.js';
+import { CallListQuery, CallOut, CallOutcomeIn, CampaignStats, TargetEventIn, WhatsappEventIn, WhatsappMessageOut } from '../schemas/contact.js';
+
+const guid = z.guid({ error: 'Input should be a valid UUID' });
+
+/** Dialer and messaging reports, and what a campaign's contacts look like. */
+export const contactRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
+  app.post(
+    '/calls/:call_id/outcome',
+    {
+      schema: {
+        tags: ['dialer'],
+        summary: "Report a call's outcome",
+        description: 'Reporting the same outcome twice is harmless; a different outcome for an ended call answers 409.',
+        params: z.object({ call_id: guid }),
+        body: CallOutcomeIn,
+        response: { 200: json(CallOut, 'The call as recorded.'), 409: json(ErrorDetail, 'The call ended otherwise, or was canceled.'), ...errorResponses },
+      },
+    },
+    async (request) =>
+      callView(
+        await recordCallOutcome(deps, { callId: request.params.call_id, organizationId: request.caller.organizationId, report: request.body }),
+      ),
+  );
+
+  app.post(
+    '/whatsapp-messages/:message_id/events',
+    {
+      schema: {
+        tags: ['dialer'],
+        summary: 'Report a WhatsApp message event (sent, delivered, read, replied, failed)',
+        params: z.object({ message_id: guid }),
+        body: WhatsappEventIn,
+        response: { 200: json(WhatsappMessageOut, 'The message as recorded.'), ...errorResponses },
+      },
+    },
+    async (request) =>
+      whatsappMessageView(
+        await recordWhatsappEvent(deps, {
+          messageId: request.params.message_id,
+          organizationId: request.caller.organizationId,
+          event: request.body.event,
+        }),
+      ),
+  );
+
+  app.post(
+    '/campaigns/:campaign_id/targets/:target_id/events',
+    {
+      schema: {
+        tags: ['targets'],
+        summary: 'Report an email sent to a target, or an AI evaluation of it',
+        params: CampaignIdParams.extend({ target_id: guid }),
+        body: TargetEventIn,
+        response: { 200: json(z.object({ target_state: z.string() }), "The target's state after the event."), ...errorResponses },
+      },
+    },
+    async (request) =>
+      recordTargetEvent(deps, {
+        organizationId: request.caller.organizationId,
+        campaignId: request.params.campaign_id,
+        targetId: request.params.target_id,
+        event: request.body,
+        requestId: request.id,
+      }),
+  );
+
+  app.get(
+    '/campaigns/:campaign_id/calls',
+    {
+      schema: {
+        tags: ['campaigns'],
+        summary: "A campaign's calls, filtered by status and target",
+        params: CampaignIdParams,
+        querystring: CallListQuery,
+        response: { 200: json(page(CallOut), 'A page of calls.'), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const campaign = await getCampaign(deps.db, request.caller.organizationId, request.params.campaign_id);
+      const { status, target_id, ...pageRequest } = request.query;
+      const result = await listCalls(deps.db, campaign.id, { status, targetId: target_id }, pageRequest);
+      return { items: result.items.map(callView), next_cursor: result.nextCursor };
+    },
+  );
+
+  app.get(
+    '/campaigns/:campaign_id/stats',
+    {
+      schema: {
+        tags: ['campaigns'],
+        summary: 'Targets by state, calls and messages by status, progress',
+        params: CampaignIdParams,
+        response: { 200: json(CampaignStats, 'Counts as of now.'), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const campaign = await getCampaign(deps.db, request.caller.organizationId, request.params.campaign_id);
+      const counts = await campaignCounts(deps.db, campaign.id);
+      const total = Object.values(counts.targetsByState).reduce((sum, n) => sum + n, 0);
+      return {
+        targets: {
+          total,
+          by_state: counts.targetsByState,
+          goal_met: counts.targetsByState.goal_met ?? 0,
+          with_pending_work: counts.targetsWithPendingWork,
+        },
+        calls: counts.callsByStatus,
+        whatsapp_messages: counts.messagesByStatus,
+        // Share of targets with no work left; nothing has started on a draft.
+        progress: campaign.status === 'draft' || total === 0 ? 0 : (total - counts.targetsWithPendingWork) / total,
+      };
+    },
+  );
+};

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { callOutcomes } from '../../domain/rounds.js';
+import { CallOutcomeReport, whatsappEvents } from '../../queues/payloads.js';
+
+export const CallOutcomeIn = CallOutcomeReport.refine(
+  (report) => (report.ai_label === undefined) === (report.ai_score === undefined),
+  { error: 'ai_label and ai_score go together: send both or neither', path: ['ai_score'] },
+).meta({ id: 'CallOutcomeIn', title: 'CallOutcomeIn' });
+
+const callStatuses = ['scheduled', 'dialing', ...callOutcomes, 'canceled'] as const;
+
+export const CallOut = z
+  .object({
+    id: z.guid(),
+    target_id: z.guid(),
+    round: z.int(),
+    attempt: z.int(),
+    status: z.enum(callStatuses),
+    scheduled_for: z.string(),
+    dialing_at: z.string().nullable(),
+    ended_at: z.string().nullable(),
+    duration_s: z.int().nullable(),
+    ai_label: z.string().nullable(),
+    ai_score: z.number().nullable(),
+    summary: z.string().nullable(),
+    cancel_reason: z.string().nullable(),
+  })
+  .meta({ id: 'CallOut', title: 'CallOut' });
+
+export const CallListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.guid({ error: 'Input should be a cursor returned by a previous page' }).optional(),
+  status: z.enum(callStatuses).optional(),
+  target_id: z.guid({ error: 'Input should be a valid UUID' }).optional(),
+});
+
+export const WhatsappEventIn = z
+  .object({ event: z.enum(whatsappEvents) })
+  .meta({ id: 'WhatsappEventIn', title: 'WhatsappEventIn' });
+
+export const WhatsappMessageOut = z
+  .object({
+    id: z.guid(),
+    target_id: z.guid(),
+    round: z.int(),
+    kind: z.enum(['first', 'fallback']),
+    status: z.enum(['queued', 'sent', 'delivered', 'read', 'replied', 'failed', 'canceled']),
+    scheduled_for: z.string(),
+    sent_at: z.string().nullable(),
+    replied_at: z.string().nullable(),
+  })
+  .meta({ id: 'WhatsappMessageOut', title: 'WhatsappMessageOut' });
+
+export const TargetEventIn = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('email_sent'), occurred_at: z.iso.datetime({ offset: true }).optional() }),
+    z.object({
+      type: z.literal('ai_evaluation'),
+      label: z.enum(['positive', 'negative', 'neutral']),
+      score: z.number().min(0).max(1),
+    }),
+  ])
+  .meta({ id: 'TargetEventIn', title: 'TargetEventIn' });
+
+export const CampaignStats = z
+  .object({
+    targets: z.object({
+      total: z.int(),
+      by_state: z.record(z.string(), z.int()),
+      goal_met: z.int(),
+      with_pending_work: z.int(),
+    }),
+    calls: z.record(z.string(), z.int()),
+    whatsapp_messages: z.record(z.string(), z.int()),
+    progress: z.number().meta({ description: 'Share of targets with no work left, 0 to 1.' }),
+  })
+  .meta({ id: 'CampaignStats', title: 'CampaignStats' });

@@ -1,0 +1,11 @@
+import type { WhatsappEvent } from '../queues/payloads.js';
+
+export type WhatsappStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'replied' | 'failed' | 'canceled';
+
+// Events may arrive out of order (a read receipt before the delivery receipt): the status only
+// moves forward. A failure after delivery (rare, but senders report it) does not undo delivery.
+const RANK: Record<WhatsappStatus, number> = { queued: 0, canceled: 0, sent: 1, failed: 2, delivered: 3, read: 4, replied: 5 };
+
+export function statusAfterEvent(current: WhatsappStatus, event: WhatsappEvent): WhatsappStatus {
+  return RANK[event] > RANK[current] ? event : current;
+}

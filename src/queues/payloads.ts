@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { callOutcomes } from '../domain/rounds.js';
+
+const id = z.uuid();
+
+/** Data of a `call` job on `campaign-calls`: the dialer contract (README "Dialer contract"). */
+export const CallJobData = z.object({
+  call_id: id,
+  campaign_id: id,
+  target_id: id,
+  customer_id: z.string().nullable(),
+  attempt: z.int(),
+  phone: z.string(),
+  agent_id: id,
+  phone_number_id: z.string().nullable(),
+  opening_message: z.string().nullable(),
+  variables: z.record(z.string(), z.unknown()),
+  /** Which promotion of the call this job is; a stale job (older promotion) is skipped. */
+  promotion: z.int(),
+});
+export type CallJobData = z.output<typeof CallJobData>;
+
+/** Data of a `whatsapp` job on `campaign-whatsapp`. */
+export const WhatsappJobData = z.object({
+  message_id: id,
+  campaign_id: id,
+  target_id: id,
+  whatsapp: z.string(),
+  whatsapp_channel_id: z.string().nullable(),
+  text: z.string().nullable(),
+  kind: z.enum(['first', 'fallback']),
+  promotion: z.int(),
+});
+export type WhatsappJobData = z.output<typeof WhatsappJobData>;
+
+export const CallOutcomeReport = z.object({
+  status: z.enum(callOutcomes),
+  duration_s: z.int().min(0).optional(),
+  ai_label: z.enum(['positive', 'negative', 'neutral']).optional(),
+  ai_score: z.number().min(0).max(1).optional(),
+  summary: z.string().max(10_000).optional(),
+});
+export type CallOutcomeReport = z.output<typeof CallOutcomeReport>;
+
+export const whatsappEvents = ['sent', 'delivered', 'read', 'replied', 'failed'] as const;
+export type WhatsappEvent = (typeof whatsappEvents)[number];
+
+export const ClaimJobData = z.object({
+  kind: z.enum(['call', 'whatsapp']),
+  id,
+  promotion: z.int(),
+});
+export type ClaimJobData = z.output<typeof ClaimJobData>;
+export type ClaimResult = { proceed: true } | { proceed: false; reason: string };
+
+export const CallOutcomeJobData = CallOutcomeReport.extend({ call_id: id });
+export const WhatsappEventJobData = z.object({ message_id: id, event: z.enum(whatsappEvents) });
