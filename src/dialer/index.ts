@@ -71,8 +71,12 @@ function startHelper<Data, Result>(
     async (job) => {
       const data = parse(job.data);
       const verdict = await claimer.claim(claimOf(data), job);
-      // Paused, completed, goal already met, or a stale copy of the job: contact nobody.
-      if (!verdict.proceed) return { skipped: verdict.reason };
+      if (!verdict.proceed) {
+        // Its promotion is not recorded yet: try again after BullMQ's backoff.
+        if (verdict.retry) throw new Error(verdict.reason);
+        // Paused, completed, goal already met, or a stale copy of the job: contact nobody.
+        return { skipped: verdict.reason };
+      }
       const result = await options.handler(data, job);
       await report(claimer.dispatch, data, result);
       return result;

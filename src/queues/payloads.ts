@@ -51,7 +51,7 @@ export const ClaimJobData = z.object({
   promotion: z.int(),
 });
 export type ClaimJobData = z.output<typeof ClaimJobData>;
-export type ClaimResult = { proceed: true } | { proceed: false; reason: string };
+export type ClaimResult = { proceed: true } | { proceed: false; retry: boolean; reason: string };
 
 export const CallOutcomeJobData = CallOutcomeReport.extend({ call_id: id });
 export const WhatsappEventJobData = z.object({ message_id: id, event: z.enum(whatsappEvents) });

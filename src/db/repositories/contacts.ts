@@ -16,21 +16,50 @@ export async function lockTarget(tx: Prisma.TransactionClient, targetId: string)
   return tx.target.findUnique({ where: { id: targetId } });
 }
 
-/** The dispatch guard: the call goes to `dialing` only if its campaign runs and the job is current. */
-export async function claimCall(db: DbClient, callId: string, promotion: number, now: Date): Promise<boolean> {
-  const claimed = await db.$executeRaw`
-    UPDATE calls c SET status = 'dialing', dialing_at = coalesce(c.dialing_at, ${now}), updated_at = now()
-    FROM campaigns k
-    WHERE c.id = ${callId}::uuid AND k.id = c.campaign_id AND k.status = 'running'
-      AND c.promotion = ${promotion} AND c.status IN ('scheduled', 'dialing')`;
-  return claimed === 1;
+export type ClaimVerdict = 'proceed' | 'skip' | 'not_yet';
+
+interface ClaimRow {
+  status: string;
+  promotion: number;
+  promoted: boolean;
+  running: boolean;
 }
 
-export async function claimMessage(db: DbClient, messageId: string, promotion: number): Promise<boolean> {
-  const [row] = await db.$queryRaw<{ ok: boolean }[]>`
-    SELECT true AS ok FROM whatsapp_messages m JOIN campaigns k ON k.id = m.campaign_id
-    WHERE m.id = ${messageId}::uuid AND k.status = 'running' AND m.promotion = ${promotion} AND m.status = 'queued'`;
-  return row?.ok === true;
+/**
+ * Reads a dispatch guard row under lock. The lock waits for a promotion still being committed
+ * (its job can fire before the commit), so the row read is the latest one.
+ */
+function verdictOf(row: ClaimRow | undefined, promotion: number, pendingStatuses: string[]): ClaimVerdict {
+  if (!row) return 'skip';
+  // The job is newer than the row: its promotion rolled back (a crash after addBulk) or is
+  // not visible yet. The next hopper pass records it; the job is retried, not dropped.
+  if (promotion > row.promotion) return 'not_yet';
+  const current = promotion === row.promotion && row.promoted && pendingStatuses.includes(row.status);
+  return current && row.running ? 'proceed' : 'skip';
+}
+
+/** The dispatch guard for a call: its campaign runs and the job is the row's current promotion. */
+export async function claimCall(tx: Prisma.TransactionClient, callId: string, promotion: number, now: Date): Promise<ClaimVerdict> {
+  const [row] = await tx.$queryRaw<ClaimRow[]>`
+    SELECT c.status::text AS status, c.promotion, c.promoted_at IS NOT NULL AS promoted, k.status = 'running' AS running
+    FROM calls c JOIN campaigns k ON k.id = c.campaign_id
+    WHERE c.id = ${callId}::uuid
+    FOR UPDATE OF c`;
+  // A retried job of the same promotion (the dialer crashed) passes again while `dialing`.
+  const verdict = verdictOf(row, promotion, ['scheduled', 'dialing']);
+  if (verdict === 'proceed' && row?.status === 'scheduled') {
+    await tx.call.update({ where: { id: callId }, data: { status: 'dialing', dialingAt: now } });
+  }
+  return verdict;
+}
+
+export async function claimMessage(tx: Prisma.TransactionClient, messageId: string, promotion: number): Promise<ClaimVerdict> {
+  const [row] = await tx.$queryRaw<ClaimRow[]>`
+    SELECT m.status::text AS status, m.promotion, m.promoted_at IS NOT NULL AS promoted, k.status = 'running' AS running
+    FROM whatsapp_messages m JOIN campaigns k ON k.id = m.campaign_id
+    WHERE m.id = ${messageId}::uuid
+    FOR UPDATE OF m`;
+  return verdictOf(row, promotion, ['queued']);
 }
 
 /** Cancels the target's pending calls and messages; returns those that may have a job in Redis. */

@@ -63,7 +63,7 @@ export async function openRounds(db: DbClient, input: OpenRoundsInput): Promise<
       ),
       new_calls AS (
         INSERT INTO calls (id, campaign_id, target_id, round, attempt, round_attempt, status, scheduled_for)
-        SELECT gen_random_uuid(), ${input.campaignId}::uuid, o.id, o.round, o.last_attempt, 1, 'scheduled', d.due_at
+        SELECT uuid_generate_v7(), ${input.campaignId}::uuid, o.id, o.round, o.last_attempt, 1, 'scheduled', d.due_at
         FROM opened o
         JOIN unnest(${zones}::text[], ${dues}::text[]::timestamptz[]) AS d(zone, due_at)
           ON d.zone = coalesce(o.timezone, ${input.campaignTimezone})
@@ -72,7 +72,7 @@ export async function openRounds(db: DbClient, input: OpenRoundsInput): Promise<
       ),
       new_messages AS (
         INSERT INTO whatsapp_messages (id, campaign_id, target_id, round, kind, ends_round, status, scheduled_for)
-        SELECT gen_random_uuid(), ${input.campaignId}::uuid, o.id, o.round, 'first', o.phone IS NULL, 'queued',
+        SELECT uuid_generate_v7(), ${input.campaignId}::uuid, o.id, o.round, 'first', o.phone IS NULL, 'queued',
                ${input.messageDue.toISOString()}::timestamptz
         FROM opened o
         WHERE ${input.whatsappEnabled}::boolean AND o.whatsapp IS NOT NULL AND (o.phone IS NULL OR ${input.whatsappFirst}::boolean)

@@ -1,0 +1,311 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  attemptsPerRound,
+  callOutcomes,
+  nextStepAfterCall,
+  openRound,
+  type CallInRound,
+  type CallOutcome,
+  type Contacts,
+  type NextStep,
+  type RoundOpening,
+  type RoundPolicy,
+} from '../../src/domain/rounds.js';
+
+// PRODUCT.md "Contact rounds".
+
+const policy = (overrides: Partial<RoundPolicy> = {}): RoundPolicy => ({
+  firstContactChannel: 'call',
+  callAttemptDelays: [5, 30, 120],
+  whatsappAfterAttempts: 2,
+  hasWhatsappChannel: true,
+  ...overrides,
+});
+
+const call = (roundAttempt: number, outcome: CallOutcome, overrides: Partial<CallInRound> = {}): CallInRound => ({
+  roundAttempt,
+  outcome,
+  openedWithWhatsapp: false,
+  hasWhatsapp: true,
+  ...overrides,
+});
+
+const unanswered = ['no_answer', 'busy', 'voicemail'] as const satisfies readonly CallOutcome[];
+
+describe('attemptsPerRound', () => {
+  it.each<[number[], number]>([
+    [[], 1],
+    [[0], 2],
+    [[10], 2],
+    [[5, 30], 3],
+    [[5, 30, 120], 4],
+    [[1, 1, 1, 1, 1], 6],
+  ])('delays %j → %i attempts', (callAttemptDelays, expected) => {
+    expect(attemptsPerRound(policy({ callAttemptDelays }))).toBe(expected);
+  });
+
+  it('does not depend on the WhatsApp settings', () => {
+    expect(attemptsPerRound(policy({ callAttemptDelays: [1, 2], whatsappAfterAttempts: 1, hasWhatsappChannel: true }))).toBe(3);
+    expect(attemptsPerRound(policy({ callAttemptDelays: [1, 2], whatsappAfterAttempts: 8, hasWhatsappChannel: false }))).toBe(3);
+  });
+});
+
+describe('nextStepAfterCall: unanswered calls without WhatsApp fallback', () => {
+  const noFallback = policy({ hasWhatsappChannel: false });
+
+  // [delays, attempt that ended unanswered, expected next step]
+  const cases: Array<[number[], number, NextStep]> = [
+    [[5, 30, 120], 1, { kind: 'call', roundAttempt: 2, delayMinutes: 5 }],
+    [[5, 30, 120], 2, { kind: 'call', roundAttempt: 3, delayMinutes: 30 }],
+    [[5, 30, 120], 3, { kind: 'call', roundAttempt: 4, delayMinutes: 120 }],
+    [[5, 30, 120], 4, { kind: 'end', reason: 'exhausted' }],
+    [[], 1, { kind: 'end', reason: 'exhausted' }],
+    [[0], 1, { kind: 'call', roundAttempt: 2, delayMinutes: 0 }],
+    [[0], 2, { kind: 'end', reason: 'exhausted' }],
+    [[600, 1], 1, { kind: 'call', roundAttempt: 2, delayMinutes: 600 }],
+    [[600, 1], 2, { kind: 'call', roundAttempt: 3, delayMinutes: 1 }],
+    [[600, 1], 3, { kind: 'end', reason: 'exhausted' }],
+  ];
+  for (const outcome of unanswered) {
+    it.each(cases)(`${outcome}: delays %j, attempt %i → %j`, (callAttemptDelays, roundAttempt, expected) => {
+      expect(nextStepAfterCall({ ...noFallback, callAttemptDelays }, call(roundAttempt, outcome))).toEqual(expected);
+    });
+  }
+});
+
+describe('nextStepAfterCall: outcomes that end the round', () => {
+  const ends: Array<[CallOutcome, NextStep]> = [
+    ['answered', { kind: 'end', reason: 'reached' }],
+    ['failed', { kind: 'end', reason: 'failed' }],
+    // Never redialed, even with attempts left.
+    ['unknown', { kind: 'end', reason: 'unknown' }],
+  ];
+  const policies: Array<[string, RoundPolicy]> = [
+    ['no WhatsApp channel', policy({ hasWhatsappChannel: false })],
+    ['fallback after 1', policy({ whatsappAfterAttempts: 1 })],
+    ['fallback after 2', policy({ whatsappAfterAttempts: 2 })],
+    ['fallback after more than the attempts', policy({ whatsappAfterAttempts: 8 })],
+    ['single-attempt round', policy({ callAttemptDelays: [] })],
+  ];
+  for (const [outcome, expected] of ends) {
+    for (const [name, p] of policies) {
+      it(`${outcome} ends the round (${name}) at every attempt, also where a fallback or the last attempt would be`, () => {
+        for (let attempt = 1; attempt <= attemptsPerRound(p); attempt++) {
+          for (const opened of [false, true]) {
+            for (const hasWhatsapp of [false, true]) {
+              expect(nextStepAfterCall(p, call(attempt, outcome, { openedWithWhatsapp: opened, hasWhatsapp }))).toEqual(expected);
+            }
+          }
+        }
+      });
+    }
+  }
+
+  it('covers every call outcome the dialer can report', () => {
+    expect([...callOutcomes].sort()).toEqual(['answered', 'busy', 'failed', 'no_answer', 'unknown', 'voicemail']);
+  });
+});
+
+describe('nextStepAfterCall: WhatsApp fallback', () => {
+  const fallback: NextStep = { kind: 'whatsapp_fallback' };
+  const exhausted: NextStep = { kind: 'end', reason: 'exhausted' };
+  const next = (roundAttempt: number, delayMinutes: number): NextStep => ({ kind: 'call', roundAttempt, delayMinutes });
+
+  interface Case {
+    name: string;
+    policy: Partial<RoundPolicy>;
+    call?: Partial<CallInRound>;
+    /** Expected step after each unanswered attempt 1, 2, …, attempts. */
+    steps: NextStep[];
+  }
+  const cases: Case[] = [
+    { name: 'after 1 attempt', policy: { whatsappAfterAttempts: 1 }, steps: [fallback] },
+    { name: 'after 2 attempts', policy: { whatsappAfterAttempts: 2 }, steps: [next(2, 5), fallback] },
+    { name: 'after 3 attempts', policy: { whatsappAfterAttempts: 3 }, steps: [next(2, 5), next(3, 30), fallback] },
+    {
+      name: 'after exactly all attempts: fallback instead of exhaustion',
+      policy: { whatsappAfterAttempts: 4 },
+      steps: [next(2, 5), next(3, 30), next(4, 120), fallback],
+    },
+    {
+      name: 'whatsapp_after_attempts larger than the round: fallback after the last attempt',
+      policy: { whatsappAfterAttempts: 8 },
+      steps: [next(2, 5), next(3, 30), next(4, 120), fallback],
+    },
+    {
+      name: 'single-attempt round, whatsapp_after_attempts 3',
+      policy: { callAttemptDelays: [], whatsappAfterAttempts: 3 },
+      steps: [fallback],
+    },
+    {
+      name: 'two-attempt round, whatsapp_after_attempts 5',
+      policy: { callAttemptDelays: [45], whatsappAfterAttempts: 5 },
+      steps: [next(2, 45), fallback],
+    },
+    {
+      name: 'no WhatsApp channel: calls until exhausted',
+      policy: { whatsappAfterAttempts: 2, hasWhatsappChannel: false },
+      steps: [next(2, 5), next(3, 30), next(4, 120), exhausted],
+    },
+    {
+      name: 'no WhatsApp number: calls until exhausted',
+      policy: { whatsappAfterAttempts: 2 },
+      call: { hasWhatsapp: false },
+      steps: [next(2, 5), next(3, 30), next(4, 120), exhausted],
+    },
+    {
+      name: 'round opened with WhatsApp: no fallback, calls until exhausted',
+      policy: { whatsappAfterAttempts: 2, firstContactChannel: 'whatsapp' },
+      call: { openedWithWhatsapp: true },
+      steps: [next(2, 5), next(3, 30), next(4, 120), exhausted],
+    },
+    {
+      name: 'round opened with WhatsApp, whatsapp_after_attempts 1: no fallback',
+      policy: { whatsappAfterAttempts: 1, firstContactChannel: 'whatsapp' },
+      call: { openedWithWhatsapp: true },
+      steps: [next(2, 5), next(3, 30), next(4, 120), exhausted],
+    },
+    {
+      name: 'first_contact_channel whatsapp that could not open with WhatsApp still falls back',
+      policy: { whatsappAfterAttempts: 2, firstContactChannel: 'whatsapp' },
+      call: { openedWithWhatsapp: false },
+      steps: [next(2, 5), fallback],
+    },
+  ];
+
+  for (const c of cases) {
+    for (const outcome of unanswered) {
+      it(`${c.name} (${outcome})`, () => {
+        const p = policy(c.policy);
+        // The walk stops at the first step that is not another call.
+        c.steps.forEach((expected, index) => {
+          expect(nextStepAfterCall(p, call(index + 1, outcome, c.call))).toEqual(expected);
+        });
+      });
+    }
+  }
+});
+
+describe('openRound', () => {
+  const phone = '+4915112345678';
+  const whatsapp = '+4915187654321';
+  type Row = [
+    first: RoundPolicy['firstContactChannel'],
+    channel: boolean,
+    contacts: Contacts,
+    expected: RoundOpening,
+  ];
+  const rows: Row[] = [
+    // A phone number: the round opens with a call.
+    ['call', true, { phone, whatsapp }, { kind: 'call', whatsappFirst: false }],
+    ['call', false, { phone, whatsapp }, { kind: 'call', whatsappFirst: false }],
+    ['call', true, { phone, whatsapp: null }, { kind: 'call', whatsappFirst: false }],
+    ['call', false, { phone, whatsapp: null }, { kind: 'call', whatsappFirst: false }],
+    // whatsappFirst needs first_contact_channel whatsapp AND a channel AND a number.
+    ['whatsapp', true, { phone, whatsapp }, { kind: 'call', whatsappFirst: true }],
+    ['whatsapp', false, { phone, whatsapp }, { kind: 'call', whatsappFirst: false }],
+    ['whatsapp', true, { phone, whatsapp: null }, { kind: 'call', whatsappFirst: false }],
+    ['whatsapp', false, { phone, whatsapp: null }, { kind: 'call', whatsappFirst: false }],
+    // No phone: WhatsApp only, when a channel and a number exist.
+    ['call', true, { phone: null, whatsapp }, { kind: 'whatsapp' }],
+    ['whatsapp', true, { phone: null, whatsapp }, { kind: 'whatsapp' }],
+    // Nothing usable: no round.
+    ['call', false, { phone: null, whatsapp }, { kind: 'none' }],
+    ['whatsapp', false, { phone: null, whatsapp }, { kind: 'none' }],
+    ['call', true, { phone: null, whatsapp: null }, { kind: 'none' }],
+    ['whatsapp', true, { phone: null, whatsapp: null }, { kind: 'none' }],
+    ['call', false, { phone: null, whatsapp: null }, { kind: 'none' }],
+    ['whatsapp', false, { phone: null, whatsapp: null }, { kind: 'none' }],
+  ];
+  it.each(rows)('first %s, channel %s, contacts %j → %j', (firstContactChannel, hasWhatsappChannel, contacts, expected) => {
+    expect(openRound(policy({ firstContactChannel, hasWhatsappChannel }), contacts)).toEqual(expected);
+  });
+
+  it('does not depend on delays or whatsapp_after_attempts', () => {
+    const contacts = { phone, whatsapp };
+    for (const callAttemptDelays of [[], [1, 2, 3]]) {
+      for (const whatsappAfterAttempts of [1, 8]) {
+        expect(
+          openRound(policy({ firstContactChannel: 'whatsapp', callAttemptDelays, whatsappAfterAttempts }), contacts),
+        ).toEqual({ kind: 'call', whatsappFirst: true });
+      }
+    }
+  });
+
+  it('a round opened with WhatsApp sends no fallback in it; one that opened with a call does', () => {
+    const p = policy({ whatsappAfterAttempts: 1 });
+    for (const first of ['call', 'whatsapp'] as const) {
+      const q = { ...p, firstContactChannel: first };
+      const opening = openRound(q, { phone, whatsapp });
+      expect(opening.kind).toBe('call');
+      const openedWithWhatsapp = opening.kind === 'call' && opening.whatsappFirst;
+      expect(openedWithWhatsapp).toBe(first === 'whatsapp');
+      const step = nextStepAfterCall(q, call(1, 'no_answer', { openedWithWhatsapp, hasWhatsapp: true }));
+      expect(step).toEqual(first === 'whatsapp' ? { kind: 'call', roundAttempt: 2, delayMinutes: 5 } : { kind: 'whatsapp_fallback' });
+    }
+  });
+});
+
+describe('nextStepAfterCall: property over any policy and unanswered sequence', () => {
+  const arbitraryPolicy = fc.record({
+    firstContactChannel: fc.constantFrom('call' as const, 'whatsapp' as const),
+    callAttemptDelays: fc.array(fc.integer({ min: 0, max: 600 }), { minLength: 0, maxLength: 5 }),
+    whatsappAfterAttempts: fc.integer({ min: 1, max: 8 }),
+    hasWhatsappChannel: fc.boolean(),
+  });
+  // Longer than any round (at most 6 attempts), so the walk can never run out of outcomes.
+  const arbitraryOutcomes = fc.array(fc.constantFrom(...unanswered), { minLength: 8, maxLength: 8 });
+
+  it('walks at most len(delays) + 1 calls, one attempt at a time, to exhaustion or the fallback', () => {
+    fc.assert(
+      fc.property(arbitraryPolicy, arbitraryOutcomes, fc.boolean(), fc.boolean(), (p, outcomes, hasWhatsapp, openedWithWhatsapp) => {
+        const attempts = p.callAttemptDelays.length + 1;
+        const fallbackAllowed = p.hasWhatsappChannel && hasWhatsapp && !openedWithWhatsapp;
+
+        let attempt = 1;
+        let calls = 1;
+        let last: NextStep | undefined;
+        for (const outcome of outcomes) {
+          const step = nextStepAfterCall(p, { roundAttempt: attempt, outcome, hasWhatsapp, openedWithWhatsapp });
+          if (step.kind !== 'call') {
+            last = step;
+            break;
+          }
+          expect(step.roundAttempt).toBe(attempt + 1);
+          expect(step.delayMinutes).toBe(p.callAttemptDelays[attempt - 1]);
+          attempt = step.roundAttempt;
+          calls++;
+          expect(calls).toBeLessThanOrEqual(attempts);
+        }
+
+        expect(last).toBeDefined();
+        if (fallbackAllowed) {
+          expect(last).toEqual({ kind: 'whatsapp_fallback' });
+          expect(attempt).toBe(Math.min(p.whatsappAfterAttempts, attempts));
+        } else {
+          expect(last).toEqual({ kind: 'end', reason: 'exhausted' });
+          expect(attempt).toBe(attempts);
+        }
+        expect(calls).toBe(attempt);
+      }),
+    );
+  });
+
+  it('an answered, failed or unknown outcome at any point ends the walk without another call', () => {
+    fc.assert(
+      fc.property(
+        arbitraryPolicy,
+        fc.integer({ min: 1, max: 6 }),
+        fc.constantFrom('answered' as const, 'failed' as const, 'unknown' as const),
+        fc.boolean(),
+        fc.boolean(),
+        (p, rawAttempt, outcome, hasWhatsapp, openedWithWhatsapp) => {
+          const roundAttempt = Math.min(rawAttempt, p.callAttemptDelays.length + 1);
+          const step = nextStepAfterCall(p, { roundAttempt, outcome, hasWhatsapp, openedWithWhatsapp });
+          expect(step).toEqual({ kind: 'end', reason: outcome === 'answered' ? 'reached' : outcome });
+        },
+      ),
+    );
+  });
+});
