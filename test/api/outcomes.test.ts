@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestClock } from '../support/clock.js';
+import { eventually } from '../support/contacts.js';
+import { campaignInput, startTestSystem, type TestSystem } from '../support/harness.js';
+
+const clock = createTestClock(new Date('2026-11-30T10:00:00Z'));
+let t: TestSystem;
+beforeAll(async () => {
+  t = await startTestSystem({ HOPPER_INTERVAL_MS: '200', CALL_OUTCOME_TIMEOUT: '1' }, 'all', { clock: clock.now });
+});
+afterAll(() => t?.close());
+
+const WHATSAPP_CHANNEL = '5b1c1a52-53b4-4a39-8d0e-2f9d6f4b8c02';
+
+async function startedCampaign(targets: Array<Record<string, unknown>>, settings: Record<string, unknown> = {}) {
+  const id = (await t.api('POST', '/campaigns', campaignInput({ call_attempt_delays: [0], ...settings }))).json().id as string;
+  await t.api('POST', `/campaigns/${id}/targets`, targets);
+  await t.api('POST', `/campaigns/${id}/start`);
+  return id;
+}
+
+const firstCall = async (campaignId: string) =>
+  (await eventually(() => t.api('GET', `/campaigns/${campaignId}/calls`).then((r) => r.json().items), (items) => items.length > 0))[0];
+
+describe('POST /calls/{call_id}/outcome', () => {
+  it('records the outcome, answers the call, and schedules the next attempt', async () => {
+    const id = await startedCampaign([{ phone: '+14155550201' }]);
+    const call = await firstCall(id);
+    const response = await t.api('POST', `/calls/${call.id}/outcome`, { status: 'voicemail', duration_s: 31, summary: 'left a message' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ id: call.id, status: 'voicemail', duration_s: 31, summary: 'left a message', attempt: 1 });
+    const calls = (await t.api('GET', `/campaigns/${id}/calls`)).json().items;
+    expect(calls.map((c: { attempt: number; status: string }) => [c.attempt, c.status])).toEqual([[1, 'voicemail'], [2, 'scheduled']]);
+  });
+
+  it('is harmless when repeated, and answers 409 for a different outcome', async () => {
+    const id = await startedCampaign([{ phone: '+14155550202' }]);
+    const call = await firstCall(id);
+    expect((await t.api('POST', `/calls/${call.id}/outcome`, { status: 'no_answer' })).statusCode).toBe(200);
+    const again = await t.api('POST', `/calls/${call.id}/outcome`, { status: 'no_answer' });
+    expect(again.statusCode).toBe(200);
+    expect((await t.api('GET', `/campaigns/${id}/calls`)).json().items).toHaveLength(2);
+    const other = await t.api('POST', `/calls/${call.id}/outcome`, { status: 'answered' });
+    expect(other.statusCode).toBe(409);
+    expect(other.json().detail).toBe('The call already ended as no_answer; a different outcome cannot replace it.');
+  });
+
+  it('answers 409 for a call canceled by complete, 404 for another organization, 422 for a bad body', async () => {
+    const id = await startedCampaign([{ phone: '+14155550203' }]);
+    const call = await firstCall(id);
+    const other = await t.newOrganization();
+    const foreign = await t.system.app!.inject({
+      method: 'POST', url: `/calls/${call.id}/outcome`, headers: { 'x-api-key': other.apiKey }, payload: { status: 'answered' },
+    });
+    expect(foreign.statusCode).toBe(404);
+    expect((await t.api('POST', `/calls/${call.id}/outcome`, { status: 'ringing' })).statusCode).toBe(422);
+    const halfAi = await t.api('POST', `/calls/${call.id}/outcome`, { status: 'answered', ai_label: 'positive' });
+    expect(halfAi.statusCode).toBe(422);
+    expect(halfAi.json().detail[0].loc).toEqual(['body', 'ai_score']);
+    await t.api('POST', `/campaigns/${id}/complete`);
+    const canceled = await t.api('POST', `/calls/${call.id}/outcome`, { status: 'answered' });
+    expect(canceled.statusCode).toBe(409);
+    expect(canceled.json().detail).toContain('canceled');
+  });
+
+  it('records the outcome of a call that was dialing when the campaign completed', async () => {
+    const id = await startedCampaign([{ phone: '+14155550204' }]);
+    const call = await firstCall(id);
+    await t.system.db.call.update({ where: { id: call.id }, data: { status: 'dialing', dialingAt: clock.now() } });
+    await t.api('POST', `/campaigns/${id}/complete`);
+    const response = await t.api('POST', `/calls/${call.id}/outcome`, { status: 'no_answer' });
+    expect(response.json().status).toBe('no_answer');
+    // Done: no next attempt.
+    expect((await t.api('GET', `/campaigns/${id}/calls`)).json().items).toHaveLength(1);
+  });
+
+  it('counts a call left dialing past CALL_OUTCOME_TIMEOUT as failed', async () => {
+    const id = await startedCampaign([{ phone: '+14155550205' }]);
+    const call = await firstCall(id);
+    await t.system.db.call.update({ where: { id: call.id }, data: { status: 'dialing', dialingAt: clock.now() } });
+    const failed = await eventually(
+      () => t.api('GET', `/campaigns/${id}/calls`).then((r) => r.json().items[0]),
+      (row) => row.status === 'failed',
+    );
+    expect(failed.summary).toContain('CALL_OUTCOME_TIMEOUT');
+    const [target] = (await t.api('GET', `/campaigns/${id}/targets`)).json().items;
+    expect(target.state).toBe('failed');
+  });
+});
+
+describe('POST /whatsapp-messages/{message_id}/events', () => {
+  it('moves the message forward, counts a reply as reaching the target, ignores repeats', async () => {
+    const id = await startedCampaign([{ whatsapp: '+14155550206' }], { whatsapp_channel_id: WHATSAPP_CHANNEL });
+    const message = await eventually(
+      () => t.system.db.whatsappMessage.findFirst({ where: { campaignId: id } }),
+      (row) => row !== null,
+    );
+    const send = (event: string) => t.api('POST', `/whatsapp-messages/${message!.id}/events`, { event });
+    expect((await send('read')).json().status).toBe('read');
+    expect((await send('delivered')).json().status).toBe('read');
+    expect((await send('sent')).json()).toMatchObject({ status: 'read', kind: 'first' });
+    const replied = await send('replied');
+    expect(replied.json()).toMatchObject({ status: 'replied', replied_at: expect.any(String) });
+    expect((await send('replied')).statusCode).toBe(200);
+    expect((await send('opened')).statusCode).toBe(422);
+    const [target] = (await t.api('GET', `/campaigns/${id}/targets`)).json().items;
+    expect(target.state).toBe('goal_met');
+    await eventually(() => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status), (status) => status === 'done');
+  });
+});
+
+describe('GET /campaigns/{id}/calls and /stats', () => {
+  it('filters calls by status and target, and counts everything', async () => {
+    const id = await startedCampaign([{ phone: '+14155550207' }, { phone: '+14155550208' }, { email: 'x@example.com' }]);
+    const calls = await eventually(() => t.api('GET', `/campaigns/${id}/calls`).then((r) => r.json().items), (items) => items.length === 2);
+    await t.api('POST', `/calls/${calls[0].id}/outcome`, { status: 'failed' });
+    const failed = (await t.api('GET', `/campaigns/${id}/calls?status=failed`)).json().items;
+    expect(failed.map((call: { id: string }) => call.id)).toEqual([calls[0].id]);
+    const ofTarget = (await t.api('GET', `/campaigns/${id}/calls?target_id=${calls[1].target_id}`)).json().items;
+    expect(ofTarget.map((call: { id: string }) => call.id)).toEqual([calls[1].id]);
+    expect((await t.api('GET', `/campaigns/${id}/calls?status=ringing`)).statusCode).toBe(422);
+
+    const stats = (await t.api('GET', `/campaigns/${id}/stats`)).json();
+    expect(stats).toEqual({
+      targets: { total: 3, by_state: { failed: 1, not_contacted: 2 }, goal_met: 0, with_pending_work: 1 },
+      calls: { failed: 1, scheduled: 1 },
+      whatsapp_messages: {},
+      progress: 2 / 3,
+    });
+  });
+});
