@@ -52,7 +52,7 @@ export async function lockDueCalls(tx: Prisma.TransactionClient, campaignId: str
     FROM calls c JOIN targets t ON t.id = c.target_id
     WHERE c.campaign_id = ${campaignId}::uuid AND c.status = 'scheduled' AND c.promoted_at IS NULL
       AND c.scheduled_for <= ${until}
-    ORDER BY c.scheduled_for, c.id
+    ORDER BY c.scheduled_for
     LIMIT ${limit}
     FOR UPDATE OF c SKIP LOCKED`;
 }
@@ -63,7 +63,7 @@ export async function lockDueMessages(tx: Prisma.TransactionClient, campaignId: 
     FROM whatsapp_messages m JOIN targets t ON t.id = m.target_id
     WHERE m.campaign_id = ${campaignId}::uuid AND m.status = 'queued' AND m.promoted_at IS NULL
       AND m.scheduled_for <= ${until}
-    ORDER BY m.scheduled_for, m.id
+    ORDER BY m.scheduled_for
     LIMIT ${limit}
     FOR UPDATE OF m SKIP LOCKED`;
 }

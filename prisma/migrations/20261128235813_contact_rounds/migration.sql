@@ -4,6 +4,12 @@
   - Added the required column `round_attempt` to the `calls` table without a default value. This is not possible if the table is not empty.
 
 */
+-- DropIndex
+DROP INDEX "calls_campaign_id_status_scheduled_for_idx";
+
+-- DropIndex
+DROP INDEX "whatsapp_messages_campaign_id_status_scheduled_for_idx";
+
 -- AlterTable
 ALTER TABLE "calls" ADD COLUMN     "promotion" INTEGER NOT NULL DEFAULT 0,
 ADD COLUMN     "round_attempt" INTEGER NOT NULL;
@@ -35,10 +41,13 @@ CREATE TABLE "ai_evaluations" (
 CREATE INDEX "ai_evaluations_target_id_idx" ON "ai_evaluations"("target_id");
 
 -- CreateIndex
-CREATE INDEX "calls_target_id_round_idx" ON "calls"("target_id", "round");
+CREATE INDEX "calls_campaign_id_status_promoted_at_scheduled_for_idx" ON "calls"("campaign_id", "status", "promoted_at", "scheduled_for");
 
 -- CreateIndex
 CREATE INDEX "calls_status_dialing_at_idx" ON "calls"("status", "dialing_at");
+
+-- CreateIndex
+CREATE INDEX "whatsapp_messages_campaign_id_status_promoted_at_scheduled__idx" ON "whatsapp_messages"("campaign_id", "status", "promoted_at", "scheduled_for");
 
 -- CreateIndex
 CREATE INDEX "whatsapp_messages_campaign_id_id_idx" ON "whatsapp_messages"("campaign_id", "id");
