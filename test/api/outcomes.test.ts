@@ -129,3 +129,26 @@ describe('GET /campaigns/{id}/calls and /stats', () => {
     });
   });
 });
+
+describe('POST /calls/{call_id}/claim (the guard over HTTP)', () => {
+  it('lets the current job dial once the campaign runs, and refuses stale or paused ones', async () => {
+    const id = await startedCampaign([{ phone: '+14155550209' }]);
+    const call = await eventually(
+      () => t.system.db.call.findFirst({ where: { campaignId: id } }),
+      (row) => row?.promotedAt != null,
+    );
+    const claim = (promotion: number) => t.api('POST', `/calls/${call!.id}/claim`, { promotion });
+    expect((await claim(call!.promotion + 1)).statusCode).toBe(425);
+    await t.api('POST', `/campaigns/${id}/pause`);
+    expect((await claim(call!.promotion)).statusCode).toBe(409);
+    await t.api('POST', `/campaigns/${id}/start`);
+    const fresh = await eventually(
+      () => t.system.db.call.findFirst({ where: { campaignId: id } }),
+      (row) => row!.promotion > call!.promotion && row!.promotedAt != null,
+    );
+    expect((await claim(call!.promotion)).statusCode).toBe(409);
+    const granted = await claim(fresh!.promotion);
+    expect(granted.statusCode).toBe(200);
+    expect((await t.system.db.call.findUnique({ where: { id: call!.id } }))!.status).toBe('dialing');
+  });
+});

@@ -2,7 +2,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { listCalls } from '../../db/repositories/calls.js';
 import { campaignCounts } from '../../db/repositories/stats.js';
+import { NotFound } from '../../domain/errors.js';
 import { recordCallOutcome } from '../../services/call-outcomes.js';
+import { claimDispatch } from '../../services/dispatch.js';
 import { getCampaign } from '../../services/campaigns.js';
 import { recordTargetEvent } from '../../services/target-events.js';
 import { callView, whatsappMessageView } from '../../services/views.js';
@@ -33,6 +35,36 @@ export const contactRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =
       callView(
         await recordCallOutcome(deps, { callId: request.params.call_id, organizationId: request.caller.organizationId, report: request.body }),
       ),
+  );
+
+  app.post(
+    '/calls/:call_id/claim',
+    {
+      schema: {
+        tags: ['dialer'],
+        summary: 'The dispatch guard, for dialers that do not use the helper',
+        description:
+          'Call before dialing, with the `promotion` of the job. 200: dial (the call is now `dialing`). 409: do not dial (campaign not running, call no longer needed, or a stale job); acknowledge the job. 425: the job is ahead of its row; retry the job shortly.',
+        params: z.object({ call_id: guid }),
+        body: z.object({ promotion: z.int().min(1) }),
+        response: {
+          200: json(z.object({ proceed: z.literal(true) }), 'Dial.'),
+          409: json(ErrorDetail, 'Do not dial.'),
+          425: json(ErrorDetail, 'Retry the job shortly.'),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const call = await deps.db.call.findFirst({
+        where: { id: request.params.call_id, campaign: { organizationId: request.caller.organizationId } },
+        select: { id: true },
+      });
+      if (!call) throw new NotFound('Call not found.');
+      const verdict = await claimDispatch(deps.db, deps.clock, { kind: 'call', id: call.id, promotion: request.body.promotion });
+      if (verdict.proceed) return { proceed: true as const };
+      return reply.code(verdict.retry ? 425 : 409).send({ detail: `Do not dial now: ${verdict.reason}.` });
+    },
   );
 
   app.post(
