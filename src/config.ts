@@ -21,6 +21,8 @@ const envSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     // How long the API waits for a lifecycle command before answering 202 with a command id.
     COMMAND_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
+    // A resume whose segment holds more targets answers 202 at once (poll GET /commands/{id}).
+    RESUME_WAIT_LIMIT: z.coerce.number().int().min(0).default(50_000),
     LIFECYCLE_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
     // The hopper: rows due within the horizon become delayed jobs, checked every interval.

@@ -18,6 +18,7 @@ export function commandView(command: Command) {
     status: command.status,
     created_at: command.createdAt.toISOString(),
     finished_at: command.finishedAt?.toISOString() ?? null,
+    progress: (command.progress as Record<string, unknown> | null) ?? null,
     result: command.result ? httpResult(command.result as CommandResult) : null,
   };
 }

@@ -36,6 +36,19 @@ function toValidationError(context: string, issue: ValidationIssue) {
 
 const bodyError = (msg: string, type: string) => ({ detail: [{ loc: ['body'], msg, type }] });
 
+export interface ValidationErrorItem {
+  loc: Array<string | number>;
+  msg: string;
+  type: string;
+}
+
+/** A request value checked outside the route schema; answers 422 like schema failures. */
+export class RequestValidationError extends Error {
+  constructor(readonly items: ValidationErrorItem[]) {
+    super(items.map((item) => item.msg).join('; '));
+  }
+}
+
 /** The one place where failures become HTTP answers; nothing leaks a stack trace. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -43,6 +56,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
       const context = error.validationContext ?? 'body';
       return reply.code(422).send({ detail: error.validation.map((issue) => toValidationError(context, issue)) });
     }
+    if (error instanceof RequestValidationError) return reply.code(422).send({ detail: error.items });
     if (error instanceof DomainError) {
       return reply.code(HTTP_STATUS_OF[error.kind]).send({ detail: error.detail });
     }

@@ -3,7 +3,7 @@ import { BadRequest, InvalidTransition, type DomainError } from './errors.js';
 export const campaignStatuses = ['draft', 'running', 'paused', 'done'] as const;
 export type CampaignStatus = (typeof campaignStatuses)[number];
 
-export const lifecycleCommands = ['start', 'pause', 'complete'] as const;
+export const lifecycleCommands = ['start', 'pause', 'resume', 'complete'] as const;
 export type LifecycleCommand = (typeof lifecycleCommands)[number];
 
 export type LifecycleDecision =
@@ -27,6 +27,15 @@ export function decideLifecycle(status: CampaignStatus, command: LifecycleComman
       return rejected(
         new InvalidTransition(`A ${status} campaign cannot be paused; only a running campaign can.`),
       );
+    case 'resume':
+      if (status === 'paused' || status === 'done') return transition(status, 'running');
+      return rejected(
+        new InvalidTransition(
+          status === 'draft'
+            ? 'A draft campaign cannot be resumed; start it instead.'
+            : 'A running campaign cannot be resumed; pause it first, or wait until it is done.',
+        ),
+      );
     case 'complete':
       return transition(status, 'done');
   }
@@ -43,16 +52,22 @@ export type LifecycleEffect =
   | 'open_rounds'
   /** Start after pause: pending rows are promoted again. */
   | 'resume_pending'
+  /** Resume: a segment's targets get a new round (and a paused campaign's pending rows run again). */
+  | 'open_segment_rounds'
   /** Pause: promoted jobs leave Redis, rows stay pending. */
   | 'withdraw_promoted'
   /** Complete: every pending call and message is canceled. */
   | 'cancel_pending'
   | 'none';
 
-export function lifecycleEffect(from: CampaignStatus, to: CampaignStatus): LifecycleEffect {
+export function lifecycleEffect(command: LifecycleCommand, from: CampaignStatus, to: CampaignStatus): LifecycleEffect {
   if (from === to) return 'none';
+  if (command === 'resume') return 'open_segment_rounds';
   if (to === 'running') return from === 'draft' ? 'open_rounds' : 'resume_pending';
   if (to === 'paused') return 'withdraw_promoted';
   if (to === 'done') return 'cancel_pending';
   return 'none';
 }
+
+export const resumeSegments = ['not_answered', 'not_contacted', 'failed', 'unresolved'] as const;
+export type ResumeSegment = (typeof resumeSegments)[number];

@@ -3,14 +3,15 @@ import type { Campaign } from '../generated/prisma/client.js';
 import type { Db } from '../db/client.js';
 import { appendCampaignEvent } from '../db/repositories/campaign-events.js';
 import { lockCampaign, transitionCampaign } from '../db/repositories/campaigns.js';
-import { finishCommand, lockCommand, markCommandRunning, type CommandResult } from '../db/repositories/commands.js';
+import { findCommandById, finishCommand, markCommandRunning, writeCommandProgress, type Command, type CommandResult } from '../db/repositories/commands.js';
 import { cancelPendingOfCampaign, hasPendingWork, unpromoteCampaign } from '../db/repositories/contacts.js';
-import { neverStarted } from '../db/repositories/rounds.js';
+import { inSegment, neverStarted, type OpenRoundsCounts } from '../db/repositories/rounds.js';
 import { PermanentFailure } from '../domain/errors.js';
 import { decideLifecycle, lifecycleEffect, type CampaignStatus, type LifecycleCommand } from '../domain/lifecycle.js';
 import type { Logger } from '../logger.js';
 import type { Queues } from '../queues/queues.js';
 import { applyAfterCommit, type AfterCommit } from './after-commit.js';
+import { ResumeParams } from './commands.js';
 import type { Clock } from './clock.js';
 import { openRoundsFor } from './rounds.js';
 import { campaignOut } from './views.js';
@@ -22,34 +23,66 @@ export interface LifecycleDeps {
   logger: Logger;
 }
 
+interface Applied {
+  effects: AfterCommit;
+  /** The response body, when the command answers more than the campaign. */
+  body?: (campaign: Campaign) => Prisma.InputJsonObject;
+}
+
 /** Changes the status and writes the contact work that goes with it; returns the Redis side. */
 async function applyTransition(
   tx: Prisma.TransactionClient,
   deps: LifecycleDeps,
+  command: Command,
   campaign: Campaign,
   to: CampaignStatus,
-  commandId: string,
-): Promise<AfterCommit> {
+): Promise<Applied> {
   if (!(await transitionCampaign(tx, campaign.id, campaign.status, to))) {
     // Unreachable while the row lock is held; failing loudly beats recording a false transition.
     throw new Error(`campaign ${campaign.id} changed status under its row lock`);
   }
-  const settle = { campaignId: campaign.id, trigger: commandId };
-  switch (lifecycleEffect(campaign.status, to)) {
+  const settle = { campaignId: campaign.id, trigger: command.id };
+  const name = command.name as LifecycleCommand;
+  switch (lifecycleEffect(name, campaign.status, to)) {
     case 'open_rounds': {
       const counts = await openRoundsFor(tx, campaign, neverStarted, deps.clock());
       deps.logger.info({ campaign_id: campaign.id, ...counts }, 'first rounds opened');
-      return { promoteNow: true, settleCampaign: settle };
+      return { effects: { promoteNow: true, settleCampaign: settle } };
+    }
+    case 'open_segment_rounds': {
+      const { segment } = ResumeParams.parse(command.params);
+      const counts = await openRoundsFor(tx, campaign, inSegment(segment), deps.clock(), (totals) =>
+        reportProgress(deps, command.id, campaign.id, totals),
+      );
+      deps.logger.info({ campaign_id: campaign.id, segment, ...counts }, 'segment resumed');
+      return {
+        effects: { promoteNow: true, settleCampaign: settle },
+        body: (updated) => ({
+          campaign: { ...campaignOut(updated) },
+          segment,
+          selected_targets: counts.selected,
+          scheduled_calls: counts.scheduledCalls,
+          queued_whatsapp: counts.queuedWhatsapp,
+          skipped_existing_pending: counts.skippedExistingPending,
+          skipped_missing_contact: counts.skippedMissingContact,
+        }),
+      };
     }
     case 'resume_pending':
-      return { promoteNow: true, settleCampaign: settle };
+      return { effects: { promoteNow: true, settleCampaign: settle } };
     case 'withdraw_promoted':
-      return { withdraw: await unpromoteCampaign(tx, campaign.id) };
+      return { effects: { withdraw: await unpromoteCampaign(tx, campaign.id) } };
     case 'cancel_pending':
-      return { withdraw: await cancelPendingOfCampaign(tx, campaign.id, 'campaign_completed') };
+      return { effects: { withdraw: await cancelPendingOfCampaign(tx, campaign.id, 'campaign_completed') } };
     case 'none':
-      return {};
+      return { effects: {} };
   }
+}
+
+/** Progress of a long round opening, outside its transaction so pollers see it. */
+async function reportProgress(deps: LifecycleDeps, commandId: string, campaignId: string, totals: OpenRoundsCounts) {
+  deps.logger.info({ campaign_id: campaignId, command_id: commandId, ...totals }, 'resume progress');
+  await writeCommandProgress(deps.db, commandId, { ...totals });
 }
 
 /**
@@ -63,8 +96,12 @@ export async function runLifecycleCommand(deps: LifecycleDeps, commandId: string
   await markCommandRunning(db, commandId);
   const { result, effects } = await db.$transaction(
     async (tx) => {
-      const command = await lockCommand(tx, commandId);
-      if (!command) throw new PermanentFailure(`command ${commandId} does not exist`);
+      const queued = await findCommandById(tx, commandId);
+      if (!queued) throw new PermanentFailure(`command ${commandId} does not exist`);
+      // The campaign lock serialises every command of the campaign, replays of this one included;
+      // the command row itself stays unlocked so progress can be written beside this transaction.
+      const campaign = await lockCampaign(tx, queued.campaignId);
+      const command = (await findCommandById(tx, commandId))!;
       if (command.result) return { result: command.result as CommandResult, effects: {} };
 
       const finish = async (result: CommandResult, effects: AfterCommit = {}) => {
@@ -72,7 +109,6 @@ export async function runLifecycleCommand(deps: LifecycleDeps, commandId: string
         return { result, effects };
       };
 
-      const campaign = await lockCampaign(tx, command.campaignId);
       if (!campaign) return finish({ ok: false, kind: 'not_found', detail: 'Campaign not found.' });
 
       const name = command.name as LifecycleCommand;
@@ -84,7 +120,7 @@ export async function runLifecycleCommand(deps: LifecycleDeps, commandId: string
       }
 
       const to = decision.outcome === 'transition' ? decision.to : decision.status;
-      const effects = decision.outcome === 'transition' ? await applyTransition(tx, deps, campaign, to, command.id) : {};
+      const applied: Applied = decision.outcome === 'transition' ? await applyTransition(tx, deps, command, campaign, to) : { effects: {} };
       await appendCampaignEvent(tx, {
         campaignId: campaign.id,
         command: name,
@@ -99,7 +135,7 @@ export async function runLifecycleCommand(deps: LifecycleDeps, commandId: string
         { campaign_id: campaign.id, command: name, from: campaign.status, to, changed: decision.outcome === 'transition' },
         'command applied',
       );
-      return finish({ ok: true, body: { ...campaignOut(updated) } }, effects);
+      return finish({ ok: true, body: applied.body?.(updated) ?? { ...campaignOut(updated) } }, applied.effects);
     },
     { timeout: 10 * 60_000, maxWait: 10_000 },
   );

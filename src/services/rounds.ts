@@ -17,6 +17,7 @@ export async function openRoundsFor(
   campaign: Campaign,
   filter: Prisma.Sql,
   now: Date,
+  onBatch?: (totals: OpenRoundsCounts) => Promise<void>,
 ): Promise<OpenRoundsCounts> {
   const window = callWindowOf(campaign);
   const zones = await effectiveTimezones(tx, campaign.id, campaign.timezone);
@@ -29,5 +30,6 @@ export async function openRoundsFor(
     messageDue: now,
     filter,
     batchSize: ROUND_BATCH,
+    ...(onBatch ? { onBatch } : {}),
   });
 }

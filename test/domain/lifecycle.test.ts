@@ -1,15 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { decideLifecycle, type CampaignStatus, type LifecycleCommand } from '../../src/domain/lifecycle.js';
+import { decideLifecycle, lifecycleEffect, type CampaignStatus, type LifecycleCommand } from '../../src/domain/lifecycle.js';
 
 type Expected = CampaignStatus | 'unchanged' | 400 | 409;
 
-// PRODUCT.md "Lifecycle" (resume comes with its own issue).
+// PRODUCT.md "Lifecycle".
 const TABLE: Record<CampaignStatus, Record<LifecycleCommand, Expected>> = {
-  draft: { start: 'running', pause: 409, complete: 'done' },
-  running: { start: 'unchanged', pause: 'paused', complete: 'done' },
-  paused: { start: 'running', pause: 'unchanged', complete: 'done' },
-  done: { start: 400, pause: 409, complete: 'unchanged' },
+  draft: { start: 'running', pause: 409, resume: 409, complete: 'done' },
+  running: { start: 'unchanged', pause: 'paused', resume: 409, complete: 'done' },
+  paused: { start: 'running', pause: 'unchanged', resume: 'running', complete: 'done' },
+  done: { start: 400, pause: 409, resume: 'running', complete: 'unchanged' },
 };
+
+describe('lifecycleEffect', () => {
+  it.each([
+    ['start', 'draft', 'running', 'open_rounds'],
+    ['start', 'paused', 'running', 'resume_pending'],
+    ['resume', 'paused', 'running', 'open_segment_rounds'],
+    ['resume', 'done', 'running', 'open_segment_rounds'],
+    ['pause', 'running', 'paused', 'withdraw_promoted'],
+    ['complete', 'running', 'done', 'cancel_pending'],
+    ['complete', 'draft', 'done', 'cancel_pending'],
+  ] as const)('%s from %s to %s → %s', (command, from, to, effect) => {
+    expect(lifecycleEffect(command, from, to)).toBe(effect);
+  });
+});
 
 describe('decideLifecycle', () => {
   for (const [from, row] of Object.entries(TABLE) as [CampaignStatus, Record<LifecycleCommand, Expected>][]) {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { deployMigrations } from '../../src/db/migrations/deploy.js';
 import { adminQuery, withDatabase } from './databases.js';
@@ -25,6 +26,21 @@ function templateName(): string {
   return `cetest_template_${hash.digest('hex').slice(0, 12)}`;
 }
 
+/** Templates of earlier migration sets are dead weight; one in use by a concurrent run stays. */
+async function dropStaleTemplates(serverUrl: string, current: string): Promise<void> {
+  const client = new pg.Client({ connectionString: withDatabase(serverUrl, 'postgres') });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datname LIKE 'cetest_template_%' AND datname <> $1`,
+      [current],
+    );
+    for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}"`).catch(() => undefined);
+  } finally {
+    await client.end();
+  }
+}
+
 export default async function setup(project: TestProject) {
   const services = await resolveServices();
   const template = templateName();
@@ -35,6 +51,7 @@ export default async function setup(project: TestProject) {
     services.databaseUrl,
     `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${template}' AND pid <> pg_backend_pid()`,
   );
+  await dropStaleTemplates(services.databaseUrl, template);
   project.provide('databaseServerUrl', services.databaseUrl);
   project.provide('templateDatabase', template);
   project.provide('redisUrl', services.redisUrl);

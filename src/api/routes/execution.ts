@@ -1,73 +1,121 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { LifecycleCommand } from '../../domain/lifecycle.js';
-import { submitCommand } from '../../services/commands.js';
+import { countTargetsInState } from '../../db/repositories/targets.js';
+import { submitCommand, type CommandRequest } from '../../services/commands.js';
 import { sendSubmitted } from '../command-reply.js';
 import type { ApiDeps } from '../context.js';
+import { RequestValidationError } from '../error-handler.js';
 import { json, validationError } from '../openapi/responses.js';
-import { CampaignIdParams, CampaignOut, ExecutionQuery } from '../schemas/campaign.js';
+import { CampaignIdParams, CampaignOut, CampaignResumeRequest, CampaignResumeResult, ExecutionQuery } from '../schemas/campaign.js';
 
 const ApiKeyHeader = z.looseObject({ 'x-api-key': z.string().optional().meta({ title: 'X-Api-Key' }) });
 
-interface ExecutionRoute {
-  command: LifecycleCommand;
-  operationId: string;
-  summary: string;
-  description?: string;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * The optional Idempotency-Key header (README): read here rather than declared in the route
+ * schema, which documents the contract's parameters exactly.
+ */
+function idempotencyKeyOf(headers: FastifyRequest['headers']): string | undefined {
+  const key = headers['idempotency-key'];
+  if (key === undefined) return undefined;
+  if (typeof key === 'string' && IDEMPOTENCY_KEY.test(key)) return key;
+  throw new RequestValidationError([
+    { loc: ['header', 'Idempotency-Key'], msg: 'must be 1 to 255 visible ASCII characters', type: 'string_pattern_mismatch' },
+  ]);
 }
 
-// Documented exactly as the public contract (spec/campaign-execution.openapi.json); the other
-// answers (202 while pending, 400/401/404/409/503 as `{detail}`) are described in the README.
-const executionRoutes: ExecutionRoute[] = [
-  {
-    command: 'start',
-    operationId: 'start_campaign_campaigns__campaign_id__start_post',
-    summary: 'Start Campaign',
-    description:
-      "Set campaign status to 'running' if allowed.\n\nRules:\n- from draft/paused -> running\n- if already running -> idempotent\n- if done -> 400 (cannot restart)",
-  },
-  {
-    command: 'pause',
-    operationId: 'pause_campaign_campaigns__campaign_id__pause_post',
-    summary: 'Pause Campaign',
-    description: 'Pause a running campaign: pending work stays pending until it runs again. Pausing a paused campaign is idempotent.',
-  },
-  {
-    command: 'complete',
-    operationId: 'complete_campaign_campaigns__campaign_id__complete_post',
-    summary: 'Complete Campaign',
-  },
-];
+interface ExecutionRequest {
+  caller: FastifyRequest['caller'];
+  id: string;
+  headers: FastifyRequest['headers'];
+  params: { campaign_id: string };
+  query: { agent_id?: string | undefined };
+}
 
+const commandRequest = (request: ExecutionRequest) => ({
+  caller: request.caller,
+  campaignId: request.params.campaign_id,
+  requestId: request.id,
+  agentId: request.query.agent_id,
+  idempotencyKey: idempotencyKeyOf(request.headers),
+});
+
+const contract = { tags: ['campaign-execution'], params: CampaignIdParams, querystring: ExecutionQuery, headers: ApiKeyHeader };
+const campaignAnswer = { 200: json(CampaignOut, 'Request completed successfully.'), 422: validationError };
+
+// Start, resume and complete are documented exactly as the public contract
+// (spec/campaign-execution.openapi.json); the other answers (202 while pending, 400/401/404/409/503
+// as `{detail}`) are described in the README.
 export const executionRoutesPlugin: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
-  for (const route of executionRoutes) {
-    app.post(
-      `/campaigns/:campaign_id/${route.command}`,
-      {
-        schema: {
-          tags: ['campaign-execution'],
-          summary: route.summary,
-          ...(route.description ? { description: route.description } : {}),
-          operationId: route.operationId,
-          params: CampaignIdParams,
-          querystring: ExecutionQuery,
-          headers: ApiKeyHeader,
-          response: { 200: json(CampaignOut, 'Request completed successfully.'), 422: validationError },
-        },
+  const submit = (request: CommandRequest) => submitCommand({ ...deps, commandWaitMs: deps.config.COMMAND_WAIT_MS }, request);
+
+  app.post(
+    '/campaigns/:campaign_id/start',
+    {
+      schema: {
+        ...contract,
+        summary: 'Start Campaign',
+        description:
+          "Set campaign status to 'running' if allowed.\n\nRules:\n- from draft/paused -> running\n- if already running -> idempotent\n- if done -> 400 (cannot restart)",
+        operationId: 'start_campaign_campaigns__campaign_id__start_post',
+        response: campaignAnswer,
       },
-      async (request, reply) => {
-        const submitted = await submitCommand(
-          { ...deps, commandWaitMs: deps.config.COMMAND_WAIT_MS },
-          {
-            caller: request.caller,
-            campaignId: request.params.campaign_id,
-            command: route.command,
-            requestId: request.id,
-            agentId: request.query.agent_id,
-          },
-        );
-        return sendSubmitted(reply, submitted);
+    },
+    async (request, reply) => sendSubmitted(reply, await submit({ ...commandRequest(request), command: 'start' })),
+  );
+
+  app.post(
+    '/campaigns/:campaign_id/pause',
+    {
+      schema: {
+        ...contract,
+        summary: 'Pause Campaign',
+        description: 'Pause a running campaign: pending work stays pending until it runs again. Pausing a paused campaign is idempotent.',
+        operationId: 'pause_campaign_campaigns__campaign_id__pause_post',
+        response: campaignAnswer,
       },
-    );
-  }
+    },
+    async (request, reply) => sendSubmitted(reply, await submit({ ...commandRequest(request), command: 'pause' })),
+  );
+
+  app.post(
+    '/campaigns/:campaign_id/resume',
+    {
+      schema: {
+        ...contract,
+        summary: 'Resume Campaign',
+        description: 'Resume a completed or paused campaign for a practical target segment.',
+        operationId: 'resume_campaign_campaigns__campaign_id__resume_post',
+        body: CampaignResumeRequest,
+        response: { 200: json(CampaignResumeResult, 'Request completed successfully.'), 422: validationError },
+      },
+    },
+    async (request, reply) => {
+      const { segment } = request.body;
+      // A large segment is not waited for: 202 with a command id to poll for progress.
+      const size = await countTargetsInState(deps.db, request.caller.organizationId, request.params.campaign_id, segment);
+      const submitted = await submit({
+        ...commandRequest(request),
+        command: 'resume',
+        params: { segment },
+        noWait: size > deps.config.RESUME_WAIT_LIMIT,
+      });
+      return sendSubmitted(reply, submitted);
+    },
+  );
+
+  app.post(
+    '/campaigns/:campaign_id/complete',
+    {
+      schema: {
+        ...contract,
+        summary: 'Complete Campaign',
+        operationId: 'complete_campaign_campaigns__campaign_id__complete_post',
+        response: campaignAnswer,
+      },
+    },
+    async (request, reply) => sendSubmitted(reply, await submit({ ...commandRequest(request), command: 'complete' })),
+  );
 };

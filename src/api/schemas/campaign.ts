@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { campaignStatuses } from '../../domain/lifecycle.js';
+import { campaignStatuses, resumeSegments } from '../../domain/lifecycle.js';
 import { parseTimeOfDay } from '../../domain/working-hours.js';
 import { ianaTimezone, uuid } from './common.js';
 
@@ -170,3 +170,23 @@ export const ExecutionQuery = z.object({
 });
 
 export const CampaignIdParams = z.object({ campaign_id: uuid('Campaign Id') });
+
+const segment = z.enum(resumeSegments).meta({ title: 'Segment' });
+
+export const CampaignResumeRequest = z
+  .object({ segment: segment.default('not_answered') })
+  .meta({ id: 'CampaignResumeRequest', title: 'CampaignResumeRequest' });
+
+const count = (title: string) => z.int().default(0).meta({ title });
+
+export const CampaignResumeResult = z
+  .object({
+    campaign: CampaignOut,
+    segment,
+    selected_targets: count('Selected Targets'),
+    scheduled_calls: count('Scheduled Calls'),
+    queued_whatsapp: count('Queued Whatsapp'),
+    skipped_existing_pending: count('Skipped Existing Pending'),
+    skipped_missing_contact: count('Skipped Missing Contact'),
+  })
+  .meta({ id: 'CampaignResumeResult', title: 'CampaignResumeResult' });

@@ -8,6 +8,10 @@ export const CommandOut = z
     status: z.enum(['queued', 'running', 'succeeded', 'rejected', 'failed']),
     created_at: z.string(),
     finished_at: z.string().nullable(),
+    progress: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .meta({ description: 'While a large resume runs: targets selected and rounds opened so far.' }),
     result: z
       .object({ status_code: z.int(), body: z.record(z.string(), z.unknown()) })
       .nullable()

@@ -11,6 +11,8 @@ export interface NewCommand {
   params?: Prisma.InputJsonValue;
   actor: string;
   requestId?: string | null;
+  idempotencyKey?: string | null;
+  createdAt?: Date;
 }
 
 export async function createCommand(db: DbClient, command: NewCommand): Promise<Command> {
@@ -23,6 +25,15 @@ export async function deleteCommand(db: DbClient, id: string): Promise<void> {
 
 export async function findCommand(db: DbClient, organizationId: string, id: string): Promise<Command | null> {
   return db.command.findFirst({ where: { id, organizationId } });
+}
+
+export async function findCommandByIdempotencyKey(db: DbClient, organizationId: string, key: string): Promise<Command | null> {
+  return db.command.findUnique({ where: { organizationId_idempotencyKey: { organizationId, idempotencyKey: key } } });
+}
+
+/** An expired key is freed for reuse; the command itself stays in the history. */
+export async function releaseIdempotencyKey(db: DbClient, id: string): Promise<void> {
+  await db.command.updateMany({ where: { id }, data: { idempotencyKey: null } });
 }
 
 export async function findCommandById(db: DbClient, id: string): Promise<Command | null> {
@@ -45,10 +56,6 @@ export async function finishCommand(db: DbClient, id: string, result: CommandRes
   });
 }
 
-export async function lockCommand(tx: Prisma.TransactionClient, id: string): Promise<Command | null> {
-  await tx.$queryRaw`SELECT id FROM commands WHERE id = ${id}::uuid FOR UPDATE`;
-  return tx.command.findUnique({ where: { id } });
-}
 
 /** The worker gave up on the command (retries exhausted); it changed nothing. */
 export async function failCommand(db: DbClient, id: string): Promise<void> {
@@ -56,4 +63,8 @@ export async function failCommand(db: DbClient, id: string): Promise<void> {
     where: { id, status: { in: ['queued', 'running'] } },
     data: { status: 'failed', finishedAt: new Date() },
   });
+}
+
+export async function writeCommandProgress(db: DbClient, id: string, progress: Prisma.InputJsonObject): Promise<void> {
+  await db.command.updateMany({ where: { id }, data: { progress } });
 }

@@ -1,4 +1,5 @@
 import { Prisma } from '../../generated/prisma/client.js';
+import type { ResumeSegment } from '../../domain/lifecycle.js';
 import type { DbClient } from '../client.js';
 
 export interface OpenRoundsInput {
@@ -12,14 +13,20 @@ export interface OpenRoundsInput {
   callDueByZone: Map<string, Date>;
   /** Due time of an opening WhatsApp message. */
   messageDue: Date;
-  /** Which targets get a round: a SQL condition on alias `t`. */
+  /** Which targets are selected: a SQL condition on alias `t`. */
   filter: Prisma.Sql;
   batchSize: number;
+  /** Called after each batch with the totals so far (progress of a long command). */
+  onBatch?: (totals: OpenRoundsCounts) => Promise<void>;
 }
 
 export interface OpenRoundsCounts {
   /** Targets the filter selected. */
   selected: number;
+  /** Selected targets that still have a pending call or message: they get no new round. */
+  skippedExistingPending: number;
+  /** Selected targets without a usable contact for any channel of the round. */
+  skippedMissingContact: number;
   /** Rounds opened with a call. */
   scheduledCalls: number;
   /** Rounds opened with a WhatsApp message. */
@@ -41,14 +48,17 @@ export async function effectiveTimezones(db: DbClient, campaignId: string, campa
 export async function openRounds(db: DbClient, input: OpenRoundsInput): Promise<OpenRoundsCounts> {
   const zones = [...input.callDueByZone.keys()];
   const dues = zones.map((zone) => input.callDueByZone.get(zone)!.toISOString());
-  const totals: OpenRoundsCounts = { selected: 0, scheduledCalls: 0, queuedWhatsapp: 0 };
+  const totals: OpenRoundsCounts = { selected: 0, skippedExistingPending: 0, skippedMissingContact: 0, scheduledCalls: 0, queuedWhatsapp: 0 };
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
     const [batch] = await db.$queryRaw<
-      { last_id: string | null; selected: bigint; opened: bigint; messages: bigint }[]
+      { last_id: string | null; selected: bigint; pending: bigint; opened: bigint; messages: bigint }[]
     >`
       WITH candidates AS (
-        SELECT t.id FROM targets t
+        SELECT t.id,
+               EXISTS (SELECT 1 FROM calls c WHERE c.target_id = t.id AND c.status IN ('scheduled', 'dialing'))
+               OR EXISTS (SELECT 1 FROM whatsapp_messages m WHERE m.target_id = t.id AND m.status = 'queued') AS pending
+        FROM targets t
         WHERE t.campaign_id = ${input.campaignId}::uuid AND t.id > ${after}::uuid AND ${input.filter}
         ORDER BY t.id LIMIT ${input.batchSize}
       ),
@@ -58,7 +68,7 @@ export async function openRounds(db: DbClient, input: OpenRoundsInput): Promise<
             last_attempt = t.last_attempt + (t.phone IS NOT NULL)::int,
             updated_at = now()
         FROM candidates c
-        WHERE t.id = c.id AND (t.phone IS NOT NULL OR (${input.whatsappEnabled}::boolean AND t.whatsapp IS NOT NULL))
+        WHERE t.id = c.id AND NOT c.pending AND (t.phone IS NOT NULL OR (${input.whatsappEnabled}::boolean AND t.whatsapp IS NOT NULL))
         RETURNING t.id, t.round, t.last_attempt, t.phone, t.whatsapp, t.timezone
       ),
       new_calls AS (
@@ -80,16 +90,24 @@ export async function openRounds(db: DbClient, input: OpenRoundsInput): Promise<
       )
       SELECT (SELECT max(id::text) FROM candidates) AS last_id,
              (SELECT count(*) FROM candidates) AS selected,
+             (SELECT count(*) FROM candidates WHERE pending) AS pending,
              (SELECT count(*) FROM opened) AS opened,
              (SELECT count(*) FROM new_messages) AS messages,
              (SELECT count(*) FROM new_calls) AS calls`;
     if (!batch?.last_id) return totals;
-    totals.selected += Number(batch.selected);
-    totals.queuedWhatsapp += Number(batch.messages);
-    totals.scheduledCalls += Number(batch.opened) - Number(batch.messages);
+    const [selected, pending, opened, messages] = [batch.selected, batch.pending, batch.opened, batch.messages].map(Number) as [number, number, number, number];
+    totals.selected += selected;
+    totals.skippedExistingPending += pending;
+    totals.skippedMissingContact += selected - pending - opened;
+    totals.queuedWhatsapp += messages;
+    totals.scheduledCalls += opened - messages;
     after = batch.last_id;
+    await input.onBatch?.(totals);
   }
 }
 
 /** Start from draft: every target that never had a round. */
 export const neverStarted = Prisma.sql`t.round = 0`;
+
+/** Resume: the targets in a segment (goal-met targets are in none). */
+export const inSegment = (segment: ResumeSegment) => Prisma.sql`t.state = ${segment}::target_state`;

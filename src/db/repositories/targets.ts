@@ -1,4 +1,4 @@
-import type { Prisma, Target } from '../../generated/prisma/client.js';
+import type { Prisma, Target, TargetState } from '../../generated/prisma/client.js';
 import type { DbClient } from '../client.js';
 import { keysetArgs, toPage, type Page, type PageRequest } from '../pagination.js';
 
@@ -25,4 +25,9 @@ export async function listTargets(db: DbClient, campaignId: string, page: PageRe
   const { where, ...args } = keysetArgs(page);
   const rows = await db.target.findMany({ ...args, where: { campaignId, ...where } });
   return toPage(rows, page.limit);
+}
+
+/** Targets of the organization's campaign in one state (0 for another organization's campaign). */
+export async function countTargetsInState(db: DbClient, organizationId: string, campaignId: string, state: TargetState): Promise<number> {
+  return db.target.count({ where: { campaignId, state, campaign: { organizationId } } });
 }
