@@ -33,6 +33,9 @@ const envSchema = z
     // Seconds a call may stay `dialing` without an outcome before it counts as failed.
     CALL_OUTCOME_TIMEOUT: z.coerce.number().int().min(1).default(900),
     DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
+    // HTTP basic auth for the Bull Board at /admin/queues; the board is mounted only when both are non-empty.
+    ADMIN_USER: z.string().optional(),
+    ADMIN_PASSWORD: z.string().optional(),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {

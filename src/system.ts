@@ -4,6 +4,7 @@ import { buildServer } from './api/server.js';
 import { usesDevelopmentJwtSecret, type Config } from './config.js';
 import { createDb, type Db } from './db/client.js';
 import { createLogger, type Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
 import { createRedis } from './queues/connection.js';
 import { QueueName } from './queues/names.js';
 import { createQueueEvents, createQueues, type Queues } from './queues/queues.js';
@@ -36,15 +37,16 @@ export async function startSystem(config: Config, role: Role, options: SystemOpt
     logger.warn('JWT_SECRET is not set: using the development secret (refused when NODE_ENV=production)');
   }
   const db = createDb(config.DATABASE_URL, logger);
-  const producer = createRedis(config.REDIS_URL, 'producer');
-  producer.on('error', (err) => logger.warn({ err: err.message }, 'redis producer connection error'));
+  const producer = createRedis(config.REDIS_URL, 'producer', logger);
   const queues = createQueues(producer, config.QUEUE_PREFIX, logger);
+  const metrics = createMetrics();
+  metrics.watchQueues(queues.all());
 
   let app: FastifyInstance | undefined;
   let lifecycleEvents: QueueEvents | undefined;
   if (role !== 'worker') {
-    lifecycleEvents = createQueueEvents(QueueName.Lifecycle, createRedis(config.REDIS_URL, 'worker'), config.QUEUE_PREFIX, logger);
-    app = await buildServer({ config, db, queues, lifecycleEvents, logger, clock });
+    lifecycleEvents = createQueueEvents(QueueName.Lifecycle, createRedis(config.REDIS_URL, 'worker', logger), config.QUEUE_PREFIX, logger);
+    app = await buildServer({ config, db, queues, lifecycleEvents, logger, clock, metrics, redis: producer });
   }
   const workers =
     role === 'api'
@@ -55,6 +57,7 @@ export async function startSystem(config: Config, role: Role, options: SystemOpt
             queues,
             clock,
             logger,
+            metrics,
             hopper: {
               horizonSeconds: config.SCHEDULE_HORIZON_SECONDS,
               batchSize: config.HOPPER_BATCH_SIZE,

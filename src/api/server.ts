@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { adminPlugin } from './admin.js';
 import { createAuthenticator } from './auth.js';
 import type { ApiDeps } from './context.js';
 import { registerErrorHandling } from './error-handler.js';
@@ -9,6 +10,7 @@ import { campaignRoutes } from './routes/campaigns.js';
 import { commandRoutes } from './routes/commands.js';
 import { contactRoutes } from './routes/contacts.js';
 import { eventRoutes } from './routes/events.js';
+import { healthRoutes } from './routes/health.js';
 import { executionRoutesPlugin } from './routes/execution.js';
 import { targetRoutes } from './routes/targets.js';
 
@@ -32,6 +34,9 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   });
   registerErrorHandling(app);
   await registerOpenApi(app);
+  // Bull Board for operators: its own basic auth, outside the API-key scope, hidden from OpenAPI.
+  await app.register(adminPlugin, deps);
+  await app.register(healthRoutes, deps);
 
   const authenticate = createAuthenticator(deps.db, deps.config.JWT_SECRET);
   await app.register(async (authenticated) => {

@@ -6,6 +6,7 @@ import { addMinutesThenWindow, effectiveZone } from '../domain/call-window.js';
 import { Conflict, NotFound } from '../domain/errors.js';
 import { nextStepAfterCall } from '../domain/rounds.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { CallOutcomeReport } from '../queues/payloads.js';
 import type { Queues } from '../queues/queues.js';
 import { applyAfterCommit } from './after-commit.js';
@@ -18,6 +19,7 @@ export interface OutcomeDeps {
   queues: Queues;
   clock: Clock;
   logger: Logger;
+  metrics: Metrics;
 }
 
 const ENDED = new Set(['answered', 'no_answer', 'busy', 'voicemail', 'failed', 'unknown']);
@@ -30,7 +32,7 @@ export async function recordCallOutcome(
   deps: OutcomeDeps,
   input: { callId: string; organizationId?: string; report: CallOutcomeReport },
 ): Promise<Call> {
-  const { call, effects } = await deps.db.$transaction(async (tx) => {
+  const { call, effects, recorded } = await deps.db.$transaction(async (tx) => {
     const found = await tx.call.findUnique({ where: { id: input.callId }, include: { campaign: true } });
     if (!found || (input.organizationId && found.campaign.organizationId !== input.organizationId)) {
       throw new NotFound('Call not found.');
@@ -38,7 +40,7 @@ export async function recordCallOutcome(
     const target = (await lockTarget(tx, found.targetId))!;
     const current = await tx.call.findUniqueOrThrow({ where: { id: found.id } });
     if (ENDED.has(current.status)) {
-      if (current.status === input.report.status) return { call: current, effects: {} };
+      if (current.status === input.report.status) return { call: current, effects: {}, recorded: false };
       throw new Conflict(`The call already ended as ${current.status}; a different outcome cannot replace it.`);
     }
     if (current.status === 'canceled') {
@@ -74,9 +76,12 @@ export async function recordCallOutcome(
       trigger: `call-${call.id}`,
       ...(goesOn ? { continueRound: (tx: Prisma.TransactionClient) => writeNextStep(tx, campaign, target, call, now) } : {}),
     });
-    return { call, effects };
+    return { call, effects, recorded: true };
   });
-  deps.logger.info({ call_id: call.id, campaign_id: call.campaignId, status: call.status }, 'call outcome recorded');
+  if (recorded) {
+    deps.metrics.callOutcomes.inc({ status: call.status });
+    deps.logger.info({ call_id: call.id, campaign_id: call.campaignId, status: call.status }, 'call outcome recorded');
+  }
   await applyAfterCommit(deps.queues, deps.logger, effects);
   return call;
 }

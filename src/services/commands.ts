@@ -14,6 +14,7 @@ import {
 import { Conflict, NotFound, ServiceUnavailable } from '../domain/errors.js';
 import { resumeSegments, type LifecycleCommand } from '../domain/lifecycle.js';
 import type { Logger } from '../logger.js';
+import { withTimeout } from '../util/timeout.js';
 import { enqueueLifecycleCommand, type Queues } from '../queues/queues.js';
 import type { Caller } from '../api/auth.js';
 import { getCampaign } from './campaigns.js';
@@ -109,7 +110,8 @@ export async function submitCommand(deps: CommandDeps, request: CommandRequest):
   const command = recorded;
   let job;
   try {
-    job = await enqueueLifecycleCommand(deps.queues, { command_id: command.id, request_id: request.requestId });
+    // A producer must not hang on a half-open connection.
+    job = await withTimeout(enqueueLifecycleCommand(deps.queues, { command_id: command.id, request_id: request.requestId }), 3_000, 'Redis');
   } catch (error) {
     await deleteCommand(deps.db, command.id);
     deps.logger.warn({ err: error, command_id: command.id }, 'could not queue command');

@@ -1,10 +1,12 @@
 import { runningCampaignsWithoutWork, staleDialingCalls } from '../db/repositories/hopper.js';
 import { Conflict } from '../domain/errors.js';
 import { JobName } from '../queues/names.js';
+import type { Metrics } from '../metrics.js';
 import { recordCallOutcome } from './call-outcomes.js';
 import { promoteDueWork, type HopperDeps } from './hopper.js';
 
 export interface TickDeps extends HopperDeps {
+  metrics: Metrics;
   /** A call `dialing` this long without an outcome counts as failed. */
   callOutcomeTimeoutMs: number;
 }

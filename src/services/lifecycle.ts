@@ -91,10 +91,13 @@ async function reportProgress(deps: LifecycleDeps, commandId: string, campaignId
  * work it implies, the event row and the command's result commit together; Redis follows
  * after commit. Replaying a finished command returns the recorded result and changes nothing.
  */
-export async function runLifecycleCommand(deps: LifecycleDeps, commandId: string): Promise<CommandResult> {
+export async function runLifecycleCommand(
+  deps: LifecycleDeps,
+  commandId: string,
+): Promise<{ command: LifecycleCommand; result: CommandResult }> {
   const { db, logger } = deps;
   await markCommandRunning(db, commandId);
-  const { result, effects } = await db.$transaction(
+  const { command, result, effects } = await db.$transaction(
     async (tx) => {
       const queued = await findCommandById(tx, commandId);
       if (!queued) throw new PermanentFailure(`command ${commandId} does not exist`);
@@ -102,16 +105,16 @@ export async function runLifecycleCommand(deps: LifecycleDeps, commandId: string
       // the command row itself stays unlocked so progress can be written beside this transaction.
       const campaign = await lockCampaign(tx, queued.campaignId);
       const command = (await findCommandById(tx, commandId))!;
-      if (command.result) return { result: command.result as CommandResult, effects: {} };
+      const name = command.name as LifecycleCommand;
+      if (command.result) return { command: name, result: command.result as CommandResult, effects: {} };
 
       const finish = async (result: CommandResult, effects: AfterCommit = {}) => {
         await finishCommand(tx, command.id, result);
-        return { result, effects };
+        return { command: name, result, effects };
       };
 
       if (!campaign) return finish({ ok: false, kind: 'not_found', detail: 'Campaign not found.' });
 
-      const name = command.name as LifecycleCommand;
       const decision = decideLifecycle(campaign.status, name);
       if (decision.outcome === 'rejected') {
         const { kind, detail } = decision.error;
@@ -140,7 +143,7 @@ export async function runLifecycleCommand(deps: LifecycleDeps, commandId: string
     { timeout: 10 * 60_000, maxWait: 10_000 },
   );
   await applyAfterCommit(deps.queues, logger, effects);
-  return result;
+  return { command, result };
 }
 
 /** A running campaign in which no target has work left moves to done by itself. */

@@ -3,6 +3,7 @@ import { ZodError } from 'zod';
 import type { Db } from '../db/client.js';
 import { DomainError, PermanentFailure } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { Queues } from '../queues/queues.js';
 import type { Clock } from '../services/clock.js';
 import type { HopperSettings } from '../services/hopper.js';
@@ -12,6 +13,7 @@ export interface WorkerDeps {
   queues: Queues;
   clock: Clock;
   logger: Logger;
+  metrics: Metrics;
   hopper: HopperSettings;
   callOutcomeTimeoutMs: number;
 }

@@ -14,10 +14,17 @@ const parse = <N extends keyof typeof jobCatalog>(name: N, data: unknown) =>
 
 export const lifecycleCommand: JobHandler = async (job, deps) => {
   const { command_id } = parse(JobName.LifecycleCommand, job.data);
+  const timer = deps.metrics.commandDuration.startTimer();
   try {
-    return await runLifecycleCommand(deps, command_id);
+    const { command, result } = await runLifecycleCommand(deps, command_id);
+    deps.metrics.lifecycleCommands.inc({ command, result: result.ok ? 'succeeded' : 'rejected' });
+    timer({ command });
+    return result;
   } catch (error) {
-    if (isFinalAttempt(job, error)) await failCommand(deps.db, command_id).catch(() => undefined);
+    if (isFinalAttempt(job, error)) {
+      await failCommand(deps.db, command_id).catch(() => undefined);
+      deps.metrics.lifecycleCommands.inc({ command: 'unknown', result: 'failed' });
+    }
     throw error;
   }
 };

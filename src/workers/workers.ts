@@ -22,18 +22,19 @@ export async function startWorkers(deps: WorkerDeps, options: WorkerOptions): Pr
   assertHandlersMatchCatalog();
   const connections: ReturnType<typeof createRedis>[] = [];
   const workers = [...queuesWithJobs().keys()].map((queueName) => {
-    const connection = createRedis(options.redisUrl, 'worker');
+    const connection = createRedis(options.redisUrl, 'worker', deps.logger);
     connections.push(connection);
     const processor = async (job: Job) => {
       const logger = deps.logger.child({ queue: queueName, job_id: job.id, job: job.name, request_id: job.data?.request_id });
       const handler = handlerFor(job.name);
       if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}" on ${queueName}`);
-      const startedAt = performance.now();
+      const timer = deps.metrics.jobDuration.startTimer({ queue: queueName, job: job.name });
       try {
         const result = await handler(job, { ...deps, logger });
-        logger.debug({ ms: Math.round(performance.now() - startedAt) }, 'job done');
+        logger.debug({ ms: Math.round(timer({ outcome: 'completed' }) * 1000) }, 'job done');
         return result;
       } catch (error) {
+        timer({ outcome: 'failed' });
         logger.warn({ err: error, attempt: job.attemptsMade + 1 }, 'job failed');
         if (isPermanent(error)) throw new UnrecoverableError(error instanceof Error ? error.message : String(error));
         throw error;
@@ -47,10 +48,20 @@ export async function startWorkers(deps: WorkerDeps, options: WorkerOptions): Pr
     worker.on('error', (err) => deps.logger.error({ err, queue: queueName }, 'worker error'));
     return worker;
   });
-  // Upserting is idempotent: every worker process may do it, one schedule results.
-  await deps.queues
-    .get(QueueName.Scheduler)
-    .upsertJobScheduler(HOPPER_SCHEDULER_ID, { every: options.hopperIntervalMs }, { name: JobName.HopperTick, data: {}, opts: { removeOnComplete: true, removeOnFail: { count: 100 } } });
+  // Upserting is idempotent: every worker process may do it, one schedule results. It is done
+  // again whenever Redis comes back, in case it came back empty (no persistence, failover).
+  const ensureHopperSchedule = () =>
+    deps.queues
+      .get(QueueName.Scheduler)
+      .upsertJobScheduler(HOPPER_SCHEDULER_ID, { every: options.hopperIntervalMs }, {
+        name: JobName.HopperTick,
+        data: {},
+        opts: { removeOnComplete: true, removeOnFail: { count: 100 } },
+      });
+  await ensureHopperSchedule();
+  connections[0]?.on('ready', () => {
+    ensureHopperSchedule().catch((err: unknown) => deps.logger.warn({ err }, 'could not schedule the hopper; retrying on the next reconnect'));
+  });
   return {
     workers,
     close: async () => {

@@ -42,6 +42,7 @@ export async function startTestSystem(env: Record<string, string> = {}, role: Ro
   const system = await startSystem(config, role, { logger: createLogger(config.LOG_LEVEL), ...options });
   await system.app?.ready();
   const redis = new Redis(config.REDIS_URL);
+  redis.on('error', () => undefined); // the system's own connections log outages
 
   const newOrganization = async (name = uniqueName('org')) => {
     const organization = await findOrCreateOrganization(system.db, name);

@@ -1,0 +1,59 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Queue } from 'bullmq';
+
+const JOB_STATES = ['waiting', 'delayed', 'active', 'failed'] as const;
+
+/** The process's Prometheus metrics (one registry per system, so tests can run several). */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  let queues: Queue[] = [];
+  new Gauge({
+    name: 'campaign_queue_jobs',
+    help: 'Jobs per queue and state, read from Redis at scrape time.',
+    labelNames: ['queue', 'state'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const counts = await Promise.all(queues.map(async (queue) => [queue.name, await queue.getJobCounts(...JOB_STATES)] as const));
+      for (const [queue, byState] of counts) {
+        for (const state of JOB_STATES) this.set({ queue, state }, byState[state] ?? 0);
+      }
+    },
+  });
+  return {
+    registry,
+    /** Queues whose job counts are exported. */
+    watchQueues(watched: Queue[]) {
+      queues = watched;
+    },
+    lifecycleCommands: new Counter({
+      name: 'campaign_lifecycle_commands_total',
+      help: 'Lifecycle commands applied, by command and result (succeeded, rejected, failed).',
+      labelNames: ['command', 'result'],
+      registers: [registry],
+    }),
+    callOutcomes: new Counter({
+      name: 'campaign_call_outcomes_total',
+      help: 'Call outcomes recorded, by status.',
+      labelNames: ['status'],
+      registers: [registry],
+    }),
+    commandDuration: new Histogram({
+      name: 'campaign_lifecycle_command_duration_seconds',
+      help: 'Time the lifecycle worker spends applying a command.',
+      labelNames: ['command'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    jobDuration: new Histogram({
+      name: 'campaign_job_duration_seconds',
+      help: 'Time spent processing a job, by queue, job name and outcome.',
+      labelNames: ['queue', 'job', 'outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

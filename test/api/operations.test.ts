@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { startSystem } from '../../src/system.js';
+import { uniqueName } from '../support/databases.js';
+import { eventually } from '../support/contacts.js';
+import { campaignInput, campaignWithTarget, startTestSystem, TEST_JWT_SECRET, type TestSystem } from '../support/harness.js';
+import { freePort, startOwnRedis } from '../support/redis-server.js';
+
+describe('health, readiness and metrics', () => {
+  let t: TestSystem;
+  beforeAll(async () => {
+    t = await startTestSystem();
+  });
+  afterAll(() => t?.close());
+
+  const get = (url: string) => t.system.app!.inject({ method: 'GET', url });
+
+  it('answers /healthz and /readyz without credentials', async () => {
+    expect((await get('/healthz')).json()).toEqual({ status: 'ok' });
+    const ready = await get('/readyz');
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready', postgres: 'ok', redis: 'ok' });
+  });
+
+  it('exports queue depths, commands, outcomes, durations and Node metrics in Prometheus format', async () => {
+    const id = await campaignWithTarget(t);
+    await t.api('POST', `/campaigns/${id}/start`);
+    await t.api('POST', `/campaigns/${id}/start?agent_id=not-a-uuid`);
+    await t.api('POST', `/campaigns/${id}/pause`);
+    const call = await eventually(() => t.system.db.call.findFirst({ where: { campaignId: id } }), Boolean);
+    await t.api('POST', `/calls/${call!.id}/outcome`, { status: 'busy' });
+    await t.api('POST', `/campaigns/${id}/complete`);
+    await t.api('POST', `/campaigns/${id}/pause`);
+
+    const response = await get('/metrics');
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toContain('text/plain');
+    const text = response.body;
+    for (const queue of ['campaign-lifecycle', 'campaign-scheduler', 'campaign-calls', 'campaign-whatsapp', 'campaign-dispatch']) {
+      for (const state of ['waiting', 'delayed', 'active', 'failed']) {
+        expect(text).toMatch(new RegExp(`campaign_queue_jobs\\{queue="${queue}",state="${state}"\\} \\d+`));
+      }
+    }
+    expect(text).toMatch(/campaign_lifecycle_commands_total\{command="start",result="succeeded"\} 1/);
+    expect(text).toMatch(/campaign_lifecycle_commands_total\{command="pause",result="succeeded"\} 1/);
+    expect(text).toMatch(/campaign_lifecycle_commands_total\{command="pause",result="rejected"\} 1/);
+    expect(text).toMatch(/campaign_call_outcomes_total\{status="busy"\} 1/);
+    expect(text).toMatch(/campaign_lifecycle_command_duration_seconds_bucket\{le="[^"]+",command="start"\} 1/);
+    expect(text).toMatch(/campaign_job_duration_seconds_count\{queue="campaign-lifecycle",job="lifecycle-command",outcome="completed"\} [4-9]/);
+    expect(text).toContain('process_cpu_user_seconds_total');
+    expect(text).toContain('nodejs_eventloop_lag_seconds');
+  });
+});
+
+describe('Redis unavailable', () => {
+  let redis: Awaited<ReturnType<typeof startOwnRedis>>;
+  let t: TestSystem;
+  beforeAll(async () => {
+    redis = await startOwnRedis();
+    t = await startTestSystem({ REDIS_URL: redis.url, COMMAND_WAIT_MS: '5000' });
+  });
+  afterAll(async () => {
+    await redis?.start();
+    await t?.close();
+    await redis?.stop();
+  });
+
+  it('answers 503 and changes nothing; works again when Redis returns', async () => {
+    const id = await campaignWithTarget(t, { call_working_hours: { start: '00:00', end: '23:59:59', weekdays: [1, 2, 3, 4, 5, 6, 7] } });
+    await redis.stop();
+
+    const ready = await t.system.app!.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json()).toMatchObject({ status: 'unavailable', postgres: 'ok', redis: expect.not.stringMatching(/^ok$/) });
+
+    const refused = await t.api('POST', `/campaigns/${id}/start`);
+    expect(refused.statusCode).toBe(503);
+    expect(refused.json().detail).toMatch(/Redis.*nothing was changed/);
+    expect((await t.api('GET', `/campaigns/${id}`)).json().status).toBe('draft');
+    expect(await t.system.db.command.count({ where: { campaignId: id } })).toBe(0);
+    expect((await t.api('GET', `/campaigns/${id}/events`)).json().items).toEqual([]);
+
+    await redis.start();
+    const started = await eventually(
+      () => t.api('POST', `/campaigns/${id}/start`).then((r) => r.statusCode),
+      (code) => code === 200,
+      30_000,
+    );
+    expect(started).toBe(200);
+    await eventually(() => t.system.db.call.count({ where: { campaignId: id, promotedAt: { not: null } } }), (n) => n === 1, 30_000);
+  });
+});
+
+describe('PostgreSQL unavailable', () => {
+  it('answers 503 with a clear detail, and /readyz says which dependency failed', async () => {
+    const port = await freePort();
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/nowhere`,
+      REDIS_URL: inject('redisUrl'),
+      QUEUE_PREFIX: uniqueName('pgdown'),
+      JWT_SECRET: TEST_JWT_SECRET,
+    });
+    const down = await startSystem(config, 'api', { logger: createLogger('silent') });
+    try {
+      // Redis may still be connecting right after boot; PostgreSQL never answers.
+      const ready = await eventually(
+        () => down.app!.inject({ method: 'GET', url: '/readyz' }),
+        (response) => response.json().redis === 'ok',
+      );
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json()).toMatchObject({ status: 'unavailable', redis: 'ok', postgres: expect.not.stringMatching(/^ok$/) });
+      const response = await down.app!.inject({
+        method: 'POST',
+        url: '/campaigns',
+        headers: { 'x-api-key': 'cek_any' },
+        payload: campaignInput(),
+      });
+      expect(response.statusCode).toBe(503);
+      expect(response.json().detail).toMatch(/PostgreSQL or Redis/);
+    } finally {
+      await down.close().catch(() => undefined);
+    }
+  });
+});

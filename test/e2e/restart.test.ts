@@ -1,0 +1,115 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDb, type Db } from '../../src/db/client.js';
+import { createApiKey, findOrCreateOrganization } from '../../src/db/repositories/organizations.js';
+import { createDialerWorker, type CallJobData } from '../../src/dialer/index.js';
+import { createLogger } from '../../src/logger.js';
+import { eventually } from '../support/contacts.js';
+import { createTestDatabase, uniqueName } from '../support/databases.js';
+import { campaignInput, TEST_JWT_SECRET } from '../support/harness.js';
+import { freePort } from '../support/redis-server.js';
+
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let db: Db;
+let env: Record<string, string>;
+let baseUrl: string;
+let apiKey: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase(inject('databaseServerUrl'), inject('templateDatabase'));
+  db = createDb(database.url, createLogger('silent'));
+  const port = await freePort();
+  baseUrl = `http://127.0.0.1:${port}`;
+  env = {
+    ...(process.env as Record<string, string>),
+    NODE_ENV: 'test',
+    DATABASE_URL: database.url,
+    REDIS_URL: inject('redisUrl'),
+    QUEUE_PREFIX: uniqueName('restart'),
+    JWT_SECRET: TEST_JWT_SECRET,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    HOPPER_INTERVAL_MS: '200',
+    LOG_LEVEL: 'info',
+  };
+  const organization = await findOrCreateOrganization(db, 'restart');
+  apiKey = (await createApiKey(db, organization.id)).key;
+});
+afterAll(async () => {
+  await db?.$disconnect();
+  await database?.drop();
+});
+
+interface Running {
+  child: ChildProcess;
+  output: string[];
+  exit: Promise<number | null>;
+}
+
+async function startProcess(): Promise<Running> {
+  // node itself (not npx) so that SIGTERM reaches the process under test.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'all'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  child.stdout!.on('data', (chunk) => output.push(String(chunk)));
+  child.stderr!.on('data', (chunk) => output.push(String(chunk)));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await eventually(() => fetch(`${baseUrl}/healthz`).then((r) => r.status, () => 0), (status) => status === 200, 30_000);
+  return { child, output, exit };
+}
+
+const api = (method: string, path: string, body?: unknown) =>
+  fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { 'x-api-key': apiKey, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+
+describe('graceful shutdown and restart', () => {
+  it('stops on SIGTERM with exit 0, and no job is lost or run twice across the restart', async () => {
+    const dials: string[] = [];
+    const dialer = createDialerWorker({
+      connection: { url: env.REDIS_URL, maxRetriesPerRequest: null },
+      prefix: env.QUEUE_PREFIX,
+      concurrency: 5,
+      claimTimeoutMs: 60_000,
+      handler: async (call: CallJobData) => {
+        dials.push(call.call_id);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return { status: 'no_answer' };
+      },
+    });
+    let running = await startProcess();
+    try {
+      const allWeek = { start: '00:00', end: '23:59:59', weekdays: [1, 2, 3, 4, 5, 6, 7] };
+      const id = ((await (await api('POST', '/campaigns', campaignInput({ call_attempt_delays: [0, 0], call_working_hours: allWeek }))).json()) as { id: string }).id;
+      const targets = Array.from({ length: 20 }, (_, i) => ({ phone: `+1646555${String(i).padStart(4, '0')}` }));
+      await api('POST', `/campaigns/${id}/targets`, targets);
+      expect((await api('POST', `/campaigns/${id}/start`)).status).toBe(200);
+      await eventually(async () => dials.length, (n) => n >= 15, 30_000);
+
+      const stoppedAt = Date.now();
+      running.child.kill('SIGTERM');
+      expect(await running.exit).toBe(0);
+      expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+      expect(running.output.join('')).toContain('shutting down');
+      const dialsWhileDown = dials.length;
+
+      running = await startProcess();
+      await eventually(
+        async () => ((await (await api('GET', `/campaigns/${id}`)).json()) as { status: string }).status,
+        (status) => status === 'done',
+        60_000,
+      );
+      expect(dials.length).toBeGreaterThan(dialsWhileDown);
+      const calls = await db.call.findMany({ where: { campaignId: id } });
+      expect(calls).toHaveLength(60);
+      expect(calls.every((call) => call.status === 'no_answer')).toBe(true);
+      // Every call dialed exactly once.
+      expect([...dials].sort()).toEqual(calls.map((call) => call.id).sort());
+    } finally {
+      running.child.kill('SIGTERM');
+      await running.exit;
+      await dialer.close();
+    }
+  }, 120_000);
+});
