@@ -4,8 +4,7 @@ import {
   campaignsWithDueWork,
   lockDueCalls,
   lockDueMessages,
-  markCallsPromoted,
-  markMessagesPromoted,
+  markPromoted,
   promotedCount,
   rescheduleCalls,
   type DueCall,
@@ -117,8 +116,8 @@ async function promoteBatch(deps: HopperDeps, campaignId: string): Promise<Promo
 
     await queues.addBulk(JobName.Call, callJobs);
     await queues.addBulk(JobName.Whatsapp, messageJobs);
-    await markCallsPromoted(tx, promotedCalls, now);
-    await markMessagesPromoted(tx, promotedMessages, now);
+    await markPromoted(tx, 'calls', promotedCalls, now);
+    await markPromoted(tx, 'whatsapp_messages', promotedMessages, now);
     await rescheduleCalls(tx, deferredCalls);
     return { calls: promotedCalls.length, messages: promotedMessages.length };
   });

@@ -4,7 +4,7 @@ import type { Db } from '../db/client.js';
 import { appendCampaignEvent } from '../db/repositories/campaign-events.js';
 import { lockCampaign, transitionCampaign } from '../db/repositories/campaigns.js';
 import { findCommandById, finishCommand, markCommandRunning, writeCommandProgress, type Command, type CommandResult } from '../db/repositories/commands.js';
-import { cancelPendingOfCampaign, hasPendingWork, unpromoteCampaign } from '../db/repositories/contacts.js';
+import { cancelPending, hasPendingWork, unpromoteCampaign } from '../db/repositories/contacts.js';
 import { inSegment, neverStarted, type OpenRoundsCounts } from '../db/repositories/rounds.js';
 import { PermanentFailure } from '../domain/errors.js';
 import { decideLifecycle, lifecycleEffect, type CampaignStatus, type LifecycleCommand } from '../domain/lifecycle.js';
@@ -73,7 +73,7 @@ async function applyTransition(
     case 'withdraw_promoted':
       return { effects: { withdraw: await unpromoteCampaign(tx, campaign.id) } };
     case 'cancel_pending':
-      return { effects: { withdraw: await cancelPendingOfCampaign(tx, campaign.id, 'campaign_completed') } };
+      return { effects: { withdraw: await cancelPending(tx, 'campaign', campaign.id, 'campaign_completed') } };
     case 'none':
       return { effects: {} };
   }

@@ -1,6 +1,6 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Campaign, Target } from '../generated/prisma/client.js';
-import { cancelPendingOfTarget, hasPendingWork, loadTargetHistory } from '../db/repositories/contacts.js';
+import { cancelPending, hasPendingWork, loadTargetHistory } from '../db/repositories/contacts.js';
 import { isGoalMet } from '../domain/goal.js';
 import { deriveTargetState } from '../domain/target-state.js';
 import type { AfterCommit } from './after-commit.js';
@@ -29,7 +29,7 @@ export async function progressTarget(tx: Prisma.TransactionClient, progress: Pro
   const goalMet = isGoalMet(goalSpecOf(campaign), campaign.goalLogic, history);
   const effects: AfterCommit = {};
   if (goalMet || progress.reachedNow) {
-    effects.withdraw = await cancelPendingOfTarget(tx, target.id, goalMet ? 'goal_met' : 'reached');
+    effects.withdraw = await cancelPending(tx, 'target', target.id, goalMet ? 'goal_met' : 'reached');
   } else if (progress.continueRound) {
     await progress.continueRound(tx);
     effects.promoteNow = true;

@@ -62,28 +62,21 @@ export async function claimMessage(tx: Prisma.TransactionClient, messageId: stri
   return verdictOf(row, promotion, ['queued']);
 }
 
-/** Cancels the target's pending calls and messages; returns those that may have a job in Redis. */
-export async function cancelPendingOfTarget(tx: DbClient, targetId: string, reason: string) {
-  const calls = await tx.$queryRaw<PromotedRow[]>`
-    UPDATE calls SET status = 'canceled', cancel_reason = ${reason}, promoted_at = NULL, updated_at = now()
-    WHERE target_id = ${targetId}::uuid AND status = 'scheduled'
-    RETURNING id, promotion`;
-  const messages = await tx.$queryRaw<PromotedRow[]>`
-    UPDATE whatsapp_messages SET status = 'canceled', cancel_reason = ${reason}, promoted_at = NULL, updated_at = now()
-    WHERE target_id = ${targetId}::uuid AND status = 'queued'
-    RETURNING id, promotion`;
-  return { calls, messages };
-}
+const scopeColumn = (of: 'target' | 'campaign') => Prisma.raw(of === 'target' ? 'target_id' : 'campaign_id');
 
-/** Complete: every pending call and message of the campaign is canceled. */
-export async function cancelPendingOfCampaign(tx: DbClient, campaignId: string, reason: string) {
+/**
+ * Cancels the pending calls and messages of a target (its round ended) or of a campaign
+ * (complete); returns those that may have a job in Redis, to withdraw after commit.
+ */
+export async function cancelPending(tx: DbClient, of: 'target' | 'campaign', id: string, reason: string) {
+  const column = scopeColumn(of);
   const calls = await tx.$queryRaw<PromotedRow[]>`
     UPDATE calls SET status = 'canceled', cancel_reason = ${reason}, promoted_at = NULL, updated_at = now()
-    WHERE campaign_id = ${campaignId}::uuid AND status = 'scheduled'
+    WHERE ${column} = ${id}::uuid AND status = 'scheduled'
     RETURNING id, promotion`;
   const messages = await tx.$queryRaw<PromotedRow[]>`
     UPDATE whatsapp_messages SET status = 'canceled', cancel_reason = ${reason}, promoted_at = NULL, updated_at = now()
-    WHERE campaign_id = ${campaignId}::uuid AND status = 'queued'
+    WHERE ${column} = ${id}::uuid AND status = 'queued'
     RETURNING id, promotion`;
   return { calls, messages };
 }
@@ -103,7 +96,7 @@ export async function unpromoteCampaign(tx: DbClient, campaignId: string) {
 
 /** Whether a target (or, with `of: 'campaign'`, any target of a campaign) still has work left. */
 export async function hasPendingWork(db: DbClient, of: 'target' | 'campaign', id: string): Promise<boolean> {
-  const column = Prisma.raw(of === 'target' ? 'target_id' : 'campaign_id');
+  const column = scopeColumn(of);
   const [row] = await db.$queryRaw<{ pending: boolean }[]>`
     SELECT EXISTS (SELECT 1 FROM calls WHERE ${column} = ${id}::uuid AND status IN ('scheduled', 'dialing'))
         OR EXISTS (SELECT 1 FROM whatsapp_messages WHERE ${column} = ${id}::uuid AND status = 'queued') AS pending`;

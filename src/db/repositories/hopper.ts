@@ -1,4 +1,4 @@
-import type { Prisma } from '../../generated/prisma/client.js';
+import { Prisma } from '../../generated/prisma/client.js';
 import type { DbClient } from '../client.js';
 
 export interface DueCall {
@@ -73,21 +73,17 @@ export interface Promotion {
   dueAt: Date;
 }
 
-/** Records promotions (promotion + 1, due time as queued) in one statement. */
-export async function markCallsPromoted(tx: DbClient, rows: Promotion[], now: Date): Promise<void> {
-  if (rows.length === 0) return;
-  await tx.$executeRaw`
-    UPDATE calls SET promoted_at = ${now}, promotion = promotion + 1, scheduled_for = x.due_at, updated_at = now()
-    FROM unnest(${rows.map((row) => row.id)}::text[]::uuid[], ${rows.map((row) => row.dueAt.toISOString())}::text[]::timestamptz[]) AS x(id, due_at)
-    WHERE calls.id = x.id`;
-}
+const ids = (rows: Promotion[]) => rows.map((row) => row.id);
+const dues = (rows: Promotion[]) => rows.map((row) => row.dueAt.toISOString());
 
-export async function markMessagesPromoted(tx: DbClient, rows: Promotion[], now: Date): Promise<void> {
+/** Records promotions (promotion + 1, due time as queued) in one statement per table. */
+export async function markPromoted(tx: DbClient, table: 'calls' | 'whatsapp_messages', rows: Promotion[], now: Date): Promise<void> {
   if (rows.length === 0) return;
+  const target = Prisma.raw(table);
   await tx.$executeRaw`
-    UPDATE whatsapp_messages SET promoted_at = ${now}, promotion = promotion + 1, scheduled_for = x.due_at, updated_at = now()
-    FROM unnest(${rows.map((row) => row.id)}::text[]::uuid[], ${rows.map((row) => row.dueAt.toISOString())}::text[]::timestamptz[]) AS x(id, due_at)
-    WHERE whatsapp_messages.id = x.id`;
+    UPDATE ${target} SET promoted_at = ${now}, promotion = promotion + 1, scheduled_for = x.due_at, updated_at = now()
+    FROM unnest(${ids(rows)}::text[]::uuid[], ${dues(rows)}::text[]::timestamptz[]) AS x(id, due_at)
+    WHERE ${target}.id = x.id`;
 }
 
 /** Calls whose due time moved (into the next window) beyond the horizon: they wait as rows. */
@@ -95,7 +91,7 @@ export async function rescheduleCalls(tx: DbClient, rows: Promotion[]): Promise<
   if (rows.length === 0) return;
   await tx.$executeRaw`
     UPDATE calls SET scheduled_for = x.due_at, updated_at = now()
-    FROM unnest(${rows.map((row) => row.id)}::text[]::uuid[], ${rows.map((row) => row.dueAt.toISOString())}::text[]::timestamptz[]) AS x(id, due_at)
+    FROM unnest(${ids(rows)}::text[]::uuid[], ${dues(rows)}::text[]::timestamptz[]) AS x(id, due_at)
     WHERE calls.id = x.id`;
 }
 
