@@ -1,4 +1,5 @@
-import type { WhatsappEvent } from '../queues/payloads.js';
+export const whatsappEvents = ['sent', 'delivered', 'read', 'replied', 'failed'] as const;
+export type WhatsappEvent = (typeof whatsappEvents)[number];
 
 export type WhatsappStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'replied' | 'failed' | 'canceled';
 

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { callOutcomes } from '../domain/rounds.js';
+import { whatsappEvents, type WhatsappEvent } from '../domain/whatsapp-status.js';
+
+export { whatsappEvents, type WhatsappEvent };
 
 const id = z.uuid();
 
@@ -42,8 +45,6 @@ export const CallOutcomeReport = z.object({
 });
 export type CallOutcomeReport = z.output<typeof CallOutcomeReport>;
 
-export const whatsappEvents = ['sent', 'delivered', 'read', 'replied', 'failed'] as const;
-export type WhatsappEvent = (typeof whatsappEvents)[number];
 
 export const ClaimJobData = z.object({
   kind: z.enum(['call', 'whatsapp']),

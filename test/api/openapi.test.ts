@@ -61,6 +61,14 @@ describe('GET /openapi.json', () => {
     for (const name of names) expect({ [name]: document.components.schemas[name] }).toEqual({ [name]: contract.components.schemas[name] });
   });
 
+  it('serves the API docs page from the same document', async () => {
+    const page = await t.system.app!.inject({ method: 'GET', url: '/docs/' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toContain('text/html');
+    const json = await t.system.app!.inject({ method: 'GET', url: '/docs/json' });
+    expect(json.json().paths['/campaigns/{campaign_id}/resume']).toEqual(document.paths['/campaigns/{campaign_id}/resume']);
+  });
+
   it('has the contract security schemes and default security', () => {
     expect(document.components.securitySchemes).toEqual(contract.components.securitySchemes);
     expect(document.security).toEqual(contract.security);

@@ -1,4 +1,4 @@
-import swagger from '@fastify/swagger';
+import swagger, { type SwaggerTransformObject } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import type { OpenAPIV3_1 } from 'openapi-types';
@@ -70,7 +70,7 @@ function transformRouteSchema({ schema, url }: { schema: FastifySchema; url: str
  * in the base document because @fastify/swagger drops header parameters named like a security
  * scheme, and the contract lists X-API-Key as a parameter too.
  */
-function finishDocument(document: { openapiObject: Partial<OpenAPIV3_1.Document> } | { swaggerObject: unknown }) {
+const finishDocument: SwaggerTransformObject = (document) => {
   if (!('openapiObject' in document)) throw new Error('only OpenAPI 3 documents are generated');
   const { openapiObject } = document;
   const paths = (openapiObject.paths ?? {}) as Record<string, Record<string, OpenAPIV3_1.OperationObject>>;
@@ -89,7 +89,7 @@ function finishDocument(document: { openapiObject: Partial<OpenAPIV3_1.Document>
       schemas: componentSchemas(),
     },
   } as OpenAPIV3_1.Document;
-}
+};
 
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
@@ -109,7 +109,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       ],
     },
     transform: transformRouteSchema,
-    transformObject: finishDocument as never,
+    transformObject: finishDocument,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
