@@ -38,7 +38,10 @@ export interface RunningHelper {
 /** A guard answer arrives through a job on `campaign-dispatch` that the system processes. */
 function createClaimer(connection: ConnectionOptions, prefix: string, timeoutMs: number) {
   const dispatch = new Queue(QueueName.Dispatch, { connection, prefix });
+  // Every job waiting for its guard answer listens on this queue: one listener per concurrent job.
+  dispatch.setMaxListeners(0);
   const events = new QueueEvents(QueueName.Dispatch, { connection, prefix });
+  events.setMaxListeners(0);
   dispatch.on('error', () => undefined);
   events.on('error', () => undefined);
   return {

@@ -24,11 +24,21 @@ export async function applyAfterCommit(queues: Queues, logger: Logger, effects: 
     if (effects.promoteNow) {
       await queues.add(JobName.HopperTick, { data: {}, jobId: `promote-now-${Date.now()}` });
     }
-    if (effects.settleCampaign) {
-      const { campaignId, trigger } = effects.settleCampaign;
-      await queues.add(JobName.SettleCampaign, { data: { campaign_id: campaignId }, jobId: `settle-${campaignId}-${trigger}` });
-    }
+    if (effects.settleCampaign) await enqueueSettle(queues, effects.settleCampaign.campaignId, effects.settleCampaign.trigger);
   } catch (error) {
     logger.warn({ err: error }, 'post-commit work failed; the periodic hopper and the dispatch guard cover it');
   }
+}
+
+/**
+ * Queues a completion check of the campaign. One check waiting per campaign is enough (it reads
+ * the state when it runs); a trigger dropped while a check is already running is covered by the
+ * hopper's periodic sweep.
+ */
+export async function enqueueSettle(queues: Queues, campaignId: string, trigger: string): Promise<void> {
+  await queues.add(
+    JobName.SettleCampaign,
+    { data: { campaign_id: campaignId }, jobId: `settle-${campaignId}-${trigger}` },
+    { deduplication: { id: `settle-${campaignId}` } },
+  );
 }

@@ -1,7 +1,7 @@
 import { runningCampaignsWithoutWork, staleDialingCalls } from '../db/repositories/hopper.js';
 import { Conflict } from '../domain/errors.js';
-import { JobName } from '../queues/names.js';
 import type { Metrics } from '../metrics.js';
+import { enqueueSettle } from './after-commit.js';
 import { recordCallOutcome } from './call-outcomes.js';
 import { promoteDueWork, type HopperDeps } from './hopper.js';
 
@@ -30,7 +30,7 @@ export async function hopperTick(deps: TickDeps) {
   const idle = await runningCampaignsWithoutWork(deps.db);
   const tick = deps.clock().getTime();
   for (const campaignId of idle) {
-    await deps.queues.add(JobName.SettleCampaign, { data: { campaign_id: campaignId }, jobId: `settle-${campaignId}-tick-${tick}` });
+    await enqueueSettle(deps.queues, campaignId, `tick-${tick}`);
   }
   return { ...promoted, failedStale: stale.length, settling: idle.length };
 }
