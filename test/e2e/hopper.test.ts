@@ -147,6 +147,8 @@ describe('a crash between writing rows and promoting them', () => {
         await promoteDueWork({ ...deps, queues: t.system.queues });
         const jobs = await jobsInRedis(id);
         expect(jobs.map((job) => job.id).sort()).toEqual(calls.map((call) => callJobId(call.id, 1)).sort());
+        // The process is back: its periodic hopper (and completion sweep) runs again.
+        scheduler.resume();
 
         await eventually(() => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status), (status) => status === 'done', 30_000);
         const dialed = dialer.dials.filter((dial) => dial.data.campaign_id === id).map((dial) => dial.data.call_id);
@@ -155,7 +157,7 @@ describe('a crash between writing rows and promoting them', () => {
         await dialer.close();
       }
     } finally {
-      scheduler.resume();
+      if (scheduler.isPaused()) scheduler.resume();
     }
-  });
+  }, 60_000);
 });
