@@ -115,10 +115,7 @@ describe('resume a done campaign, segment by segment', () => {
     const states = await statesOf(id);
     expect(states['+14155550302']).toBe('goal_met');
     expect(states['+14155550304']).toBe('not_answered');
-    const goalMetCalls = (await t.api('GET', `/campaigns/${id}/calls?limit=100`)).json().items.filter(
-      (call: { target_id: string }) => call.target_id === undefined,
-    );
-    expect(goalMetCalls).toEqual([]);
+    // The target that met its goal in the first pass was never called again.
     expect(dialer.dials.filter((dial) => dial.data.phone === '+14155550301')).toHaveLength(1);
   });
 });

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { listCalls } from '../../db/repositories/calls.js';
-import { campaignCounts } from '../../db/repositories/stats.js';
 import { NotFound } from '../../domain/errors.js';
 import { recordCallOutcome } from '../../services/call-outcomes.js';
 import { claimDispatch } from '../../services/dispatch.js';
+import { campaignStats } from '../../services/campaign-stats.js';
 import { getCampaign } from '../../services/campaigns.js';
 import { recordTargetEvent } from '../../services/target-events.js';
 import { callView, whatsappMessageView } from '../../services/views.js';
@@ -140,20 +140,7 @@ export const contactRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =
     },
     async (request) => {
       const campaign = await getCampaign(deps.db, request.caller.organizationId, request.params.campaign_id);
-      const counts = await campaignCounts(deps.db, campaign.id);
-      const total = Object.values(counts.targetsByState).reduce((sum, n) => sum + n, 0);
-      return {
-        targets: {
-          total,
-          by_state: counts.targetsByState,
-          goal_met: counts.targetsByState.goal_met ?? 0,
-          with_pending_work: counts.targetsWithPendingWork,
-        },
-        calls: counts.callsByStatus,
-        whatsapp_messages: counts.messagesByStatus,
-        // Share of targets with no work left; nothing has started on a draft.
-        progress: campaign.status === 'draft' || total === 0 ? 0 : (total - counts.targetsWithPendingWork) / total,
-      };
+      return campaignStats(deps.db, campaign);
     },
   );
 };
