@@ -4,12 +4,8 @@ import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { findOrganizationIdByApiKey, organizationExists } from '../db/repositories/organizations.js';
 import { Unauthorized } from '../domain/errors.js';
+import type { Caller } from '../services/caller.js';
 
-export interface Caller {
-  organizationId: string;
-  /** Who issued the command, for the audit log: `api_key:<prefix>` or `jwt:<sub>`. */
-  actor: string;
-}
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -35,6 +35,15 @@ export function openRound(policy: RoundPolicy, contacts: Contacts): RoundOpening
   return canMessage ? { kind: 'whatsapp' } : { kind: 'none' };
 }
 
+/**
+ * Whether an outcome ends the target's round before its next step: the goal is met, or this
+ * very event reached the target (reaching it in an earlier round does not end this one).
+ */
+export function roundEndsOn(goalMet: boolean, reachedNow: boolean): 'goal_met' | 'reached' | null {
+  if (goalMet) return 'goal_met';
+  return reachedNow ? 'reached' : null;
+}
+
 export type NextStep =
   | { kind: 'call'; roundAttempt: number; delayMinutes: number }
   | { kind: 'whatsapp_fallback' }

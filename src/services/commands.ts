@@ -16,7 +16,7 @@ import { resumeSegments, type LifecycleCommand } from '../domain/lifecycle.js';
 import type { Logger } from '../logger.js';
 import { withTimeout } from '../util/timeout.js';
 import { enqueueLifecycleCommand, type Queues } from '../queues/queues.js';
-import type { Caller } from '../api/auth.js';
+import type { Caller } from './caller.js';
 import { getCampaign } from './campaigns.js';
 import type { Clock } from './clock.js';
 

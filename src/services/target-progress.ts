@@ -1,7 +1,8 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Campaign, Target } from '../generated/prisma/client.js';
 import { cancelPending, hasPendingWork, loadTargetHistory } from '../db/repositories/contacts.js';
-import { isGoalMet } from '../domain/goal.js';
+import { isGoalMet, isReached } from '../domain/goal.js';
+import { roundEndsOn } from '../domain/rounds.js';
 import { deriveTargetState } from '../domain/target-state.js';
 import type { AfterCommit } from './after-commit.js';
 import { goalSpecOf } from './campaign-policy.js';
@@ -28,13 +29,14 @@ export async function progressTarget(tx: Prisma.TransactionClient, progress: Pro
   const history = await loadTargetHistory(tx, target.id);
   const goalMet = isGoalMet(goalSpecOf(campaign), campaign.goalLogic, history);
   const effects: AfterCommit = {};
-  if (goalMet || progress.reachedNow) {
-    effects.withdraw = await cancelPending(tx, 'target', target.id, goalMet ? 'goal_met' : 'reached');
+  const ended = roundEndsOn(goalMet, progress.reachedNow);
+  if (ended) {
+    effects.withdraw = await cancelPending(tx, 'target', target.id, ended);
   } else if (progress.continueRound) {
     await progress.continueRound(tx);
     effects.promoteNow = true;
   }
-  const reached = history.answeredCalls + history.repliedMessages > 0;
+  const reached = isReached(history);
   await tx.target.update({
     where: { id: target.id },
     data: {
