@@ -1,11 +1,11 @@
 import { Info, type Zone } from 'luxon';
-import { parseTimeOfDay, type CallWindow } from './working-hours.js';
+import { parseIsoDate, parseTimeOfDay, type CallWindow } from './working-hours.js';
 
 /**
  * Call working hours: "a due time outside call_working_hours moves to the next moment inside it".
  *
- * An instant is inside when its wall-clock reading in the zone has an allowed ISO weekday and a
- * time of day in [start, end). Between two UTC-offset changes the wall clock is the instant plus a
+ * An instant is inside when its wall-clock reading in the zone has an allowed ISO weekday, a
+ * calendar date that is not a blackout date, and a time of day in [start, end). Between two UTC-offset changes the wall clock is the instant plus a
  * constant, so the earliest inside instant of such a segment is plain arithmetic; only the offset
  * changes themselves (DST, political changes) need the time-zone database. That keeps the walk to a
  * handful of offset look-ups instead of scanning minutes, and makes gaps and overlaps fall out
@@ -28,16 +28,28 @@ const OFFSET_PROBE_MS = 6 * 3_600_000;
  * Saturday 24:00 to Sunday 01:00), or the day itself is skipped (Pacific/Apia, 2011-12-30), the
  * next moment is a week further on. Two such weeks in a row do not occur in the database.
  */
-const HORIZON_MS = 15 * DAY_MS;
+const BASE_HORIZON_MS = 15 * DAY_MS;
 
-/** Each iteration either returns or moves past an offset change; a few per horizon exist at most. */
-const MAX_SEGMENTS = 64;
+/**
+ * Each blackout date hides at most one allowed day, which pushes the next moment on by at most a
+ * week; the eighth day per date pays for the spring-forward gaps that a walk of years can cross
+ * (at most two a year in any zone, each costing a week).
+ */
+const HORIZON_MS_PER_BLACKOUT_DATE = 8 * DAY_MS;
+
+/**
+ * Each iteration either returns or moves past an offset change; a few per fortnight exist at most,
+ * and at most four a year (Casablanca) over the longer walks that blackout dates cause.
+ */
+const BASE_SEGMENTS = 64;
 
 interface ResolvedWindow {
   startMs: number;
   endMs: number;
   /** Indexed by ISO weekday (1 = Monday). */
   allowed: boolean[];
+  /** Local dates, as days since 1970-01-01, on which nothing is inside. */
+  blackout: Set<number>;
 }
 
 function resolveWindow(window: CallWindow): ResolvedWindow {
@@ -52,7 +64,19 @@ function resolveWindow(window: CallWindow): ResolvedWindow {
     allowed[day] = true;
   }
   if (!allowed.includes(true)) throw new RangeError('call window needs at least one weekday');
-  return { startMs: start * 1000, endMs: end * 1000, allowed };
+  const blackout = new Set<number>();
+  // Windows stored before blackout dates existed lack the field; they have none.
+  for (const date of window.blackoutDates ?? []) {
+    const day = parseIsoDate(date);
+    if (day === null) throw new RangeError(`blackout date "${date}" is not a YYYY-MM-DD date`);
+    blackout.add(day);
+  }
+  return { startMs: start * 1000, endMs: end * 1000, allowed, blackout };
+}
+
+/** An allowed weekday that is not a blackout date. */
+function isOpenDay(window: ResolvedWindow, day: number): boolean {
+  return window.allowed[isoWeekday(day)] === true && !window.blackout.has(day);
 }
 
 function resolveZone(name: string): Zone {
@@ -76,22 +100,23 @@ function insideAtOffset(window: ResolvedWindow, instant: number, offset: number)
   const local = instant + offset;
   const day = Math.floor(local / DAY_MS);
   const timeOfDay = local - day * DAY_MS;
-  return window.allowed[isoWeekday(day)] === true && timeOfDay >= window.startMs && timeOfDay < window.endMs;
+  return isOpenDay(window, day) && timeOfDay >= window.startMs && timeOfDay < window.endMs;
 }
 
 /** The earliest inside instant >= `from`, pretending the offset never changes again. */
 function earliestAtOffset(window: ResolvedWindow, from: number, offset: number): number {
   const local = from + offset;
   const firstDay = Math.floor(local / DAY_MS);
-  // Day 7 is the same weekday as day 0, whose window may already have passed.
-  for (let k = 0; k <= 7; k++) {
-    const day = firstDay + k;
-    if (!window.allowed[isoWeekday(day)]) continue;
+  // Days 1..7 hold every weekday, so days 1..7(n + 1) hold n + 1 allowed days, of which n blackout
+  // dates hide at most n; day 0's window may already have passed.
+  const lastDay = firstDay + 7 * (window.blackout.size + 1);
+  for (let day = firstDay; day <= lastDay; day++) {
+    if (!isOpenDay(window, day)) continue;
     const opens = day * DAY_MS + window.startMs;
     const closes = day * DAY_MS + window.endMs;
     if (local < closes) return Math.max(local, opens) - offset;
   }
-  throw new RangeError('call window has no allowed weekday');
+  throw new RangeError('call window has no open day');
 }
 
 /** The first instant in (from, to] whose offset differs from `offset`, or null when there is none. */
@@ -121,8 +146,10 @@ function instantOf(value: Date, name: string): number {
 }
 
 function nextInside(dueMs: number, window: ResolvedWindow, zone: Zone): number {
+  const horizonMs = BASE_HORIZON_MS + window.blackout.size * HORIZON_MS_PER_BLACKOUT_DATE;
+  const maxSegments = BASE_SEGMENTS + window.blackout.size;
   let from = dueMs;
-  for (let segment = 0; segment < MAX_SEGMENTS && from - dueMs <= HORIZON_MS; segment++) {
+  for (let segment = 0; segment < maxSegments && from - dueMs <= horizonMs; segment++) {
     const offset = offsetMs(zone, from);
     const candidate = earliestAtOffset(window, from, offset);
     const change = firstOffsetChange(zone, from, candidate, offset);
