@@ -160,9 +160,43 @@ function nextInside(dueMs: number, window: ResolvedWindow, zone: Zone): number {
   throw new RangeError('no moment inside the call window within the search horizon');
 }
 
+/**
+ * The first instant after `insideMs` that is outside, given that `insideMs` is inside. At a fixed
+ * offset the interval closes at the window end of its local day (the end is before midnight, so it
+ * never runs on into the next day); an offset change before that either leaves the window or
+ * carries the interval on from the new reading (a repeated hour inside the window).
+ */
+function intervalEnd(insideMs: number, window: ResolvedWindow, zone: Zone): number {
+  let from = insideMs;
+  for (let segment = 0; segment < BASE_SEGMENTS; segment++) {
+    const offset = offsetMs(zone, from);
+    const day = Math.floor((from + offset) / DAY_MS);
+    const closes = day * DAY_MS + window.endMs - offset;
+    const change = firstOffsetChange(zone, from, closes, offset);
+    if (change === null) return closes;
+    if (!insideAtOffset(window, change, offsetMs(zone, change))) return change;
+    from = change;
+  }
+  throw new RangeError('the call window interval does not end');
+}
+
 /** The earliest instant >= due inside the window, read in `zone`; `due` itself when it is inside. */
 export function nextWindowMoment(due: Date, window: CallWindow, zone: string): Date {
   return new Date(nextInside(instantOf(due, 'due'), resolveWindow(window), resolveZone(zone)));
+}
+
+/**
+ * The start of the next window interval that begins strictly after `after`: an instant inside the
+ * window whose preceding millisecond is outside. When `after` is inside an interval, that is the
+ * start of the following one, never `after` itself. Moves stale work "into the next window".
+ */
+export function nextWindowOpening(after: Date, window: CallWindow, zone: string): Date {
+  const ms = instantOf(after, 'after');
+  const resolved = resolveWindow(window);
+  const resolvedZone = resolveZone(zone);
+  // From an outside instant, the next inside one opens an interval: the instants before it are outside.
+  const from = insideAtOffset(resolved, ms, offsetMs(resolvedZone, ms)) ? intervalEnd(ms, resolved, resolvedZone) : ms + 1;
+  return new Date(nextInside(from, resolved, resolvedZone));
 }
 
 export function isInsideWindow(instant: Date, window: CallWindow, zone: string): boolean {

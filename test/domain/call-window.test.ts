@@ -6,6 +6,7 @@ import {
   effectiveZone,
   isInsideWindow,
   nextWindowMoment,
+  nextWindowOpening,
 } from '../../src/domain/call-window.js';
 import { DEFAULT_CALL_WINDOW, type CallWindow } from '../../src/domain/working-hours.js';
 
@@ -168,11 +169,33 @@ function flipCandidates(c: Case, from: number, to: number): number[] {
 }
 
 /**
- * firstInsideBefore for intervals of years: an inside instant lies on an allowed local date that is
- * not a blackout date, so only such dates are searched, each padded by a day on either side
- * (more than any offset jump) so that none of its instants is missed.
+ * An opening is an inside instant whose preceding millisecond is outside: a point where "inside"
+ * turns from false to true, so searching the flip candidates in (after, result) is exhaustive.
+ * Over short intervals a minute grid cross-checks: inside at t but not a minute earlier means an
+ * opening in (t − 1 min, t].
  */
-function firstInsideOnOpenDates(c: Case, due: number, result: number): number | null {
+function firstOpeningBetween(c: Case, after: number, result: number): number | null {
+  if (result <= after) return null;
+  const found = flipCandidates(c, after, result).filter((t) => t > after && oracleInside(t, c) && !oracleInside(t - 1, c));
+  if (result - after <= 12 * HOUR_MS) {
+    for (let t = after + 60_000; t < result; t += 60_000) {
+      if (oracleInside(t, c) && !oracleInside(t - 60_000, c)) found.push(t);
+    }
+  }
+  return found.length === 0 ? null : Math.min(...found);
+}
+
+/**
+ * A search over [from, to) for intervals of years: an inside instant lies on an allowed local date
+ * that is not a blackout date, so only such dates are searched, each padded by two days on either
+ * side (more than any offset jump) so that none of its instants is missed.
+ */
+function searchOpenDates(
+  search: (c: Case, from: number, to: number) => number | null,
+  c: Case,
+  due: number,
+  result: number,
+): number | null {
   const found: number[] = [];
   const first = DateTime.fromMillis(due, { zone: c.zone });
   const lastDate = localDate(result, c.zone);
@@ -182,8 +205,8 @@ function firstInsideOnOpenDates(c: Case, due: number, result: number): number | 
     if (!c.weekdays.includes(date.weekday) || c.blackout.includes(iso)) continue;
     const from = Math.max(due, date.toMillis() - 2 * DAY_MS);
     const to = Math.min(result, date.toMillis() + 2 * DAY_MS);
-    const inside = firstInsideBefore(c, from, to);
-    if (inside !== null) found.push(inside);
+    const hit = search(c, from, to);
+    if (hit !== null) found.push(hit);
   }
   return found.length === 0 ? null : Math.min(...found);
 }
@@ -392,11 +415,109 @@ describe('nextWindowMoment with the longest blackout lists (366 dates)', () => {
         expect(oracleInside(result, c)).toBe(true);
         expect(c.blackout).not.toContain(localDate(result, c.zone));
         expect(result).toBeGreaterThanOrEqual(c.due);
-        expect(firstInsideOnOpenDates(c, c.due, result)).toBeNull();
+        expect(searchOpenDates(firstInsideBefore, c, c.due, result)).toBeNull();
         expect(nextWindowMoment(new Date(result), window, c.zone).getTime()).toBe(result);
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('nextWindowOpening never throws and finds the first opening after due', () => {
+    fc.assert(
+      fc.property(longRuns, (c) => {
+        const opening = nextWindowOpening(new Date(c.due), windowOf(c), c.zone).getTime();
+        expect(opening).toBeGreaterThan(c.due);
+        expect(oracleInside(opening, c)).toBe(true);
+        expect(oracleInside(opening - 1, c)).toBe(false);
+        expect(searchOpenDates(firstOpeningBetween, c, c.due, opening)).toBeNull();
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
+
+describe('nextWindowOpening properties', () => {
+  it('opens an interval strictly after `after`, and no interval opens in between', () => {
+    fc.assert(
+      fc.property(cases, (c) => {
+        const window = windowOf(c);
+        const opening = nextWindowOpening(new Date(c.due), window, c.zone).getTime();
+        expect(opening).toBeGreaterThan(c.due);
+        expect(oracleInside(opening, c)).toBe(true);
+        expect(oracleInside(opening - 1, c)).toBe(false);
+        expect(firstOpeningBetween(c, c.due, opening)).toBeNull();
+        // From outside, the next opening is the next inside moment.
+        if (!oracleInside(c.due, c)) expect(opening).toBe(nextWindowMoment(new Date(c.due), window, c.zone).getTime());
+      }),
+      { numRuns: 600 },
+    );
+  });
+});
+
+describe('nextWindowOpening examples', () => {
+  const everyDay = [1, 2, 3, 4, 5, 6, 7];
+  const berlin = (iso: string) => nextWindowOpening(new Date(iso), DEFAULT_CALL_WINDOW, 'Europe/Berlin').toISOString();
+  const at = (iso: string) => new Date(iso).toISOString();
+
+  it.each([
+    ['inside on a Monday: the Tuesday’s start, not now', '2024-06-10T10:00:00+02:00', '2024-06-11T09:00:00+02:00'],
+    ['exactly at a start: the next day’s start', '2024-06-10T09:00:00+02:00', '2024-06-11T09:00:00+02:00'],
+    ['a millisecond before a start: that start', '2024-06-10T08:59:59.999+02:00', '2024-06-10T09:00:00+02:00'],
+    ['the last inside millisecond', '2024-06-10T18:59:59.999+02:00', '2024-06-11T09:00:00+02:00'],
+    ['at the end (outside)', '2024-06-10T19:00:00+02:00', '2024-06-11T09:00:00+02:00'],
+    ['inside on a Friday: the Monday', '2024-06-14T10:00:00+02:00', '2024-06-17T09:00:00+02:00'],
+    ['on a Saturday: the Monday', '2024-06-15T14:00:00+02:00', '2024-06-17T09:00:00+02:00'],
+  ])('%s', (_name, after, expected) => {
+    expect(berlin(after)).toBe(at(expected));
+  });
+
+  it('skips blackout dates', () => {
+    const window: CallWindow = { ...DEFAULT_CALL_WINDOW, blackoutDates: ['2024-06-11'] };
+    expect(nextWindowOpening(new Date('2024-06-10T10:00:00+02:00'), window, 'Europe/Berlin').toISOString()).toBe(
+      at('2024-06-12T09:00:00+02:00'),
+    );
+  });
+
+  it('a window open all day but its last second opens at each midnight', () => {
+    const window: CallWindow = { start: '00:00:00', end: '23:59:59', weekdays: everyDay, blackoutDates: [] };
+    expect(nextWindowOpening(new Date('2024-06-10T12:00:00Z'), window, 'UTC').toISOString()).toBe('2024-06-11T00:00:00.000Z');
+    // America/Santiago has no Sunday 2024-09-08 00:00: that day opens at 01:00, just after the jump.
+    expect(nextWindowOpening(new Date('2024-09-07T12:00:00-04:00'), window, 'America/Santiago').toISOString()).toBe(
+      at('2024-09-08T01:00:00-03:00'),
+    );
+  });
+
+  it('on a US fall-back day, the repeated reading of the window opens a second interval', () => {
+    const zone = 'America/New_York';
+    const window: CallWindow = { start: '01:00:00', end: '01:30:00', weekdays: everyDay, blackoutDates: [] };
+    expect(nextWindowOpening(new Date('2024-11-03T01:10:00-04:00'), window, zone).toISOString()).toBe(at('2024-11-03T01:00:00-05:00'));
+    expect(nextWindowOpening(new Date('2024-11-03T01:10:00-05:00'), window, zone).toISOString()).toBe(at('2024-11-04T01:00:00-05:00'));
+  });
+
+  it('an interval that the fall-back hour carries on is one interval', () => {
+    const window: CallWindow = { start: '00:30:00', end: '03:00:00', weekdays: everyDay, blackoutDates: [] };
+    // From 01:45 EDT the clocks run to 02:00, fall back to 01:00 EST and run on to 03:00 EST, all inside.
+    expect(nextWindowOpening(new Date('2024-11-03T01:45:00-04:00'), window, 'America/New_York').toISOString()).toBe(
+      at('2024-11-04T00:30:00-05:00'),
+    );
+  });
+
+  it('on a US spring-forward day, a window starting in the gap opens at the jump', () => {
+    const window: CallWindow = { start: '02:00:00', end: '03:30:00', weekdays: everyDay, blackoutDates: [] };
+    expect(nextWindowOpening(new Date('2024-03-09T02:30:00-05:00'), window, 'America/New_York').toISOString()).toBe(
+      at('2024-03-10T03:00:00-04:00'),
+    );
+  });
+
+  it('handles the 45-minute offset of Asia/Kathmandu', () => {
+    expect(nextWindowOpening(new Date('2024-06-10T03:15:00Z'), DEFAULT_CALL_WINDOW, 'Asia/Kathmandu').toISOString()).toBe(
+      '2024-06-11T03:15:00.000Z',
+    );
+  });
+
+  it('rejects input that has no meaning', () => {
+    expect(() => nextWindowOpening(new Date(Number.NaN), DEFAULT_CALL_WINDOW, 'UTC')).toThrow(RangeError);
+    expect(() => nextWindowOpening(new Date(), DEFAULT_CALL_WINDOW, 'Mars/Olympus_Mons')).toThrow(RangeError);
   });
 });
 
