@@ -1,6 +1,6 @@
 /**
  * Contact rounds (PRODUCT.md "Contact rounds"): what a round opens with, and what follows a
- * call outcome. Pure: the caller supplies the campaign's policy and the target's contacts.
+ * call outcome. Pure: the caller supplies the campaign's policy and what it knows of the target.
  */
 
 export const callOutcomes = ['answered', 'no_answer', 'busy', 'voicemail', 'failed', 'unknown'] as const;
@@ -14,25 +14,49 @@ export interface RoundPolicy {
   hasWhatsappChannel: boolean;
 }
 
-export interface Contacts {
-  phone: string | null;
-  whatsapp: string | null;
+/** What the round opener knows about a target, read in the same statement that opens its round. */
+export interface OpeningFacts {
+  /** The target has a pending call or message (the previous round is still running). */
+  hasPending: boolean;
+  hasPhone: boolean;
+  hasWhatsapp: boolean;
+  /** The target is on the organization's do-not-contact list. */
+  doNotContact: boolean;
 }
 
 export type RoundOpening =
-  /** A call; with `whatsappFirst`, a first WhatsApp message goes out at the same time. */
-  | { kind: 'call'; whatsappFirst: boolean }
-  /** Only a WhatsApp message: the round ends when it is sent. */
-  | { kind: 'whatsapp' }
-  | { kind: 'none' };
+  | { kind: 'skip'; reason: 'existing_pending' | 'do_not_contact' | 'missing_contact' }
+  | {
+      kind: 'open';
+      /** Attempt 1 is scheduled (the target has a phone). */
+      call: boolean;
+      /** A first WhatsApp message is queued; it ends the round when no call follows it. */
+      message: null | { endsRound: boolean };
+      /** The resume/start count this round falls in: one that opens with a message is a queued WhatsApp. */
+      countsAs: 'scheduled_calls' | 'queued_whatsapp';
+    };
 
 export const attemptsPerRound = (policy: RoundPolicy) => policy.callAttemptDelays.length + 1;
 
-export function openRound(policy: RoundPolicy, contacts: Contacts): RoundOpening {
-  const canMessage = policy.hasWhatsappChannel && contacts.whatsapp !== null;
-  const canCall = contacts.phone !== null;
-  if (canCall) return { kind: 'call', whatsappFirst: canMessage && policy.firstContactChannel === 'whatsapp' };
-  return canMessage ? { kind: 'whatsapp' } : { kind: 'none' };
+/**
+ * Whether and how a target's round opens (PRODUCT.md "Contact rounds", "Resume segments"): not
+ * while earlier work is pending, never for a listed target; a call when there is a phone, and a
+ * WhatsApp message first when the campaign has the channel and the target a number, if there is
+ * no phone or the campaign opens with WhatsApp. With neither, there is no round.
+ */
+export function decideOpening(policy: RoundPolicy, facts: OpeningFacts): RoundOpening {
+  if (facts.hasPending) return { kind: 'skip', reason: 'existing_pending' };
+  if (facts.doNotContact) return { kind: 'skip', reason: 'do_not_contact' };
+  const call = facts.hasPhone;
+  const message =
+    policy.hasWhatsappChannel && facts.hasWhatsapp && (!facts.hasPhone || policy.firstContactChannel === 'whatsapp');
+  if (!call && !message) return { kind: 'skip', reason: 'missing_contact' };
+  return {
+    kind: 'open',
+    call,
+    message: message ? { endsRound: !call } : null,
+    countsAs: message ? 'queued_whatsapp' : 'scheduled_calls',
+  };
 }
 
 /**

@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import {
   attemptsPerRound,
   callOutcomes,
+  decideOpening,
   nextStepAfterCall,
-  openRound,
   type CallInRound,
   type CallOutcome,
-  type Contacts,
   type NextStep,
+  type OpeningFacts,
   type RoundOpening,
   type RoundPolicy,
 } from '../../src/domain/rounds.js';
@@ -187,48 +187,67 @@ describe('nextStepAfterCall: WhatsApp fallback', () => {
   }
 });
 
-describe('openRound', () => {
-  const phone = '+4915112345678';
-  const whatsapp = '+4915187654321';
-  type Row = [
-    first: RoundPolicy['firstContactChannel'],
-    channel: boolean,
-    contacts: Contacts,
-    expected: RoundOpening,
-  ];
+describe('decideOpening', () => {
+  type Facts = Pick<OpeningFacts, 'hasPhone' | 'hasWhatsapp'>;
+  const callOnly: RoundOpening = { kind: 'open', call: true, message: null, countsAs: 'scheduled_calls' };
+  const messageThenCall: RoundOpening = { kind: 'open', call: true, message: { endsRound: false }, countsAs: 'queued_whatsapp' };
+  const messageOnly: RoundOpening = { kind: 'open', call: false, message: { endsRound: true }, countsAs: 'queued_whatsapp' };
+  const missing: RoundOpening = { kind: 'skip', reason: 'missing_contact' };
+
+  // Every contact combination of a target that has no pending work and is not listed.
+  type Row = [first: RoundPolicy['firstContactChannel'], channel: boolean, facts: Facts, expected: RoundOpening];
+  const both = { hasPhone: true, hasWhatsapp: true };
+  const phone = { hasPhone: true, hasWhatsapp: false };
+  const whatsapp = { hasPhone: false, hasWhatsapp: true };
+  const neither = { hasPhone: false, hasWhatsapp: false };
   const rows: Row[] = [
     // A phone number: the round opens with a call.
-    ['call', true, { phone, whatsapp }, { kind: 'call', whatsappFirst: false }],
-    ['call', false, { phone, whatsapp }, { kind: 'call', whatsappFirst: false }],
-    ['call', true, { phone, whatsapp: null }, { kind: 'call', whatsappFirst: false }],
-    ['call', false, { phone, whatsapp: null }, { kind: 'call', whatsappFirst: false }],
-    // whatsappFirst needs first_contact_channel whatsapp AND a channel AND a number.
-    ['whatsapp', true, { phone, whatsapp }, { kind: 'call', whatsappFirst: true }],
-    ['whatsapp', false, { phone, whatsapp }, { kind: 'call', whatsappFirst: false }],
-    ['whatsapp', true, { phone, whatsapp: null }, { kind: 'call', whatsappFirst: false }],
-    ['whatsapp', false, { phone, whatsapp: null }, { kind: 'call', whatsappFirst: false }],
-    // No phone: WhatsApp only, when a channel and a number exist.
-    ['call', true, { phone: null, whatsapp }, { kind: 'whatsapp' }],
-    ['whatsapp', true, { phone: null, whatsapp }, { kind: 'whatsapp' }],
-    // Nothing usable: no round.
-    ['call', false, { phone: null, whatsapp }, { kind: 'none' }],
-    ['whatsapp', false, { phone: null, whatsapp }, { kind: 'none' }],
-    ['call', true, { phone: null, whatsapp: null }, { kind: 'none' }],
-    ['whatsapp', true, { phone: null, whatsapp: null }, { kind: 'none' }],
-    ['call', false, { phone: null, whatsapp: null }, { kind: 'none' }],
-    ['whatsapp', false, { phone: null, whatsapp: null }, { kind: 'none' }],
+    ['call', true, both, callOnly],
+    ['call', true, phone, callOnly],
+    ['call', false, both, callOnly],
+    ['call', false, phone, callOnly],
+    // first_contact_channel whatsapp, a channel and a number: the message first, then the calls.
+    ['whatsapp', true, both, messageThenCall],
+    // … without the channel or the number it opens with a call.
+    ['whatsapp', true, phone, callOnly],
+    ['whatsapp', false, both, callOnly],
+    ['whatsapp', false, phone, callOnly],
+    // No phone: a WhatsApp message alone, which ends the round, when a channel and a number exist.
+    ['call', true, whatsapp, messageOnly],
+    ['whatsapp', true, whatsapp, messageOnly],
+    // Nothing usable for any channel of the round: no round.
+    ['call', false, whatsapp, missing],
+    ['whatsapp', false, whatsapp, missing],
+    ['call', true, neither, missing],
+    ['whatsapp', true, neither, missing],
+    ['call', false, neither, missing],
+    ['whatsapp', false, neither, missing],
   ];
-  it.each(rows)('first %s, channel %s, contacts %j → %j', (firstContactChannel, hasWhatsappChannel, contacts, expected) => {
-    expect(openRound(policy({ firstContactChannel, hasWhatsappChannel }), contacts)).toEqual(expected);
+
+  it.each(rows)('first %s, channel %s, contacts %j → %j', (firstContactChannel, hasWhatsappChannel, facts, expected) => {
+    const p = policy({ firstContactChannel, hasWhatsappChannel });
+    expect(decideOpening(p, { ...facts, hasPending: false, doNotContact: false })).toEqual(expected);
+  });
+
+  it.each(rows)('first %s, channel %s, contacts %j: pending work skips it, before the list is consulted', (firstContactChannel, hasWhatsappChannel, facts) => {
+    const p = policy({ firstContactChannel, hasWhatsappChannel });
+    for (const doNotContact of [false, true]) {
+      expect(decideOpening(p, { ...facts, hasPending: true, doNotContact })).toEqual({ kind: 'skip', reason: 'existing_pending' });
+    }
+  });
+
+  it.each(rows)('first %s, channel %s, contacts %j: a listed target gets no round, whatever its contacts', (firstContactChannel, hasWhatsappChannel, facts) => {
+    const p = policy({ firstContactChannel, hasWhatsappChannel });
+    expect(decideOpening(p, { ...facts, hasPending: false, doNotContact: true })).toEqual({ kind: 'skip', reason: 'do_not_contact' });
   });
 
   it('does not depend on delays or whatsapp_after_attempts', () => {
-    const contacts = { phone, whatsapp };
+    const facts = { hasPending: false, hasPhone: true, hasWhatsapp: true, doNotContact: false };
     for (const callAttemptDelays of [[], [1, 2, 3]]) {
       for (const whatsappAfterAttempts of [1, 8]) {
-        expect(
-          openRound(policy({ firstContactChannel: 'whatsapp', callAttemptDelays, whatsappAfterAttempts }), contacts),
-        ).toEqual({ kind: 'call', whatsappFirst: true });
+        expect(decideOpening(policy({ firstContactChannel: 'whatsapp', callAttemptDelays, whatsappAfterAttempts }), facts)).toEqual(
+          messageThenCall,
+        );
       }
     }
   });
@@ -237,13 +256,67 @@ describe('openRound', () => {
     const p = policy({ whatsappAfterAttempts: 1 });
     for (const first of ['call', 'whatsapp'] as const) {
       const q = { ...p, firstContactChannel: first };
-      const opening = openRound(q, { phone, whatsapp });
-      expect(opening.kind).toBe('call');
-      const openedWithWhatsapp = opening.kind === 'call' && opening.whatsappFirst;
+      const opening = decideOpening(q, { hasPending: false, hasPhone: true, hasWhatsapp: true, doNotContact: false });
+      expect(opening.kind === 'open' && opening.call).toBe(true);
+      const openedWithWhatsapp = opening.kind === 'open' && opening.message !== null;
       expect(openedWithWhatsapp).toBe(first === 'whatsapp');
       const step = nextStepAfterCall(q, call(1, 'no_answer', { openedWithWhatsapp, hasWhatsapp: true }));
       expect(step).toEqual(first === 'whatsapp' ? { kind: 'call', roundAttempt: 2, delayMinutes: 5 } : { kind: 'whatsapp_fallback' });
     }
+  });
+
+  it('counts each selected target exactly once, as the resume result must', () => {
+    // selected_targets = scheduled_calls + queued_whatsapp + skipped_existing_pending + skipped_missing_contact
+    // (+ skipped_do_not_contact): every opening falls in exactly one of them.
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ hasPending: fc.boolean(), hasPhone: fc.boolean(), hasWhatsapp: fc.boolean(), doNotContact: fc.boolean() })),
+        fc.constantFrom('call' as const, 'whatsapp' as const),
+        fc.boolean(),
+        (targets, firstContactChannel, hasWhatsappChannel) => {
+          const openings = targets.map((facts) => decideOpening(policy({ firstContactChannel, hasWhatsappChannel }), facts));
+          const count = (predicate: (o: RoundOpening) => boolean) => openings.filter(predicate).length;
+          const scheduledCalls = count((o) => o.kind === 'open' && o.countsAs === 'scheduled_calls');
+          const queuedWhatsapp = count((o) => o.kind === 'open' && o.countsAs === 'queued_whatsapp');
+          const skipped = (reason: string) => count((o) => o.kind === 'skip' && o.reason === reason);
+          expect(scheduledCalls + queuedWhatsapp + skipped('existing_pending') + skipped('missing_contact') + skipped('do_not_contact')).toBe(
+            targets.length,
+          );
+          // As the SQL counts them: rounds with a first message are queued_whatsapp, the other opened ones scheduled_calls.
+          expect(queuedWhatsapp).toBe(count((o) => o.kind === 'open' && o.message !== null));
+          expect(scheduledCalls).toBe(count((o) => o.kind === 'open') - queuedWhatsapp);
+        },
+      ),
+    );
+  });
+
+  it('property: an open round contacts someone, a message ends it only alone, a call needs a phone', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          firstContactChannel: fc.constantFrom('call' as const, 'whatsapp' as const),
+          callAttemptDelays: fc.array(fc.integer({ min: 0, max: 600 }), { maxLength: 5 }),
+          whatsappAfterAttempts: fc.integer({ min: 1, max: 8 }),
+          hasWhatsappChannel: fc.boolean(),
+        }),
+        fc.record({ hasPending: fc.boolean(), hasPhone: fc.boolean(), hasWhatsapp: fc.boolean(), doNotContact: fc.boolean() }),
+        (p, facts) => {
+          const opening = decideOpening(p, facts);
+          if (opening.kind === 'skip') {
+            const canMessage = p.hasWhatsappChannel && facts.hasWhatsapp;
+            if (opening.reason === 'missing_contact') expect(facts.hasPhone || canMessage).toBe(false);
+            return;
+          }
+          expect(facts.hasPending || facts.doNotContact).toBe(false);
+          expect(opening.call).toBe(facts.hasPhone);
+          expect(opening.call || opening.message !== null).toBe(true);
+          if (opening.message !== null) {
+            expect(p.hasWhatsappChannel && facts.hasWhatsapp).toBe(true);
+            expect(opening.message.endsRound).toBe(!opening.call);
+          }
+        },
+      ),
+    );
   });
 });
 
