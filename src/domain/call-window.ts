@@ -5,11 +5,12 @@ import { parseIsoDate, parseTimeOfDay, type CallWindow } from './working-hours.j
  * Call working hours: "a due time outside call_working_hours moves to the next moment inside it".
  *
  * An instant is inside when its wall-clock reading in the zone has an allowed ISO weekday, a
- * calendar date that is not a blackout date, and a time of day in [start, end). Between two UTC-offset changes the wall clock is the instant plus a
- * constant, so the earliest inside instant of such a segment is plain arithmetic; only the offset
- * changes themselves (DST, political changes) need the time-zone database. That keeps the walk to a
- * handful of offset look-ups instead of scanning minutes, and makes gaps and overlaps fall out
- * naturally: a non-existent wall time is never read, and a repeated one is read twice.
+ * calendar date that is not a blackout date, and a time of day in [start, end). Between two
+ * UTC-offset changes the wall clock is the instant plus a constant, so the earliest inside instant
+ * of such a segment is plain arithmetic; only the offset changes themselves (DST, political
+ * changes) need the time-zone database. That keeps the walk to a handful of offset look-ups
+ * instead of scanning minutes, and makes gaps and overlaps fall out naturally: a non-existent wall
+ * time is never read, and a repeated one is read twice.
  */
 
 const MINUTE_MS = 60_000;

@@ -610,6 +610,13 @@ describe('blackout dates', () => {
     expect(nextWindowMoment(new Date('2024-01-01T00:00:00Z'), window, 'UTC').toISOString()).toBe('2026-09-27T00:00:00.000Z');
   });
 
+  it('a window stored before blackout dates existed has none', () => {
+    const stored = { start: '09:00:00', end: '17:00:00', weekdays: [1, 2, 3, 4, 5] } as unknown as CallWindow;
+    const due = new Date('2024-06-08T12:00:00Z'); // Saturday
+    expect(nextWindowMoment(due, stored, 'UTC').toISOString()).toBe('2024-06-10T09:00:00.000Z');
+    expect(nextWindowOpening(due, stored, 'UTC').toISOString()).toBe('2024-06-10T09:00:00.000Z');
+  });
+
   it('rejects a blackout date that is not a calendar date', () => {
     const due = new Date('2024-06-10T12:00:00Z');
     for (const bad of ['2024-02-30', '2024-6-1', '20240601', 'tomorrow', '2023-02-29']) {
