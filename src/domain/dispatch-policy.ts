@@ -1,4 +1,5 @@
 import { nextWindowOpening } from './call-window.js';
+import type { ChannelName } from './channel-names.js';
 import type { CampaignStatus } from './lifecycle.js';
 import { rateHoldUntil } from './pacing.js';
 import type { CallWindow } from './working-hours.js';
@@ -9,11 +10,9 @@ import type { CallWindow } from './working-hours.js';
  * (queue worker, HTTP claim) reads one snapshot under lock and maps the decision in one place.
  */
 
-export type DispatchChannel = 'call' | 'whatsapp';
-
 export interface DispatchSnapshot {
   now: Date;
-  channel: DispatchChannel;
+  channel: ChannelName;
   /** The promotion number the job carries. */
   jobPromotion: number;
   /** The call or message row as read under lock; null when it no longer exists. */

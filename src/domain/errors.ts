@@ -1,12 +1,18 @@
 /**
- * Typed failures of the system. Each carries one clear sentence for the caller; the API maps
- * the kind to an HTTP status in one place (src/api/error-handler.ts) and workers treat them
- * as final (never retried).
+ * The one hierarchy of typed failures. Each carries one clear sentence for the caller; the API
+ * maps `kind` to an HTTP status in one place (src/api/error-handler.ts) and the workers read
+ * `retryable`: a retryable failure is retried with backoff, any other one is final.
  */
+export type ErrorKind = 'bad_request' | 'unauthorized' | 'not_found' | 'conflict' | 'unavailable' | 'invalid_data';
+
 export abstract class DomainError extends Error {
-  abstract readonly kind: 'bad_request' | 'unauthorized' | 'not_found' | 'conflict' | 'unavailable';
-  constructor(readonly detail: string) {
-    super(detail);
+  abstract readonly kind: ErrorKind;
+  readonly retryable: boolean = false;
+  constructor(
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(detail, options);
   }
 }
 
@@ -35,13 +41,29 @@ export class InvalidTransition extends Conflict {
   override name = 'InvalidTransition';
 }
 
-/** A dependency (PostgreSQL, Redis) cannot be reached; the request changed nothing. */
+export type Dependency = 'postgres' | 'redis';
+
+/** A dependency cannot be reached; nothing was changed. Retrying later can succeed. */
 export class ServiceUnavailable extends DomainError {
   readonly kind = 'unavailable' as const;
+  override readonly retryable = true;
   override name = 'ServiceUnavailable';
+  constructor(
+    readonly dependency: Dependency,
+    detail = `${dependency === 'postgres' ? 'PostgreSQL' : 'Redis'} is unavailable; nothing was changed. Retry shortly.`,
+    options?: { cause?: unknown },
+  ) {
+    super(detail, options);
+  }
 }
 
-/** Work that can never succeed however often it is retried (e.g. its row is gone). */
-export class PermanentFailure extends Error {
-  override name = 'PermanentFailure';
+/** Stored or queued data that breaks an invariant (a malformed job, a row that is gone): no retry helps. */
+export class InvalidData extends DomainError {
+  readonly kind = 'invalid_data' as const;
+  override name = 'InvalidData';
+}
+
+/** Whether a failure may succeed when tried again: unknown errors (bugs, timeouts) are retried too. */
+export function isRetryable(error: unknown): boolean {
+  return error instanceof DomainError ? error.retryable : true;
 }

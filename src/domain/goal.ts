@@ -1,8 +1,12 @@
+/** The labels of an AI evaluation of a conversation. */
+export const aiLabels = ['positive', 'negative', 'neutral'] as const;
+export type AiLabel = (typeof aiLabels)[number];
+
 /** A campaign's goal as stored (the contract's CampaignGoalSpec, defaults filled in). */
 export type Objective =
   | { type: 'contact'; channels?: Array<'call' | 'whatsapp'>; min_count: number }
   | { type: 'email'; min_count: number }
-  | { type: 'ai'; label_in?: Array<'positive' | 'negative' | 'neutral'>; min_score: number };
+  | { type: 'ai'; label_in?: AiLabel[]; min_score: number };
 
 export interface GoalSpec {
   objectives?: Objective[];
@@ -35,7 +39,7 @@ function objectiveMet(objective: Objective, history: ContactHistory): boolean {
     case 'ai': {
       const labels = objective.label_in ?? [];
       return history.aiEvaluations.some(
-        (evaluation) => (labels.length === 0 || labels.includes(evaluation.label as never)) && evaluation.score >= objective.min_score,
+        (evaluation) => (labels.length === 0 || (labels as readonly string[]).includes(evaluation.label)) && evaluation.score >= objective.min_score,
       );
     }
   }

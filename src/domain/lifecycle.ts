@@ -42,9 +42,7 @@ export function decideLifecycle(status: CampaignStatus, command: LifecycleComman
 }
 
 /** Campaign settings may change only while nothing runs on them. */
-export function isEditable(status: CampaignStatus): boolean {
-  return status === 'draft' || status === 'paused';
-}
+export const editableStatuses = ['draft', 'paused'] as const satisfies readonly CampaignStatus[];
 
 /** What a status change does to the campaign's contact work (PRODUCT.md "Lifecycle"). */
 export type LifecycleEffect =

@@ -59,15 +59,6 @@ export function decideOpening(policy: RoundPolicy, facts: OpeningFacts): RoundOp
   };
 }
 
-/**
- * Whether an outcome ends the target's round before its next step: the goal is met, or this
- * very event reached the target (reaching it in an earlier round does not end this one).
- */
-export function roundEndsOn(goalMet: boolean, reachedNow: boolean): 'goal_met' | 'reached' | null {
-  if (goalMet) return 'goal_met';
-  return reachedNow ? 'reached' : null;
-}
-
 export type NextStep =
   | { kind: 'call'; roundAttempt: number; delayMinutes: number }
   | { kind: 'whatsapp_fallback' }

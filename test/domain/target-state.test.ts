@@ -11,6 +11,7 @@ const history = (overrides: Partial<TargetHistory> = {}): TargetHistory => ({
   aiEvaluations: [],
   attempted: false,
   lastAttemptFailed: false,
+  doNotContact: false,
   ...overrides,
 });
 
@@ -63,33 +64,45 @@ describe('deriveTargetState: precedence', () => {
     expect(deriveTargetState(history({ attempted: true, answeredCalls: 1 }), false)).toBe('unresolved');
   });
 
-  it('property: on any consistent history the state follows goal_met > unresolved > failed > not_answered, not_contacted only without attempts', () => {
+  it('a listed target is do_not_contact unless its goal is met', () => {
+    expect(deriveTargetState(history({ doNotContact: true }), false)).toBe('do_not_contact');
+    expect(deriveTargetState(history({ doNotContact: true, attempted: true, answeredCalls: 1 }), false)).toBe('do_not_contact');
+    expect(deriveTargetState(history({ doNotContact: true, attempted: true, lastAttemptFailed: true }), false)).toBe('do_not_contact');
+    expect(deriveTargetState(history({ doNotContact: true, attempted: true, answeredCalls: 1 }), true)).toBe('goal_met');
+  });
+
+  // Invariants over any consistent history (not a second copy of the rules): more contact never
+  // moves a target back to "not contacted", and a reply or answer always leaves the "unreached" states.
+  const consistentHistory = fc
+    .record({ answered: fc.nat(3), replied: fc.nat(3), sentEmails: fc.nat(3), attempted: fc.boolean(), failedLast: fc.boolean(), listed: fc.boolean() })
+    .map(({ answered, replied, sentEmails, attempted, failedLast, listed }) =>
+      history({
+        answeredCalls: attempted ? answered : 0,
+        repliedMessages: attempted ? replied : 0,
+        sentEmails,
+        attempted,
+        lastAttemptFailed: attempted && failedLast,
+        doNotContact: listed,
+      }),
+    );
+
+  it('property: a reached target is never in a segment for unreached targets', () => {
     fc.assert(
-      fc.property(
-        fc.nat(3),
-        fc.nat(3),
-        fc.nat(3),
-        fc.boolean(),
-        fc.boolean(),
-        fc.boolean(),
-        (answered, replied, sentEmails, attempted, failedLast, goalMet) => {
-          // Without an attempt nothing can have been answered, replied to or failed.
-          const answeredCalls = attempted ? answered : 0;
-          const repliedMessages = attempted ? replied : 0;
-          const lastAttemptFailed = attempted && failedLast;
-          const h = history({ answeredCalls, repliedMessages, sentEmails, attempted, lastAttemptFailed });
-          const expected: TargetState = goalMet
-            ? 'goal_met'
-            : answeredCalls + repliedMessages > 0
-              ? 'unresolved'
-              : !attempted
-                ? 'not_contacted'
-                : lastAttemptFailed
-                  ? 'failed'
-                  : 'not_answered';
-          expect(deriveTargetState(h, goalMet)).toBe(expected);
-        },
-      ),
+      fc.property(consistentHistory, fc.boolean(), (h, goalMet) => {
+        if (h.answeredCalls + h.repliedMessages === 0) return;
+        expect(['not_contacted', 'not_answered', 'failed']).not.toContain(deriveTargetState(h, goalMet));
+      }),
+    );
+  });
+
+  it('property: not_contacted only without any attempt, failed only when the last attempt failed', () => {
+    fc.assert(
+      fc.property(consistentHistory, fc.boolean(), (h, goalMet) => {
+        const state = deriveTargetState(h, goalMet);
+        if (state === 'not_contacted') expect(h.attempted).toBe(false);
+        if (state === 'failed') expect(h.lastAttemptFailed).toBe(true);
+        if (state === 'do_not_contact') expect(h.doNotContact && !goalMet).toBe(true);
+      }),
     );
   });
 });
