@@ -1,15 +1,72 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient, type Prisma } from '../generated/prisma/client.js';
-import type { Logger } from '../logger.js';
+import pg from 'pg';
+import type { DependencyMonitor } from '../dependencies.js';
+import { isConnectionFailure } from '../dependencies.js';
+import { ServiceUnavailable } from '../domain/errors.js';
+import { PrismaClient } from '../generated/prisma/client.js';
+import { poolDb, type Db, type Sql } from './sql.js';
 
-export type Db = PrismaClient;
-/** What repositories accept: the client itself or an open transaction. */
-export type DbClient = PrismaClient | Prisma.TransactionClient;
+export type { Db };
 
-export function createDb(databaseUrl: string, logger: Logger): Db {
-  const adapter = new PrismaPg(
-    { connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 5_000 },
-    { onPoolError: (error) => logger.warn({ err: error }, 'postgres pool error') },
-  );
-  return new PrismaClient({ adapter });
+export interface DatabaseSettings {
+  url: string;
+  poolSize: number;
+  connectTimeoutMs: number;
+}
+
+/**
+ * One pool per process, shared by the ORM (single-statement CRUD) and the SQL repositories
+ * (transactions, set-based and hot-path work).
+ */
+export interface Database {
+  prisma: PrismaClient;
+  sql: Db;
+  pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+/**
+ * A connection failure of a statement becomes `ServiceUnavailable` (retryable, 503 over HTTP)
+ * and is reported once per outage; a success ends the outage.
+ */
+function monitored(db: Db, monitor: DependencyMonitor): Db {
+  const translate = (error: unknown): never => {
+    if (error instanceof ServiceUnavailable || !isConnectionFailure(error)) throw error;
+    monitor.down('postgres', error);
+    throw new ServiceUnavailable('postgres', undefined, { cause: error });
+  };
+  const wrap = (inner: Db): Db => ({
+    query: <Row>(statement: Sql) =>
+      inner.query<Row>(statement).then((rows) => {
+        if (monitor.isDown('postgres')) monitor.up('postgres');
+        return rows;
+      }, translate),
+    transaction: (work) => inner.transaction((tx) => work(wrap(tx))).catch(translate),
+  });
+  return wrap(db);
+}
+
+export function createDatabase(settings: DatabaseSettings, monitor: DependencyMonitor): Database {
+  const pool = new pg.Pool({
+    connectionString: settings.url,
+    max: settings.poolSize,
+    connectionTimeoutMillis: settings.connectTimeoutMs,
+  });
+  // Idle connections that break (server restart) emit here; the outage is logged by the monitor.
+  pool.on('error', (error) => monitor.down('postgres', error));
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return {
+    prisma,
+    sql: monitored(poolDb(pool), monitor),
+    pool,
+    close: async () => {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+/** An ORM client of its own, for one-shot tools (the CLI). */
+export function createStandalonePrisma(url: string): PrismaClient {
+  return new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max: 2 }) });
 }

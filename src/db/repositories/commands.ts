@@ -1,70 +1,82 @@
-import type { Command, CommandName, Prisma } from '../../generated/prisma/client.js';
-import type { DomainError } from '../../domain/errors.js';
-import type { DbClient } from '../client.js';
+import type { Command, CommandName } from '../../generated/prisma/client.js';
+import { raw, sql, type Db } from '../sql.js';
 
 export type { Command };
 
+const COLUMNS = raw(`id, organization_id AS "organizationId", campaign_id AS "campaignId", name, params, actor,
+  request_id AS "requestId", idempotency_key AS "idempotencyKey", status, result,
+  created_at AS "createdAt", finished_at AS "finishedAt"`);
+
 export interface NewCommand {
+  id: string;
   organizationId: string;
   campaignId: string;
   name: CommandName;
-  params?: Prisma.InputJsonValue;
+  params: Record<string, unknown>;
   actor: string;
-  requestId?: string | null;
-  idempotencyKey?: string | null;
-  createdAt?: Date;
+  requestId: string | null;
+  idempotencyKey: string | null;
+  createdAt: Date;
 }
 
-export async function createCommand(db: DbClient, command: NewCommand): Promise<Command> {
-  return db.command.create({ data: command });
+/** Inserts the command; null when its Idempotency-Key is taken (another request holds it). */
+export async function insertCommand(db: Db, command: NewCommand): Promise<Command | null> {
+  const [row] = await db.query<Command>(sql`
+    INSERT INTO commands (id, organization_id, campaign_id, name, params, actor, request_id, idempotency_key, created_at)
+    VALUES (${command.id}::uuid, ${command.organizationId}::uuid, ${command.campaignId}::uuid, ${command.name}::command_name,
+            ${JSON.stringify(command.params)}::jsonb, ${command.actor}, ${command.requestId}, ${command.idempotencyKey}, ${command.createdAt})
+    ON CONFLICT (organization_id, idempotency_key) DO NOTHING
+    RETURNING ${COLUMNS}`);
+  return row ?? null;
 }
 
-export async function deleteCommand(db: DbClient, id: string): Promise<void> {
-  await db.command.deleteMany({ where: { id } });
+export async function deleteCommand(db: Db, id: string): Promise<void> {
+  await db.query(sql`DELETE FROM commands WHERE id = ${id}::uuid`);
 }
 
-export async function findCommand(db: DbClient, organizationId: string, id: string): Promise<Command | null> {
-  return db.command.findFirst({ where: { id, organizationId } });
+/** The organization's command (another organization's answers null). */
+export async function findCommand(db: Db, organizationId: string, id: string): Promise<Command | null> {
+  const [row] = await db.query<Command>(sql`SELECT ${COLUMNS} FROM commands WHERE id = ${id}::uuid AND organization_id = ${organizationId}::uuid`);
+  return row ?? null;
 }
 
-export async function findCommandByIdempotencyKey(db: DbClient, organizationId: string, key: string): Promise<Command | null> {
-  return db.command.findUnique({ where: { organizationId_idempotencyKey: { organizationId, idempotencyKey: key } } });
+export async function findCommandById(db: Db, id: string): Promise<Command | null> {
+  const [row] = await db.query<Command>(sql`SELECT ${COLUMNS} FROM commands WHERE id = ${id}::uuid`);
+  return row ?? null;
+}
+
+export async function findCommandByIdempotencyKey(db: Db, organizationId: string, key: string): Promise<Command | null> {
+  const [row] = await db.query<Command>(sql`
+    SELECT ${COLUMNS} FROM commands WHERE organization_id = ${organizationId}::uuid AND idempotency_key = ${key}`);
+  return row ?? null;
 }
 
 /** An expired key is freed for reuse; the command itself stays in the history. */
-export async function releaseIdempotencyKey(db: DbClient, id: string): Promise<void> {
-  await db.command.updateMany({ where: { id }, data: { idempotencyKey: null } });
+export async function releaseIdempotencyKey(db: Db, id: string): Promise<void> {
+  await db.query(sql`UPDATE commands SET idempotency_key = NULL WHERE id = ${id}::uuid`);
 }
 
-export async function findCommandById(db: DbClient, id: string): Promise<Command | null> {
-  return db.command.findUnique({ where: { id } });
+export async function markCommandRunning(db: Db, id: string): Promise<void> {
+  await db.query(sql`UPDATE commands SET status = 'running' WHERE id = ${id}::uuid AND status = 'queued'`);
 }
 
-export async function markCommandRunning(db: DbClient, id: string): Promise<void> {
-  await db.command.updateMany({ where: { id, status: 'queued' }, data: { status: 'running' } });
+/** Records what the command produced (a JSON document the services define); `ok` says succeeded or rejected. */
+export async function finishCommand(tx: Db, id: string, result: { ok: boolean }, now: Date): Promise<void> {
+  await tx.query(sql`
+    UPDATE commands SET status = ${result.ok ? 'succeeded' : 'rejected'}::command_status, result = ${JSON.stringify(result)}::jsonb, finished_at = ${now}
+    WHERE id = ${id}::uuid`);
 }
 
-/** What a finished command produced: the response body, or the typed error that rejected it. */
-export type CommandResult =
-  | { ok: true; body: Prisma.InputJsonObject }
-  | { ok: false; kind: DomainError['kind']; detail: string };
-
-export async function finishCommand(db: DbClient, id: string, result: CommandResult): Promise<Command> {
-  return db.command.update({
-    where: { id },
-    data: { status: result.ok ? 'succeeded' : 'rejected', result, finishedAt: new Date() },
-  });
+/** The worker gave up on the command (a final failure); it changed nothing. */
+export async function failCommand(db: Db, id: string, now: Date): Promise<void> {
+  await db.query(sql`
+    UPDATE commands SET status = 'failed', finished_at = ${now} WHERE id = ${id}::uuid AND status IN ('queued', 'running')`);
 }
 
-
-/** The worker gave up on the command (retries exhausted); it changed nothing. */
-export async function failCommand(db: DbClient, id: string): Promise<void> {
-  await db.command.updateMany({
-    where: { id, status: { in: ['queued', 'running'] } },
-    data: { status: 'failed', finishedAt: new Date() },
-  });
-}
-
-export async function writeCommandProgress(db: DbClient, id: string, progress: Prisma.InputJsonObject): Promise<void> {
-  await db.command.updateMany({ where: { id }, data: { progress } });
+/** Commands accepted before `before` that no worker finished: their jobs may be gone from Redis. */
+export async function unfinishedCommands(db: Db, before: Date, limit: number): Promise<Array<{ id: string; requestId: string | null }>> {
+  return db.query(sql`
+    SELECT id, request_id AS "requestId" FROM commands
+    WHERE status IN ('queued', 'running') AND created_at < ${before}
+    ORDER BY created_at LIMIT ${limit}`);
 }

@@ -1,113 +1,102 @@
-import { Prisma } from '../../generated/prisma/client.js';
-import type { DbClient } from '../client.js';
+import { channels, claimedSql, waitingSql, type Channel, type ChannelName, type DueRow } from '../../channels.js';
+import { join, sql, timestamps, type Db } from '../sql.js';
 
-export interface DueCall {
-  id: string;
-  promotion: number;
-  scheduled_for: Date;
-  attempt: number;
-  target_id: string;
-  customer_id: string | null;
-  phone: string;
-  timezone: string | null;
-  variables: Record<string, unknown>;
-}
-
-export interface DueMessage {
-  id: string;
-  promotion: number;
-  scheduled_for: Date;
-  kind: 'first' | 'fallback';
-  target_id: string;
-  whatsapp: string;
-}
-
-/** Running campaigns that have rows waiting to be promoted before `until`. */
-export async function campaignsWithDueWork(db: DbClient, until: Date): Promise<string[]> {
-  const rows = await db.$queryRaw<{ id: string }[]>`
-    SELECT k.id FROM campaigns k
-    WHERE k.status = 'running' AND (
-      EXISTS (SELECT 1 FROM calls c WHERE c.campaign_id = k.id AND c.status = 'scheduled'
-              AND c.promoted_at IS NULL AND c.scheduled_for <= ${until})
-      OR EXISTS (SELECT 1 FROM whatsapp_messages m WHERE m.campaign_id = k.id AND m.status = 'queued'
-              AND m.promoted_at IS NULL AND m.scheduled_for <= ${until}))`;
-  return rows.map((row) => row.id);
+/**
+ * The campaign's earliest waiting, unpromoted rows due before `until`, over every channel in
+ * due order (so no channel starves behind another's backlog), locked for promotion (rows
+ * another process promotes are skipped). Each channel's rows come from its partial index of
+ * unpromoted waiting rows, read in due order.
+ */
+export async function lockDueWork(tx: Db, campaignId: string, until: Date, limit: number): Promise<DueRow[]> {
+  const perChannel = await Promise.all(
+    channels.map((channel) =>
+      tx.query<DueRow>(sql`
+        SELECT ${channel.name} AS channel, w.id, w.target_id, w.promotion, w.scheduled_for, t.timezone, ${channel.jobColumns}
+        FROM ${channel.table} w JOIN targets t ON t.id = w.target_id
+        WHERE w.campaign_id = ${campaignId}::uuid AND ${waitingSql(channel)} AND w.promoted_at IS NULL AND w.scheduled_for <= ${until}
+        ORDER BY w.scheduled_for LIMIT ${limit}
+        FOR UPDATE OF w SKIP LOCKED`),
+    ),
+  );
+  return perChannel
+    .flat()
+    .sort((a, b) => a.scheduled_for.getTime() - b.scheduled_for.getTime())
+    .slice(0, limit);
 }
 
 /** Jobs of the campaign that sit in Redis now: the hopper keeps this number bounded. */
-export async function promotedCount(db: DbClient, campaignId: string): Promise<number> {
-  const [row] = await db.$queryRaw<{ n: bigint }[]>`
-    SELECT (SELECT count(*) FROM calls WHERE campaign_id = ${campaignId}::uuid
-              AND status IN ('scheduled', 'dialing') AND promoted_at IS NOT NULL)
-         + (SELECT count(*) FROM whatsapp_messages WHERE campaign_id = ${campaignId}::uuid
-              AND status = 'queued' AND promoted_at IS NOT NULL) AS n`;
-  return Number(row?.n ?? 0);
-}
-
-/** Locks (skipping rows another promoter holds) the campaign's earliest unpromoted calls due before `until`. */
-export async function lockDueCalls(tx: Prisma.TransactionClient, campaignId: string, until: Date, limit: number): Promise<DueCall[]> {
-  return tx.$queryRaw<DueCall[]>`
-    SELECT c.id, c.promotion, c.scheduled_for, c.attempt, c.target_id,
-           t.customer_id::text AS customer_id, t.phone, t.timezone, t.variables
-    FROM calls c JOIN targets t ON t.id = c.target_id
-    WHERE c.campaign_id = ${campaignId}::uuid AND c.status = 'scheduled' AND c.promoted_at IS NULL
-      AND c.scheduled_for <= ${until}
-    ORDER BY c.scheduled_for
-    LIMIT ${limit}
-    FOR UPDATE OF c SKIP LOCKED`;
-}
-
-export async function lockDueMessages(tx: Prisma.TransactionClient, campaignId: string, until: Date, limit: number): Promise<DueMessage[]> {
-  return tx.$queryRaw<DueMessage[]>`
-    SELECT m.id, m.promotion, m.scheduled_for, m.kind::text AS kind, m.target_id, t.whatsapp
-    FROM whatsapp_messages m JOIN targets t ON t.id = m.target_id
-    WHERE m.campaign_id = ${campaignId}::uuid AND m.status = 'queued' AND m.promoted_at IS NULL
-      AND m.scheduled_for <= ${until}
-    ORDER BY m.scheduled_for
-    LIMIT ${limit}
-    FOR UPDATE OF m SKIP LOCKED`;
+export async function promotedCount(db: Db, campaignId: string): Promise<number> {
+  const [row] = await db.query<{ n: number }>(sql`
+    SELECT (${join(
+      channels.map((channel) => sql`(SELECT count(*) FROM ${channel.table} w WHERE w.campaign_id = ${campaignId}::uuid AND w.promoted_at IS NOT NULL)`),
+      ' + ',
+    )})::int AS n`);
+  return row?.n ?? 0;
 }
 
 export interface Promotion {
+  channel: ChannelName;
   id: string;
   dueAt: Date;
 }
 
-const ids = (rows: Promotion[]) => rows.map((row) => row.id);
-const dues = (rows: Promotion[]) => rows.map((row) => row.dueAt.toISOString());
+const byChannel = (rows: Promotion[], channel: Channel) => rows.filter((row) => row.channel === channel.name);
 
-/** Records promotions (promotion + 1, due time as queued) in one statement per table. */
-export async function markPromoted(tx: DbClient, table: 'calls' | 'whatsapp_messages', rows: Promotion[], now: Date): Promise<void> {
-  if (rows.length === 0) return;
-  const target = Prisma.raw(table);
-  await tx.$executeRaw`
-    UPDATE ${target} SET promoted_at = ${now}, promotion = promotion + 1, scheduled_for = x.due_at, updated_at = now()
-    FROM unnest(${ids(rows)}::text[]::uuid[], ${dues(rows)}::text[]::timestamptz[]) AS x(id, due_at)
-    WHERE ${target}.id = x.id`;
+/** Records promotions (promotion + 1, due time as queued): one statement per channel. */
+export async function markPromoted(tx: Db, rows: Promotion[], now: Date): Promise<void> {
+  for (const channel of channels) {
+    const mine = byChannel(rows, channel);
+    if (mine.length === 0) continue;
+    await tx.query(sql`
+      UPDATE ${channel.table} w SET promoted_at = ${now}, promotion = w.promotion + 1, scheduled_for = x.due_at, updated_at = ${now}
+      FROM unnest(${mine.map((row) => row.id)}::uuid[], ${timestamps(mine.map((row) => row.dueAt))}) AS x(id, due_at)
+      WHERE w.id = x.id`);
+  }
 }
 
-/** Calls whose due time moved (into the next window) beyond the horizon: they wait as rows. */
-export async function rescheduleCalls(tx: DbClient, rows: Promotion[]): Promise<void> {
-  if (rows.length === 0) return;
-  await tx.$executeRaw`
-    UPDATE calls SET scheduled_for = x.due_at, updated_at = now()
-    FROM unnest(${ids(rows)}::text[]::uuid[], ${dues(rows)}::text[]::timestamptz[]) AS x(id, due_at)
-    WHERE calls.id = x.id`;
+/** Rows whose due time moved (into the next window, or paced) beyond the horizon: they wait as rows. */
+export async function reschedule(tx: Db, rows: Promotion[], now: Date): Promise<void> {
+  for (const channel of channels) {
+    const mine = byChannel(rows, channel);
+    if (mine.length === 0) continue;
+    await tx.query(sql`
+      UPDATE ${channel.table} w SET scheduled_for = x.due_at, updated_at = ${now}
+      FROM unnest(${mine.map((row) => row.id)}::uuid[], ${timestamps(mine.map((row) => row.dueAt))}) AS x(id, due_at)
+      WHERE w.id = x.id`);
+  }
 }
 
-/** Calls left `dialing` without an outcome since before `before`. */
-export async function staleDialingCalls(db: DbClient, before: Date, limit: number): Promise<string[]> {
-  const rows = await db.$queryRaw<{ id: string }[]>`
-    SELECT id FROM calls WHERE status = 'dialing' AND dialing_at < ${before} ORDER BY dialing_at LIMIT ${limit}`;
+/** Rows handed out before `before` whose outcome never came (each channel's partial index of claimed rows). */
+export async function staleClaims(db: Db, channel: Channel, before: Date, limit: number): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(sql`
+    SELECT w.id FROM ${channel.table} w WHERE ${claimedSql(channel)} AND w.${channel.claimedAt} < ${before}
+    ORDER BY w.${channel.claimedAt} LIMIT ${limit}`);
   return rows.map((row) => row.id);
 }
 
-/** Running campaigns in which no target has work left (auto-complete candidates). */
-export async function runningCampaignsWithoutWork(db: DbClient): Promise<string[]> {
-  const rows = await db.$queryRaw<{ id: string }[]>`
+/**
+ * Running campaigns with no work left: no target holds pending work and no rollout still
+ * draws (auto-complete candidates). Both probes use partial indexes.
+ */
+export async function runningCampaignsWithoutWork(db: Db): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(sql`
     SELECT k.id FROM campaigns k
     WHERE k.status = 'running'
-      AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.campaign_id = k.id AND c.status IN ('scheduled', 'dialing'))
-      AND NOT EXISTS (SELECT 1 FROM whatsapp_messages m WHERE m.campaign_id = k.id AND m.status = 'queued')`;
+      AND NOT EXISTS (SELECT 1 FROM targets t WHERE t.campaign_id = k.id AND t.has_pending)
+      AND NOT EXISTS (SELECT 1 FROM rollouts r WHERE r.campaign_id = k.id AND r.finished_at IS NULL)`);
+  return rows.map((row) => row.id);
+}
+
+/** Running campaigns that have waiting rows due before `until` to promote. */
+export async function campaignsWithDueWork(db: Db, until: Date): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(sql`
+    SELECT k.id FROM campaigns k
+    WHERE k.status = 'running' AND (${join(
+      channels.map(
+        (channel) => sql`EXISTS (SELECT 1 FROM ${channel.table} w WHERE w.campaign_id = k.id AND ${waitingSql(channel)} AND w.promoted_at IS NULL AND w.scheduled_for <= ${until})`,
+      ),
+      ' OR ',
+    )})
+    ORDER BY k.id`);
   return rows.map((row) => row.id);
 }

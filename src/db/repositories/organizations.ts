@@ -1,16 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { DbClient } from '../client.js';
+import type { PrismaClient } from '../../generated/prisma/client.js';
 
 const KEY_PREFIX = 'cek_';
 
 export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
 
-export async function findOrCreateOrganization(db: DbClient, name: string) {
+export async function findOrCreateOrganization(db: PrismaClient, name: string) {
   return db.organization.upsert({ where: { name }, create: { name }, update: {} });
 }
 
 /** Creates a key and returns it in clear: the only time it is ever visible. */
-export async function createApiKey(db: DbClient, organizationId: string): Promise<{ id: string; key: string }> {
+export async function createApiKey(db: PrismaClient, organizationId: string): Promise<{ id: string; key: string }> {
   const key = `${KEY_PREFIX}${randomBytes(24).toString('base64url')}`;
   const created = await db.apiKey.create({
     data: { organizationId, keyHash: hashApiKey(key), keyPrefix: key.slice(0, KEY_PREFIX.length + 6) },
@@ -18,7 +18,7 @@ export async function createApiKey(db: DbClient, organizationId: string): Promis
   return { id: created.id, key };
 }
 
-export async function findOrganizationIdByApiKey(db: DbClient, key: string): Promise<string | null> {
+export async function findOrganizationIdByApiKey(db: PrismaClient, key: string): Promise<string | null> {
   const found = await db.apiKey.findUnique({
     where: { keyHash: hashApiKey(key) },
     select: { organizationId: true, revokedAt: true },
@@ -26,6 +26,11 @@ export async function findOrganizationIdByApiKey(db: DbClient, key: string): Pro
   return found && !found.revokedAt ? found.organizationId : null;
 }
 
-export async function organizationExists(db: DbClient, id: string): Promise<boolean> {
+export async function organizationExists(db: PrismaClient, id: string): Promise<boolean> {
   return (await db.organization.count({ where: { id } })) > 0;
+}
+
+/** Sets (null: removes) the organization's limit on simultaneous calls; creates it if needed. */
+export async function setOrganizationCallLimit(db: PrismaClient, name: string, maxConcurrentCalls: number | null) {
+  return db.organization.upsert({ where: { name }, create: { name, maxConcurrentCalls }, update: { maxConcurrentCalls } });
 }

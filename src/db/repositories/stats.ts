@@ -1,27 +1,26 @@
-import type { DbClient } from '../client.js';
+import { channels } from '../../channels.js';
+import { sql, type Db } from '../sql.js';
+import { awaitingSql, type Rollout } from './rollouts.js';
 
-const counts = (rows: { key: string; n: bigint }[]) => Object.fromEntries(rows.map((row) => [row.key, Number(row.n)]));
+const counts = (rows: Array<{ key: string; n: number }>) => Object.fromEntries(rows.map((row) => [row.key, row.n]));
 
-/** Counts per state and status, each one grouped query over the campaign's indexed rows. */
-export async function campaignCounts(db: DbClient, campaignId: string) {
-  const [targets, calls, messages, pending] = await Promise.all([
-    db.$queryRaw<{ key: string; n: bigint }[]>`
-      SELECT state::text AS key, count(*) AS n FROM targets WHERE campaign_id = ${campaignId}::uuid GROUP BY state`,
-    db.$queryRaw<{ key: string; n: bigint }[]>`
-      SELECT status::text AS key, count(*) AS n FROM calls WHERE campaign_id = ${campaignId}::uuid GROUP BY status`,
-    db.$queryRaw<{ key: string; n: bigint }[]>`
-      SELECT status::text AS key, count(*) AS n FROM whatsapp_messages WHERE campaign_id = ${campaignId}::uuid GROUP BY status`,
-    db.$queryRaw<{ n: bigint }[]>`
-      SELECT count(DISTINCT target_id) AS n FROM (
-        SELECT target_id FROM calls WHERE campaign_id = ${campaignId}::uuid AND status IN ('scheduled', 'dialing')
-        UNION ALL
-        SELECT target_id FROM whatsapp_messages WHERE campaign_id = ${campaignId}::uuid AND status = 'queued'
-      ) pending`,
+/** Counts per state and status, each one grouped read of an index that starts with the campaign. */
+export async function campaignCounts(db: Db, campaignId: string, rollouts: Rollout[]) {
+  const [targets, pending, ...byChannel] = await Promise.all([
+    db.query<{ key: string; n: number }>(sql`
+      SELECT state::text AS key, count(*)::int AS n FROM targets WHERE campaign_id = ${campaignId}::uuid GROUP BY state`),
+    db.query<{ holding: number; awaiting: number }>(sql`
+      SELECT (SELECT count(*) FROM targets WHERE campaign_id = ${campaignId}::uuid AND has_pending)::int AS holding,
+             (SELECT count(*) FROM targets t WHERE t.campaign_id = ${campaignId}::uuid AND NOT t.has_pending AND ${awaitingSql(rollouts)})::int AS awaiting`),
+    ...channels.map((channel) =>
+      db.query<{ key: string; n: number }>(sql`
+        SELECT status::text AS key, count(*)::int AS n FROM ${channel.table} WHERE campaign_id = ${campaignId}::uuid GROUP BY status`),
+    ),
   ]);
   return {
     targetsByState: counts(targets),
-    callsByStatus: counts(calls),
-    messagesByStatus: counts(messages),
-    targetsWithPendingWork: Number(pending[0]?.n ?? 0),
+    byChannel: new Map(channels.map((channel, index) => [channel.name, counts(byChannel[index]!)])),
+    /** Targets holding a pending call or message, and targets a rollout will still draw. */
+    targetsWithPendingWork: (pending[0]?.holding ?? 0) + (pending[0]?.awaiting ?? 0),
   };
 }

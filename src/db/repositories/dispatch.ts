@@ -1,0 +1,94 @@
+import { channelNamed, statusLiteral, waitingSql, type ChannelName } from '../../channels.js';
+import { raw, sql, type Db } from '../sql.js';
+import { listedSql } from './do-not-contact.js';
+
+/** What the dispatch guard reads of a call or message, under the row's lock. */
+export interface WorkSnapshotRow {
+  id: string;
+  campaignId: string;
+  organizationId: string;
+  targetId: string;
+  status: string;
+  promotion: number;
+  promoted: boolean;
+  dueAt: Date;
+  zone: string;
+  listed: boolean;
+}
+
+/** Where each claimed row belongs, read without locks, so locks can be taken in a fixed order. */
+export async function workOwners(db: Db, channel: ChannelName, ids: string[]): Promise<Array<{ id: string; campaignId: string; organizationId: string }>> {
+  const { table } = channelNamed(channel);
+  return db.query(sql`
+    SELECT w.id, w.campaign_id AS "campaignId", k.organization_id AS "organizationId"
+    FROM ${table} w JOIN campaigns k ON k.id = w.campaign_id WHERE w.id = ANY(${ids}::uuid[])`);
+}
+
+/** The rows with their target's zone and do-not-contact status, locked in id order. */
+export async function lockWork(tx: Db, channel: ChannelName, ids: string[]): Promise<WorkSnapshotRow[]> {
+  const { table } = channelNamed(channel);
+  return tx.query<WorkSnapshotRow>(sql`
+    SELECT w.id, w.campaign_id AS "campaignId", k.organization_id AS "organizationId", w.target_id AS "targetId",
+           w.status::text AS status, w.promotion, w.promoted_at IS NOT NULL AS promoted, w.scheduled_for AS "dueAt",
+           coalesce(t.timezone, k.timezone) AS zone, ${listedSql(raw('k.organization_id'))} AS listed
+    FROM ${table} w JOIN targets t ON t.id = w.target_id JOIN campaigns k ON k.id = w.campaign_id
+    WHERE w.id = ANY(${ids}::uuid[])
+    ORDER BY w.id
+    FOR UPDATE OF w`);
+}
+
+/** Calls of the campaign being dialed now (the partial index of dialing calls is per instant, this one per campaign). */
+export async function activeCalls(db: Db, campaignId: string): Promise<number> {
+  const [row] = await db.query<{ n: number }>(sql`
+    SELECT count(*)::int AS n FROM calls WHERE campaign_id = ${campaignId}::uuid AND status = ${statusLiteral('dialing')}`);
+  return row?.n ?? 0;
+}
+
+/** Calls being dialed now across the organization's running campaigns. */
+export async function organizationActiveCalls(db: Db, organizationId: string): Promise<number> {
+  const [row] = await db.query<{ n: number }>(sql`
+    SELECT count(*)::int AS n FROM campaigns k JOIN calls w ON w.campaign_id = k.id AND w.status = ${statusLiteral('dialing')}
+    WHERE k.organization_id = ${organizationId}::uuid AND k.status = 'running'`);
+  return row?.n ?? 0;
+}
+
+/** Locks the organization (its call limit is checked by one claim at a time); returns the limit. */
+export async function lockOrganizationLimit(tx: Db, organizationId: string): Promise<number | null> {
+  const [row] = await tx.query<{ limit: number | null }>(sql`
+    SELECT max_concurrent_calls AS limit FROM organizations WHERE id = ${organizationId}::uuid FOR NO KEY UPDATE`);
+  return row?.limit ?? null;
+}
+
+export async function organizationLimits(db: Db, organizationIds: string[]): Promise<Map<string, number | null>> {
+  const rows = await db.query<{ id: string; limit: number | null }>(sql`
+    SELECT id, max_concurrent_calls AS limit FROM organizations WHERE id = ANY(${organizationIds}::uuid[])`);
+  return new Map(rows.map((row) => [row.id, row.limit]));
+}
+
+/** Handed-out rows become claimed (a call `dialing`, a message `sending`), stamped now. */
+export async function markClaimed(tx: Db, channel: ChannelName, ids: string[], now: Date): Promise<void> {
+  if (ids.length === 0) return;
+  const descriptor = channelNamed(channel);
+  await tx.query(sql`
+    UPDATE ${descriptor.table} w SET status = ${statusLiteral(descriptor.claimed)}, ${descriptor.claimedAt} = ${now}, updated_at = ${now}
+    WHERE w.id = ANY(${ids}::uuid[]) AND ${waitingSql(descriptor)}`);
+}
+
+/** Held rows go back to the hopper (unpromoted), due at their new time when one is given. */
+export async function holdWork(tx: Db, channel: ChannelName, rows: Array<{ id: string; until: Date | null }>, now: Date): Promise<void> {
+  if (rows.length === 0) return;
+  const descriptor = channelNamed(channel);
+  await tx.query(sql`
+    UPDATE ${descriptor.table} w SET promoted_at = NULL, scheduled_for = coalesce(x.until, w.scheduled_for), updated_at = ${now}
+    FROM unnest(${rows.map((row) => row.id)}::uuid[], ${rows.map((row) => row.until?.toISOString() ?? null)}::timestamptz[]) AS x(id, until)
+    WHERE w.id = x.id AND ${waitingSql(descriptor)}`);
+}
+
+/** Rows refused at dispatch because their target is on the do-not-contact list. */
+export async function cancelWork(tx: Db, channel: ChannelName, ids: string[], reason: string, now: Date): Promise<void> {
+  if (ids.length === 0) return;
+  const descriptor = channelNamed(channel);
+  await tx.query(sql`
+    UPDATE ${descriptor.table} w SET status = ${statusLiteral(descriptor.canceled)}, cancel_reason = ${reason}, promoted_at = NULL, updated_at = ${now}
+    WHERE w.id = ANY(${ids}::uuid[]) AND ${waitingSql(descriptor)}`);
+}

@@ -1,0 +1,104 @@
+import { sql, type Db } from '../sql.js';
+import { listedSql } from './do-not-contact.js';
+import { awaitingSql, selectionSql, type Rollout } from './rollouts.js';
+
+/** What the round-opening decision needs to know about a target. */
+export interface OpeningCandidate {
+  id: string;
+  hasPending: boolean;
+  hasPhone: boolean;
+  hasWhatsapp: boolean;
+  listed: boolean;
+  /** The zone the call window is read in: the target's, else the campaign's. */
+  zone: string;
+}
+
+export interface DrawScope {
+  organizationId: string;
+  campaignTimezone: string;
+  /** The organization lists nobody: skip the per-target probes. */
+  listEmpty: boolean;
+}
+
+const facts = (scope: DrawScope) => sql`
+  t.has_pending AS "hasPending", t.phone IS NOT NULL AS "hasPhone", t.whatsapp IS NOT NULL AS "hasWhatsapp",
+  ${scope.listEmpty ? sql`false` : listedSql(scope.organizationId)} AS listed,
+  coalesce(t.timezone, ${scope.campaignTimezone}) AS zone`;
+
+/**
+ * The rollout's next targets after its cursor, in id order, locked for the draw. The walk
+ * follows an index whose leading columns the query fixes and whose order it asks for (start:
+ * the partial index of targets that never had a round; resume: campaign, state, id), so each
+ * target is read once over the whole rollout whatever the table's statistics.
+ */
+export async function drawCandidates(tx: Db, rollout: Rollout, scope: DrawScope, limit: number): Promise<OpeningCandidate[]> {
+  return tx.query<OpeningCandidate>(sql`
+    SELECT t.id, ${facts(scope)}
+    FROM targets t
+    WHERE t.campaign_id = ${rollout.campaignId}::uuid AND t.id > ${rollout.cursor}::uuid AND ${selectionSql(rollout)}
+    ORDER BY t.id LIMIT ${limit}
+    FOR UPDATE OF t`);
+}
+
+/** A round to open: attempt 1 due at `callDue` when it calls, and/or an opening WhatsApp message. */
+export interface Opening {
+  targetId: string;
+  callDue: Date | null;
+  message: null | { endsRound: boolean };
+}
+
+/**
+ * Opens rounds set-based: bumps the targets' round (and attempt counter when calling), marks
+ * them pending, and inserts their first call and/or message. One statement for the batch.
+ */
+export async function writeOpenings(tx: Db, campaignId: string, openings: Opening[], now: Date): Promise<void> {
+  if (openings.length === 0) return;
+  const column = <T>(pick: (opening: Opening) => T) => openings.map(pick);
+  await tx.query(sql`
+    WITH o AS (
+      SELECT * FROM unnest(${column((o) => o.targetId)}::uuid[], ${column((o) => o.callDue?.toISOString() ?? null)}::timestamptz[],
+                           ${column((o) => o.message !== null)}::boolean[], ${column((o) => o.message?.endsRound ?? false)}::boolean[])
+        AS o(target_id, call_due, has_message, ends_round)
+    ),
+    opened AS (
+      UPDATE targets t
+      SET round = t.round + 1, last_attempt = t.last_attempt + (o.call_due IS NOT NULL)::int, has_pending = true, updated_at = ${now}
+      FROM o WHERE t.id = o.target_id
+      RETURNING t.id, t.round, t.last_attempt, o.call_due, o.has_message, o.ends_round
+    ),
+    new_calls AS (
+      INSERT INTO calls (id, campaign_id, target_id, round, attempt, round_attempt, status, scheduled_for, updated_at)
+      SELECT uuid_generate_v7(), ${campaignId}::uuid, id, round, last_attempt, 1, 'scheduled', call_due, ${now}
+      FROM opened WHERE call_due IS NOT NULL
+    )
+    INSERT INTO whatsapp_messages (id, campaign_id, target_id, round, kind, ends_round, status, scheduled_for, updated_at)
+    SELECT uuid_generate_v7(), ${campaignId}::uuid, id, round, 'first', ends_round, 'queued', ${now}, ${now}
+    FROM opened WHERE has_message`);
+}
+
+/** Targets whose round was refused because they are on the do-not-contact list. */
+export async function markListed(tx: Db, targetIds: string[], now: Date): Promise<void> {
+  if (targetIds.length === 0) return;
+  await tx.query(sql`
+    UPDATE targets SET state = 'do_not_contact', updated_at = ${now} WHERE id = ANY(${targetIds}::uuid[]) AND state <> 'goal_met'`);
+}
+
+/** Opening facts of a resume segment, grouped: the decision is taken once per group. */
+export interface FactGroup extends Omit<OpeningCandidate, 'id' | 'zone'> {
+  count: number;
+}
+
+/**
+ * Counts the segment's targets by opening facts. A target counts as pending when it holds a
+ * pending row or an earlier rollout of the campaign will still draw it.
+ */
+export async function segmentFacts(db: Db, campaignId: string, segment: Rollout['segment'], earlier: Rollout[], scope: DrawScope): Promise<FactGroup[]> {
+  return db.query<FactGroup>(sql`
+    SELECT "hasPending", "hasPhone", "hasWhatsapp", listed, count(*)::int AS count
+    FROM (
+      SELECT t.has_pending OR ${awaitingSql(earlier)} AS "hasPending", t.phone IS NOT NULL AS "hasPhone",
+             t.whatsapp IS NOT NULL AS "hasWhatsapp", ${scope.listEmpty ? sql`false` : listedSql(scope.organizationId)} AS listed
+      FROM targets t WHERE t.campaign_id = ${campaignId}::uuid AND t.state = ${segment}::target_state
+    ) f
+    GROUP BY 1, 2, 3, 4`);
+}

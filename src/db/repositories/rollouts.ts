@@ -1,0 +1,103 @@
+import type { Rollout, RolloutKind, TargetState } from '../../generated/prisma/client.js';
+import { join, raw, sql, type Db, type Sql } from '../sql.js';
+
+export type { Rollout };
+
+const COLUMNS = raw(`r.id, r.campaign_id AS "campaignId", r.command_id AS "commandId", r.kind, r.segment,
+  r.created_at AS "createdAt", r.cursor, r.selected, r.scheduled_calls AS "scheduledCalls",
+  r.queued_whatsapp AS "queuedWhatsapp", r.skipped_existing_pending AS "skippedExistingPending",
+  r.skipped_missing_contact AS "skippedMissingContact", r.skipped_do_not_contact AS "skippedDoNotContact",
+  r.finished_at AS "finishedAt"`);
+
+const FIRST_ID = '00000000-0000-0000-0000-000000000000';
+
+export interface NewRollout {
+  campaignId: string;
+  commandId: string | null;
+  kind: RolloutKind;
+  segment: TargetState | null;
+  createdAt: Date;
+}
+
+export async function createRollout(tx: Db, rollout: NewRollout): Promise<Rollout> {
+  const [row] = await tx.query<Rollout>(sql`
+    INSERT INTO rollouts AS r (id, campaign_id, command_id, kind, segment, created_at, cursor)
+    VALUES (uuid_generate_v7(), ${rollout.campaignId}::uuid, ${rollout.commandId}::uuid, ${rollout.kind}::rollout_kind,
+            ${rollout.segment}::target_state, ${rollout.createdAt}, ${FIRST_ID}::uuid)
+    RETURNING ${COLUMNS}`);
+  return row!;
+}
+
+/** The campaign's rollouts still drawing, oldest first. */
+export async function activeRollouts(db: Db, campaignId: string): Promise<Rollout[]> {
+  return db.query<Rollout>(sql`
+    SELECT ${COLUMNS} FROM rollouts r WHERE r.campaign_id = ${campaignId}::uuid AND r.finished_at IS NULL ORDER BY r.created_at, r.id`);
+}
+
+/** For every running campaign, the rollout to draw from next: its oldest active one. */
+export async function rolloutsToDraw(db: Db): Promise<Rollout[]> {
+  return db.query<Rollout>(sql`
+    SELECT DISTINCT ON (r.campaign_id) ${COLUMNS}
+    FROM rollouts r JOIN campaigns k ON k.id = r.campaign_id AND k.status = 'running'
+    WHERE r.finished_at IS NULL
+    ORDER BY r.campaign_id, r.created_at, r.id`);
+}
+
+/** Locks an active rollout for one draw; null when finished or another process draws it now. */
+export async function lockRollout(tx: Db, id: string): Promise<Rollout | null> {
+  const [row] = await tx.query<Rollout>(sql`
+    SELECT ${COLUMNS} FROM rollouts r WHERE r.id = ${id}::uuid AND r.finished_at IS NULL FOR UPDATE SKIP LOCKED`);
+  return row ?? null;
+}
+
+export interface DrawCounts {
+  selected: number;
+  scheduledCalls: number;
+  queuedWhatsapp: number;
+  skippedExistingPending: number;
+  skippedMissingContact: number;
+  skippedDoNotContact: number;
+}
+
+/** Moves the cursor past a drawn batch and adds its counts; `finished` when nothing is left. */
+export async function advanceRollout(tx: Db, id: string, cursor: string, counts: DrawCounts, finishedAt: Date | null): Promise<void> {
+  await tx.query(sql`
+    UPDATE rollouts SET cursor = ${cursor}::uuid, finished_at = ${finishedAt},
+      selected = selected + ${counts.selected},
+      scheduled_calls = scheduled_calls + ${counts.scheduledCalls},
+      queued_whatsapp = queued_whatsapp + ${counts.queuedWhatsapp},
+      skipped_existing_pending = skipped_existing_pending + ${counts.skippedExistingPending},
+      skipped_missing_contact = skipped_missing_contact + ${counts.skippedMissingContact},
+      skipped_do_not_contact = skipped_do_not_contact + ${counts.skippedDoNotContact}
+    WHERE id = ${id}::uuid`);
+}
+
+/** Complete: the campaign's active rollouts stop drawing. */
+export async function finishRollouts(tx: Db, campaignId: string, now: Date): Promise<void> {
+  await tx.query(sql`UPDATE rollouts SET finished_at = ${now} WHERE campaign_id = ${campaignId}::uuid AND finished_at IS NULL`);
+}
+
+/**
+ * The targets a rollout selects (alias `t`): a start selects targets that never had a round; a
+ * resume selects its segment's targets that were idle when it was created (one still busy then
+ * was reported as skipped_existing_pending and does not get the round later).
+ */
+export function selectionSql(rollout: Pick<Rollout, 'kind' | 'segment' | 'createdAt'>): Sql {
+  if (rollout.kind === 'start') return sql`t.round = 0`;
+  return sql`t.state = ${rollout.segment}::target_state AND (t.idle_since IS NULL OR t.idle_since <= ${rollout.createdAt})`;
+}
+
+/** Targets that active rollouts will still draw (alias `t`): work owed to them though no row exists yet. */
+export function awaitingSql(rollouts: Rollout[]): Sql {
+  if (rollouts.length === 0) return sql`false`;
+  return sql`(${join(
+    rollouts.map((rollout) => sql`(t.id > ${rollout.cursor}::uuid AND ${selectionSql(rollout)})`),
+    ' OR ',
+  )})`;
+}
+
+/** The rollout a start or resume command recorded, if any. */
+export async function rolloutOfCommand(db: Db, commandId: string): Promise<Rollout | null> {
+  const [row] = await db.query<Rollout>(sql`SELECT ${COLUMNS} FROM rollouts r WHERE r.command_id = ${commandId}::uuid`);
+  return row ?? null;
+}

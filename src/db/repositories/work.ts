@@ -1,0 +1,85 @@
+import { channels, pendingSql, statusLiteral, waitingSql, type ChannelName } from '../../channels.js';
+import { join, sql, type Db, type Sql } from '../sql.js';
+
+/** A job that sits (or may sit) in Redis for a row: enough to derive its job id. */
+export interface PromotedWork {
+  channel: ChannelName;
+  id: string;
+  promotion: number;
+}
+
+type Scope = { targets: string[] } | { campaign: string };
+
+const scopeSql = (scope: Scope): Sql =>
+  'campaign' in scope ? sql`w.campaign_id = ${scope.campaign}::uuid` : sql`w.target_id = ANY(${scope.targets}::uuid[])`;
+
+/**
+ * Cancels waiting calls and messages (a round ended, the target is listed, the campaign is
+ * complete); a call already dialing finishes. Returns the rows that may have a job in Redis.
+ */
+export async function cancelWaiting(tx: Db, scope: Scope, reason: string, now: Date): Promise<PromotedWork[]> {
+  if ('targets' in scope && scope.targets.length === 0) return [];
+  const withdrawn: PromotedWork[] = [];
+  for (const channel of channels) {
+    const rows = await tx.query<{ id: string; promotion: number; promoted: boolean }>(sql`
+      UPDATE ${channel.table} w SET status = ${statusLiteral(channel.canceled)}, cancel_reason = ${reason}, promoted_at = NULL, updated_at = ${now}
+      WHERE ${scopeSql(scope)} AND ${waitingSql(channel)}
+      RETURNING w.id, w.promotion, w.promotion > 0 AS promoted`);
+    withdrawn.push(...rows.filter((row) => row.promoted).map((row) => ({ channel: channel.name, id: row.id, promotion: row.promotion })));
+  }
+  return withdrawn;
+}
+
+/** Pause: promoted rows go back to plain waiting rows; their jobs are withdrawn after commit. */
+export async function unpromoteCampaign(tx: Db, campaignId: string, now: Date): Promise<PromotedWork[]> {
+  const withdrawn: PromotedWork[] = [];
+  for (const channel of channels) {
+    const rows = await tx.query<{ id: string; promotion: number }>(sql`
+      UPDATE ${channel.table} w SET promoted_at = NULL, updated_at = ${now}
+      WHERE w.campaign_id = ${campaignId}::uuid AND w.promoted_at IS NOT NULL AND ${waitingSql(channel)}
+      RETURNING w.id, w.promotion`);
+    withdrawn.push(...rows.map((row) => ({ channel: channel.name, ...row })));
+  }
+  return withdrawn;
+}
+
+/** Whether the target (alias `t`) holds a pending row on any channel: probes of its own rows only. */
+function holdsPendingSql(): Sql {
+  return join(
+    channels.map((channel) => sql`EXISTS (SELECT 1 FROM ${channel.table} w WHERE w.target_id = t.id AND ${pendingSql(channel)})`),
+    ' OR ',
+  );
+}
+
+/**
+ * Brings the targets' `has_pending` up to date after their rows changed; a target whose work
+ * just ran out is idle from `now`. Returns the campaigns in which some target went idle (they
+ * may have no work left).
+ */
+export async function refreshPending(tx: Db, targetIds: string[], now: Date): Promise<string[]> {
+  if (targetIds.length === 0) return [];
+  const rows = await tx.query<{ campaign_id: string }>(sql`
+    WITH f AS (
+      SELECT t.id, ${holdsPendingSql()} AS pending FROM targets t WHERE t.id = ANY(${targetIds}::uuid[])
+    ),
+    changed AS (
+      UPDATE targets t SET has_pending = f.pending, idle_since = CASE WHEN f.pending THEN t.idle_since ELSE ${now}::timestamptz END
+      FROM f WHERE t.id = f.id AND t.has_pending IS DISTINCT FROM f.pending
+      RETURNING t.campaign_id, f.pending
+    )
+    SELECT DISTINCT campaign_id FROM changed WHERE NOT pending`);
+  return rows.map((row) => row.campaign_id);
+}
+
+/** After a campaign-wide cancel: its pending targets keep the flag only for calls still dialing. */
+export async function refreshCampaignPending(tx: Db, campaignId: string, now: Date): Promise<void> {
+  await tx.query(sql`
+    UPDATE targets t SET has_pending = false, idle_since = ${now}
+    WHERE t.campaign_id = ${campaignId}::uuid AND t.has_pending AND NOT (${holdsPendingSql()})`);
+}
+
+/** Whether any target of the campaign holds pending work (the partial index of pending targets). */
+export async function campaignHasPending(db: Db, campaignId: string): Promise<boolean> {
+  const rows = await db.query(sql`SELECT 1 FROM targets WHERE campaign_id = ${campaignId}::uuid AND has_pending LIMIT 1`);
+  return rows.length > 0;
+}
