@@ -13,6 +13,13 @@ const envSchema = z
     REDIS_URL: z
       .url({ protocol: /^rediss?$/, error: 'must be a redis:// URL' })
       .default('redis://127.0.0.1:6379'),
+    // Connections per process, shared by every query; workers batch their hot paths, so a few
+    // dozen serve hundreds of concurrent jobs.
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(500).default(20),
+    DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+    // How long a producer (the API) waits for Redis to connect or to take a job before answering 503.
+    REDIS_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(2_000),
+    REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).default(3_000),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     QUEUE_PREFIX: z
       .string()
@@ -30,19 +37,39 @@ const envSchema = z
     HOPPER_INTERVAL_MS: z.coerce.number().int().min(100).default(2_000),
     HOPPER_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1_000),
     HOPPER_MAX_PROMOTED_PER_CAMPAIGN: z.coerce.number().int().min(1).default(5_000),
-    // Seconds a call may stay `dialing` without an outcome before it counts as failed.
-    CALL_OUTCOME_TIMEOUT: z.coerce.number().int().min(1).default(900),
-    DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
+    // Rounds open lazily: targets drawn per statement, and per hopper pass and campaign.
+    ROLLOUT_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(5_000),
+    ROLLOUT_TARGETS_PER_PASS: z.coerce.number().int().min(1).default(50_000),
+    // The reconciler: how often it looks for jobs Redis lost, and how old a promotion must be.
+    RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
+    RECONCILE_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
+    // A call may stay `dialing` (a message `sending`) this long without an outcome.
+    CALL_OUTCOME_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(900),
+    // Claims and reports processed at once per worker process (batched into few transactions).
+    DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(2_000).default(200),
+    // A call held by max_concurrent_calls is offered again after this long.
+    CONCURRENCY_RETRY_MS: z.coerce.number().int().min(100).default(5_000),
     // HTTP basic auth for the Bull Board at /admin/queues; the board is mounted only when both are non-empty.
     ADMIN_USER: z.string().optional(),
     ADMIN_PASSWORD: z.string().optional(),
+    CALL_OUTCOME_TIMEOUT: z.string().optional(),
   })
   .superRefine((env, ctx) => {
-    if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
-      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required in production' });
+    if (env.NODE_ENV === 'production') {
+      for (const name of ['JWT_SECRET', 'ADMIN_USER', 'ADMIN_PASSWORD'] as const) {
+        if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required in production' });
+      }
+    }
+    // The board is served with both or not at all: one alone is a typo, not a choice.
+    if (env.NODE_ENV !== 'production' && Boolean(env.ADMIN_USER) !== Boolean(env.ADMIN_PASSWORD)) {
+      const missing = env.ADMIN_USER ? 'ADMIN_PASSWORD' : 'ADMIN_USER';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'must be set together with ' + (env.ADMIN_USER ? 'ADMIN_USER' : 'ADMIN_PASSWORD') });
+    }
+    if (env.CALL_OUTCOME_TIMEOUT !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['CALL_OUTCOME_TIMEOUT'], message: 'was renamed CALL_OUTCOME_TIMEOUT_SECONDS' });
     }
   })
-  .transform((env) => ({ ...env, JWT_SECRET: env.JWT_SECRET ?? DEV_JWT_SECRET }));
+  .transform(({ CALL_OUTCOME_TIMEOUT: _renamed, ...env }) => ({ ...env, JWT_SECRET: env.JWT_SECRET ?? DEV_JWT_SECRET }));
 
 export type Config = z.output<typeof envSchema>;
 

@@ -46,6 +46,35 @@ export function createMetrics() {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers: [registry],
     }),
+    dependencyUp: new Gauge({
+      name: 'campaign_dependency_up',
+      help: 'Whether PostgreSQL and Redis answer (1) or an outage is under way (0).',
+      labelNames: ['dependency'],
+      registers: [registry],
+    }),
+    dependencyOutages: new Counter({
+      name: 'campaign_dependency_outages_total',
+      help: 'Outages of PostgreSQL or Redis seen by this process.',
+      labelNames: ['dependency'],
+      registers: [registry],
+    }),
+    hopperPasses: new Counter({
+      name: 'campaign_hopper_passes_total',
+      help: 'Completed hopper passes (promotion, round opening, timeouts, settling).',
+      registers: [registry],
+    }),
+    dispatchDecisions: new Counter({
+      name: 'campaign_dispatch_decisions_total',
+      help: 'Dispatch guard decisions, by channel and decision (dial, drop, retry, hold, cancel).',
+      labelNames: ['channel', 'decision'],
+      registers: [registry],
+    }),
+    reconciled: new Counter({
+      name: 'campaign_reconciled_total',
+      help: 'Promoted rows whose job was missing or finished in Redis, given back to the hopper; and lifecycle commands queued again.',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
     jobDuration: new Histogram({
       name: 'campaign_job_duration_seconds',
       help: 'Time spent processing a job, by queue, job name and outcome.',

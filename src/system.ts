@@ -1,14 +1,17 @@
-import type { FastifyInstance } from 'fastify';
 import type { QueueEvents } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
 import { buildServer } from './api/server.js';
 import { usesDevelopmentJwtSecret, type Config } from './config.js';
-import { createDb, type Db } from './db/client.js';
+import { createDatabase, type Database } from './db/client.js';
+import { createDependencyMonitor } from './dependencies.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createRedis } from './queues/connection.js';
 import { QueueName } from './queues/names.js';
 import { createQueueEvents, createQueues, type Queues } from './queues/queues.js';
+import { createBatchedUseCases } from './services/batched.js';
 import { systemClock, type Clock } from './services/clock.js';
+import type { ServiceDeps, ServiceSettings } from './services/deps.js';
 import { startWorkers, type RunningWorkers } from './workers/workers.js';
 
 export type Role = 'api' | 'worker' | 'all';
@@ -16,71 +19,82 @@ export type Role = 'api' | 'worker' | 'all';
 export interface System {
   config: Config;
   logger: Logger;
-  db: Db;
+  db: Database;
   queues: Queues;
+  deps: ServiceDeps;
   app?: FastifyInstance;
   workers?: RunningWorkers;
-  /** Stops in order: HTTP server, workers, queues, Redis, Prisma. */
+  /** Stops in order: HTTP server, workers, queues, Redis, PostgreSQL. */
   close(): Promise<void>;
 }
 
-/** Wires the process: the API, the workers, or both, over one Prisma client and one producer connection. */
 export interface SystemOptions {
   logger?: Logger;
   clock?: Clock;
 }
 
+export function serviceSettingsOf(config: Config): ServiceSettings {
+  return {
+    scheduleHorizonMs: config.SCHEDULE_HORIZON_SECONDS * 1000,
+    hopperBatchSize: config.HOPPER_BATCH_SIZE,
+    maxPromotedPerCampaign: config.HOPPER_MAX_PROMOTED_PER_CAMPAIGN,
+    rolloutBatchSize: config.ROLLOUT_BATCH_SIZE,
+    drawPerPass: config.ROLLOUT_TARGETS_PER_PASS,
+    callOutcomeTimeoutMs: config.CALL_OUTCOME_TIMEOUT_SECONDS * 1000,
+    concurrencyRetryMs: config.CONCURRENCY_RETRY_MS,
+    reconcileGraceMs: config.RECONCILE_GRACE_MS,
+    resumeWaitLimit: config.RESUME_WAIT_LIMIT,
+  };
+}
+
+/** Wires the process: the API, the workers, or both, over one PostgreSQL pool and one producer connection. */
 export async function startSystem(config: Config, role: Role, options: SystemOptions = {}): Promise<System> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const clock = options.clock ?? systemClock;
   if (usesDevelopmentJwtSecret(config)) {
     logger.warn('JWT_SECRET is not set: using the development secret (refused when NODE_ENV=production)');
   }
-  const db = createDb(config.DATABASE_URL, logger);
-  const producer = createRedis(config.REDIS_URL, 'producer', logger);
-  const queues = createQueues(producer, config.QUEUE_PREFIX, logger);
   const metrics = createMetrics();
+  const redisSettings = { url: config.REDIS_URL, connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS };
+  // Probes are bound late: the monitor exists before the connections it watches.
+  const probes: { postgres?: () => Promise<unknown>; redis?: () => Promise<unknown> } = {};
+  const monitor = createDependencyMonitor(logger, metrics, probes);
+  const db = createDatabase({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS }, monitor);
+  const producer = createRedis(redisSettings, 'producer', monitor);
+  probes.postgres = () => db.pool.query('SELECT 1');
+  probes.redis = () => producer.ping();
+  const queues = createQueues(producer, config.QUEUE_PREFIX, logger, monitor);
   metrics.watchQueues(queues.all());
+  const deps: ServiceDeps = { db, queues, clock, logger, metrics, settings: serviceSettingsOf(config) };
+  const batched = createBatchedUseCases(deps);
 
   let app: FastifyInstance | undefined;
   let lifecycleEvents: QueueEvents | undefined;
   if (role !== 'worker') {
-    lifecycleEvents = createQueueEvents(QueueName.Lifecycle, createRedis(config.REDIS_URL, 'worker', logger), config.QUEUE_PREFIX, logger);
-    app = await buildServer({ config, db, queues, lifecycleEvents, logger, clock, metrics, redis: producer });
+    lifecycleEvents = createQueueEvents(QueueName.Lifecycle, createRedis(redisSettings, 'worker', monitor), config.QUEUE_PREFIX, logger, monitor);
+    app = await buildServer({ config, deps, batched, lifecycleEvents, monitor, redis: producer });
   }
   const workers =
     role === 'api'
       ? undefined
-      : await startWorkers(
-          {
-            db,
-            queues,
-            clock,
-            logger,
-            metrics,
-            hopper: {
-              horizonSeconds: config.SCHEDULE_HORIZON_SECONDS,
-              batchSize: config.HOPPER_BATCH_SIZE,
-              maxPromotedPerCampaign: config.HOPPER_MAX_PROMOTED_PER_CAMPAIGN,
-            },
-            callOutcomeTimeoutMs: config.CALL_OUTCOME_TIMEOUT * 1000,
+      : await startWorkers(deps, batched, {
+          redis: redisSettings,
+          prefix: config.QUEUE_PREFIX,
+          hopperIntervalMs: config.HOPPER_INTERVAL_MS,
+          reconcileIntervalMs: config.RECONCILE_INTERVAL_MS,
+          monitor,
+          concurrency: {
+            [QueueName.Lifecycle]: config.LIFECYCLE_CONCURRENCY,
+            [QueueName.Dispatch]: config.DISPATCH_CONCURRENCY,
           },
-          {
-            redisUrl: config.REDIS_URL,
-            prefix: config.QUEUE_PREFIX,
-            hopperIntervalMs: config.HOPPER_INTERVAL_MS,
-            concurrency: {
-              [QueueName.Lifecycle]: config.LIFECYCLE_CONCURRENCY,
-              [QueueName.Dispatch]: config.DISPATCH_CONCURRENCY,
-            },
-          },
-        );
+        });
 
   return {
     config,
     logger,
     db,
     queues,
+    deps,
     app,
     workers,
     close: async () => {
@@ -89,7 +103,8 @@ export async function startSystem(config: Config, role: Role, options: SystemOpt
       await lifecycleEvents?.close();
       await queues.close();
       producer.disconnect();
-      await db.$disconnect();
+      monitor.close();
+      await db.close();
     },
   };
 }

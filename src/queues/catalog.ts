@@ -18,6 +18,21 @@ const define = <S extends z.ZodType, C extends Consumer>(definition: JobDefiniti
 const keepFinished = { removeOnComplete: { age: 24 * 3600, count: 10_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
 const retried = { attempts: 5, backoff: { type: 'exponential', delay: 500 }, ...keepFinished };
 
+/**
+ * Outcomes and events must not be lost while PostgreSQL is down: they are retried with a
+ * backoff that doubles from 0.5 s up to one minute (the `capped` strategy, src/workers), for
+ * about a day (OUTCOME_RETRY_ATTEMPTS attempts), and kept only briefly once recorded (they come
+ * by the thousand per second).
+ */
+export const OUTCOME_RETRY_ATTEMPTS = 1_500;
+export const CAPPED_BACKOFF = { type: 'capped', delay: 500, maxDelayMs: 60_000 } as const;
+const durable = {
+  attempts: OUTCOME_RETRY_ATTEMPTS,
+  backoff: { type: CAPPED_BACKOFF.type, delay: CAPPED_BACKOFF.delay },
+  removeOnComplete: { age: 3600, count: 1_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
 /** Every job of the system: its queue, its payload and how it is retried. */
 export const jobCatalog = {
   [JobName.LifecycleCommand]: define({
@@ -38,6 +53,12 @@ export const jobCatalog = {
     options: { attempts: 1, removeOnComplete: true, removeOnFail: { count: 100 } },
     consumer: 'system',
   }),
+  [JobName.Reconcile]: define({
+    queue: QueueName.Scheduler,
+    schema: z.object({}),
+    options: { attempts: 1, removeOnComplete: true, removeOnFail: { count: 100 } },
+    consumer: 'system',
+  }),
   [JobName.Call]: define({
     queue: QueueName.Calls,
     schema: CallJobData,
@@ -53,20 +74,21 @@ export const jobCatalog = {
   [JobName.Claim]: define({
     queue: QueueName.Dispatch,
     schema: ClaimJobData,
-    // The helper waits for the answer; a retry would answer nobody.
-    options: { attempts: 1, removeOnComplete: { age: 600 }, removeOnFail: { age: 3600 } },
+    // The helper waits for the answer (it arrives with the completion event); a retry would
+    // answer nobody. Claims come by the thousand per second: keep few.
+    options: { attempts: 1, removeOnComplete: { age: 60, count: 1_000 }, removeOnFail: { age: 3600, count: 1_000 } },
     consumer: 'system',
   }),
   [JobName.CallOutcome]: define({
     queue: QueueName.Dispatch,
     schema: CallOutcomeJobData,
-    options: retried,
+    options: durable,
     consumer: 'system',
   }),
   [JobName.WhatsappEvent]: define({
     queue: QueueName.Dispatch,
     schema: WhatsappEventJobData,
-    options: retried,
+    options: durable,
     consumer: 'system',
   }),
 } as const;

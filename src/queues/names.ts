@@ -16,6 +16,7 @@ export const JobName = {
   LifecycleCommand: 'lifecycle-command',
   SettleCampaign: 'settle-campaign',
   HopperTick: 'hopper-tick',
+  Reconcile: 'reconcile',
   Call: 'call',
   Whatsapp: 'whatsapp',
   Claim: 'claim',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { callOutcomes } from '../domain/rounds.js';
 import { whatsappEvents, type WhatsappEvent } from '../domain/whatsapp-status.js';
+import { aiLabels } from '../domain/goal.js';
 
 export { whatsappEvents, type WhatsappEvent };
 
@@ -39,7 +40,7 @@ export type WhatsappJobData = z.output<typeof WhatsappJobData>;
 export const CallOutcomeReport = z.object({
   status: z.enum(callOutcomes),
   duration_s: z.int().min(0).optional(),
-  ai_label: z.enum(['positive', 'negative', 'neutral']).optional(),
+  ai_label: z.enum(aiLabels).optional(),
   ai_score: z.number().min(0).max(1).optional(),
   summary: z.string().max(10_000).optional(),
 });

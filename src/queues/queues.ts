@@ -1,5 +1,7 @@
 import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { DependencyMonitor } from '../dependencies.js';
+import { isConnectionFailure } from '../dependencies.js';
 import type { Logger } from '../logger.js';
 import { jobCatalog, type JobPayload } from './catalog.js';
 import { JobName, QueueName } from './names.js';
@@ -19,6 +21,8 @@ export interface Queues {
   addBulk<N extends JobName>(name: N, jobs: JobToAdd<N>[]): Promise<void>;
   /** Removes jobs that wait or are delayed; an active (locked) job stays and meets the dispatch guard. */
   remove(queue: QueueName, jobIds: string[]): Promise<void>;
+  /** The ids among `jobIds` whose job exists and has not failed for good (waiting, delayed, active or completed). */
+  liveJobs(queue: QueueName, jobIds: string[]): Promise<Set<string>>;
   close(): Promise<void>;
 }
 
@@ -33,13 +37,17 @@ function prepare<N extends JobName>(name: N, job: JobToAdd<N>, options: JobsOpti
   };
 }
 
-export function createQueues(connection: Redis, prefix: string, logger: Logger): Queues {
-  const queues = new Map<QueueName, Queue>(
-    Object.values(QueueName).map((name) => [name, new Queue(name, { connection, prefix })]),
-  );
-  for (const queue of queues.values()) {
-    queue.on('error', (err) => logger.error({ err, queue: queue.name }, 'queue error'));
-  }
+/** Queue errors are connection errors in practice: the monitor logs each outage once. */
+export function reportQueueErrors(emitter: { on(event: 'error', listener: (error: Error) => void): unknown }, name: string, logger: Logger, monitor: DependencyMonitor): void {
+  emitter.on('error', (error) => {
+    if (isConnectionFailure(error)) monitor.down('redis', error);
+    else logger.error({ err: error, queue: name }, 'queue error');
+  });
+}
+
+export function createQueues(connection: Redis, prefix: string, logger: Logger, monitor: DependencyMonitor): Queues {
+  const queues = new Map<QueueName, Queue>(Object.values(QueueName).map((name) => [name, new Queue(name, { connection, prefix })]));
+  for (const queue of queues.values()) reportQueueErrors(queue, queue.name, logger, monitor);
   const get = (name: QueueName) => queues.get(name)!;
   const queueOf = (name: JobName) => get(jobCatalog[name].queue);
   return {
@@ -59,23 +67,34 @@ export function createQueues(connection: Redis, prefix: string, logger: Logger):
         await Promise.all(jobIds.slice(offset, offset + REMOVE_CHUNK).map((jobId) => queue.remove(jobId)));
       }
     },
+    liveJobs: async (queueName, jobIds) => {
+      if (jobIds.length === 0) return new Set();
+      const queue = get(queueName);
+      const pipeline = connection.pipeline();
+      // A job's hash always holds `timestamp`; a finished one `finishedOn`, and a completed one `returnvalue`.
+      for (const jobId of jobIds) pipeline.hmget(queue.toKey(jobId), 'timestamp', 'finishedOn', 'returnvalue');
+      const replies = (await pipeline.exec()) ?? [];
+      const live = new Set<string>();
+      replies.forEach(([error, fields]: [Error | null, unknown], index: number) => {
+        if (error) throw error;
+        const [timestamp, finishedOn, returnvalue] = fields as Array<string | null>;
+        if (timestamp !== null && (finishedOn === null || returnvalue !== null)) live.add(jobIds[index]!);
+      });
+      return live;
+    },
     close: async () => {
       await Promise.all([...queues.values()].map((queue) => queue.close()));
     },
   };
 }
 
-export function createQueueEvents(name: QueueName, connection: Redis, prefix: string, logger: Logger): QueueEvents {
+export function createQueueEvents(name: QueueName, connection: Redis, prefix: string, logger: Logger, monitor: DependencyMonitor): QueueEvents {
   const events = new QueueEvents(name, { connection, prefix });
-  events.on('error', (err) => logger.error({ err, queue: name }, 'queue events error'));
+  reportQueueErrors(events, name, logger, monitor);
   return events;
 }
 
 /** Job id = command id: enqueueing the same command twice queues it once. */
 export async function enqueueLifecycleCommand(queues: Queues, payload: JobPayload<typeof JobName.LifecycleCommand>) {
-  const { data, opts } = prepare(JobName.LifecycleCommand, { data: payload, jobId: payload.command_id });
-  return queues.get(QueueName.Lifecycle).add(JobName.LifecycleCommand, data, opts);
+  await queues.add(JobName.LifecycleCommand, { data: payload, jobId: payload.command_id });
 }
-
-export const callJobId = (callId: string, promotion: number) => `call-${callId}-${promotion}`;
-export const whatsappJobId = (messageId: string, promotion: number) => `whatsapp-${messageId}-${promotion}`;

@@ -1,44 +1,52 @@
-import type { PromotedRow } from '../db/repositories/contacts.js';
-import type { Logger } from '../logger.js';
-import { JobName, QueueName } from '../queues/names.js';
-import { callJobId, whatsappJobId, type Queues } from '../queues/queues.js';
+import { channelNamed } from '../channels.js';
+import type { PromotedWork } from '../db/repositories/work.js';
+import { JobName } from '../queues/names.js';
+import type { ServiceDeps } from './deps.js';
 
 /**
  * What a transaction asks of Redis once it has committed (the rows are the outbox): jobs to
- * withdraw, a hopper pass to run now, a campaign to check for completion. Losing this after a
- * crash is safe: withdrawn rows are guarded at dispatch, the hopper runs every few seconds.
+ * withdraw, a hopper pass to run soon, campaigns to check for completion. Losing this after a
+ * crash is safe: withdrawn rows are guarded at dispatch, the reconciler finds lost jobs, the
+ * hopper runs and settles campaigns every few seconds.
  */
 export interface AfterCommit {
-  withdraw?: { calls: PromotedRow[]; messages: PromotedRow[] };
-  promoteNow?: boolean;
-  settleCampaign?: { campaignId: string; trigger: string };
+  withdraw?: PromotedWork[];
+  promote?: boolean;
+  settle?: string[];
 }
 
-export async function applyAfterCommit(queues: Queues, logger: Logger, effects: AfterCommit): Promise<void> {
+export function mergeEffects(...effects: AfterCommit[]): AfterCommit {
+  return {
+    withdraw: effects.flatMap((effect) => effect.withdraw ?? []),
+    promote: effects.some((effect) => effect.promote),
+    settle: [...new Set(effects.flatMap((effect) => effect.settle ?? []))],
+  };
+}
+
+export async function applyAfterCommit(deps: Pick<ServiceDeps, 'queues' | 'logger'>, effects: AfterCommit): Promise<void> {
   try {
-    if (effects.withdraw) {
-      const { calls, messages } = effects.withdraw;
-      await queues.remove(QueueName.Calls, calls.map((row) => callJobId(row.id, row.promotion)));
-      await queues.remove(QueueName.Whatsapp, messages.map((row) => whatsappJobId(row.id, row.promotion)));
+    for (const work of effects.withdraw ?? []) {
+      const channel = channelNamed(work.channel);
+      await deps.queues.remove(channel.queue, [channel.jobId(work.id, work.promotion)]);
     }
-    if (effects.promoteNow) {
-      await queues.add(JobName.HopperTick, { data: {}, jobId: `promote-now-${Date.now()}` });
+    // One pass soon is enough however many changes asked for it.
+    if (effects.promote) {
+      await deps.queues.add(JobName.HopperTick, { data: {}, jobId: `promote-soon-${Date.now()}` }, { deduplication: { id: 'promote-soon', ttl: 250 } });
     }
-    if (effects.settleCampaign) await enqueueSettle(queues, effects.settleCampaign.campaignId, effects.settleCampaign.trigger);
+    for (const campaignId of effects.settle ?? []) await enqueueSettle(deps, campaignId);
   } catch (error) {
-    logger.warn({ err: error }, 'post-commit work failed; the periodic hopper and the dispatch guard cover it');
+    deps.logger.warn({ err: error }, 'post-commit work failed; the periodic hopper, the reconciler and the dispatch guard cover it');
   }
 }
 
 /**
  * Queues a completion check of the campaign. One check waiting per campaign is enough (it reads
- * the state when it runs); a trigger dropped while a check is already running is covered by the
- * hopper's periodic sweep.
+ * the state when it runs).
  */
-export async function enqueueSettle(queues: Queues, campaignId: string, trigger: string): Promise<void> {
-  await queues.add(
+export async function enqueueSettle(deps: Pick<ServiceDeps, 'queues'>, campaignId: string): Promise<void> {
+  await deps.queues.add(
     JobName.SettleCampaign,
-    { data: { campaign_id: campaignId }, jobId: `settle-${campaignId}-${trigger}` },
+    { data: { campaign_id: campaignId }, jobId: `settle-${campaignId}-${Date.now()}` },
     { deduplication: { id: `settle-${campaignId}` } },
   );
 }

@@ -1,117 +1,105 @@
-import type { Prisma } from '../generated/prisma/client.js';
-import type { Call, Campaign, Target } from '../generated/prisma/client.js';
-import type { Db } from '../db/client.js';
-import { lockTarget } from '../db/repositories/contacts.js';
-import { addMinutesThenWindow, effectiveZone } from '../domain/call-window.js';
+import { callOwners, lockCalls, saveOutcomes, type Call, type RecordedCall } from '../db/repositories/calls.js';
+import { shareCampaigns } from '../db/repositories/campaign-state.js';
+import { insertEvaluations } from '../db/repositories/evaluations.js';
+import { lockTargets } from '../db/repositories/target-progress.js';
 import { Conflict, NotFound } from '../domain/errors.js';
-import { nextStepAfterCall } from '../domain/rounds.js';
-import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
-import type { CallOutcomeReport } from '../queues/payloads.js';
-import type { Queues } from '../queues/queues.js';
-import { applyAfterCommit } from './after-commit.js';
-import { callWindowOf, roundPolicyOf } from './campaign-policy.js';
-import type { Clock } from './clock.js';
-import { progressTarget } from './target-progress.js';
+import { decideOutcome, type CallStatus, type RecordedOutcome } from '../domain/outcomes.js';
+import { applyAfterCommit, mergeEffects, type AfterCommit } from './after-commit.js';
+import { createBatcher } from './batcher.js';
+import type { ServiceDeps } from './deps.js';
+import { advanceTargets, type TargetEvent } from './target-progress.js';
+import type { AiLabel } from '../domain/goal.js';
 
-export interface OutcomeDeps {
-  db: Db;
-  queues: Queues;
-  clock: Clock;
-  logger: Logger;
-  metrics: Metrics;
+/** An outcome as a dialer reports it (or the timeout sweep records it). */
+export interface OutcomeReport {
+  callId: string;
+  /** Set for reports over HTTP: another organization's call is "not found". */
+  organizationId?: string | undefined;
+  status: RecordedOutcome;
+  durationS?: number | undefined;
+  aiLabel?: AiLabel | undefined;
+  aiScore?: number | undefined;
+  summary?: string | undefined;
 }
 
-const ENDED = new Set(['answered', 'no_answer', 'busy', 'voicemail', 'failed', 'unknown']);
+type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger' | 'metrics'>;
 
 /**
- * Records a call's outcome and moves its target on: goal, round end or next step. Reporting
- * the same outcome again changes nothing; a different outcome for an ended call is a conflict.
+ * Records a batch of outcomes in one transaction: locks campaigns (shared: a lifecycle command
+ * waits, and cannot slip between reading the campaign and writing the next attempt), then
+ * targets and calls in id order; records each outcome the call's status allows; then moves each
+ * target on (goal, round end, next step). A target with several reports in the batch gets them
+ * one after the other. Each report gets its own answer: the call, or its own error.
  */
-export async function recordCallOutcome(
-  deps: OutcomeDeps,
-  input: { callId: string; organizationId?: string; report: CallOutcomeReport },
-): Promise<Call> {
-  const { call, effects, recorded } = await deps.db.$transaction(async (tx) => {
-    const found = await tx.call.findUnique({ where: { id: input.callId }, include: { campaign: true } });
-    if (!found || (input.organizationId && found.campaign.organizationId !== input.organizationId)) {
-      throw new NotFound('Call not found.');
+export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeReport[]): Promise<Array<Call | Error>> {
+  const results: Array<Call | Error> = reports.map(() => new NotFound('Call not found.'));
+  const owners = new Map((await callOwners(deps.db.sql, [...new Set(reports.map((report) => report.callId))])).map((owner) => [owner.id, owner]));
+  const accepted = reports
+    .map((report, index) => ({ report, index, owner: owners.get(report.callId) }))
+    .filter((entry) => entry.owner && (!entry.report.organizationId || entry.report.organizationId === entry.owner.organizationId));
+  if (accepted.length === 0) return results;
+
+  const now = deps.clock();
+  const recorded: Call[] = [];
+  const effects = await deps.db.sql.transaction(async (tx) => {
+    const campaigns = await shareCampaigns(tx, accepted.map((entry) => entry.owner!.campaignId));
+    const targets = await lockTargets(tx, accepted.map((entry) => entry.owner!.targetId));
+    const calls = new Map((await lockCalls(tx, accepted.map((entry) => entry.report.callId))).map((call) => [call.id, call]));
+    const applied: AfterCommit[] = [];
+    // Rounds of at most one report per target: each round sees the previous one's writes.
+    for (let pending = accepted; pending.length > 0; ) {
+      const seen = new Set<string>();
+      const round = pending.filter((entry) => !seen.has(entry.owner!.targetId) && seen.add(entry.owner!.targetId));
+      pending = pending.filter((entry) => !round.includes(entry));
+      const writes: RecordedCall[] = [];
+      const events: TargetEvent[] = [];
+      const writtenIndexes: number[] = [];
+      for (const { report, index } of round) {
+        const call = calls.get(report.callId)!;
+        const decision = decideOutcome({ status: call.status as CallStatus, cancelReason: call.cancelReason }, report.status);
+        if (decision.kind === 'conflict') results[index] = new Conflict(decision.detail);
+        else if (decision.kind === 'duplicate') results[index] = call;
+        else {
+          writes.push({
+            id: call.id,
+            status: report.status,
+            durationS: report.durationS ?? null,
+            aiLabel: report.aiLabel ?? null,
+            aiScore: report.aiScore ?? null,
+            summary: report.summary ?? null,
+          });
+          events.push({ targetId: call.targetId, reachedNow: report.status === 'answered', call: { round: call.round, roundAttempt: call.roundAttempt, outcome: report.status } });
+          writtenIndexes.push(index);
+        }
+      }
+      const saved = new Map((await saveOutcomes(tx, writes, now)).map((call) => [call.id, call]));
+      await insertEvaluations(
+        tx,
+        writes
+          .filter((write) => write.aiLabel !== null && write.aiScore !== null)
+          .map((write) => ({ campaignId: saved.get(write.id)!.campaignId, targetId: saved.get(write.id)!.targetId, callId: write.id, label: write.aiLabel!, score: write.aiScore! })),
+      );
+      for (const index of writtenIndexes) {
+        const call = saved.get(reports[index]!.callId)!;
+        calls.set(call.id, call);
+        results[index] = call;
+        recorded.push(call);
+      }
+      if (events.length > 0) applied.push((await advanceTargets(tx, campaigns, targets, events, now)).effects);
+      // The next round of reports reads targets as this one left them.
+      if (pending.length > 0) for (const [id, target] of await lockTargets(tx, [...targets.keys()])) targets.set(id, target);
     }
-    const target = (await lockTarget(tx, found.targetId))!;
-    const current = await tx.call.findUniqueOrThrow({ where: { id: found.id } });
-    if (ENDED.has(current.status)) {
-      if (current.status === input.report.status) return { call: current, effects: {}, recorded: false };
-      throw new Conflict(`The call already ended as ${current.status}; a different outcome cannot replace it.`);
-    }
-    if (current.status === 'canceled') {
-      throw new Conflict(`The call was canceled (${current.cancelReason ?? 'no longer needed'}) before it was dialed.`);
-    }
-    const now = deps.clock();
-    const { report } = input;
-    const call = await tx.call.update({
-      where: { id: current.id },
-      data: {
-        status: report.status,
-        endedAt: now,
-        dialingAt: current.dialingAt ?? now,
-        promotedAt: null,
-        durationS: report.duration_s ?? null,
-        aiLabel: report.ai_label ?? null,
-        aiScore: report.ai_score ?? null,
-        summary: report.summary ?? null,
-      },
-    });
-    if (report.ai_label !== undefined && report.ai_score !== undefined) {
-      await tx.aiEvaluation.create({
-        data: { campaignId: call.campaignId, targetId: call.targetId, callId: call.id, label: report.ai_label, score: report.ai_score },
-      });
-    }
-    const campaign = found.campaign;
-    const goesOn = call.round === target.round && campaign.status !== 'done';
-    const effects = await progressTarget(tx, {
-      campaign,
-      target,
-      now,
-      reachedNow: report.status === 'answered',
-      trigger: `call-${call.id}`,
-      ...(goesOn ? { continueRound: (tx: Prisma.TransactionClient) => writeNextStep(tx, campaign, target, call, now) } : {}),
-    });
-    return { call, effects, recorded: true };
+    return mergeEffects(...applied);
   });
-  if (recorded) {
+  for (const call of recorded) {
     deps.metrics.callOutcomes.inc({ status: call.status });
-    deps.logger.info({ call_id: call.id, campaign_id: call.campaignId, status: call.status }, 'call outcome recorded');
+    deps.logger.debug({ call_id: call.id, campaign_id: call.campaignId, status: call.status }, 'call outcome recorded');
   }
-  await applyAfterCommit(deps.queues, deps.logger, effects);
-  return call;
+  await applyAfterCommit(deps, effects);
+  return results;
 }
 
-async function writeNextStep(tx: Prisma.TransactionClient, campaign: Campaign, target: Target, call: Call, now: Date) {
-  const openedWithWhatsapp =
-    (await tx.whatsappMessage.count({ where: { targetId: target.id, round: call.round, kind: 'first' } })) > 0;
-  const step = nextStepAfterCall(roundPolicyOf(campaign), {
-    roundAttempt: call.roundAttempt,
-    outcome: call.status as CallOutcomeReport['status'],
-    openedWithWhatsapp,
-    hasWhatsapp: target.whatsapp !== null,
-  });
-  if (step.kind === 'call') {
-    const attempt = target.lastAttempt + 1;
-    const zone = effectiveZone(target.timezone, campaign.timezone);
-    await tx.target.update({ where: { id: target.id }, data: { lastAttempt: attempt } });
-    await tx.call.create({
-      data: {
-        campaignId: campaign.id,
-        targetId: target.id,
-        round: call.round,
-        attempt,
-        roundAttempt: step.roundAttempt,
-        scheduledFor: addMinutesThenWindow(now, step.delayMinutes, callWindowOf(campaign), zone),
-      },
-    });
-  } else if (step.kind === 'whatsapp_fallback') {
-    await tx.whatsappMessage.create({
-      data: { campaignId: campaign.id, targetId: target.id, round: call.round, kind: 'fallback', endsRound: true, scheduledFor: now },
-    });
-  }
+/** One report at a time for callers, batched underneath (group commit). */
+export function createOutcomeRecorder(deps: Deps, options = { maxBatchSize: 200, maxInFlight: 2 }) {
+  return createBatcher<OutcomeReport, Call>((reports) => recordCallOutcomes(deps, reports), options);
 }

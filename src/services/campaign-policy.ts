@@ -1,9 +1,25 @@
-import type { Campaign } from '../generated/prisma/client.js';
-import type { GoalSpec } from '../domain/goal.js';
+import { z } from 'zod';
+import type { Campaign } from '../db/repositories/campaign-rows.js';
+import { aiLabels, type GoalLogic, type GoalSpec } from '../domain/goal.js';
 import type { RoundPolicy } from '../domain/rounds.js';
 import { DEFAULT_CALL_WINDOW, type CallWindow } from '../domain/working-hours.js';
 
-/** The campaign settings that drive rounds, read from its row. */
+// The JSON columns as the API stores them (already validated and normalized on the way in);
+// parsed here rather than cast, so a row written by hand or an old format fails loudly.
+const StoredCallWindow = z.object({ start: z.string(), end: z.string(), weekdays: z.array(z.int()) });
+const StoredGoalSpec = z.object({
+  objectives: z
+    .array(
+      z.discriminatedUnion('type', [
+        z.object({ type: z.literal('contact'), channels: z.array(z.enum(['call', 'whatsapp'])).optional(), min_count: z.int() }),
+        z.object({ type: z.literal('email'), min_count: z.int() }),
+        z.object({ type: z.literal('ai'), label_in: z.array(z.enum(aiLabels)).optional(), min_score: z.number() }),
+      ]),
+    )
+    .optional(),
+});
+
+/** The campaign settings that drive rounds. */
 export function roundPolicyOf(campaign: Campaign): RoundPolicy {
   return {
     firstContactChannel: campaign.firstContactChannel,
@@ -13,7 +29,12 @@ export function roundPolicyOf(campaign: Campaign): RoundPolicy {
   };
 }
 
-export const callWindowOf = (campaign: Campaign): CallWindow =>
-  (campaign.callWorkingHours as CallWindow | null) ?? DEFAULT_CALL_WINDOW;
+/** Working hours and blackout dates, in the form the window math reads. */
+export function callWindowOf(campaign: Campaign): CallWindow {
+  const stored = campaign.callWorkingHours === null ? DEFAULT_CALL_WINDOW : StoredCallWindow.parse(campaign.callWorkingHours);
+  return { ...stored, blackoutDates: [...(campaign.blackoutDates ?? [])].sort() };
+}
 
-export const goalSpecOf = (campaign: Campaign) => campaign.goalSpec as GoalSpec | null;
+export function goalOf(campaign: Campaign): { spec: GoalSpec | null; logic: GoalLogic } {
+  return { spec: campaign.goalSpec === null ? null : StoredGoalSpec.parse(campaign.goalSpec), logic: campaign.goalLogic };
+}

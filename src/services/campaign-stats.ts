@@ -1,21 +1,28 @@
-import type { Campaign } from '../generated/prisma/client.js';
-import type { Db } from '../db/client.js';
+import { activeRollouts } from '../db/repositories/rollouts.js';
 import { campaignCounts } from '../db/repositories/stats.js';
+import type { Campaign } from '../db/repositories/campaign-rows.js';
+import type { ServiceDeps } from './deps.js';
+
+export interface CampaignStats {
+  targetsByState: Record<string, number>;
+  total: number;
+  callsByStatus: Record<string, number>;
+  messagesByStatus: Record<string, number>;
+  targetsWithPendingWork: number;
+  /** Share of targets with no work left, 0 to 1; nothing has started on a draft. */
+  progress: number;
+}
 
 /** Targets by state, calls and messages by status, and how far the campaign has come. */
-export async function campaignStats(db: Db, campaign: Campaign) {
-  const counts = await campaignCounts(db, campaign.id);
+export async function campaignStats(deps: Pick<ServiceDeps, 'db'>, campaign: Campaign): Promise<CampaignStats> {
+  const counts = await campaignCounts(deps.db.sql, campaign.id, await activeRollouts(deps.db.sql, campaign.id));
   const total = Object.values(counts.targetsByState).reduce((sum, n) => sum + n, 0);
   return {
-    targets: {
-      total,
-      by_state: counts.targetsByState,
-      goal_met: counts.targetsByState.goal_met ?? 0,
-      with_pending_work: counts.targetsWithPendingWork,
-    },
-    calls: counts.callsByStatus,
-    whatsapp_messages: counts.messagesByStatus,
-    // Share of targets with no work left; nothing has started on a draft.
+    targetsByState: counts.targetsByState,
+    total,
+    callsByStatus: counts.byChannel.get('call') ?? {},
+    messagesByStatus: counts.byChannel.get('whatsapp') ?? {},
+    targetsWithPendingWork: counts.targetsWithPendingWork,
     progress: campaign.status === 'draft' || total === 0 ? 0 : (total - counts.targetsWithPendingWork) / total,
   };
 }

@@ -1,62 +1,65 @@
 import { Prisma } from '../generated/prisma/client.js';
-import type { Db } from '../db/client.js';
-import { createCampaign, findCampaign, updateCampaignIfStatus, type Campaign } from '../db/repositories/campaigns.js';
+import { createCampaign, findCampaign, updateCampaignIfStatus, type Campaign, type CampaignWrite } from '../db/repositories/campaigns.js';
 import { Conflict, NotFound } from '../domain/errors.js';
-import { normalizeCallWindow } from '../domain/working-hours.js';
-import type { CampaignCreate, CampaignUpdate } from '../api/schemas/campaign.js';
+import type { GoalLogic, GoalSpec } from '../domain/goal.js';
+import { editableStatuses } from '../domain/lifecycle.js';
+import { normalizeCallWindow, type CallWindow } from '../domain/working-hours.js';
+import type { ServiceDeps } from './deps.js';
 
-const json = (value: object | null | undefined) =>
-  value === null ? Prisma.DbNull : (value as Prisma.InputJsonObject | undefined);
-
-export async function createCampaignFor(db: Db, organizationId: string, input: CampaignCreate): Promise<Campaign> {
-  return createCampaign(db, organizationId, {
-    name: input.name,
-    agentId: input.agent_id,
-    phoneNumberId: input.phone_number_id ?? null,
-    emailChannelId: input.email_channel_id ?? null,
-    whatsappChannelId: input.whatsapp_channel_id ?? null,
-    goal: input.goal ?? null,
-    goalSpec: json(input.goal_spec),
-    goalLogic: input.goal_logic,
-    firstContactChannel: input.first_contact_channel,
-    callOpeningMessage: input.call_opening_message ?? null,
-    whatsappFirstMessage: input.whatsapp_first_message ?? null,
-    whatsappAfterAttempts: input.whatsapp_after_attempts,
-    callAttemptDelays: input.call_attempt_delays ?? [],
-    callWorkingHours: { ...normalizeCallWindow(input.call_working_hours) },
-    timezone: input.timezone,
-  });
+/** A campaign's settings as the API validated them (camelCase; `null` clears an optional one on update). */
+export interface CampaignSettings {
+  name: string;
+  agentId: string;
+  phoneNumberId: string | null;
+  emailChannelId: string | null;
+  whatsappChannelId: string | null;
+  goal: string | null;
+  goalSpec: GoalSpec | null;
+  goalLogic: GoalLogic;
+  firstContactChannel: 'call' | 'whatsapp';
+  callOpeningMessage: string | null;
+  whatsappFirstMessage: string | null;
+  whatsappAfterAttempts: number;
+  callAttemptDelays: number[];
+  callWorkingHours: Partial<Omit<CallWindow, 'blackoutDates'>> | null;
+  timezone: string;
+  blackoutDates: string[];
+  maxCallsPerMinute: number | null;
+  maxConcurrentCalls: number | null;
+  dispatchExpiryMinutes: number;
 }
 
-export async function getCampaign(db: Db, organizationId: string, id: string): Promise<Campaign> {
-  const campaign = await findCampaign(db, organizationId, id);
+type Deps = Pick<ServiceDeps, 'db' | 'clock'>;
+
+function toWrite(settings: Partial<CampaignSettings>): Partial<CampaignWrite> {
+  const { goalSpec, callWorkingHours, blackoutDates, ...plain } = settings;
+  const write: Partial<CampaignWrite> = { ...plain };
+  if (goalSpec !== undefined) write.goalSpec = goalSpec === null ? Prisma.DbNull : (goalSpec as Prisma.InputJsonObject);
+  if (callWorkingHours !== undefined) {
+    // Stored normalized (HH:MM:SS, sorted weekdays); the blackout dates have their own column.
+    const { blackoutDates: _none, ...window } = normalizeCallWindow(callWorkingHours ?? undefined);
+    write.callWorkingHours = window;
+  }
+  if (blackoutDates !== undefined) write.blackoutDates = [...new Set(blackoutDates)].sort();
+  return write;
+}
+
+export async function createCampaignFor(deps: Deps, organizationId: string, settings: CampaignSettings): Promise<Campaign> {
+  return createCampaign(deps.db.prisma, organizationId, toWrite(settings) as CampaignWrite, deps.clock());
+}
+
+export async function getCampaign(deps: Pick<ServiceDeps, 'db'>, organizationId: string, id: string): Promise<Campaign> {
+  const campaign = await findCampaign(deps.db.prisma, organizationId, id);
   if (!campaign) throw new NotFound('Campaign not found.');
   return campaign;
 }
 
-/** Settings change only while the campaign is draft or paused (checked in the UPDATE itself). */
-export async function updateCampaignFor(db: Db, organizationId: string, id: string, input: CampaignUpdate): Promise<Campaign> {
-  await getCampaign(db, organizationId, id); // 404 before 409
-  const changed = await updateCampaignIfStatus(db, id, ['draft', 'paused'], {
-    name: input.name,
-    agentId: input.agent_id,
-    phoneNumberId: input.phone_number_id,
-    emailChannelId: input.email_channel_id,
-    whatsappChannelId: input.whatsapp_channel_id,
-    goal: input.goal,
-    goalSpec: json(input.goal_spec),
-    goalLogic: input.goal_logic,
-    firstContactChannel: input.first_contact_channel,
-    callOpeningMessage: input.call_opening_message,
-    whatsappFirstMessage: input.whatsapp_first_message,
-    whatsappAfterAttempts: input.whatsapp_after_attempts,
-    callAttemptDelays: input.call_attempt_delays,
-    callWorkingHours: input.call_working_hours && { ...normalizeCallWindow(input.call_working_hours) },
-    timezone: input.timezone,
-  });
-  if (!changed) {
-    const latest = await getCampaign(db, organizationId, id);
+/** Settings change only while nothing runs on the campaign (checked in the UPDATE itself). */
+export async function updateCampaignFor(deps: Deps, organizationId: string, id: string, settings: Partial<CampaignSettings>): Promise<Campaign> {
+  await getCampaign(deps, organizationId, id); // 404 before 409
+  if (!(await updateCampaignIfStatus(deps.db.prisma, id, [...editableStatuses], toWrite(settings), deps.clock()))) {
+    const latest = await getCampaign(deps, organizationId, id);
     throw new Conflict(`A ${latest.status} campaign cannot be edited; only draft and paused campaigns can (pause it first).`);
   }
-  return getCampaign(db, organizationId, id);
+  return getCampaign(deps, organizationId, id);
 }

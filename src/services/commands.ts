@@ -1,136 +1,188 @@
-import type { QueueEvents } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import { Job, type QueueEvents } from 'bullmq';
 import { z } from 'zod';
-import { Prisma } from '../generated/prisma/client.js';
-import type { Db } from '../db/client.js';
+import type { Campaign } from '../db/repositories/campaign-rows.js';
 import {
-  createCommand,
   deleteCommand,
+  findCommand,
   findCommandById,
   findCommandByIdempotencyKey,
+  insertCommand,
   releaseIdempotencyKey,
   type Command,
-  type CommandResult,
 } from '../db/repositories/commands.js';
-import { Conflict, NotFound, ServiceUnavailable } from '../domain/errors.js';
+import { rolloutOfCommand, type Rollout } from '../db/repositories/rollouts.js';
+import { countTargetsInState } from '../db/repositories/targets.js';
+import { Conflict, NotFound, ServiceUnavailable, type ErrorKind } from '../domain/errors.js';
 import { resumeSegments, type LifecycleCommand } from '../domain/lifecycle.js';
-import type { Logger } from '../logger.js';
+import { enqueueLifecycleCommand } from '../queues/queues.js';
+import { QueueName } from '../queues/names.js';
 import { withTimeout } from '../util/timeout.js';
-import { enqueueLifecycleCommand, type Queues } from '../queues/queues.js';
 import type { Caller } from './caller.js';
 import { getCampaign } from './campaigns.js';
-import type { Clock } from './clock.js';
+import type { ServiceDeps } from './deps.js';
+
+export type { Command };
 
 /** A resume command's parameters, kept on its command row. */
-export const ResumeParams = z.object({ segment: z.enum(resumeSegments) });
+const ResumeParams = z.object({ segment: z.enum(resumeSegments) });
+
+export const resumeParamsOf = (command: Command) => ResumeParams.parse(command.params);
+
+const ResumeCounts = z.object({
+  segment: z.enum(resumeSegments),
+  selected: z.int(),
+  scheduledCalls: z.int(),
+  queuedWhatsapp: z.int(),
+  skippedExistingPending: z.int(),
+  skippedMissingContact: z.int(),
+  skippedDoNotContact: z.int(),
+});
+
+/**
+ * A finished command's result as stored on its row: the campaign as the command left it (so a
+ * replay answers what the first request got) and a resume's counts, or the typed rejection.
+ */
+const StoredResult = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), campaignId: z.uuid(), campaign: z.record(z.string(), z.unknown()).optional(), resume: ResumeCounts.optional() }),
+  z.object({ ok: z.literal(false), kind: z.string(), detail: z.string() }),
+]);
+
+export type CommandOutcome =
+  | { ok: true; campaign: Campaign; resume?: z.output<typeof ResumeCounts> }
+  | { ok: false; kind: ErrorKind; detail: string };
 
 /** How long an Idempotency-Key replays its first response. */
 const IDEMPOTENCY_WINDOW_MS = 24 * 3600_000;
 
-export interface CommandDeps {
-  db: Db;
-  queues: Queues;
+type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger' | 'settings'> & {
   lifecycleEvents: QueueEvents;
   commandWaitMs: number;
-  clock: Clock;
-  logger: Logger;
-}
+  redisCommandTimeoutMs: number;
+};
 
 export interface CommandRequest {
   caller: Caller;
   campaignId: string;
   command: LifecycleCommand;
   requestId: string;
-  params?: Prisma.InputJsonObject;
+  params?: Record<string, unknown>;
   /** The contract's optional `agent_id` query parameter: it must name the campaign's agent. */
   agentId?: string | undefined;
   idempotencyKey?: string | undefined;
-  /** Answer 202 at once instead of waiting (work known to be large). */
-  noWait?: boolean;
 }
 
-export type SubmittedCommand = { finished: true; result: CommandResult } | { finished: false; command: Command };
+export type SubmittedCommand = { finished: true; command: Command; outcome: CommandOutcome } | { finished: false; command: Command };
 
 const sameRequest = (command: Command, request: CommandRequest) =>
   command.campaignId === request.campaignId &&
   command.name === request.command &&
   JSON.stringify(command.params) === JSON.stringify(request.params ?? {});
 
+/** The outcome a finished command recorded, in the form callers read. */
+export function outcomeOf(command: Command): CommandOutcome | null {
+  if (!command.result) return null;
+  const result = StoredResult.parse(command.result);
+  if (!result.ok) return { ok: false, kind: result.kind as ErrorKind, detail: result.detail };
+  const campaign = z
+    .object({ createdAt: z.coerce.date(), updatedAt: z.coerce.date() })
+    .loose()
+    .parse(result.campaign) as unknown as Campaign;
+  return { ok: true, campaign, ...(result.resume ? { resume: result.resume } : {}) };
+}
+
+/** Stored on the command row by the lifecycle worker. */
+export function storedResultOf(outcome: CommandOutcome): z.input<typeof StoredResult> {
+  return outcome.ok
+    ? { ok: true, campaignId: outcome.campaign.id, campaign: { ...outcome.campaign }, ...(outcome.resume ? { resume: outcome.resume } : {}) }
+    : outcome;
+}
+
+/**
+ * Waits (bounded) for a queued command to finish. Every request for the command waits the same
+ * way, the first one and replays of its Idempotency-Key alike, so all of them get one answer.
+ */
+async function awaitCommand(deps: Deps, command: Command, waitMs: number): Promise<SubmittedCommand> {
+  const finished = (latest: Command) => {
+    const outcome = outcomeOf(latest);
+    return outcome ? ({ finished: true, command: latest, outcome } as const) : null;
+  };
+  const known = finished(command);
+  if (known) return known;
+  // BullMQ reads a TTL of 0 as "wait forever"; here 0 means "do not wait".
+  if (waitMs > 0) {
+    const job = await Job.fromId(deps.queues.get(QueueName.Lifecycle), command.id).catch(() => undefined);
+    if (job) await job.waitUntilFinished(deps.lifecycleEvents, waitMs).catch(() => undefined);
+  }
+  const latest = (await findCommandById(deps.db.sql, command.id)) ?? command;
+  if (latest.status === 'failed') {
+    throw new ServiceUnavailable('postgres', 'The command could not be applied (a backing service failed); nothing was changed. Retry shortly.');
+  }
+  return finished(latest) ?? { finished: false, command: latest };
+}
+
 /** The first request's answer for a repeated Idempotency-Key, or null to go ahead. */
-async function replay(deps: CommandDeps, request: CommandRequest): Promise<SubmittedCommand | null> {
+async function replay(deps: Deps, request: CommandRequest, waitMs: number): Promise<SubmittedCommand | null> {
   if (!request.idempotencyKey) return null;
-  const previous = await findCommandByIdempotencyKey(deps.db, request.caller.organizationId, request.idempotencyKey);
+  const previous = await findCommandByIdempotencyKey(deps.db.sql, request.caller.organizationId, request.idempotencyKey);
   if (!previous) return null;
   if (previous.createdAt.getTime() < deps.clock().getTime() - IDEMPOTENCY_WINDOW_MS) {
-    await releaseIdempotencyKey(deps.db, previous.id);
+    await releaseIdempotencyKey(deps.db.sql, previous.id);
     return null;
   }
   if (!sameRequest(previous, request)) {
     throw new Conflict('This Idempotency-Key was already used for a different request in the last 24 hours.');
   }
   deps.logger.info({ command_id: previous.id, idempotency_key: request.idempotencyKey }, 'idempotent replay');
-  return previous.result ? { finished: true, result: previous.result as CommandResult } : { finished: false, command: previous };
-}
-
-async function record(deps: CommandDeps, request: CommandRequest, campaignId: string): Promise<Command | SubmittedCommand> {
-  try {
-    return await createCommand(deps.db, {
-      organizationId: request.caller.organizationId,
-      campaignId,
-      name: request.command,
-      params: request.params ?? {},
-      actor: request.caller.actor,
-      requestId: request.requestId,
-      idempotencyKey: request.idempotencyKey ?? null,
-      // The idempotency window is measured on the same clock.
-      createdAt: deps.clock(),
-    });
-  } catch (error) {
-    // The same key raced in from another request: answer as it does.
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-      const raced = await replay(deps, request);
-      if (raced) return raced;
-    }
-    throw error;
-  }
+  return awaitCommand(deps, previous, waitMs);
 }
 
 /**
  * Records the command, queues it for the lifecycle worker and waits (bounded) for its result.
  * If Redis refuses the job the command row is removed again: nothing half-done.
  */
-export async function submitCommand(deps: CommandDeps, request: CommandRequest): Promise<SubmittedCommand> {
-  const campaign = await getCampaign(deps.db, request.caller.organizationId, request.campaignId);
-  if (request.agentId && request.agentId.toLowerCase() !== campaign.agentId) {
-    throw new NotFound('Campaign not found for this agent.');
-  }
-  const replayed = await replay(deps, request);
+export async function submitCommand(deps: Deps, request: CommandRequest): Promise<SubmittedCommand> {
+  const campaign = await getCampaign(deps, request.caller.organizationId, request.campaignId);
+  if (request.agentId && request.agentId !== campaign.agentId) throw new NotFound('Campaign not found for this agent.');
+  const waitMs = (await isLargeResume(deps, request)) ? 0 : deps.commandWaitMs;
+  const replayed = await replay(deps, request, waitMs);
   if (replayed) return replayed;
-  const recorded = await record(deps, request, campaign.id);
-  if ('finished' in recorded) return recorded;
-  const command = recorded;
-  let job;
+  const command = await insertCommand(deps.db.sql, {
+    id: randomUUID(),
+    organizationId: request.caller.organizationId,
+    campaignId: campaign.id,
+    name: request.command,
+    params: request.params ?? {},
+    actor: request.caller.actor,
+    requestId: request.requestId,
+    idempotencyKey: request.idempotencyKey ?? null,
+    // The idempotency window is measured on the same clock.
+    createdAt: deps.clock(),
+  });
+  // The same key raced in from another request: answer as it is answered.
+  if (!command) return (await replay(deps, request, waitMs))!;
   try {
     // A producer must not hang on a half-open connection.
-    job = await withTimeout(enqueueLifecycleCommand(deps.queues, { command_id: command.id, request_id: request.requestId }), 3_000, 'Redis');
+    await withTimeout(enqueueLifecycleCommand(deps.queues, { command_id: command.id, request_id: request.requestId }), deps.redisCommandTimeoutMs, 'Redis');
   } catch (error) {
-    await deleteCommand(deps.db, command.id);
-    deps.logger.warn({ err: error, command_id: command.id }, 'could not queue command');
-    throw new ServiceUnavailable('The command queue (Redis) is unavailable; nothing was changed. Retry shortly.');
+    await deleteCommand(deps.db.sql, command.id);
+    deps.logger.debug({ err: error, command_id: command.id }, 'could not queue command');
+    throw new ServiceUnavailable('redis', 'The command queue (Redis) is unavailable; nothing was changed. Retry shortly.', { cause: error });
   }
-  deps.logger.info({ command_id: command.id, job_id: job.id, command: request.command, campaign_id: campaign.id }, 'command queued');
-  // BullMQ reads a TTL of 0 as "wait forever"; here 0 means "do not wait".
-  if (request.noWait || deps.commandWaitMs === 0) return { finished: false, command };
-  try {
-    const result = (await job.waitUntilFinished(deps.lifecycleEvents, deps.commandWaitMs)) as CommandResult;
-    return { finished: true, result };
-  } catch (error) {
-    // Timed out or failed: the command row says which.
-    const latest = await findCommandById(deps.db, command.id);
-    if (latest?.result) return { finished: true, result: latest.result as CommandResult };
-    if (latest?.status === 'failed') {
-      throw new ServiceUnavailable('The command could not be applied (a backing service failed); nothing was changed. Retry shortly.');
-    }
-    deps.logger.info({ err: error, command_id: command.id }, 'command still pending; answering 202');
-    return { finished: false, command: latest ?? command };
-  }
+  deps.logger.info({ command_id: command.id, command: request.command, campaign_id: campaign.id }, 'command queued');
+  return awaitCommand(deps, command, waitMs);
+}
+
+/** A resume of a segment larger than RESUME_WAIT_LIMIT answers 202 at once (poll for progress). */
+async function isLargeResume(deps: Deps, request: CommandRequest): Promise<boolean> {
+  if (request.command !== 'resume') return false;
+  const { segment } = ResumeParams.parse(request.params);
+  return (await countTargetsInState(deps.db.sql, request.caller.organizationId, request.campaignId, segment)) > deps.settings.resumeWaitLimit;
+}
+
+/** A command of the organization, with the rollout it recorded (its progress), if any. */
+export async function getCommand(deps: Pick<ServiceDeps, 'db'>, organizationId: string, id: string): Promise<{ command: Command; rollout: Rollout | null }> {
+  const command = await findCommand(deps.db.sql, organizationId, id);
+  if (!command) throw new NotFound('Command not found.');
+  return { command, rollout: await rolloutOfCommand(deps.db.sql, command.id) };
 }

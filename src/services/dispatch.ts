@@ -1,22 +1,186 @@
-import type { Db } from '../db/client.js';
-import { claimCall, claimMessage } from '../db/repositories/contacts.js';
-import type { ClaimJobData, ClaimResult } from '../queues/payloads.js';
-import type { Clock } from './clock.js';
+import { channelNamed } from '../channels.js';
+import { channelNames, type ChannelName } from '../domain/channel-names.js';
+import type { Campaign } from '../db/repositories/campaign-rows.js';
+import {
+  activeCalls,
+  cancelWork,
+  holdWork,
+  lockOrganizationLimit,
+  lockWork,
+  markClaimed,
+  organizationActiveCalls,
+  organizationLimits,
+  workOwners,
+  type WorkSnapshotRow,
+} from '../db/repositories/dispatch.js';
+import { findCampaignsByIds, lockCampaignsForDispatch, recordDials } from '../db/repositories/campaign-state.js';
+import type { Db } from '../db/sql.js';
+import { decideDispatch, type DispatchDecision, type DispatchSnapshot } from '../domain/dispatch-policy.js';
+import { NotFound } from '../domain/errors.js';
+import { applyAfterCommit } from './after-commit.js';
+import { createBatcher } from './batcher.js';
+import { callWindowOf } from './campaign-policy.js';
+import type { ServiceDeps } from './deps.js';
+import { listTargets } from './do-not-contact.js';
 
-const REASONS = {
-  skip: 'campaign not running, or the work is no longer needed',
-  not_yet: 'the job is ahead of its row; retry shortly',
-} as const;
+export interface ClaimRequest {
+  channel: ChannelName;
+  id: string;
+  /** The promotion number the job carries. */
+  promotion: number;
+  /** Set for claims over HTTP: another organization's call is "not found". */
+  organizationId?: string | undefined;
+}
+
+type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger' | 'metrics' | 'settings'>;
+
+const isPaced = (campaign: Campaign) => campaign.maxCallsPerMinute !== null || campaign.maxConcurrentCalls !== null;
+
+/** Pacing facts of one campaign, kept current while the batch decides claim after claim. */
+interface PacingState {
+  recentDials: Date[];
+  active: number;
+  organization: { active: number; limit: number | null };
+}
 
 /**
- * The guard every call and WhatsApp job passes before anyone is contacted: the campaign is
- * running, the row is still pending and the job is its current promotion. A call that passes
- * becomes `dialing`. A retried job of the same promotion passes again (the dialer crashed).
+ * The dispatch guard for a batch of jobs, in one transaction. Each job gets one decision of the
+ * domain's dispatch policy, read from one snapshot per row (the row under lock, its campaign,
+ * its target's zone and do-not-contact status, the campaign's pacing), and the decision is
+ * written here: dial (a call becomes `dialing`), hold (the row goes back to the hopper), cancel
+ * (the target is listed), or nothing (drop, retry).
  */
-export async function claimDispatch(db: Db, clock: Clock, claim: ClaimJobData): Promise<ClaimResult> {
-  const verdict = await db.$transaction((tx) =>
-    claim.kind === 'call' ? claimCall(tx, claim.id, claim.promotion, clock()) : claimMessage(tx, claim.id, claim.promotion),
-  );
-  if (verdict === 'proceed') return { proceed: true };
-  return { proceed: false, retry: verdict === 'not_yet', reason: REASONS[verdict] };
+export async function claimWork(deps: Deps, claims: readonly ClaimRequest[]): Promise<Array<DispatchDecision | Error>> {
+  const results: Array<DispatchDecision | Error> = claims.map((): DispatchDecision => ({ kind: 'drop', reason: 'work_gone' }));
+  const now = deps.clock();
+  const listed = new Set<string>();
+  let held = false;
+  for (const channel of channelNames) {
+    const mine = claims.map((claim, index) => ({ claim, index })).filter(({ claim }) => claim.channel === channel);
+    if (mine.length === 0) continue;
+    const owners = new Map((await workOwners(deps.db.sql, channel, mine.map(({ claim }) => claim.id))).map((owner) => [owner.id, owner]));
+    const accepted = mine.filter(({ claim, index }) => {
+      const owner = owners.get(claim.id);
+      if (claim.organizationId && owner && owner.organizationId !== claim.organizationId) results[index] = new NotFound('Call not found.');
+      return owner && !(claim.organizationId && owner.organizationId !== claim.organizationId);
+    });
+    if (accepted.length === 0) continue;
+    const campaignIds = [...new Set(accepted.map(({ claim }) => owners.get(claim.id)!.campaignId))];
+
+    await deps.db.sql.transaction(async (tx) => {
+      // Calls of campaigns (or organizations) with limits are claimed one batch at a time per
+      // campaign: their locks are exclusive, taken before anything else, organizations first.
+      const settings = await findCampaignsByIds(tx, campaignIds);
+      const organizations =
+        channel === 'call' ? await lockLimitedOrganizations(tx, [...new Set([...settings.values()].map((campaign) => campaign.organizationId))]) : new Map();
+      const paced = channel === 'call' ? [...settings.values()].filter((campaign) => isPaced(campaign) || organizations.get(campaign.organizationId) !== null) : [];
+      const campaigns = await lockCampaignsForDispatch(tx, campaignIds, new Set(paced.map((campaign) => campaign.id)));
+      const rows = new Map((await lockWork(tx, channel, accepted.map(({ claim }) => claim.id))).map((row) => [row.id, row]));
+      const pacing = await readPacing(tx, paced, organizations, now);
+
+      const dial: string[] = [];
+      const hold: Array<{ id: string; until: Date | null }> = [];
+      const cancel: string[] = [];
+      for (const { claim, index } of accepted) {
+        const row = rows.get(claim.id);
+        const campaign = row && campaigns.get(row.campaignId);
+        if (!row || !campaign) continue;
+        const decision = decideDispatch(snapshotOf(channel, claim, row, campaign, pacing.get(campaign.id), now), {
+          concurrencyRetryMs: deps.settings.concurrencyRetryMs,
+        });
+        results[index] = decision;
+        deps.metrics.dispatchDecisions.inc({ channel, decision: decision.kind });
+        if (decision.kind === 'dial') {
+          const redelivered = row.status === channelNamed(channel).claimed;
+          if (!redelivered) dial.push(row.id);
+          const state = pacing.get(campaign.id);
+          if (state && !redelivered) {
+            state.recentDials.push(now);
+            state.active += 1;
+            state.organization.active += 1;
+          }
+        } else if (decision.kind === 'hold') hold.push({ id: row.id, until: decision.until });
+        else if (decision.kind === 'cancel') {
+          cancel.push(row.id);
+          listed.add(row.targetId);
+        }
+      }
+      await markClaimed(tx, channel, dial, now);
+      await holdWork(tx, channel, hold, now);
+      await cancelWork(tx, channel, cancel, 'do_not_contact', now);
+      for (const campaign of paced) {
+        if (campaign.maxCallsPerMinute !== null) await recordDials(tx, campaign.id, pacing.get(campaign.id)!.recentDials, minuteBefore(now));
+      }
+      held ||= hold.length > 0;
+    });
+  }
+  // Listed targets: their other waiting work is canceled and their state says so.
+  if (listed.size > 0) await listTargets(deps, [...listed]);
+  if (held) await applyAfterCommit(deps, { promote: true });
+  return results;
+}
+
+const minuteBefore = (now: Date) => new Date(now.getTime() - 60_000);
+
+/** The organizations' call limits; those with one are locked (their claims go one batch at a time). */
+async function lockLimitedOrganizations(tx: Db, organizationIds: string[]): Promise<Map<string, number | null>> {
+  const limits = await organizationLimits(tx, organizationIds);
+  for (const [organizationId, limit] of [...limits].sort(([a], [b]) => a.localeCompare(b))) {
+    if (limit !== null) limits.set(organizationId, await lockOrganizationLimit(tx, organizationId));
+  }
+  return limits;
+}
+
+async function readPacing(tx: Db, paced: Campaign[], organizations: Map<string, number | null>, now: Date): Promise<Map<string, PacingState>> {
+  const byOrganization = new Map<string, { active: number; limit: number | null }>();
+  for (const [organizationId, limit] of organizations) {
+    // Only organizations with a limit need their count of calls under way.
+    byOrganization.set(organizationId, { active: limit === null ? 0 : await organizationActiveCalls(tx, organizationId), limit });
+  }
+  const pacing = new Map<string, PacingState>();
+  for (const campaign of paced) {
+    pacing.set(campaign.id, {
+      recentDials: (campaign.recentDials ?? []).filter((dial) => dial.getTime() > minuteBefore(now).getTime()),
+      active: campaign.maxConcurrentCalls === null ? 0 : await activeCalls(tx, campaign.id),
+      organization: byOrganization.get(campaign.organizationId)!,
+    });
+  }
+  return pacing;
+}
+
+function snapshotOf(
+  channel: ChannelName,
+  claim: ClaimRequest,
+  row: WorkSnapshotRow,
+  campaign: Campaign,
+  pacing: PacingState | undefined,
+  now: Date,
+): DispatchSnapshot {
+  const descriptor = channelNamed(channel);
+  const state = row.status === descriptor.claimed ? 'claimed' : row.status === descriptor.waiting ? 'pending' : 'finished';
+  return {
+    now,
+    channel,
+    jobPromotion: claim.promotion,
+    work: { state, promotion: row.promotion, promoted: row.promoted, dueAt: row.dueAt },
+    campaign: {
+      status: campaign.status,
+      dispatchExpiryMinutes: campaign.dispatchExpiryMinutes,
+      maxCallsPerMinute: campaign.maxCallsPerMinute,
+      maxConcurrentCalls: campaign.maxConcurrentCalls,
+      window: callWindowOf(campaign),
+    },
+    target: { zone: row.zone, doNotContact: row.listed },
+    pacing: {
+      recentDials: pacing?.recentDials ?? [],
+      campaignActiveCalls: pacing?.active ?? 0,
+      organizationActiveCalls: pacing?.organization.active ?? 0,
+      organizationMaxConcurrentCalls: pacing?.organization.limit ?? null,
+    },
+  };
+}
+
+/** One claim at a time for callers, batched underneath (group commit). */
+export function createClaimer(deps: Deps, options = { maxBatchSize: 200, maxInFlight: 2 }) {
+  return createBatcher<ClaimRequest, DispatchDecision>((claims) => claimWork(deps, claims), options);
 }

@@ -1,36 +1,50 @@
-import { runningCampaignsWithoutWork, staleDialingCalls } from '../db/repositories/hopper.js';
-import { Conflict } from '../domain/errors.js';
-import type { Metrics } from '../metrics.js';
+import { channels } from '../channels.js';
+import { runningCampaignsWithoutWork, staleClaims } from '../db/repositories/hopper.js';
 import { enqueueSettle } from './after-commit.js';
-import { recordCallOutcome } from './call-outcomes.js';
-import { promoteDueWork, type HopperDeps } from './hopper.js';
+import { recordCallOutcomes } from './call-outcomes.js';
+import type { ServiceDeps } from './deps.js';
+import { promoteDueWork } from './hopper.js';
+import { drawRollouts } from './rollouts.js';
+import { recordWhatsappEvents } from './whatsapp-events.js';
 
-export interface TickDeps extends HopperDeps {
-  metrics: Metrics;
-  /** A call `dialing` this long without an outcome counts as failed. */
-  callOutcomeTimeoutMs: number;
-}
+type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger' | 'metrics' | 'settings'>;
 
 const STALE_BATCH = 500;
 
-/** The scheduler's periodic pass: promote due work, fail calls the dialer lost, settle idle campaigns. */
-export async function hopperTick(deps: TickDeps) {
+/**
+ * The scheduler's periodic pass: promote due work, open the rounds rollouts still owe (and
+ * promote what is due of them), record a timeout for work handed out whose outcome never came,
+ * and settle campaigns with no work left.
+ */
+export async function hopperTick(deps: Deps) {
   const promoted = await promoteDueWork(deps);
-  const stale = await staleDialingCalls(deps.db, new Date(deps.clock().getTime() - deps.callOutcomeTimeoutMs), STALE_BATCH);
-  for (const callId of stale) {
-    await recordCallOutcome(deps, {
-      callId,
-      report: { status: 'failed', summary: 'No outcome reported within CALL_OUTCOME_TIMEOUT.' },
-    }).catch((error: unknown) => {
-      // The real outcome arrived in the meantime: it wins.
-      if (!(error instanceof Conflict)) throw error;
-    });
+  const drawn = await drawRollouts(deps);
+  const promotedDrawn = drawn.opened > 0 ? await promoteDueWork(deps) : { promoted: 0, deferred: 0 };
+  const timedOut = await recordTimeouts(deps);
+  const idle = await runningCampaignsWithoutWork(deps.db.sql);
+  for (const campaignId of new Set([...idle, ...drawn.finished])) await enqueueSettle(deps, campaignId);
+  deps.metrics.hopperPasses.inc();
+  return { promoted: promoted.promoted + promotedDrawn.promoted, opened: drawn.opened, timedOut, settling: idle.length };
+}
+
+/**
+ * Calls left dialing, and messages left sending, past the outcome timeout: a call is recorded
+ * as `timed_out` (it counts as failed until the dialer's real outcome arrives and replaces it),
+ * a message as failed.
+ */
+async function recordTimeouts(deps: Deps): Promise<number> {
+  const before = new Date(deps.clock().getTime() - deps.settings.callOutcomeTimeoutMs);
+  let total = 0;
+  for (const channel of channels) {
+    const ids = await staleClaims(deps.db.sql, channel, before, STALE_BATCH);
+    if (ids.length === 0) continue;
+    if (channel.name === 'call') {
+      await recordCallOutcomes(deps, ids.map((callId) => ({ callId, status: 'timed_out', summary: 'No outcome reported within CALL_OUTCOME_TIMEOUT_MS.' })));
+    } else {
+      await recordWhatsappEvents(deps, ids.map((messageId) => ({ messageId, event: 'failed' })));
+    }
+    total += ids.length;
   }
-  if (stale.length) deps.logger.warn({ calls: stale.length }, 'calls without outcome past the timeout counted as failed');
-  const idle = await runningCampaignsWithoutWork(deps.db);
-  const tick = deps.clock().getTime();
-  for (const campaignId of idle) {
-    await enqueueSettle(deps.queues, campaignId, `tick-${tick}`);
-  }
-  return { ...promoted, failedStale: stale.length, settling: idle.length };
+  if (total > 0) deps.logger.warn({ rows: total }, 'work handed out without outcome past the timeout was recorded as timed out');
+  return total;
 }

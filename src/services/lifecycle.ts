@@ -1,158 +1,128 @@
-import type { Prisma } from '../generated/prisma/client.js';
-import type { Campaign } from '../generated/prisma/client.js';
-import type { Db } from '../db/client.js';
 import { appendCampaignEvent } from '../db/repositories/campaign-events.js';
-import { lockCampaign, transitionCampaign } from '../db/repositories/campaigns.js';
-import { findCommandById, finishCommand, markCommandRunning, writeCommandProgress, type Command, type CommandResult } from '../db/repositories/commands.js';
-import { cancelPending, hasPendingWork, unpromoteCampaign } from '../db/repositories/contacts.js';
-import { inSegment, neverStarted, type OpenRoundsCounts } from '../db/repositories/rounds.js';
-import { PermanentFailure } from '../domain/errors.js';
-import { decideLifecycle, lifecycleEffect, type CampaignStatus, type LifecycleCommand } from '../domain/lifecycle.js';
-import type { Logger } from '../logger.js';
-import type { Queues } from '../queues/queues.js';
+import type { Campaign } from '../db/repositories/campaign-rows.js';
+import { findCampaignById, lockCampaign, transitionCampaign } from '../db/repositories/campaign-state.js';
+import { findCommandById, finishCommand, markCommandRunning } from '../db/repositories/commands.js';
+import { activeRollouts, createRollout, finishRollouts } from '../db/repositories/rollouts.js';
+import { cancelWaiting, campaignHasPending, refreshCampaignPending, unpromoteCampaign } from '../db/repositories/work.js';
+import type { Db } from '../db/sql.js';
+import { InvalidData } from '../domain/errors.js';
+import { decideLifecycle, lifecycleEffect, type CampaignStatus, type LifecycleCommand, type ResumeSegment } from '../domain/lifecycle.js';
 import { applyAfterCommit, type AfterCommit } from './after-commit.js';
-import { ResumeParams } from './commands.js';
-import type { Clock } from './clock.js';
-import { openRoundsFor } from './rounds.js';
-import { campaignOut } from './views.js';
+import { outcomeOf, resumeParamsOf, storedResultOf, type Command, type CommandOutcome } from './commands.js';
+import type { ServiceDeps } from './deps.js';
+import { countSegment } from './rollouts.js';
 
-export interface LifecycleDeps {
-  db: Db;
-  queues: Queues;
-  clock: Clock;
-  logger: Logger;
-}
+type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger' | 'settings'>;
+
+type ResumeCounts = NonNullable<Extract<CommandOutcome, { ok: true }>['resume']>;
 
 interface Applied {
   effects: AfterCommit;
-  /** The response body, when the command answers more than the campaign. */
-  body?: (campaign: Campaign) => Prisma.InputJsonObject;
+  resume?: ResumeCounts;
 }
 
-/** Changes the status and writes the contact work that goes with it; returns the Redis side. */
-async function applyTransition(
-  tx: Prisma.TransactionClient,
-  deps: LifecycleDeps,
-  command: Command,
-  campaign: Campaign,
-  to: CampaignStatus,
-): Promise<Applied> {
-  if (!(await transitionCampaign(tx, campaign.id, campaign.status, to))) {
+/**
+ * Changes the status and records what goes with it. Rounds are not opened here: a start or
+ * resume records a rollout that the hopper draws in small batches, so a command on a campaign
+ * of a million targets commits in milliseconds and holds no lock for long.
+ */
+async function applyTransition(tx: Db, deps: Deps, command: Command, campaign: Campaign, to: CampaignStatus): Promise<Applied> {
+  const now = deps.clock();
+  if (!(await transitionCampaign(tx, campaign.id, campaign.status, to, now))) {
     // Unreachable while the row lock is held; failing loudly beats recording a false transition.
     throw new Error(`campaign ${campaign.id} changed status under its row lock`);
   }
-  const settle = { campaignId: campaign.id, trigger: command.id };
-  const name = command.name as LifecycleCommand;
-  switch (lifecycleEffect(name, campaign.status, to)) {
-    case 'open_rounds': {
-      const counts = await openRoundsFor(tx, campaign, neverStarted, deps.clock());
-      deps.logger.info({ campaign_id: campaign.id, ...counts }, 'first rounds opened');
-      return { effects: { promoteNow: true, settleCampaign: settle } };
-    }
-    case 'open_segment_rounds': {
-      const { segment } = ResumeParams.parse(command.params);
-      const counts = await openRoundsFor(tx, campaign, inSegment(segment), deps.clock(), (totals) =>
-        reportProgress(deps, command.id, campaign.id, totals),
-      );
-      deps.logger.info({ campaign_id: campaign.id, segment, ...counts }, 'segment resumed');
-      return {
-        effects: { promoteNow: true, settleCampaign: settle },
-        body: (updated) => ({
-          campaign: { ...campaignOut(updated) },
-          segment,
-          selected_targets: counts.selected,
-          scheduled_calls: counts.scheduledCalls,
-          queued_whatsapp: counts.queuedWhatsapp,
-          skipped_existing_pending: counts.skippedExistingPending,
-          skipped_missing_contact: counts.skippedMissingContact,
-        }),
-      };
-    }
+  const rollout = (kind: 'start' | 'resume', segment: ResumeSegment | null) =>
+    createRollout(tx, { campaignId: campaign.id, commandId: command.id, kind, segment, createdAt: now });
+  const started = { promote: true, settle: [campaign.id] };
+  switch (lifecycleEffect(command.name as LifecycleCommand, campaign.status, to)) {
+    case 'open_rounds':
+      await rollout('start', null);
+      return { effects: started };
     case 'resume_pending':
-      return { effects: { promoteNow: true, settleCampaign: settle } };
+      // Targets added while paused get their first round too.
+      if (!(await activeRollouts(tx, campaign.id)).some((active) => active.kind === 'start')) await rollout('start', null);
+      return { effects: started };
+    case 'open_segment_rounds': {
+      const { segment } = resumeParamsOf(command);
+      const counts = await countSegment(tx, campaign, segment);
+      await rollout('resume', segment);
+      deps.logger.info({ campaign_id: campaign.id, segment, ...counts }, 'segment resumed');
+      return { effects: started, resume: { segment, ...counts } };
+    }
     case 'withdraw_promoted':
-      return { effects: { withdraw: await unpromoteCampaign(tx, campaign.id) } };
-    case 'cancel_pending':
-      return { effects: { withdraw: await cancelPending(tx, 'campaign', campaign.id, 'campaign_completed') } };
+      return { effects: { withdraw: await unpromoteCampaign(tx, campaign.id, now) } };
+    case 'cancel_pending': {
+      const withdraw = await cancelWaiting(tx, { campaign: campaign.id }, 'campaign_completed', now);
+      await refreshCampaignPending(tx, campaign.id, now);
+      await finishRollouts(tx, campaign.id, now);
+      return { effects: { withdraw } };
+    }
     case 'none':
       return { effects: {} };
   }
 }
 
-/** Progress of a long round opening, outside its transaction so pollers see it. */
-async function reportProgress(deps: LifecycleDeps, commandId: string, campaignId: string, totals: OpenRoundsCounts) {
-  deps.logger.info({ campaign_id: campaignId, command_id: commandId, ...totals }, 'resume progress');
-  await writeCommandProgress(deps.db, commandId, { ...totals });
-}
-
 /**
  * Applies one lifecycle command inside a transaction that locks the campaign row, so
- * concurrent commands on a campaign run one after the other. The status change, the contact
- * work it implies, the event row and the command's result commit together; Redis follows
- * after commit. Replaying a finished command returns the recorded result and changes nothing.
+ * concurrent commands on a campaign run one after the other. The status change, what goes with
+ * it, the event row and the command's result commit together; Redis follows after commit.
+ * Replaying a finished command returns the recorded result and changes nothing.
  */
-export async function runLifecycleCommand(
-  deps: LifecycleDeps,
-  commandId: string,
-): Promise<{ command: LifecycleCommand; result: CommandResult }> {
+export async function runLifecycleCommand(deps: Deps, commandId: string): Promise<{ command: LifecycleCommand; outcome: CommandOutcome }> {
   const { db, logger } = deps;
-  await markCommandRunning(db, commandId);
-  const { command, result, effects } = await db.$transaction(
-    async (tx) => {
-      const queued = await findCommandById(tx, commandId);
-      if (!queued) throw new PermanentFailure(`command ${commandId} does not exist`);
-      // The campaign lock serialises every command of the campaign, replays of this one included;
-      // the command row itself stays unlocked so progress can be written beside this transaction.
-      const campaign = await lockCampaign(tx, queued.campaignId);
-      const command = (await findCommandById(tx, commandId))!;
-      const name = command.name as LifecycleCommand;
-      if (command.result) return { command: name, result: command.result as CommandResult, effects: {} };
+  await markCommandRunning(db.sql, commandId);
+  const { command, outcome, effects } = await db.sql.transaction(async (tx) => {
+    const queued = await findCommandById(tx, commandId);
+    if (!queued) throw new InvalidData(`command ${commandId} does not exist`);
+    // The campaign lock serialises every command of the campaign, replays of this one included.
+    const campaign = await lockCampaign(tx, queued.campaignId, 'exclusive');
+    const command = (await findCommandById(tx, commandId))!;
+    const name = command.name as LifecycleCommand;
+    const recorded = outcomeOf(command);
+    if (recorded) return { command: name, outcome: recorded, effects: {} };
 
-      const finish = async (result: CommandResult, effects: AfterCommit = {}) => {
-        await finishCommand(tx, command.id, result);
-        return { command: name, result, effects };
-      };
+    const finish = async (outcome: CommandOutcome, effects: AfterCommit = {}) => {
+      await finishCommand(tx, command.id, storedResultOf(outcome), deps.clock());
+      return { command: name, outcome, effects };
+    };
+    if (!campaign) return finish({ ok: false, kind: 'not_found', detail: 'Campaign not found.' });
 
-      if (!campaign) return finish({ ok: false, kind: 'not_found', detail: 'Campaign not found.' });
-
-      const decision = decideLifecycle(campaign.status, name);
-      if (decision.outcome === 'rejected') {
-        const { kind, detail } = decision.error;
-        logger.info({ campaign_id: campaign.id, command: name, status: campaign.status, detail }, 'command rejected');
-        return finish({ ok: false, kind, detail });
-      }
-
-      const to = decision.outcome === 'transition' ? decision.to : decision.status;
-      const applied: Applied = decision.outcome === 'transition' ? await applyTransition(tx, deps, command, campaign, to) : { effects: {} };
-      await appendCampaignEvent(tx, {
-        campaignId: campaign.id,
-        command: name,
-        fromStatus: campaign.status,
-        toStatus: to,
-        actor: command.actor,
-        requestId: command.requestId,
-        commandId: command.id,
-      });
-      const updated = await tx.campaign.findUniqueOrThrow({ where: { id: campaign.id } });
-      logger.info(
-        { campaign_id: campaign.id, command: name, from: campaign.status, to, changed: decision.outcome === 'transition' },
-        'command applied',
-      );
-      return finish({ ok: true, body: applied.body?.(updated) ?? { ...campaignOut(updated) } }, applied.effects);
-    },
-    { timeout: 10 * 60_000, maxWait: 10_000 },
-  );
-  await applyAfterCommit(deps.queues, logger, effects);
-  return { command, result };
+    const decision = decideLifecycle(campaign.status, name);
+    if (decision.outcome === 'rejected') {
+      const { kind, detail } = decision.error;
+      logger.info({ campaign_id: campaign.id, command: name, status: campaign.status, detail }, 'command rejected');
+      return finish({ ok: false, kind, detail });
+    }
+    const to = decision.outcome === 'transition' ? decision.to : decision.status;
+    const applied: Applied = decision.outcome === 'transition' ? await applyTransition(tx, deps, command, campaign, to) : { effects: {} };
+    await appendCampaignEvent(tx, {
+      campaignId: campaign.id,
+      command: name,
+      fromStatus: campaign.status,
+      toStatus: to,
+      actor: command.actor,
+      requestId: command.requestId,
+      commandId: command.id,
+      createdAt: deps.clock(),
+    });
+    logger.info({ campaign_id: campaign.id, command: name, from: campaign.status, to, changed: decision.outcome === 'transition' }, 'command applied');
+    const updated = (await findCampaignById(tx, campaign.id))!;
+    return finish({ ok: true, campaign: updated, ...(applied.resume ? { resume: applied.resume } : {}) }, applied.effects);
+  });
+  await applyAfterCommit(deps, effects);
+  return { command, outcome };
 }
 
-/** A running campaign in which no target has work left moves to done by itself. */
-export async function settleCampaign(deps: LifecycleDeps, campaignId: string): Promise<{ completed: boolean }> {
-  const completed = await deps.db.$transaction(async (tx) => {
-    const campaign = await lockCampaign(tx, campaignId);
-    if (campaign?.status !== 'running' || (await hasPendingWork(tx, 'campaign', campaignId))) return false;
-    await transitionCampaign(tx, campaignId, 'running', 'done');
-    await appendCampaignEvent(tx, { campaignId, command: 'auto_complete', fromStatus: 'running', toStatus: 'done', actor: 'system' });
+/** A running campaign in which no target has work left and no rollout still draws moves to done by itself. */
+export async function settleCampaign(deps: Deps, campaignId: string): Promise<{ completed: boolean }> {
+  const completed = await deps.db.sql.transaction(async (tx) => {
+    const campaign = await lockCampaign(tx, campaignId, 'exclusive');
+    if (campaign?.status !== 'running') return false;
+    if ((await campaignHasPending(tx, campaignId)) || (await activeRollouts(tx, campaignId)).length > 0) return false;
+    const now = deps.clock();
+    await transitionCampaign(tx, campaignId, 'running', 'done', now);
+    await appendCampaignEvent(tx, { campaignId, command: 'auto_complete', fromStatus: 'running', toStatus: 'done', actor: 'system', createdAt: now });
     return true;
   });
   if (completed) deps.logger.info({ campaign_id: campaignId }, 'campaign completed by itself: no work left');

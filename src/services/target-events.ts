@@ -1,35 +1,37 @@
-import { lockTarget } from '../db/repositories/contacts.js';
+import { lockCampaign } from '../db/repositories/campaign-state.js';
+import { insertEmailEvent, insertEvaluations } from '../db/repositories/evaluations.js';
+import { lockTargets } from '../db/repositories/target-progress.js';
 import { NotFound } from '../domain/errors.js';
+import type { TargetState } from '../domain/target-state.js';
 import { applyAfterCommit } from './after-commit.js';
-import type { OutcomeDeps } from './call-outcomes.js';
-import { progressTarget } from './target-progress.js';
+import type { ServiceDeps } from './deps.js';
+import { advanceTargets } from './target-progress.js';
+import type { AiLabel } from '../domain/goal.js';
 
-export type TargetEvent =
-  | { type: 'email_sent'; occurred_at?: string | undefined }
-  | { type: 'ai_evaluation'; label: 'positive' | 'negative' | 'neutral'; score: number };
+export type TargetEventInput =
+  | { type: 'email_sent'; occurredAt?: Date | undefined }
+  | { type: 'ai_evaluation'; label: AiLabel; score: number };
 
 /** Records an email sent to the target or an AI evaluation of it; both count toward the goal. */
 export async function recordTargetEvent(
-  deps: OutcomeDeps,
-  input: { organizationId: string; campaignId: string; targetId: string; event: TargetEvent; requestId: string },
-): Promise<{ target_state: string }> {
-  const { state, effects } = await deps.db.$transaction(async (tx) => {
-    const campaign = await tx.campaign.findFirst({ where: { id: input.campaignId, organizationId: input.organizationId } });
-    const target = campaign && (await lockTarget(tx, input.targetId));
+  deps: Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger'>,
+  input: { organizationId: string; campaignId: string; targetId: string; event: TargetEventInput },
+): Promise<{ targetState: TargetState }> {
+  const now = deps.clock();
+  const { targetState, effects } = await deps.db.sql.transaction(async (tx) => {
+    const campaign = await lockCampaign(tx, input.campaignId, 'shared');
+    const targets = campaign?.organizationId === input.organizationId ? await lockTargets(tx, [input.targetId]) : new Map();
+    const target = targets.get(input.targetId);
     if (!campaign || !target || target.campaignId !== campaign.id) throw new NotFound('Target not found.');
-    const now = deps.clock();
     const { event } = input;
     if (event.type === 'email_sent') {
-      await tx.emailEvent.create({
-        data: { campaignId: campaign.id, targetId: target.id, occurredAt: event.occurred_at ? new Date(event.occurred_at) : now },
-      });
+      await insertEmailEvent(tx, { campaignId: campaign.id, targetId: target.id, occurredAt: event.occurredAt ?? now });
     } else {
-      await tx.aiEvaluation.create({ data: { campaignId: campaign.id, targetId: target.id, label: event.label, score: event.score } });
+      await insertEvaluations(tx, [{ campaignId: campaign.id, targetId: target.id, callId: null, label: event.label, score: event.score }]);
     }
-    const effects = await progressTarget(tx, { campaign, target, now, reachedNow: false, trigger: `event-${input.requestId}` });
-    const updated = await tx.target.findUniqueOrThrow({ where: { id: target.id } });
-    return { state: updated.state, effects };
+    const advanced = await advanceTargets(tx, new Map([[campaign.id, campaign]]), targets, [{ targetId: target.id, reachedNow: false }], now);
+    return { targetState: advanced.states.get(target.id)!, effects: advanced.effects };
   });
-  await applyAfterCommit(deps.queues, deps.logger, effects);
-  return { target_state: state };
+  await applyAfterCommit(deps, effects);
+  return { targetState };
 }

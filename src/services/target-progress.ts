@@ -1,52 +1,101 @@
-import type { Prisma } from '../generated/prisma/client.js';
-import type { Campaign, Target } from '../generated/prisma/client.js';
-import { cancelPending, hasPendingWork, loadTargetHistory } from '../db/repositories/contacts.js';
-import { isGoalMet, isReached } from '../domain/goal.js';
-import { roundEndsOn } from '../domain/rounds.js';
-import { deriveTargetState } from '../domain/target-state.js';
+import type { Campaign } from '../db/repositories/campaign-rows.js';
+import { insertCalls, type NewCall } from '../db/repositories/calls.js';
+import { insertMessages, type NewMessage } from '../db/repositories/messages.js';
+import { loadHistories, saveProgress, type LockedTarget, type ProgressRow } from '../db/repositories/target-progress.js';
+import { cancelWaiting, refreshPending, type PromotedWork } from '../db/repositories/work.js';
+import type { Db } from '../db/sql.js';
+import { addMinutesThenWindow, effectiveZone } from '../domain/call-window.js';
+import type { RecordedOutcome } from '../domain/outcomes.js';
+import { progressTarget } from '../domain/progress.js';
+import { nextStepAfterCall } from '../domain/rounds.js';
+import type { TargetState } from '../domain/target-state.js';
 import type { AfterCommit } from './after-commit.js';
-import { goalSpecOf } from './campaign-policy.js';
+import { callWindowOf, goalOf, roundPolicyOf } from './campaign-policy.js';
 
-export interface Progress {
-  campaign: Campaign;
-  target: Target;
-  now: Date;
-  /** This event reached the target (an answered call, a WhatsApp reply): its round ends. */
+/** What just happened to a target inside the transaction. */
+export interface TargetEvent {
+  targetId: string;
+  /** This event reached the target (an answered call, a WhatsApp reply). */
   reachedNow: boolean;
-  /** Writes the round's next step when the round goes on; called only if it does. */
-  continueRound?: (tx: Prisma.TransactionClient) => Promise<void>;
-  /** Unique per event, so every event gets its own completion check. */
-  trigger: string;
+  /** A call ended: its round goes on with the next step unless the round ends. */
+  call?: { round: number; roundAttempt: number; outcome: RecordedOutcome };
 }
 
 /**
- * After any outcome: evaluate the goal on the target's whole history, end the round (cancel its
- * pending work) when the goal is met or the target was reached, else let the round go on; then
- * store the target's state. Returns what must happen in Redis after commit.
+ * After outcomes and events (one per target): evaluates each target's goal on its whole
+ * history, ends its round (cancels its waiting work) when the goal is met, it is listed or it
+ * was reached, else writes the round's next step; then stores the targets' states. The targets
+ * must be locked by the caller. Returns what Redis must do after commit, and the new states.
  */
-export async function progressTarget(tx: Prisma.TransactionClient, progress: Progress): Promise<AfterCommit> {
-  const { campaign, target, now } = progress;
-  const history = await loadTargetHistory(tx, target.id);
-  const goalMet = isGoalMet(goalSpecOf(campaign), campaign.goalLogic, history);
-  const effects: AfterCommit = {};
-  const ended = roundEndsOn(goalMet, progress.reachedNow);
-  if (ended) {
-    effects.withdraw = await cancelPending(tx, 'target', target.id, ended);
-  } else if (progress.continueRound) {
-    await progress.continueRound(tx);
-    effects.promoteNow = true;
+export async function advanceTargets(
+  tx: Db,
+  campaigns: Map<string, Campaign>,
+  targets: Map<string, LockedTarget>,
+  events: TargetEvent[],
+  now: Date,
+): Promise<{ effects: AfterCommit; states: Map<string, TargetState> }> {
+  const histories = await loadHistories(
+    tx,
+    events.map((event) => event.targetId),
+  );
+  const ending = new Map<string, string[]>();
+  const newCalls: NewCall[] = [];
+  const newMessages: NewMessage[] = [];
+  const progress: ProgressRow[] = [];
+
+  for (const event of events) {
+    const target = targets.get(event.targetId);
+    const history = histories.get(event.targetId);
+    const campaign = target && campaigns.get(target.campaignId);
+    if (!target || !history || !campaign) throw new Error(`target ${event.targetId} was not locked with its campaign`);
+    const result = progressTarget({
+      goal: goalOf(campaign),
+      history,
+      reachedNow: event.reachedNow,
+      previous: target,
+      now,
+    });
+    let lastAttempt = target.lastAttempt;
+    if (result.roundEnds) {
+      ending.set(result.roundEnds, [...(ending.get(result.roundEnds) ?? []), target.id]);
+    } else if (event.call && event.call.round === target.round && campaign.status !== 'done') {
+      const step = nextStepAfterCall(roundPolicyOf(campaign), {
+        roundAttempt: event.call.roundAttempt,
+        // A call without outcome in time counts as failed until its real outcome arrives.
+        outcome: event.call.outcome === 'timed_out' ? 'failed' : event.call.outcome,
+        openedWithWhatsapp: history.roundsOpenedWithWhatsapp.includes(event.call.round),
+        hasWhatsapp: target.hasWhatsapp,
+      });
+      if (step.kind === 'call') {
+        lastAttempt += 1;
+        const zone = effectiveZone(target.timezone, campaign.timezone);
+        newCalls.push({
+          campaignId: campaign.id,
+          targetId: target.id,
+          round: event.call.round,
+          attempt: lastAttempt,
+          roundAttempt: step.roundAttempt,
+          scheduledFor: addMinutesThenWindow(now, step.delayMinutes, callWindowOf(campaign), zone),
+        });
+      } else if (step.kind === 'whatsapp_fallback') {
+        newMessages.push({ campaignId: campaign.id, targetId: target.id, round: event.call.round, kind: 'fallback', endsRound: true, scheduledFor: now });
+      }
+    }
+    progress.push({ id: target.id, state: result.state, reachedAt: result.reachedAt, goalMetAt: result.goalMetAt, lastAttempt });
   }
-  const reached = isReached(history);
-  await tx.target.update({
-    where: { id: target.id },
-    data: {
-      state: deriveTargetState(history, goalMet),
-      reachedAt: target.reachedAt ?? (reached ? now : null),
-      goalMetAt: target.goalMetAt ?? (goalMet ? now : null),
-    },
-  });
-  if (!(await hasPendingWork(tx, 'target', target.id))) {
-    effects.settleCampaign = { campaignId: campaign.id, trigger: progress.trigger };
-  }
-  return effects;
+
+  const withdraw: PromotedWork[] = [];
+  for (const [reason, ids] of ending) withdraw.push(...(await cancelWaiting(tx, { targets: ids }, reason, now)));
+  await insertCalls(tx, newCalls, now);
+  await insertMessages(tx, newMessages, now);
+  await saveProgress(tx, progress, now);
+  const idleCampaigns = await refreshPending(
+    tx,
+    events.map((event) => event.targetId),
+    now,
+  );
+  return {
+    effects: { withdraw, promote: newCalls.length + newMessages.length > 0, settle: idleCampaigns },
+    states: new Map(progress.map((row) => [row.id, row.state])),
+  };
 }

@@ -1,53 +1,90 @@
-import type { WhatsappMessage } from '../generated/prisma/client.js';
-import { lockTarget } from '../db/repositories/contacts.js';
+import { shareCampaigns } from '../db/repositories/campaign-state.js';
+import { lockMessages, messageOwners, saveMessageEvents, type MessageEventTimes, type WhatsappMessage } from '../db/repositories/messages.js';
+import { lockTargets } from '../db/repositories/target-progress.js';
 import { NotFound } from '../domain/errors.js';
-import { statusAfterEvent } from '../domain/whatsapp-status.js';
-import type { WhatsappEvent } from '../queues/payloads.js';
-import { applyAfterCommit } from './after-commit.js';
-import type { OutcomeDeps } from './call-outcomes.js';
-import { progressTarget } from './target-progress.js';
+import { statusAfterEvent, type WhatsappEvent, type WhatsappStatus } from '../domain/whatsapp-status.js';
+import { applyAfterCommit, mergeEffects, type AfterCommit } from './after-commit.js';
+import { createBatcher } from './batcher.js';
+import type { ServiceDeps } from './deps.js';
+import { advanceTargets } from './target-progress.js';
 
-const TIMESTAMP_OF = {
+export interface MessageEventReport {
+  messageId: string;
+  organizationId?: string | undefined;
+  event: WhatsappEvent;
+}
+
+const TIME_OF: Record<WhatsappEvent, keyof Omit<MessageEventTimes, 'id' | 'status'>> = {
   sent: 'sentAt',
   delivered: 'deliveredAt',
   read: 'readAt',
   replied: 'repliedAt',
   failed: 'failedAt',
-} as const satisfies Record<WhatsappEvent, keyof WhatsappMessage>;
+};
+
+type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger'>;
 
 /**
- * Records a WhatsApp event. The first time of each event counts (a repeat changes nothing); a
- * reply reaches the target and ends its round. A message that is the round's last step ends the
- * round by being sent or failing, which needs nothing more: no work is left after it.
+ * Records WhatsApp events in one transaction (locks as for call outcomes). The first time of
+ * each event counts (a repeat changes nothing); a reply reaches the target and ends its round.
+ * A message that is its round's last step ends the round by being sent or failing: no work is
+ * left after it.
  */
-export async function recordWhatsappEvent(
-  deps: OutcomeDeps,
-  input: { messageId: string; organizationId?: string; event: WhatsappEvent },
-): Promise<WhatsappMessage> {
-  const { message, effects } = await deps.db.$transaction(async (tx) => {
-    const found = await tx.whatsappMessage.findUnique({ where: { id: input.messageId }, include: { campaign: true } });
-    if (!found || (input.organizationId && found.campaign.organizationId !== input.organizationId)) {
-      throw new NotFound('WhatsApp message not found.');
+export async function recordWhatsappEvents(deps: Deps, reports: readonly MessageEventReport[]): Promise<Array<WhatsappMessage | Error>> {
+  const results: Array<WhatsappMessage | Error> = reports.map(() => new NotFound('WhatsApp message not found.'));
+  const owners = new Map((await messageOwners(deps.db.sql, [...new Set(reports.map((report) => report.messageId))])).map((owner) => [owner.id, owner]));
+  const accepted = reports
+    .map((report, index) => ({ report, index, owner: owners.get(report.messageId) }))
+    .filter((entry) => entry.owner && (!entry.report.organizationId || entry.report.organizationId === entry.owner.organizationId));
+  if (accepted.length === 0) return results;
+
+  const now = deps.clock();
+  const effects = await deps.db.sql.transaction(async (tx) => {
+    const campaigns = await shareCampaigns(tx, accepted.map((entry) => entry.owner!.campaignId));
+    const targets = await lockTargets(tx, accepted.map((entry) => entry.owner!.targetId));
+    const messages = new Map((await lockMessages(tx, accepted.map((entry) => entry.report.messageId))).map((message) => [message.id, message]));
+    const applied: AfterCommit[] = [];
+    for (let pending = accepted; pending.length > 0; ) {
+      const seen = new Set<string>();
+      const round = pending.filter((entry) => !seen.has(entry.owner!.targetId) && seen.add(entry.owner!.targetId));
+      pending = pending.filter((entry) => !round.includes(entry));
+      const writes: MessageEventTimes[] = [];
+      const reached = new Map<string, boolean>();
+      const writtenIndexes: number[] = [];
+      for (const { report, index } of round) {
+        const message = messages.get(report.messageId)!;
+        const column = TIME_OF[report.event];
+        if (message[column] !== null) {
+          results[index] = message;
+          continue;
+        }
+        writes.push({
+          id: message.id,
+          status: statusAfterEvent(message.status as WhatsappStatus, report.event),
+          sentAt: message.sentAt,
+          deliveredAt: message.deliveredAt,
+          readAt: message.readAt,
+          repliedAt: message.repliedAt,
+          failedAt: message.failedAt,
+          [column]: now,
+        });
+        reached.set(message.targetId, report.event === 'replied');
+        writtenIndexes.push(index);
+      }
+      for (const message of await saveMessageEvents(tx, writes, now)) messages.set(message.id, message);
+      for (const index of writtenIndexes) results[index] = messages.get(reports[index]!.messageId)!;
+      if (reached.size > 0) {
+        const events = [...reached].map(([targetId, reachedNow]) => ({ targetId, reachedNow }));
+        applied.push((await advanceTargets(tx, campaigns, targets, events, now)).effects);
+      }
+      if (pending.length > 0) for (const [id, target] of await lockTargets(tx, [...targets.keys()])) targets.set(id, target);
     }
-    const target = (await lockTarget(tx, found.targetId))!;
-    const current = await tx.whatsappMessage.findUniqueOrThrow({ where: { id: found.id } });
-    const column = TIMESTAMP_OF[input.event];
-    if (current[column] !== null) return { message: current, effects: {} };
-    const now = deps.clock();
-    const message = await tx.whatsappMessage.update({
-      where: { id: current.id },
-      data: { [column]: now, status: statusAfterEvent(current.status, input.event), promotedAt: null },
-    });
-    const effects = await progressTarget(tx, {
-      campaign: found.campaign,
-      target,
-      now,
-      reachedNow: input.event === 'replied',
-      trigger: `whatsapp-${message.id}-${input.event}`,
-    });
-    return { message, effects };
+    return mergeEffects(...applied);
   });
-  deps.logger.info({ message_id: message.id, campaign_id: message.campaignId, event: input.event }, 'whatsapp event recorded');
-  await applyAfterCommit(deps.queues, deps.logger, effects);
-  return message;
+  await applyAfterCommit(deps, effects);
+  return results;
+}
+
+export function createWhatsappEventRecorder(deps: Deps, options = { maxBatchSize: 200, maxInFlight: 2 }) {
+  return createBatcher<MessageEventReport, WhatsappMessage>((reports) => recordWhatsappEvents(deps, reports), options);
 }

@@ -1,48 +1,73 @@
+import type { Job } from 'bullmq';
 import type { z } from 'zod';
 import { failCommand } from '../db/repositories/commands.js';
-import { jobCatalog } from '../queues/catalog.js';
+import type { DispatchDecision } from '../domain/dispatch-policy.js';
+import { isRetryable } from '../domain/errors.js';
+import type { SystemJobName, jobCatalog } from '../queues/catalog.js';
 import { JobName } from '../queues/names.js';
-import { recordCallOutcome } from '../services/call-outcomes.js';
-import { claimDispatch } from '../services/dispatch.js';
+import type { ClaimResult } from '../queues/payloads.js';
+import type { BatchedUseCases } from '../services/batched.js';
+import type { ServiceDeps } from '../services/deps.js';
 import { hopperTick } from '../services/hopper-tick.js';
 import { runLifecycleCommand, settleCampaign } from '../services/lifecycle.js';
-import { recordWhatsappEvent } from '../services/whatsapp-events.js';
-import { isFinalAttempt, type JobHandler } from './handler.js';
+import { reconcile } from '../services/reconciler.js';
 
-const parse = <N extends keyof typeof jobCatalog>(name: N, data: unknown) =>
-  jobCatalog[name].schema.parse(data) as z.output<(typeof jobCatalog)[N]['schema']>;
+/** What every handler may use: the services' dependencies and the process's batched use cases. */
+export interface WorkerContext {
+  deps: ServiceDeps;
+  batched: BatchedUseCases;
+  job: Job;
+}
 
-export const lifecycleCommand: JobHandler = async (job, deps) => {
-  const { command_id } = parse(JobName.LifecycleCommand, job.data);
-  const timer = deps.metrics.commandDuration.startTimer();
-  try {
-    const { command, result } = await runLifecycleCommand(deps, command_id);
-    deps.metrics.lifecycleCommands.inc({ command, result: result.ok ? 'succeeded' : 'rejected' });
-    timer({ command });
-    return result;
-  } catch (error) {
-    if (isFinalAttempt(job, error)) {
-      await failCommand(deps.db, command_id).catch(() => undefined);
-      deps.metrics.lifecycleCommands.inc({ command: 'unknown', result: 'failed' });
-    }
-    throw error;
+export type JobData<N extends SystemJobName> = z.output<(typeof jobCatalog)[N]['schema']>;
+export type Handler<N extends SystemJobName> = (data: JobData<N>, context: WorkerContext) => Promise<unknown>;
+
+/** The dispatch decision as the Redis transport (the dialer helper's claim job) answers it. */
+function claimResultOf(decision: DispatchDecision): ClaimResult {
+  switch (decision.kind) {
+    case 'dial':
+      return { proceed: true };
+    case 'retry':
+      return { proceed: false, retry: true, reason: decision.reason };
+    case 'drop':
+      return { proceed: false, retry: false, reason: decision.reason };
+    case 'cancel':
+      return { proceed: false, retry: false, reason: `the target is on the do-not-contact list` };
+    case 'hold':
+      return { proceed: false, retry: false, reason: `held (${decision.reason}); it will be handed out again later` };
   }
-};
+}
 
-export const settle: JobHandler = (job, deps) => settleCampaign(deps, parse(JobName.SettleCampaign, job.data).campaign_id);
-
-export const tick: JobHandler = (_job, deps) => hopperTick({ ...deps, callOutcomeTimeoutMs: deps.callOutcomeTimeoutMs });
-
-export const claim: JobHandler = (job, deps) => claimDispatch(deps.db, deps.clock, parse(JobName.Claim, job.data));
-
-export const callOutcome: JobHandler = async (job, deps) => {
-  const { call_id, ...report } = parse(JobName.CallOutcome, job.data);
-  const call = await recordCallOutcome(deps, { callId: call_id, report });
-  return { call_id: call.id, status: call.status };
-};
-
-export const whatsappEvent: JobHandler = async (job, deps) => {
-  const { message_id, event } = parse(JobName.WhatsappEvent, job.data);
-  const message = await recordWhatsappEvent(deps, { messageId: message_id, event });
-  return { message_id: message.id, status: message.status };
+/** One handler per job this system consumes: parse done, one use case, a result. */
+export const jobHandlers: { [N in SystemJobName]: Handler<N> } = {
+  [JobName.LifecycleCommand]: async ({ command_id }, { deps, job }) => {
+    const timer = deps.metrics.commandDuration.startTimer();
+    try {
+      const { command, outcome } = await runLifecycleCommand(deps, command_id);
+      deps.metrics.lifecycleCommands.inc({ command, result: outcome.ok ? 'succeeded' : 'rejected' });
+      timer({ command });
+      return { ok: outcome.ok };
+    } catch (error) {
+      if (!isRetryable(error) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+        // The command's row says it failed, so the API and GET /commands answer at once.
+        await failCommand(deps.db.sql, command_id, deps.clock()).catch((failure: unknown) =>
+          deps.logger.error({ err: failure, command_id }, 'could not mark the command failed; the reconciler will queue it again'),
+        );
+        deps.metrics.lifecycleCommands.inc({ command: 'unknown', result: 'failed' });
+      }
+      throw error;
+    }
+  },
+  [JobName.SettleCampaign]: ({ campaign_id }, { deps }) => settleCampaign(deps, campaign_id),
+  [JobName.HopperTick]: (_data, { deps }) => hopperTick(deps),
+  [JobName.Reconcile]: (_data, { deps }) => reconcile(deps),
+  [JobName.Claim]: async ({ kind, id, promotion }, { batched }) => claimResultOf(await batched.claim({ channel: kind, id, promotion })),
+  [JobName.CallOutcome]: async ({ call_id, status, duration_s, ai_label, ai_score, summary }, { batched }) => {
+    const call = await batched.recordCallOutcome({ callId: call_id, status, durationS: duration_s, aiLabel: ai_label, aiScore: ai_score, summary });
+    return { call_id: call.id, status: call.status };
+  },
+  [JobName.WhatsappEvent]: async ({ message_id, event }, { batched }) => {
+    const message = await batched.recordWhatsappEvent({ messageId: message_id, event });
+    return { message_id: message.id, status: message.status };
+  },
 };

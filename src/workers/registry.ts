@@ -1,23 +1,11 @@
 import { jobCatalog, type SystemJobName } from '../queues/catalog.js';
-import { JobName, type QueueName } from '../queues/names.js';
-import type { JobHandler } from './handler.js';
-import { callOutcome, claim, lifecycleCommand, settle, tick, whatsappEvent } from './handlers.js';
+import type { JobName, QueueName } from '../queues/names.js';
+import { jobHandlers, type Handler } from './handlers.js';
 
-/** One handler per job this system consumes; the type makes a missing one a compile error. */
-export const jobHandlers: Record<SystemJobName, JobHandler> = {
-  [JobName.LifecycleCommand]: lifecycleCommand,
-  [JobName.SettleCampaign]: settle,
-  [JobName.HopperTick]: tick,
-  [JobName.Claim]: claim,
-  [JobName.CallOutcome]: callOutcome,
-  [JobName.WhatsappEvent]: whatsappEvent,
-};
-
-const systemJobs = () =>
-  (Object.keys(jobCatalog) as JobName[]).filter((name) => jobCatalog[name].consumer === 'system');
+const systemJobs = () => (Object.keys(jobCatalog) as JobName[]).filter((name): name is SystemJobName => jobCatalog[name].consumer === 'system');
 
 /** Boot-time check: every job this system consumes has exactly one handler, and no handler is stray. */
-export function assertHandlersMatchCatalog(handlers: Record<string, JobHandler> = jobHandlers): void {
+export function assertHandlersMatchCatalog(handlers: Record<string, unknown> = jobHandlers): void {
   const expected = new Set<string>(systemJobs());
   const handled = new Set(Object.keys(handlers));
   const missing = [...expected].filter((name) => !handled.has(name));
@@ -28,8 +16,8 @@ export function assertHandlersMatchCatalog(handlers: Record<string, JobHandler> 
 }
 
 /** The queues this system consumes, each with the job names it carries. */
-export function queuesWithJobs(): Map<QueueName, JobName[]> {
-  const byQueue = new Map<QueueName, JobName[]>();
+export function queuesWithJobs(): Map<QueueName, SystemJobName[]> {
+  const byQueue = new Map<QueueName, SystemJobName[]>();
   for (const name of systemJobs()) {
     const queue = jobCatalog[name].queue;
     byQueue.set(queue, [...(byQueue.get(queue) ?? []), name]);
@@ -37,6 +25,9 @@ export function queuesWithJobs(): Map<QueueName, JobName[]> {
   return byQueue;
 }
 
-export function handlerFor(name: string): JobHandler | undefined {
-  return (jobHandlers as Record<string, JobHandler>)[name];
+/** The handler of a job name this system consumes, with its payload schema; undefined for any other name. */
+export function handlerFor(name: string): { schema: (typeof jobCatalog)[SystemJobName]['schema']; handle: Handler<SystemJobName> } | undefined {
+  if (!systemJobs().includes(name as SystemJobName)) return undefined;
+  const jobName = name as SystemJobName;
+  return { schema: jobCatalog[jobName].schema, handle: jobHandlers[jobName] as Handler<SystemJobName> };
 }

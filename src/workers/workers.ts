@@ -1,14 +1,23 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { createRedis } from '../queues/connection.js';
+import { UnrecoverableError, Worker, type Job, type MinimalJob } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { DependencyMonitor } from '../dependencies.js';
+import { isConnectionFailure } from '../dependencies.js';
+import { InvalidData, isRetryable } from '../domain/errors.js';
+import { CAPPED_BACKOFF } from '../queues/catalog.js';
+import { createRedis, type RedisSettings } from '../queues/connection.js';
 import { JobName, QueueName } from '../queues/names.js';
-import { isPermanent, type WorkerDeps } from './handler.js';
+import { reportQueueErrors } from '../queues/queues.js';
+import type { BatchedUseCases } from '../services/batched.js';
+import type { ServiceDeps } from '../services/deps.js';
 import { assertHandlersMatchCatalog, handlerFor, queuesWithJobs } from './registry.js';
 
 export interface WorkerOptions {
-  redisUrl: string;
+  redis: RedisSettings;
   prefix: string;
   concurrency: Partial<Record<QueueName, number>>;
   hopperIntervalMs: number;
+  reconcileIntervalMs: number;
+  monitor: DependencyMonitor;
 }
 
 export interface RunningWorkers {
@@ -16,13 +25,28 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-const HOPPER_SCHEDULER_ID = 'hopper';
+/** The `capped` backoff of the job catalog: doubling from the job's delay, never above the cap. */
+export function cappedBackoff(attemptsMade: number, type?: string, _error?: Error, job?: MinimalJob): number {
+  if (type !== CAPPED_BACKOFF.type) throw new Error(`unknown backoff strategy "${type}"`);
+  const base = (job?.opts.backoff as { delay?: number } | undefined)?.delay ?? CAPPED_BACKOFF.delay;
+  return Math.min(base * 2 ** Math.max(0, attemptsMade - 1), CAPPED_BACKOFF.maxDelayMs);
+}
 
-export async function startWorkers(deps: WorkerDeps, options: WorkerOptions): Promise<RunningWorkers> {
+const SCHEDULES = [
+  { id: 'hopper', name: JobName.HopperTick, every: (options: WorkerOptions) => options.hopperIntervalMs },
+  { id: 'reconciler', name: JobName.Reconcile, every: (options: WorkerOptions) => options.reconcileIntervalMs },
+] as const;
+
+/**
+ * One BullMQ worker per queue this system consumes. The processor parses each payload once with
+ * its catalog schema (a malformed one fails for good), calls the job's handler with typed data,
+ * and tells BullMQ whether a failure may be retried (the error's `retryable` flag).
+ */
+export async function startWorkers(deps: ServiceDeps, batched: BatchedUseCases, options: WorkerOptions): Promise<RunningWorkers> {
   assertHandlersMatchCatalog();
-  const connections: ReturnType<typeof createRedis>[] = [];
+  const connections: Redis[] = [];
   const workers = [...queuesWithJobs().keys()].map((queueName) => {
-    const connection = createRedis(options.redisUrl, 'worker', deps.logger);
+    const connection = createRedis(options.redis, 'worker', options.monitor);
     connections.push(connection);
     const processor = async (job: Job) => {
       const logger = deps.logger.child({ queue: queueName, job_id: job.id, job: job.name, request_id: job.data?.request_id });
@@ -30,13 +54,20 @@ export async function startWorkers(deps: WorkerDeps, options: WorkerOptions): Pr
       if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}" on ${queueName}`);
       const timer = deps.metrics.jobDuration.startTimer({ queue: queueName, job: job.name });
       try {
-        const result = await handler(job, { ...deps, logger });
-        logger.debug({ ms: Math.round(timer({ outcome: 'completed' }) * 1000) }, 'job done');
+        const parsed = handler.schema.safeParse(job.data);
+        if (!parsed.success) throw new InvalidData(`malformed ${job.name} job: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+        const result = await handler.handle(parsed.data as never, { deps: { ...deps, logger }, batched, job });
+        timer({ outcome: 'completed' });
         return result;
       } catch (error) {
         timer({ outcome: 'failed' });
-        logger.warn({ err: error, attempt: job.attemptsMade + 1 }, 'job failed');
-        if (isPermanent(error)) throw new UnrecoverableError(error instanceof Error ? error.message : String(error));
+        if (isConnectionFailure(error)) {
+          // The outage itself is logged once by the monitor; each retry is not news.
+          logger.debug({ err: error, attempt: job.attemptsMade + 1 }, 'job failed: dependency unavailable; retrying');
+        } else {
+          logger.warn({ err: error, attempt: job.attemptsMade + 1 }, 'job failed');
+        }
+        if (!isRetryable(error)) throw new UnrecoverableError(error instanceof Error ? error.message : String(error));
         throw error;
       }
     };
@@ -44,23 +75,26 @@ export async function startWorkers(deps: WorkerDeps, options: WorkerOptions): Pr
       connection,
       prefix: options.prefix,
       concurrency: options.concurrency[queueName] ?? 1,
+      settings: { backoffStrategy: cappedBackoff },
     });
-    worker.on('error', (err) => deps.logger.error({ err, queue: queueName }, 'worker error'));
+    reportQueueErrors(worker, queueName, deps.logger, options.monitor);
     return worker;
   });
   // Upserting is idempotent: every worker process may do it, one schedule results. It is done
   // again whenever Redis comes back, in case it came back empty (no persistence, failover).
-  const ensureHopperSchedule = () =>
-    deps.queues
-      .get(QueueName.Scheduler)
-      .upsertJobScheduler(HOPPER_SCHEDULER_ID, { every: options.hopperIntervalMs }, {
-        name: JobName.HopperTick,
-        data: {},
-        opts: { removeOnComplete: true, removeOnFail: { count: 100 } },
-      });
-  await ensureHopperSchedule();
+  const ensureSchedules = () =>
+    Promise.all(
+      SCHEDULES.map((schedule) =>
+        deps.queues.get(QueueName.Scheduler).upsertJobScheduler(
+          schedule.id,
+          { every: schedule.every(options) },
+          { name: schedule.name, data: {}, opts: { removeOnComplete: true, removeOnFail: { count: 100 } } },
+        ),
+      ),
+    );
+  await ensureSchedules();
   connections[0]?.on('ready', () => {
-    ensureHopperSchedule().catch((err: unknown) => deps.logger.warn({ err }, 'could not schedule the hopper; retrying on the next reconnect'));
+    ensureSchedules().catch((error: unknown) => deps.logger.warn({ err: error }, 'could not schedule the hopper; retrying on the next reconnect'));
   });
   return {
     workers,

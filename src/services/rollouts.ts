@@ -1,0 +1,129 @@
+import type { Campaign } from '../db/repositories/campaign-rows.js';
+import { lockCampaign } from '../db/repositories/campaign-state.js';
+import { hasEntries } from '../db/repositories/do-not-contact.js';
+import { drawCandidates, markListed, segmentFacts, writeOpenings, type DrawScope, type Opening } from '../db/repositories/draws.js';
+import { activeRollouts, advanceRollout, lockRollout, rolloutsToDraw, type DrawCounts } from '../db/repositories/rollouts.js';
+import type { Db } from '../db/sql.js';
+import { nextWindowMoment } from '../domain/call-window.js';
+import type { ResumeSegment } from '../domain/lifecycle.js';
+import { decideOpening, type OpeningFacts, type RoundOpening } from '../domain/rounds.js';
+import { callWindowOf, roundPolicyOf } from './campaign-policy.js';
+import type { ServiceDeps } from './deps.js';
+
+type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'logger' | 'settings'>;
+
+const emptyCounts = (): DrawCounts => ({
+  selected: 0,
+  scheduledCalls: 0,
+  queuedWhatsapp: 0,
+  skippedExistingPending: 0,
+  skippedMissingContact: 0,
+  skippedDoNotContact: 0,
+});
+
+/**
+ * Adds one target's (or one group's) opening decision to the counts. A listed target has no
+ * channel that may serve it: it counts as skipped for missing contact (the seed's four counts
+ * still add up to the selection), and apart in `skippedDoNotContact`.
+ */
+function count(counts: DrawCounts, opening: RoundOpening, n = 1): void {
+  counts.selected += n;
+  if (opening.kind === 'open') {
+    if (opening.countsAs === 'scheduled_calls') counts.scheduledCalls += n;
+    else counts.queuedWhatsapp += n;
+  } else if (opening.reason === 'existing_pending') counts.skippedExistingPending += n;
+  else {
+    counts.skippedMissingContact += n;
+    if (opening.reason === 'do_not_contact') counts.skippedDoNotContact += n;
+  }
+}
+
+async function scopeOf(db: Db, campaign: Campaign): Promise<DrawScope> {
+  return { organizationId: campaign.organizationId, campaignTimezone: campaign.timezone, listEmpty: !(await hasEntries(db, campaign.organizationId)) };
+}
+
+/**
+ * What a resume of `segment` will do, counted now by aggregate (PRODUCT.md "Resume segments"):
+ * the segment's targets grouped by their opening facts, each group decided by the domain. The
+ * rounds themselves are opened by the hopper, drawing the rollout.
+ */
+export async function countSegment(tx: Db, campaign: Campaign, segment: ResumeSegment): Promise<DrawCounts> {
+  const groups = await segmentFacts(tx, campaign.id, segment, await activeRollouts(tx, campaign.id), await scopeOf(tx, campaign));
+  const counts = emptyCounts();
+  const policy = roundPolicyOf(campaign);
+  for (const { count: n, ...facts } of groups) count(counts, decideOpening(policy, openingFacts(facts)), n);
+  return counts;
+}
+
+const openingFacts = (facts: { hasPending: boolean; hasPhone: boolean; hasWhatsapp: boolean; listed: boolean }): OpeningFacts => ({
+  hasPending: facts.hasPending,
+  hasPhone: facts.hasPhone,
+  hasWhatsapp: facts.hasWhatsapp,
+  doNotContact: facts.listed,
+});
+
+export interface DrawResult {
+  opened: number;
+  finished: string[];
+}
+
+/**
+ * The hopper's round opening: for every running campaign, its oldest active rollout draws its
+ * next targets in id order, a batch per transaction, up to `drawPerPass` targets per pass.
+ * Returns how many rounds opened and the campaigns whose rollout ran out (they may be done).
+ */
+export async function drawRollouts(deps: Deps): Promise<DrawResult> {
+  const result: DrawResult = { opened: 0, finished: [] };
+  for (const rollout of await rolloutsToDraw(deps.db.sql)) {
+    for (let drawn = 0; drawn < deps.settings.drawPerPass; ) {
+      const batch = await drawBatch(deps, rollout.id);
+      if (!batch) break;
+      drawn += batch.selected;
+      result.opened += batch.scheduledCalls + batch.queuedWhatsapp;
+      if (batch.finished) {
+        result.finished.push(rollout.campaignId);
+        break;
+      }
+    }
+  }
+  return result;
+}
+
+/**
+ * One batch of one rollout, in one transaction: the rollout row is locked (another process
+ * drawing it is skipped), the campaign locked shared and running; the targets after the cursor
+ * are locked, each decided by the domain, their rounds opened set-based, and the cursor moved.
+ * A crash anywhere rolls the batch back: no target is skipped or given two rounds.
+ */
+async function drawBatch(deps: Deps, rolloutId: string): Promise<(DrawCounts & { finished: boolean }) | null> {
+  return deps.db.sql.transaction(async (tx) => {
+    const rollout = await lockRollout(tx, rolloutId);
+    const campaign = rollout && (await lockCampaign(tx, rollout.campaignId, 'shared'));
+    if (!rollout || campaign?.status !== 'running') return null;
+    const size = deps.settings.rolloutBatchSize;
+    const candidates = await drawCandidates(tx, rollout, await scopeOf(tx, campaign), size);
+    const now = deps.clock();
+    const policy = roundPolicyOf(campaign);
+    const window = callWindowOf(campaign);
+    const dueByZone = new Map<string, Date>();
+    const callDue = (zone: string) => {
+      if (!dueByZone.has(zone)) dueByZone.set(zone, nextWindowMoment(now, window, zone));
+      return dueByZone.get(zone)!;
+    };
+    const counts = emptyCounts();
+    const openings: Opening[] = [];
+    const listed: string[] = [];
+    for (const candidate of candidates) {
+      const opening = decideOpening(policy, openingFacts(candidate));
+      count(counts, opening);
+      if (opening.kind === 'open') {
+        openings.push({ targetId: candidate.id, callDue: opening.call ? callDue(candidate.zone) : null, message: opening.message });
+      } else if (opening.reason === 'do_not_contact') listed.push(candidate.id);
+    }
+    await writeOpenings(tx, campaign.id, openings, now);
+    await markListed(tx, listed, now);
+    const finished = candidates.length < size;
+    await advanceRollout(tx, rollout.id, candidates.at(-1)?.id ?? rollout.cursor, counts, finished ? now : null);
+    return { ...counts, finished };
+  });
+}
