@@ -29,7 +29,10 @@ function sameSecret(given: string, expected: Buffer): boolean {
 }
 
 
-export type AdminDeps = Pick<ApiDeps, 'config' | 'queues' | 'logger'>;
+export interface AdminDeps {
+  config: ApiDeps['config'];
+  deps: Pick<ApiDeps['deps'], 'queues' | 'logger'>;
+}
 
 /**
  * Bull Board for operators at /admin/queues, behind HTTP basic auth (ADMIN_USER /
@@ -37,8 +40,8 @@ export type AdminDeps = Pick<ApiDeps, 'config' | 'queues' | 'logger'>;
  * environment: queues are never served unauthenticated. Register it outside the API-key scope
  * (it has its own auth); its routes are hidden from the OpenAPI document.
  */
-export async function adminPlugin(app: FastifyInstance, deps: AdminDeps): Promise<void> {
-  const { ADMIN_USER: user, ADMIN_PASSWORD: password, NODE_ENV } = deps.config;
+export async function adminPlugin(app: FastifyInstance, { config, deps }: AdminDeps): Promise<void> {
+  const { ADMIN_USER: user, ADMIN_PASSWORD: password, NODE_ENV } = config;
   if (!user || !password) {
     if (NODE_ENV === 'production') {
       deps.logger.warn('Bull Board not mounted: set ADMIN_USER and ADMIN_PASSWORD');

@@ -1,16 +1,19 @@
 import type { FastifyReply } from 'fastify';
-import type { Command, CommandResult } from '../db/repositories/commands.js';
-import type { SubmittedCommand } from '../services/commands.js';
+import type { Rollout } from '../db/repositories/rollouts.js';
+import { outcomeOf, type Command, type CommandOutcome, type SubmittedCommand } from '../services/commands.js';
 import { HTTP_STATUS_OF } from './error-handler.js';
+import { commandAnswer } from './presenters.js';
 
-/** A finished command as HTTP: the body it produced, or its error as `{detail}`. */
-export function httpResult(result: CommandResult): { status_code: number; body: Record<string, unknown> } {
-  return result.ok
-    ? { status_code: 200, body: result.body as Record<string, unknown> }
-    : { status_code: HTTP_STATUS_OF[result.kind], body: { detail: result.detail } };
+/** A finished command as HTTP: the body it produced with 200, or its error as `{detail}`. */
+export function httpResult(outcome: CommandOutcome): { status_code: number; body: Record<string, unknown> } {
+  return outcome.ok
+    ? { status_code: 200, body: commandAnswer(outcome) as unknown as Record<string, unknown> }
+    : { status_code: HTTP_STATUS_OF[outcome.kind as keyof typeof HTTP_STATUS_OF] ?? 500, body: { detail: outcome.detail } };
 }
 
-export function commandView(command: Command) {
+/** A command for polling: its result once finished, and the rounds its rollout has opened so far. */
+export function commandView(command: Command, rollout: Rollout | null) {
+  const outcome = outcomeOf(command);
   return {
     id: command.id,
     command: command.name,
@@ -18,8 +21,17 @@ export function commandView(command: Command) {
     status: command.status,
     created_at: command.createdAt.toISOString(),
     finished_at: command.finishedAt?.toISOString() ?? null,
-    progress: (command.progress as Record<string, unknown> | null) ?? null,
-    result: command.result ? httpResult(command.result as CommandResult) : null,
+    progress: rollout
+      ? {
+          selected: rollout.selected,
+          scheduled_calls: rollout.scheduledCalls,
+          queued_whatsapp: rollout.queuedWhatsapp,
+          skipped_existing_pending: rollout.skippedExistingPending,
+          skipped_missing_contact: rollout.skippedMissingContact,
+          finished: rollout.finishedAt !== null,
+        }
+      : null,
+    result: outcome ? httpResult(outcome) : null,
   };
 }
 
@@ -35,6 +47,6 @@ export function sendSubmitted(reply: FastifyReply, submitted: SubmittedCommand) 
         detail: `The command is accepted and still running; poll GET /commands/${command.id} for its result.`,
       });
   }
-  const { status_code, body } = httpResult(submitted.result);
+  const { status_code, body } = httpResult(submitted.outcome);
   return reply.code(status_code).send(body);
 }

@@ -1,21 +1,17 @@
 import type { QueueEvents } from 'bullmq';
-import type { Config } from '../config.js';
-import type { Db } from '../db/client.js';
-import type { Logger } from '../logger.js';
-import type { Queues } from '../queues/queues.js';
-import type { Clock } from '../services/clock.js';
-import type { Metrics } from '../metrics.js';
 import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import type { DependencyMonitor } from '../dependencies.js';
+import type { BatchedUseCases } from '../services/batched.js';
+import type { ServiceDeps } from '../services/deps.js';
 
 /** What the HTTP layer needs from the rest of the system. */
 export interface ApiDeps {
   config: Config;
-  db: Db;
-  queues: Queues;
+  deps: ServiceDeps;
+  batched: BatchedUseCases;
   lifecycleEvents: QueueEvents;
-  logger: Logger;
-  clock: Clock;
-  metrics: Metrics;
+  monitor: DependencyMonitor;
   /** The producer connection, pinged by /readyz. */
   redis: Redis;
 }

@@ -1,14 +1,17 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { DomainError } from '../domain/errors.js';
-import { isUnavailable } from './unavailable.js';
+import { isConnectionFailure } from '../dependencies.js';
+import type { DependencyMonitor } from '../dependencies.js';
+import { DomainError, type ErrorKind } from '../domain/errors.js';
 
-export const HTTP_STATUS_OF: Record<DomainError['kind'], number> = {
+export const HTTP_STATUS_OF: Record<ErrorKind, number> = {
   bad_request: 400,
   unauthorized: 401,
   not_found: 404,
   conflict: 409,
   unavailable: 503,
+  // Stored data that breaks an invariant: the server's fault, not the caller's.
+  invalid_data: 500,
 };
 
 const LOCATION_OF: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
@@ -50,14 +53,14 @@ export class RequestValidationError extends Error {
 }
 
 /** The one place where failures become HTTP answers; nothing leaks a stack trace. */
-export function registerErrorHandling(app: FastifyInstance): void {
+export function registerErrorHandling(app: FastifyInstance, monitor: DependencyMonitor): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
       const context = error.validationContext ?? 'body';
       return reply.code(422).send({ detail: error.validation.map((issue) => toValidationError(context, issue)) });
     }
     if (error instanceof RequestValidationError) return reply.code(422).send({ detail: error.items });
-    if (error instanceof DomainError) {
+    if (error instanceof DomainError && error.kind !== 'invalid_data') {
       return reply.code(HTTP_STATUS_OF[error.kind]).send({ detail: error.detail });
     }
     switch (error.code) {
@@ -70,8 +73,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return reply.code(415).send({ detail: 'Send the body as application/json.' });
     }
-    if (isUnavailable(error)) {
-      request.log.warn({ err: error }, 'dependency unavailable');
+    if (isConnectionFailure(error)) {
+      // Redis connections report their own failures; anything else failing to connect here is
+      // PostgreSQL, through the ORM. The outage is logged once by the monitor, not per request.
+      if (!monitor.isDown('redis')) monitor.down('postgres', error);
+      request.log.debug({ err: error }, 'dependency unavailable');
       return reply.code(503).send({ detail: 'A backing service (PostgreSQL or Redis) is unavailable; nothing was changed. Retry shortly.' });
     }
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {

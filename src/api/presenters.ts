@@ -1,13 +1,22 @@
-import type { Call, Campaign as CampaignRow, CampaignEvent, Target, WhatsappMessage } from '../generated/prisma/client.js';
-import type { Campaign, CampaignOut } from '../api/schemas/campaign.js';
-import type { CallWindow } from '../domain/working-hours.js';
-import type { GoalSpec } from '../domain/goal.js';
+import type { Call } from '../db/repositories/calls.js';
+import type { CampaignEvent } from '../db/repositories/campaign-events.js';
+import type { Campaign } from '../db/repositories/campaign-rows.js';
+import type { DoNotContact } from '../db/repositories/do-not-contact.js';
+import type { WhatsappMessage } from '../db/repositories/messages.js';
+import type { Target } from '../db/repositories/targets.js';
+import type { CampaignStats } from '../services/campaign-stats.js';
+import type { CommandOutcome } from '../services/commands.js';
+import type { CampaignOut } from './schemas/campaign.js';
+
+/** Rows and results as HTTP bodies: the only place that knows both shapes. */
 
 const optional = <K extends string, V>(key: K, value: V | null | undefined) =>
   (value === null || value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
 
-/** A campaign row as the contract's CampaignOut (optional fields omitted, never null). */
-export function campaignOut(row: CampaignRow): CampaignOut {
+const iso = (date: Date | null) => date?.toISOString() ?? null;
+
+/** A campaign as the contract's CampaignOut (optional fields omitted, never null). */
+export function campaignOut(row: Campaign): CampaignOut {
   return {
     id: row.id,
     name: row.name,
@@ -16,22 +25,48 @@ export function campaignOut(row: CampaignRow): CampaignOut {
     ...optional('email_channel_id', row.emailChannelId),
     ...optional('whatsapp_channel_id', row.whatsappChannelId),
     ...optional('goal', row.goal),
-    ...optional('goal_spec', row.goalSpec as GoalSpec | null),
+    ...optional('goal_spec', row.goalSpec as CampaignOut['goal_spec']),
     goal_logic: row.goalLogic,
     first_contact_channel: row.firstContactChannel,
     ...optional('call_opening_message', row.callOpeningMessage),
     ...optional('whatsapp_first_message', row.whatsappFirstMessage),
     whatsapp_after_attempts: row.whatsappAfterAttempts,
     call_attempt_delays: row.callAttemptDelays,
-    ...optional('call_working_hours', row.callWorkingHours as CallWindow | null),
+    ...optional('call_working_hours', row.callWorkingHours as CampaignOut['call_working_hours']),
     status: row.status,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };
 }
 
-export function campaignView(row: CampaignRow): Campaign {
-  return { ...campaignOut(row), timezone: row.timezone };
+/** The campaign resource: CampaignOut plus the settings this system adds. */
+export function campaignView(row: Campaign) {
+  return {
+    ...campaignOut(row),
+    timezone: row.timezone,
+    blackout_dates: row.blackoutDates ?? [],
+    max_calls_per_minute: row.maxCallsPerMinute,
+    max_concurrent_calls: row.maxConcurrentCalls,
+    dispatch_expiry_minutes: row.dispatchExpiryMinutes,
+  };
+}
+
+/** A finished command's answer: the campaign (and a resume's counts) with 200, or the error. */
+export function commandAnswer(outcome: Extract<CommandOutcome, { ok: true }>) {
+  const campaign = campaignOut(outcome.campaign);
+  if (!outcome.resume) return campaign;
+  const counts = outcome.resume;
+  return {
+    campaign,
+    segment: counts.segment,
+    selected_targets: counts.selected,
+    scheduled_calls: counts.scheduledCalls,
+    queued_whatsapp: counts.queuedWhatsapp,
+    skipped_existing_pending: counts.skippedExistingPending,
+    skipped_missing_contact: counts.skippedMissingContact,
+    // Beyond the contract, a part of skipped_missing_contact: targets on the do-not-contact list.
+    skipped_do_not_contact: counts.skippedDoNotContact,
+  };
 }
 
 export function targetView(row: Target) {
@@ -62,8 +97,6 @@ export function campaignEventView(row: CampaignEvent) {
   };
 }
 
-const iso = (date: Date | null) => date?.toISOString() ?? null;
-
 export function callView(row: Call) {
   return {
     id: row.id,
@@ -93,4 +126,23 @@ export function whatsappMessageView(row: WhatsappMessage) {
     sent_at: iso(row.sentAt),
     replied_at: iso(row.repliedAt),
   };
+}
+
+export function statsView(stats: CampaignStats) {
+  return {
+    targets: {
+      total: stats.total,
+      by_state: stats.targetsByState,
+      goal_met: stats.targetsByState.goal_met ?? 0,
+      do_not_contact: stats.targetsByState.do_not_contact ?? 0,
+      with_pending_work: stats.targetsWithPendingWork,
+    },
+    calls: stats.callsByStatus,
+    whatsapp_messages: stats.messagesByStatus,
+    progress: stats.progress,
+  };
+}
+
+export function doNotContactView(row: DoNotContact) {
+  return { id: row.id, kind: row.kind, value: row.value, created_at: row.createdAt.toISOString() };
 }

@@ -8,17 +8,20 @@ import { registerErrorHandling } from './error-handler.js';
 import { registerOpenApi } from './openapi/plugin.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { commandRoutes } from './routes/commands.js';
-import { contactRoutes } from './routes/contacts.js';
+import { campaignReportRoutes } from './routes/campaign-reports.js';
+import { dialerRoutes } from './routes/dialer.js';
+import { doNotContactRoutes } from './routes/do-not-contact.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { executionRoutesPlugin } from './routes/execution.js';
+import { targetEventRoutes } from './routes/target-events.js';
 import { targetRoutes } from './routes/targets.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    loggerInstance: deps.deps.logger as FastifyBaseLogger,
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     // A caller's X-Request-Id is kept when it is sane, so logs correlate across services.
@@ -32,16 +35,26 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  registerErrorHandling(app);
+  registerErrorHandling(app, deps.monitor);
   await registerOpenApi(app);
   // Bull Board for operators: its own basic auth, outside the API-key scope, hidden from OpenAPI.
   await app.register(adminPlugin, deps);
   await app.register(healthRoutes, deps);
 
-  const authenticate = createAuthenticator(deps.db, deps.config.JWT_SECRET);
+  const authenticate = createAuthenticator(deps.deps.db.prisma, deps.config.JWT_SECRET);
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', authenticate);
-    for (const routes of [campaignRoutes, targetRoutes, eventRoutes, executionRoutesPlugin, commandRoutes, contactRoutes]) {
+    for (const routes of [
+      campaignRoutes,
+      targetRoutes,
+      targetEventRoutes,
+      eventRoutes,
+      campaignReportRoutes,
+      executionRoutesPlugin,
+      commandRoutes,
+      dialerRoutes,
+      doNotContactRoutes,
+    ]) {
       await authenticated.register(routes, deps);
     }
   });

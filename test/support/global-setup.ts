@@ -26,16 +26,29 @@ function templateName(): string {
   return `cetest_template_${hash.digest('hex').slice(0, 12)}`;
 }
 
-/** Templates of earlier migration sets are dead weight; one in use by a concurrent run stays. */
+/** A template unused for this long belongs to a migration set nobody tests any more. */
+const STALE_TEMPLATE_MS = 24 * 3600_000;
+
+/**
+ * Templates of earlier migration sets are dead weight, but another checkout (a branch with other
+ * migrations) may be testing with its own right now: each run stamps its template with the time
+ * (the database's comment), and only templates unused for a day are dropped.
+ */
 async function dropStaleTemplates(serverUrl: string, current: string): Promise<void> {
   const client = new pg.Client({ connectionString: withDatabase(serverUrl, 'postgres') });
   await client.connect();
   try {
-    const { rows } = await client.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE datname LIKE 'cetest_template_%' AND datname <> $1`,
+    await client.query(`COMMENT ON DATABASE "${current}" IS '${Date.now()}'`);
+    const { rows } = await client.query<{ datname: string; used: string | null }>(
+      `SELECT datname, shobj_description(oid, 'pg_database') AS used FROM pg_database WHERE datname LIKE 'cetest_template_%' AND datname <> $1`,
       [current],
     );
-    for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}"`).catch(() => undefined);
+    for (const { datname, used } of rows) {
+      if (Date.now() - Number(used ?? 0) < STALE_TEMPLATE_MS) continue;
+      await client.query(`DROP DATABASE IF EXISTS "${datname}"`).catch((error: unknown) => {
+        console.error(`could not drop stale test template ${datname}: ${error instanceof Error ? error.message : String(error)}`);
+      });
+    }
   } finally {
     await client.end();
   }

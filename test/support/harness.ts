@@ -45,8 +45,8 @@ export async function startTestSystem(env: Record<string, string> = {}, role: Ro
   redis.on('error', () => undefined); // the system's own connections log outages
 
   const newOrganization = async (name = uniqueName('org')) => {
-    const organization = await findOrCreateOrganization(system.db, name);
-    const { key } = await createApiKey(system.db, organization.id);
+    const organization = await findOrCreateOrganization(system.db.prisma, name);
+    const { key } = await createApiKey(system.db.prisma, organization.id);
     return { id: organization.id, apiKey: key };
   };
   const org = await newOrganization();

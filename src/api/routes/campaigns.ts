@@ -1,15 +1,16 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { listCampaigns } from '../../db/repositories/campaigns.js';
 import { createCampaignFor, getCampaign, updateCampaignFor } from '../../services/campaigns.js';
-import { campaignView } from '../../services/views.js';
+import { campaignsOf } from '../../services/reads.js';
+import { settingsFromCreate, settingsFromUpdate } from '../campaign-settings.js';
 import type { ApiDeps } from '../context.js';
+import { campaignView } from '../presenters.js';
 import { errorResponses, json } from '../openapi/responses.js';
 import { Campaign, CampaignCreate, CampaignIdParams, CampaignUpdate } from '../schemas/campaign.js';
 import { CursorQuery, ErrorDetail, page } from '../schemas/common.js';
 
 const tags = ['campaigns'];
 
-export const campaignRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) => {
+export const campaignRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps }) => {
   app.post(
     '/campaigns',
     {
@@ -21,7 +22,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }
       },
     },
     async (request, reply) => {
-      const campaign = await createCampaignFor(db, request.caller.organizationId, request.body);
+      const campaign = await createCampaignFor(deps, request.caller.organizationId, settingsFromCreate(request.body));
       return reply.code(201).send(campaignView(campaign));
     },
   );
@@ -37,7 +38,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }
       },
     },
     async (request) => {
-      const result = await listCampaigns(db, request.caller.organizationId, request.query);
+      const result = await campaignsOf(deps, request.caller.organizationId, request.query);
       return { items: result.items.map(campaignView), next_cursor: result.nextCursor };
     },
   );
@@ -52,7 +53,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }
         response: { 200: json(Campaign, 'The campaign.'), ...errorResponses },
       },
     },
-    async (request) => campaignView(await getCampaign(db, request.caller.organizationId, request.params.campaign_id)),
+    async (request) => campaignView(await getCampaign(deps, request.caller.organizationId, request.params.campaign_id)),
   );
 
   app.patch(
@@ -71,7 +72,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }
       },
     },
     async (request) =>
-      campaignView(await updateCampaignFor(db, request.caller.organizationId, request.params.campaign_id, request.body)),
+      campaignView(await updateCampaignFor(deps, request.caller.organizationId, request.params.campaign_id, settingsFromUpdate(request.body))),
   );
 };
 

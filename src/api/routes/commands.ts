@@ -1,13 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { findCommand } from '../../db/repositories/commands.js';
-import { NotFound } from '../../domain/errors.js';
+import { getCommand } from '../../services/commands.js';
 import { commandView } from '../command-reply.js';
 import type { ApiDeps } from '../context.js';
 import { errorResponses, json } from '../openapi/responses.js';
 import { CommandOut } from '../schemas/command.js';
 
-export const commandRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) => {
+export const commandRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps }) => {
   app.get(
     '/commands/:command_id',
     {
@@ -19,9 +18,8 @@ export const commandRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db })
       },
     },
     async (request) => {
-      const command = await findCommand(db, request.caller.organizationId, request.params.command_id);
-      if (!command) throw new NotFound('Command not found.');
-      return commandView(command);
+      const { command, rollout } = await getCommand(deps, request.caller.organizationId, request.params.command_id);
+      return commandView(command, rollout);
     },
   );
 };

@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { listCampaignEvents } from '../../db/repositories/campaign-events.js';
 import { campaignStatuses } from '../../domain/lifecycle.js';
-import { getCampaign } from '../../services/campaigns.js';
-import { campaignEventView } from '../../services/views.js';
+import { eventsOf } from '../../services/reads.js';
 import type { ApiDeps } from '../context.js';
+import { campaignEventView } from '../presenters.js';
 import { errorResponses, json } from '../openapi/responses.js';
 import { CampaignIdParams } from '../schemas/campaign.js';
 import { CursorQuery, page } from '../schemas/common.js';
@@ -22,7 +21,7 @@ const CampaignEventOut = z
   })
   .meta({ id: 'CampaignEventOut', title: 'CampaignEventOut' });
 
-export const eventRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) => {
+export const eventRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps }) => {
   app.get(
     '/campaigns/:campaign_id/events',
     {
@@ -35,8 +34,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
       },
     },
     async (request) => {
-      const campaign = await getCampaign(db, request.caller.organizationId, request.params.campaign_id);
-      const result = await listCampaignEvents(db, campaign.id, request.query);
+      const result = await eventsOf(deps, request.caller.organizationId, request.params.campaign_id, request.query);
       return { items: result.items.map(campaignEventView), next_cursor: result.nextCursor };
     },
   );

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { countTargetsInState } from '../../db/repositories/targets.js';
 import { submitCommand, type CommandRequest } from '../../services/commands.js';
 import { sendSubmitted } from '../command-reply.js';
 import type { ApiDeps } from '../context.js';
@@ -48,8 +47,9 @@ const campaignAnswer = { 200: json(CampaignOut, 'Request completed successfully.
 // Start, resume and complete are documented exactly as the public contract
 // (spec/campaign-execution.openapi.json); the other answers (202 while pending, 400/401/404/409/503
 // as `{detail}`) are described in the README.
-export const executionRoutesPlugin: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
-  const submit = (request: CommandRequest) => submitCommand({ ...deps, commandWaitMs: deps.config.COMMAND_WAIT_MS }, request);
+export const executionRoutesPlugin: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps, config, lifecycleEvents }) => {
+  const submit = (request: CommandRequest) =>
+    submitCommand({ ...deps, lifecycleEvents, commandWaitMs: config.COMMAND_WAIT_MS, redisCommandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS }, request);
 
   app.post(
     '/campaigns/:campaign_id/start',
@@ -93,16 +93,10 @@ export const executionRoutesPlugin: FastifyPluginAsyncZod<ApiDeps> = async (app,
       },
     },
     async (request, reply) => {
-      const { segment } = request.body;
-      // A large segment is not waited for: 202 with a command id to poll for progress.
-      const size = await countTargetsInState(deps.db, request.caller.organizationId, request.params.campaign_id, segment);
-      const submitted = await submit({
-        ...commandRequest(request),
-        command: 'resume',
-        params: { segment },
-        noWait: size > deps.config.RESUME_WAIT_LIMIT,
-      });
-      return sendSubmitted(reply, submitted);
+      const submitted = await submit({ ...commandRequest(request), command: 'resume', params: { segment: request.body.segment } });
+      // The body carries skipped_do_not_contact beyond the contract's fields (which allow extras):
+      // serialized as is, not through the documented schema that would drop it.
+      return sendSubmitted(reply.serializer(JSON.stringify), submitted);
     },
   );
 

@@ -19,7 +19,8 @@ async function check(what: string, probe: () => Promise<unknown>): Promise<strin
 const Readiness = z.object({ status: z.enum(['ready', 'unavailable']), postgres: z.string(), redis: z.string() });
 
 /** Liveness, readiness and Prometheus metrics: unauthenticated, for orchestrators and scrapers. */
-export const healthRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, redis, metrics }) => {
+export const healthRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps, redis }) => {
+  const { db, metrics } = deps;
   app.get(
     '/healthz',
     { schema: { tags: ['operations'], summary: 'The process is up', security: [], response: { 200: json(z.object({ status: z.literal('ok') }), 'Alive.') } } },
@@ -37,7 +38,7 @@ export const healthRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, re
       },
     },
     async (_request, reply) => {
-      const [postgres, redisState] = await Promise.all([check('PostgreSQL', () => db.$queryRaw`SELECT 1`), check('Redis', () => redis.ping())]);
+      const [postgres, redisState] = await Promise.all([check('PostgreSQL', () => db.pool.query('SELECT 1')), check('Redis', () => redis.ping())]);
       const ready = postgres === 'ok' && redisState === 'ok';
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', postgres, redis: redisState });
     },

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { listTargets } from '../../db/repositories/targets.js';
-import { getCampaign } from '../../services/campaigns.js';
+import { targetsOf } from '../../services/reads.js';
 import { addTargets } from '../../services/targets.js';
-import { targetView } from '../../services/views.js';
 import type { ApiDeps } from '../context.js';
+import { targetView } from '../presenters.js';
+import { validateRows } from '../target-rows.js';
 import { errorResponses, json } from '../openapi/responses.js';
 import { CampaignIdParams } from '../schemas/campaign.js';
 import { CursorQuery, ErrorDetail, page } from '../schemas/common.js';
@@ -11,7 +11,7 @@ import { TargetBatch, TargetBatchResult, TargetOut } from '../schemas/target.js'
 
 const tags = ['targets'];
 
-export const targetRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) => {
+export const targetRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps }) => {
   app.post(
     '/campaigns/:campaign_id/targets',
     {
@@ -31,7 +31,11 @@ export const targetRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) 
         },
       },
     },
-    async (request) => addTargets(db, request.caller.organizationId, request.params.campaign_id, request.body),
+    async (request) => {
+      const { valid, invalid } = validateRows(request.body);
+      const { inserted, duplicates } = await addTargets(deps, request.caller.organizationId, request.params.campaign_id, valid);
+      return { inserted, duplicates, invalid };
+    },
   );
 
   app.get(
@@ -46,8 +50,7 @@ export const targetRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) 
       },
     },
     async (request) => {
-      const campaign = await getCampaign(db, request.caller.organizationId, request.params.campaign_id);
-      const result = await listTargets(db, campaign.id, request.query);
+      const result = await targetsOf(deps, request.caller.organizationId, request.params.campaign_id, request.query);
       return { items: result.items.map(targetView), next_cursor: result.nextCursor };
     },
   );

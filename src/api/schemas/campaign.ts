@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { campaignStatuses, resumeSegments } from '../../domain/lifecycle.js';
-import { parseTimeOfDay } from '../../domain/working-hours.js';
+import { parseIsoDate, parseTimeOfDay } from '../../domain/working-hours.js';
 import { ianaTimezone, uuid } from './common.js';
+import { aiLabels } from '../../domain/goal.js';
 
 // Shapes of the public contract (spec/campaign-execution.openapi.json). Constraints that the
 // contract does not spell out in JSON Schema are checked with refinements, which keep the
@@ -65,7 +66,7 @@ export const AiObjective = z
   .object({
     type: z.literal('ai').default('ai').meta({ title: 'Type' }),
     label_in: z
-      .array(z.enum(['positive', 'negative', 'neutral']))
+      .array(z.enum(aiLabels))
       .optional()
       .meta({ title: 'Label In' }),
     min_score: z.number().default(0).meta({ title: 'Min Score' }),
@@ -126,12 +127,41 @@ const timezone = ianaTimezone.meta({
   description: 'IANA zone in which call_working_hours is read for targets without a timezone of their own.',
 });
 
+const isoDate = z.string().refine((value) => parseIsoDate(value) !== null, { error: 'must be a date as YYYY-MM-DD' });
+/** Settings beyond the contract (compliance and pacing), on the campaign resource endpoints only. */
+const extraSettings = {
+  blackout_dates: z
+    .array(isoDate)
+    .max(366)
+    .meta({ description: 'Dates (YYYY-MM-DD, read in each target\'s zone) on which no call is due.' }),
+  max_calls_per_minute: z.int().min(1).max(100_000).meta({ description: 'No minute of the campaign holds more dials.' }),
+  max_concurrent_calls: z.int().min(1).max(100_000).meta({ description: 'Calls of the campaign dialing at once, at most.' }),
+  dispatch_expiry_minutes: z
+    .int()
+    .min(1)
+    .max(10_080)
+    .meta({ description: 'Work not handed out within this many minutes of its due time moves to the next window instead.' }),
+};
+
 /** CampaignOut plus the fields this system adds; what the campaign resource endpoints answer. */
-export const Campaign = CampaignOut.extend({ timezone }).meta({ id: 'Campaign', title: 'Campaign' });
+export const Campaign = CampaignOut.extend({
+  timezone,
+  blackout_dates: extraSettings.blackout_dates,
+  max_calls_per_minute: extraSettings.max_calls_per_minute.nullable(),
+  max_concurrent_calls: extraSettings.max_concurrent_calls.nullable(),
+  dispatch_expiry_minutes: extraSettings.dispatch_expiry_minutes,
+}).meta({ id: 'Campaign', title: 'Campaign' });
 export type Campaign = z.output<typeof Campaign>;
 
 export const CampaignCreate = z
-  .object({ ...settings, timezone: timezone.default('UTC') })
+  .object({
+    ...settings,
+    timezone: timezone.default('UTC'),
+    blackout_dates: extraSettings.blackout_dates.default([]),
+    max_calls_per_minute: extraSettings.max_calls_per_minute.optional(),
+    max_concurrent_calls: extraSettings.max_concurrent_calls.optional(),
+    dispatch_expiry_minutes: extraSettings.dispatch_expiry_minutes.default(60),
+  })
   .meta({ id: 'CampaignCreate', title: 'CampaignCreate' });
 export type CampaignCreate = z.output<typeof CampaignCreate>;
 
@@ -153,6 +183,10 @@ export const CampaignUpdate = z
     call_attempt_delays: settings.call_attempt_delays,
     call_working_hours: settings.call_working_hours,
     timezone: timezone.optional(),
+    blackout_dates: extraSettings.blackout_dates.optional(),
+    max_calls_per_minute: extraSettings.max_calls_per_minute.nullable().optional(),
+    max_concurrent_calls: extraSettings.max_concurrent_calls.nullable().optional(),
+    dispatch_expiry_minutes: extraSettings.dispatch_expiry_minutes.optional(),
   })
   .refine((update) => Object.values(update).some((value) => value !== undefined), {
     error: 'send at least one field to change',

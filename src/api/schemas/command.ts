@@ -1,17 +1,25 @@
 import { z } from 'zod';
+import { lifecycleCommands } from '../../domain/lifecycle.js';
 
 export const CommandOut = z
   .object({
     id: z.guid(),
-    command: z.enum(['start', 'pause', 'resume', 'complete']),
+    command: z.enum(lifecycleCommands),
     campaign_id: z.guid(),
     status: z.enum(['queued', 'running', 'succeeded', 'rejected', 'failed']),
     created_at: z.string(),
     finished_at: z.string().nullable(),
     progress: z
-      .record(z.string(), z.unknown())
+      .object({
+        selected: z.int(),
+        scheduled_calls: z.int(),
+        queued_whatsapp: z.int(),
+        skipped_existing_pending: z.int(),
+        skipped_missing_contact: z.int(),
+        finished: z.boolean(),
+      })
       .nullable()
-      .meta({ description: 'While a large resume runs: targets selected and rounds opened so far.' }),
+      .meta({ description: 'A start or resume: targets the hopper has drawn so far and rounds opened; finished once all are drawn.' }),
     result: z
       .object({ status_code: z.int(), body: z.record(z.string(), z.unknown()) })
       .nullable()

@@ -1,8 +1,13 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 
+const UUID_ERROR = 'Input should be a valid UUID';
+
 /** Any 8-4-4-4-12 hex identifier, as Pydantic's UUID accepts (zod's z.uuid() is stricter). */
-export const uuid = (title: string) => z.guid({ error: 'Input should be a valid UUID' }).meta({ title });
+export const uuid = (title: string) => z.guid({ error: UUID_ERROR }).meta({ title });
+
+/** A uuid in a path, query or body outside the contract's schemas. */
+export const uuidParam = z.guid({ error: UUID_ERROR });
 
 export const ianaTimezone = z
   .string()
@@ -27,6 +32,7 @@ export const CursorQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.guid({ error: 'Input should be a cursor returned by a previous page' }).optional(),
 });
+export type CursorQuery = z.output<typeof CursorQuery>;
 
 export const page = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), next_cursor: z.string().nullable() });

@@ -1,13 +1,23 @@
 import { z } from 'zod';
+import { aiLabels } from '../../domain/goal.js';
+import { callStatuses } from '../../domain/outcomes.js';
 import { callOutcomes } from '../../domain/rounds.js';
-import { CallOutcomeReport, whatsappEvents } from '../../queues/payloads.js';
+import { whatsappEvents, whatsappStatuses } from '../../domain/whatsapp-status.js';
+import { CursorQuery, uuidParam } from './common.js';
 
-export const CallOutcomeIn = CallOutcomeReport.refine(
-  (report) => (report.ai_label === undefined) === (report.ai_score === undefined),
-  { error: 'ai_label and ai_score go together: send both or neither', path: ['ai_score'] },
-).meta({ id: 'CallOutcomeIn', title: 'CallOutcomeIn' });
-
-const callStatuses = ['scheduled', 'dialing', ...callOutcomes, 'canceled'] as const;
+export const CallOutcomeIn = z
+  .object({
+    status: z.enum(callOutcomes),
+    duration_s: z.int().min(0).max(2_147_483_647).optional(),
+    ai_label: z.enum(aiLabels).optional(),
+    ai_score: z.number().min(0).max(1).optional(),
+    summary: z.string().max(10_000).optional(),
+  })
+  .refine((report) => (report.ai_label === undefined) === (report.ai_score === undefined), {
+    error: 'ai_label and ai_score go together: send both or neither',
+    path: ['ai_score'],
+  })
+  .meta({ id: 'CallOutcomeIn', title: 'CallOutcomeIn' });
 
 export const CallOut = z
   .object({
@@ -27,11 +37,9 @@ export const CallOut = z
   })
   .meta({ id: 'CallOut', title: 'CallOut' });
 
-export const CallListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.guid({ error: 'Input should be a cursor returned by a previous page' }).optional(),
+export const CallListQuery = CursorQuery.extend({
   status: z.enum(callStatuses).optional(),
-  target_id: z.guid({ error: 'Input should be a valid UUID' }).optional(),
+  target_id: uuidParam.optional(),
 });
 
 export const WhatsappEventIn = z
@@ -44,7 +52,7 @@ export const WhatsappMessageOut = z
     target_id: z.guid(),
     round: z.int(),
     kind: z.enum(['first', 'fallback']),
-    status: z.enum(['queued', 'sent', 'delivered', 'read', 'replied', 'failed', 'canceled']),
+    status: z.enum(whatsappStatuses),
     scheduled_for: z.string(),
     sent_at: z.string().nullable(),
     replied_at: z.string().nullable(),
@@ -56,7 +64,7 @@ export const TargetEventIn = z
     z.object({ type: z.literal('email_sent'), occurred_at: z.iso.datetime({ offset: true }).optional() }),
     z.object({
       type: z.literal('ai_evaluation'),
-      label: z.enum(['positive', 'negative', 'neutral']),
+      label: z.enum(aiLabels),
       score: z.number().min(0).max(1),
     }),
   ])

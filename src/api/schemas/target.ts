@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { targetStates } from '../../domain/target-state.js';
 import { ianaTimezone } from './common.js';
 
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number, e.g. +14155550123');
@@ -48,7 +49,7 @@ export const TargetOut = z
     email: z.string().nullable(),
     timezone: z.string().nullable(),
     variables: z.record(z.string(), z.unknown()),
-    state: z.enum(['not_contacted', 'not_answered', 'failed', 'unresolved', 'goal_met']),
+    state: z.enum(targetStates),
     created_at: z.string(),
   })
   .meta({ id: 'TargetOut', title: 'TargetOut' });
