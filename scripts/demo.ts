@@ -17,7 +17,7 @@
  * DEMO_PROGRESS_MS (3000, plain progress lines when stdout is not a terminal), DEMO_EXIT.
  * The system's own variables apply too; unless set, the demo uses the database `campaigns_demo`
  * on the default server, QUEUE_PREFIX=demo, LOG_LEVEL=warn, HOPPER_INTERVAL_MS=500,
- * SCHEDULE_HORIZON_SECONDS=1, CALL_OUTCOME_TIMEOUT of at least a real minute and
+ * SCHEDULE_HORIZON_SECONDS=1, CALL_OUTCOME_TIMEOUT_SECONDS of at least a real minute and
  * ADMIN_USER/ADMIN_PASSWORD demo/demo. It refuses a database where other organizations have
  * campaigns running: its simulated dialer would answer their calls.
  */
@@ -32,7 +32,7 @@ import { createApiKey, findOrCreateOrganization } from '../src/db/repositories/o
 import {
   createDialerWorker,
   createWhatsappWorker,
-  reportWhatsappEvent,
+  createEventReporter,
   type CallOutcomeReport,
   type RunningHelper,
 } from '../src/dialer/index.js';
@@ -92,7 +92,7 @@ function demoConfig(speed: number): Config {
     HOPPER_INTERVAL_MS: '500',
     SCHEDULE_HORIZON_SECONDS: '1',
     // Measured on the fast clock too: keep at least a real minute before a call counts as lost.
-    CALL_OUTCOME_TIMEOUT: String(Math.max(900, Math.ceil(60 * speed))),
+    CALL_OUTCOME_TIMEOUT_SECONDS: String(Math.max(900, Math.ceil(60 * speed))),
     ADMIN_USER: 'demo',
     ADMIN_PASSWORD: 'demo',
   };
@@ -384,8 +384,9 @@ function startSimulators(config: Config, settings: Settings) {
   );
 
   /** After a message went out: delivered, then perhaps read and replied, a moment apart. */
+  const reporter = createEventReporter({ connection, prefix });
   const followUp = async (messageId: string) => {
-    const report = (event: 'delivered' | 'read' | 'replied') => reportWhatsappEvent(connection, prefix, messageId, event);
+    const report = (event: 'delivered' | 'read' | 'replied') => reporter.reportWhatsappEvent(messageId, event);
     await sleep(100 + Math.random() * 200);
     await report('delivered');
     const replies = Math.random() < settings.replyRate;
@@ -405,7 +406,7 @@ function startSimulators(config: Config, settings: Settings) {
       await sleep(50 + Math.random() * 100);
       if (Math.random() < settings.failureRate) return { status: 'failed' };
       if (!closing) {
-        const events = followUp(message.message_id).catch(() => undefined);
+        const events = followUp(message.message_id).catch((error: unknown) => console.error(`demo sender: could not report an event: ${String(error)}`));
         pendingEvents.add(events);
         void events.finally(() => pendingEvents.delete(events));
       }
@@ -420,6 +421,7 @@ function startSimulators(config: Config, settings: Settings) {
       closing = true;
       await Promise.all([...dialers, sender].map((helper) => helper.close()));
       await Promise.race([Promise.all([...pendingEvents]), sleep(3_000)]);
+      await reporter.close();
     },
   };
 }

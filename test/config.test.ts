@@ -29,9 +29,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${name} `));
   });
 
-  it('refuses production without JWT_SECRET, naming it', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow('JWT_SECRET is required in production');
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).JWT_SECRET).toBe('x'.repeat(32));
+  it('refuses production without its secrets and admin credentials, naming each', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), ADMIN_USER: 'ops', ADMIN_PASSWORD: 'secret' };
+    for (const name of ['JWT_SECRET', 'ADMIN_USER', 'ADMIN_PASSWORD'] as const) {
+      const { [name]: _missing, ...rest } = production;
+      expect(() => loadConfig(rest)).toThrow(`${name} is required in production`);
+    }
+    expect(loadConfig(production).JWT_SECRET).toBe('x'.repeat(32));
+  });
+
+  it('refuses one admin credential without the other, and the old name of the outcome timeout', () => {
+    expect(() => loadConfig({ ADMIN_USER: 'ops' })).toThrow('ADMIN_PASSWORD must be set together with ADMIN_USER');
+    expect(() => loadConfig({ CALL_OUTCOME_TIMEOUT: '60' })).toThrow('CALL_OUTCOME_TIMEOUT was renamed CALL_OUTCOME_TIMEOUT_SECONDS');
   });
 });
 

@@ -1,8 +1,9 @@
 /**
  * Helpers for the processes that contact targets: dialers (queue `campaign-calls`) and WhatsApp
  * senders (queue `campaign-whatsapp`). Each job passes the dispatch guard before the handler
- * runs (campaign running, work still needed, the job current); the handler's result is
- * reported back through Redis. Only a Redis connection and the system's BullMQ prefix are needed.
+ * runs (campaign running, work still needed, the job current, target not listed, pacing); the
+ * handler's result is reported back through Redis. Only a Redis connection and the system's
+ * BullMQ prefix are needed.
  */
 import { Queue, QueueEvents, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { jobCatalog } from '../queues/catalog.js';
@@ -19,6 +20,9 @@ import {
 export type { CallJobData, CallOutcomeReport, WhatsappJobData, WhatsappEvent };
 export { QueueName, JobName };
 
+/** Where a helper failed: the guard, a handler, a report, or the connection. */
+export type HelperFailure = { stage: 'claim' | 'handler' | 'report' | 'connection'; jobId?: string | undefined };
+
 export interface HelperOptions<Data, Result> {
   /** ioredis options or instance; BullMQ needs `maxRetriesPerRequest: null` for workers. */
   connection: ConnectionOptions;
@@ -28,6 +32,8 @@ export interface HelperOptions<Data, Result> {
   /** How long to wait for the guard's answer before retrying the job later. */
   claimTimeoutMs?: number;
   handler: (data: Data, job: Job) => Promise<Result>;
+  /** Told of every failure (default: printed to stderr). Nothing is swallowed silently. */
+  onError?: (error: unknown, failure: HelperFailure) => void;
 }
 
 export interface RunningHelper {
@@ -35,72 +41,118 @@ export interface RunningHelper {
   close(): Promise<void>;
 }
 
-/** A guard answer arrives through a job on `campaign-dispatch` that the system processes. */
-function createClaimer(connection: ConnectionOptions, prefix: string, timeoutMs: number) {
-  const dispatch = new Queue(QueueName.Dispatch, { connection, prefix });
-  // Every job waiting for its guard answer listens on this queue: one listener per concurrent job.
-  dispatch.setMaxListeners(0);
-  const events = new QueueEvents(QueueName.Dispatch, { connection, prefix });
-  events.setMaxListeners(0);
-  dispatch.on('error', () => undefined);
-  events.on('error', () => undefined);
+const printError = (error: unknown, failure: HelperFailure) =>
+  console.error(`campaign helper: ${failure.stage} failed${failure.jobId ? ` (job ${failure.jobId})` : ''}:`, error instanceof Error ? error.message : error);
+
+/** Retries `attempt` until it succeeds or the helper closes: a reported outcome must not be lost. */
+async function persist(attempt: () => Promise<void>, isClosing: () => boolean, onFailure: (error: unknown) => void): Promise<void> {
+  for (let delay = 200; ; delay = Math.min(delay * 2, 10_000)) {
+    try {
+      return await attempt();
+    } catch (error) {
+      onFailure(error);
+      if (isClosing()) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+/**
+ * The dispatch queue, shared by a helper's claims and reports: a guard answer arrives as the
+ * completion of a claim job on `campaign-dispatch` that the system processes.
+ */
+function createDispatch(connection: ConnectionOptions, prefix: string, onError: NonNullable<HelperOptions<unknown, unknown>['onError']>) {
+  const queue = new Queue(QueueName.Dispatch, { connection, prefix });
+  // Every job waiting for its guard answer also listens for the queue closing.
+  queue.setMaxListeners(0);
+  queue.on('error', (error) => onError(error, { stage: 'connection' }));
+  // Opened with the first claim: a reporter alone never waits for answers.
+  let events: QueueEvents | undefined;
+  const answers = () => {
+    if (!events) {
+      events = new QueueEvents(QueueName.Dispatch, { connection, prefix });
+      // Every job waiting for its guard answer listens on this emitter: one listener per concurrent job.
+      events.setMaxListeners(0);
+      events.on('error', (error) => onError(error, { stage: 'connection' }));
+    }
+    return events;
+  };
   return {
-    dispatch,
-    async claim(claim: ClaimJobData, job: Job): Promise<ClaimResult> {
-      const claimJob = await dispatch.add(JobName.Claim, claim, {
+    async claim(claim: ClaimJobData, job: Job, timeoutMs: number): Promise<ClaimResult> {
+      const listener = answers();
+      const claimJob = await queue.add(JobName.Claim, claim, {
         ...jobCatalog[JobName.Claim].options,
         jobId: `claim-${claim.kind}-${claim.id}-${claim.promotion}-${job.attemptsMade}`,
       });
-      return (await claimJob.waitUntilFinished(events, timeoutMs)) as ClaimResult;
+      return (await claimJob.waitUntilFinished(listener, timeoutMs)) as ClaimResult;
+    },
+    async report(name: typeof JobName.CallOutcome | typeof JobName.WhatsappEvent, data: object, jobId: string): Promise<void> {
+      await queue.add(name, data, { ...jobCatalog[name].options, jobId });
     },
     async close() {
-      await events.close();
-      await dispatch.close();
+      await events?.close();
+      await queue.close();
     },
   };
 }
+
+type Dispatch = ReturnType<typeof createDispatch>;
 
 function startHelper<Data, Result>(
   queue: QueueName,
   parse: (data: unknown) => Data,
   claimOf: (data: Data) => ClaimJobData,
-  report: (dispatch: Queue, data: Data, result: Result) => Promise<void>,
+  report: (dispatch: Dispatch, data: Data, result: Result) => Promise<void>,
   options: HelperOptions<Data, Result>,
 ): RunningHelper {
   const prefix = options.prefix ?? 'bull';
-  const claimer = createClaimer(options.connection, prefix, options.claimTimeoutMs ?? 30_000);
+  const onError = options.onError ?? printError;
+  const dispatch = createDispatch(options.connection, prefix, onError);
+  let closing = false;
   const worker = new Worker(
     queue,
     async (job) => {
       const data = parse(job.data);
-      const verdict = await claimer.claim(claimOf(data), job);
+      let verdict: ClaimResult;
+      try {
+        verdict = await dispatch.claim(claimOf(data), job, options.claimTimeoutMs ?? 30_000);
+      } catch (error) {
+        onError(error, { stage: 'claim', jobId: job.id });
+        throw error;
+      }
       if (!verdict.proceed) {
         // Its promotion is not recorded yet: try again after BullMQ's backoff.
         if (verdict.retry) throw new Error(verdict.reason);
-        // Paused, completed, goal already met, or a stale copy of the job: contact nobody.
+        // Paused, completed, listed, paced, goal already met, or a stale copy: contact nobody.
         return { skipped: verdict.reason };
       }
-      const result = await options.handler(data, job);
-      await report(claimer.dispatch, data, result);
+      let result: Result;
+      try {
+        result = await options.handler(data, job);
+      } catch (error) {
+        onError(error, { stage: 'handler', jobId: job.id });
+        throw error;
+      }
+      // The contact happened: its report is retried until it gets through (failing the job now
+      // would contact the target again).
+      await persist(
+        () => report(dispatch, data, result),
+        () => closing,
+        (error) => onError(error, { stage: 'report', jobId: job.id }),
+      );
       return result;
     },
     { connection: options.connection, prefix, concurrency: options.concurrency ?? 10 },
   );
-  worker.on('error', () => undefined);
+  worker.on('error', (error) => onError(error, { stage: 'connection' }));
   return {
     worker,
     close: async () => {
+      closing = true;
       await worker.close();
-      await claimer.close();
+      await dispatch.close();
     },
   };
-}
-
-async function reportCallOutcome(dispatch: Queue, data: CallJobData, outcome: CallOutcomeReport) {
-  await dispatch.add(JobName.CallOutcome, { ...outcome, call_id: data.call_id }, {
-    ...jobCatalog[JobName.CallOutcome].options,
-    jobId: `outcome-${data.call_id}`,
-  });
 }
 
 /**
@@ -112,7 +164,7 @@ export function createDialerWorker(options: HelperOptions<CallJobData, CallOutco
     QueueName.Calls,
     (data) => CallJobData.parse(data),
     (data) => ({ kind: 'call', id: data.call_id, promotion: data.promotion }),
-    reportCallOutcome,
+    (dispatch, data, outcome) => dispatch.report(JobName.CallOutcome, { ...outcome, call_id: data.call_id }, `outcome-${data.call_id}-${outcome.status}`),
     options,
   );
 }
@@ -122,36 +174,29 @@ export interface WhatsappSendResult {
   status: Extract<WhatsappEvent, 'sent' | 'failed'>;
 }
 
-/** Reports a later event of a message (delivered, read, replied) through Redis. */
-export async function reportWhatsappEvent(
-  connection: ConnectionOptions,
-  prefix: string,
-  messageId: string,
-  event: WhatsappEvent,
-): Promise<void> {
-  const dispatch = new Queue(QueueName.Dispatch, { connection, prefix });
-  try {
-    await dispatch.add(JobName.WhatsappEvent, { message_id: messageId, event }, {
-      ...jobCatalog[JobName.WhatsappEvent].options,
-      jobId: `whatsapp-event-${messageId}-${event}`,
-    });
-  } finally {
-    await dispatch.close();
-  }
-}
-
 /** Consumes `campaign-whatsapp`: `handler` sends the message and says whether it went out. */
 export function createWhatsappWorker(options: HelperOptions<WhatsappJobData, WhatsappSendResult>): RunningHelper {
   return startHelper(
     QueueName.Whatsapp,
     (data) => WhatsappJobData.parse(data),
     (data) => ({ kind: 'whatsapp', id: data.message_id, promotion: data.promotion }),
-    async (dispatch, data, result) => {
-      await dispatch.add(JobName.WhatsappEvent, { message_id: data.message_id, event: result.status }, {
-        ...jobCatalog[JobName.WhatsappEvent].options,
-        jobId: `whatsapp-event-${data.message_id}-${result.status}`,
-      });
-    },
+    (dispatch, data, result) =>
+      dispatch.report(JobName.WhatsappEvent, { message_id: data.message_id, event: result.status }, `whatsapp-event-${data.message_id}-${result.status}`),
     options,
   );
+}
+
+export interface EventReporter {
+  /** Reports a later event of a message (delivered, read, replied) through Redis. */
+  reportWhatsappEvent(messageId: string, event: WhatsappEvent): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One connection for all the later events a sender reports (replies arrive by the thousand). */
+export function createEventReporter(options: { connection: ConnectionOptions; prefix?: string; onError?: HelperOptions<unknown, unknown>['onError'] }): EventReporter {
+  const dispatch = createDispatch(options.connection, options.prefix ?? 'bull', options.onError ?? printError);
+  return {
+    reportWhatsappEvent: (messageId, event) => dispatch.report(JobName.WhatsappEvent, { message_id: messageId, event }, `whatsapp-event-${messageId}-${event}`),
+    close: () => dispatch.close(),
+  };
 }

@@ -47,7 +47,11 @@ export function reportQueueErrors(emitter: { on(event: 'error', listener: (error
 
 export function createQueues(connection: Redis, prefix: string, logger: Logger, monitor: DependencyMonitor): Queues {
   const queues = new Map<QueueName, Queue>(Object.values(QueueName).map((name) => [name, new Queue(name, { connection, prefix })]));
-  for (const queue of queues.values()) reportQueueErrors(queue, queue.name, logger, monitor);
+  for (const queue of queues.values()) {
+    reportQueueErrors(queue, queue.name, logger, monitor);
+    // Requests waiting for a command's job each listen for the queue closing.
+    queue.setMaxListeners(0);
+  }
   const get = (name: QueueName) => queues.get(name)!;
   const queueOf = (name: JobName) => get(jobCatalog[name].queue);
   return {

@@ -28,7 +28,7 @@ describe('health, readiness and metrics', () => {
     await t.api('POST', `/campaigns/${id}/start`);
     await t.api('POST', `/campaigns/${id}/start?agent_id=not-a-uuid`);
     await t.api('POST', `/campaigns/${id}/pause`);
-    const call = await eventually(() => t.system.db.call.findFirst({ where: { campaignId: id } }), Boolean);
+    const call = await eventually(() => t.system.db.prisma.call.findFirst({ where: { campaignId: id } }), Boolean);
     await t.api('POST', `/calls/${call!.id}/outcome`, { status: 'busy' });
     await t.api('POST', `/campaigns/${id}/complete`);
     await t.api('POST', `/campaigns/${id}/pause`);
@@ -78,7 +78,7 @@ describe('Redis unavailable', () => {
     expect(refused.statusCode).toBe(503);
     expect(refused.json().detail).toMatch(/Redis.*nothing was changed/);
     expect((await t.api('GET', `/campaigns/${id}`)).json().status).toBe('draft');
-    expect(await t.system.db.command.count({ where: { campaignId: id } })).toBe(0);
+    expect(await t.system.db.prisma.command.count({ where: { campaignId: id } })).toBe(0);
     expect((await t.api('GET', `/campaigns/${id}/events`)).json().items).toEqual([]);
 
     await redis.start();
@@ -88,7 +88,7 @@ describe('Redis unavailable', () => {
       30_000,
     );
     expect(started).toBe(200);
-    await eventually(() => t.system.db.call.count({ where: { campaignId: id, promotedAt: { not: null } } }), (n) => n === 1, 30_000);
+    await eventually(() => t.system.db.prisma.call.count({ where: { campaignId: id, promotedAt: { not: null } } }), (n) => n === 1, 30_000);
   });
 });
 

@@ -6,7 +6,7 @@ import { campaignInput, startTestSystem, type TestSystem } from '../support/harn
 const clock = createTestClock(new Date('2026-11-30T10:00:00Z'));
 let t: TestSystem;
 beforeAll(async () => {
-  t = await startTestSystem({ HOPPER_INTERVAL_MS: '200', CALL_OUTCOME_TIMEOUT: '1' }, 'all', { clock: clock.now });
+  t = await startTestSystem({ HOPPER_INTERVAL_MS: '200', CALL_OUTCOME_TIMEOUT_SECONDS: '1' }, 'all', { clock: clock.now });
 });
 afterAll(() => t?.close());
 
@@ -66,7 +66,7 @@ describe('POST /calls/{call_id}/outcome', () => {
   it('records the outcome of a call that was dialing when the campaign completed', async () => {
     const id = await startedCampaign([{ phone: '+14155550204' }]);
     const call = await firstCall(id);
-    await t.system.db.call.update({ where: { id: call.id }, data: { status: 'dialing', dialingAt: clock.now() } });
+    await t.system.db.prisma.call.update({ where: { id: call.id }, data: { status: 'dialing', dialingAt: clock.now() } });
     await t.api('POST', `/campaigns/${id}/complete`);
     const response = await t.api('POST', `/calls/${call.id}/outcome`, { status: 'no_answer' });
     expect(response.json().status).toBe('no_answer');
@@ -74,17 +74,26 @@ describe('POST /calls/{call_id}/outcome', () => {
     expect((await t.api('GET', `/campaigns/${id}/calls`)).json().items).toHaveLength(1);
   });
 
-  it('counts a call left dialing past CALL_OUTCOME_TIMEOUT as failed', async () => {
+  it('records a call left dialing past the timeout as timed_out (counted as failed), and the real outcome replaces it', async () => {
     const id = await startedCampaign([{ phone: '+14155550205' }]);
     const call = await firstCall(id);
-    await t.system.db.call.update({ where: { id: call.id }, data: { status: 'dialing', dialingAt: clock.now() } });
-    const failed = await eventually(
+    await t.system.db.prisma.call.update({ where: { id: call.id }, data: { status: 'dialing', dialingAt: clock.now() } });
+    const timedOut = await eventually(
       () => t.api('GET', `/campaigns/${id}/calls`).then((r) => r.json().items[0]),
-      (row) => row.status === 'failed',
+      (row) => row.status === 'timed_out',
     );
-    expect(failed.summary).toContain('CALL_OUTCOME_TIMEOUT');
-    const [target] = (await t.api('GET', `/campaigns/${id}/targets`)).json().items;
-    expect(target.state).toBe('failed');
+    expect(timedOut.summary).toContain('CALL_OUTCOME_TIMEOUT_SECONDS');
+    const stateOf = async () => (await t.api('GET', `/campaigns/${id}/targets`)).json().items[0].state;
+    expect(await stateOf()).toBe('failed');
+    expect((await t.api('GET', `/campaigns/${id}/stats`)).json().calls).toEqual({ timed_out: 1 });
+
+    // The dialer's report arrives late: it replaces the provisional outcome, over HTTP too.
+    const late = await t.api('POST', `/calls/${call.id}/outcome`, { status: 'answered', duration_s: 42 });
+    expect(late.statusCode).toBe(200);
+    expect(late.json()).toMatchObject({ status: 'answered', duration_s: 42 });
+    expect(await stateOf()).toBe('goal_met');
+    expect((await t.api('POST', `/calls/${call.id}/outcome`, { status: 'answered', duration_s: 42 })).statusCode).toBe(200);
+    expect((await t.api('POST', `/calls/${call.id}/outcome`, { status: 'busy' })).statusCode).toBe(409);
   });
 });
 
@@ -92,7 +101,7 @@ describe('POST /whatsapp-messages/{message_id}/events', () => {
   it('moves the message forward, counts a reply as reaching the target, ignores repeats', async () => {
     const id = await startedCampaign([{ whatsapp: '+14155550206' }], { whatsapp_channel_id: WHATSAPP_CHANNEL });
     const message = await eventually(
-      () => t.system.db.whatsappMessage.findFirst({ where: { campaignId: id } }),
+      () => t.system.db.prisma.whatsappMessage.findFirst({ where: { campaignId: id } }),
       (row) => row !== null,
     );
     const send = (event: string) => t.api('POST', `/whatsapp-messages/${message!.id}/events`, { event });
@@ -122,7 +131,7 @@ describe('GET /campaigns/{id}/calls and /stats', () => {
 
     const stats = (await t.api('GET', `/campaigns/${id}/stats`)).json();
     expect(stats).toEqual({
-      targets: { total: 3, by_state: { failed: 1, not_contacted: 2 }, goal_met: 0, with_pending_work: 1 },
+      targets: { total: 3, by_state: { failed: 1, not_contacted: 2 }, goal_met: 0, do_not_contact: 0, with_pending_work: 1 },
       calls: { failed: 1, scheduled: 1 },
       whatsapp_messages: {},
       progress: 2 / 3,
@@ -134,7 +143,7 @@ describe('POST /calls/{call_id}/claim (the guard over HTTP)', () => {
   it('lets the current job dial once the campaign runs, and refuses stale or paused ones', async () => {
     const id = await startedCampaign([{ phone: '+14155550209' }]);
     const call = await eventually(
-      () => t.system.db.call.findFirst({ where: { campaignId: id } }),
+      () => t.system.db.prisma.call.findFirst({ where: { campaignId: id } }),
       (row) => row?.promotedAt != null,
     );
     const claim = (promotion: number) => t.api('POST', `/calls/${call!.id}/claim`, { promotion });
@@ -143,12 +152,12 @@ describe('POST /calls/{call_id}/claim (the guard over HTTP)', () => {
     expect((await claim(call!.promotion)).statusCode).toBe(409);
     await t.api('POST', `/campaigns/${id}/start`);
     const fresh = await eventually(
-      () => t.system.db.call.findFirst({ where: { campaignId: id } }),
+      () => t.system.db.prisma.call.findFirst({ where: { campaignId: id } }),
       (row) => row!.promotion > call!.promotion && row!.promotedAt != null,
     );
     expect((await claim(call!.promotion)).statusCode).toBe(409);
     const granted = await claim(fresh!.promotion);
     expect(granted.statusCode).toBe(200);
-    expect((await t.system.db.call.findUnique({ where: { id: call!.id } }))!.status).toBe('dialing');
+    expect((await t.system.db.prisma.call.findUnique({ where: { id: call!.id } }))!.status).toBe('dialing');
   });
 });

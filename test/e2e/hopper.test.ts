@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobName, QueueName } from '../../src/queues/names.js';
-import { callJobId, type Queues } from '../../src/queues/queues.js';
+import { callChannel } from '../../src/channels.js';
+import type { Queues } from '../../src/queues/queues.js';
 import { promoteDueWork } from '../../src/services/hopper.js';
+import { drawRollouts } from '../../src/services/rollouts.js';
 import { createTestClock } from '../support/clock.js';
 import { eventually, startTestDialer } from '../support/contacts.js';
 import { campaignInput, startTestSystem, type TestSystem } from '../support/harness.js';
@@ -30,7 +32,7 @@ async function jobsInRedis(campaignId: string) {
 }
 
 const promotedRows = async (campaignId: string) =>
-  t.system.db.call.count({ where: { campaignId, status: 'scheduled', promotedAt: { not: null } } });
+  t.system.db.prisma.call.count({ where: { campaignId, status: 'scheduled', promotedAt: { not: null } } });
 
 describe('the hopper keeps Redis bounded', () => {
   it('holds at most HOPPER_MAX_PROMOTED_PER_CAMPAIGN jobs of a larger campaign', async () => {
@@ -41,7 +43,7 @@ describe('the hopper keeps Redis bounded', () => {
     await new Promise((resolve) => setTimeout(resolve, 800));
     expect(await promotedRows(id)).toBe(25);
     expect(await jobsInRedis(id)).toHaveLength(25);
-    expect(await t.system.db.call.count({ where: { campaignId: id } })).toBe(120);
+    expect(await t.system.db.prisma.call.count({ where: { campaignId: id } })).toBe(120);
     await t.api('POST', `/campaigns/${id}/complete`);
   });
 
@@ -68,7 +70,7 @@ describe('pause, start and the dispatch guard', () => {
 
     expect((await t.api('POST', `/campaigns/${id}/pause`)).json().status).toBe('paused');
     expect(await jobsInRedis(id)).toHaveLength(0);
-    expect(await t.system.db.call.count({ where: { campaignId: id, status: 'scheduled', promotedAt: null } })).toBe(6);
+    expect(await t.system.db.prisma.call.count({ where: { campaignId: id, status: 'scheduled', promotedAt: null } })).toBe(6);
 
     // Due times that passed while paused move to the next moment inside the window.
     clock.advance(3 * 3600_000);
@@ -77,12 +79,12 @@ describe('pause, start and the dispatch guard', () => {
     const after = await jobsInRedis(id);
     expect(after).toHaveLength(6);
     expect(after.map((job) => job.id).filter((jobId) => before.includes(jobId))).toEqual([]);
-    const rows = await t.system.db.call.findMany({ where: { campaignId: id } });
+    const rows = await t.system.db.prisma.call.findMany({ where: { campaignId: id } });
     for (const row of rows) expect(row.scheduledFor.getTime()).toBeGreaterThanOrEqual(clock.now().getTime() - 5_000);
 
     await t.api('POST', `/campaigns/${id}/complete`);
     expect(await jobsInRedis(id)).toHaveLength(0);
-    expect(await t.system.db.call.count({ where: { campaignId: id, status: 'canceled', cancelReason: 'campaign_completed' } })).toBe(6);
+    expect(await t.system.db.prisma.call.count({ where: { campaignId: id, status: 'canceled', cancelReason: 'campaign_completed' } })).toBe(6);
   });
 
   it('a repeated start schedules nothing twice', async () => {
@@ -92,7 +94,7 @@ describe('pause, start and the dispatch guard', () => {
     await t.api('POST', `/campaigns/${id}/start`);
     await t.api('POST', `/campaigns/${id}/start`);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(await t.system.db.call.count({ where: { campaignId: id } })).toBe(4);
+    expect(await t.system.db.prisma.call.count({ where: { campaignId: id } })).toBe(4);
     expect(await jobsInRedis(id)).toHaveLength(4);
     await t.api('POST', `/campaigns/${id}/complete`);
   });
@@ -109,7 +111,7 @@ describe('pause, start and the dispatch guard', () => {
     try {
       await eventually(async () => (await t.system.queues.get(QueueName.Calls).getJob(escaped!.id!))?.finishedOn, Boolean);
       expect(dialer.dials.filter((dial) => dial.data.campaign_id === id)).toEqual([]);
-      expect(await t.system.db.call.findFirst({ where: { campaignId: id } })).toMatchObject({ status: 'scheduled', promotedAt: null });
+      expect(await t.system.db.prisma.call.findFirst({ where: { campaignId: id } })).toMatchObject({ status: 'scheduled', promotedAt: null });
     } finally {
       await dialer.close();
     }
@@ -123,7 +125,9 @@ describe('a crash between writing rows and promoting them', () => {
     try {
       const id = await campaignWith(phones(5, 5000));
       await t.api('POST', `/campaigns/${id}/start`);
-      expect(await t.system.db.call.count({ where: { campaignId: id, promotedAt: null } })).toBe(5);
+      // The hopper's round opening writes the rows; its promotion is what crashes.
+      await drawRollouts({ ...t.system.deps, clock: clock.now });
+      expect(await t.system.db.prisma.call.count({ where: { campaignId: id, promotedAt: null } })).toBe(5);
 
       // The jobs reach Redis, then the process dies before the promotion commits.
       const crashing: Queues = {
@@ -133,9 +137,9 @@ describe('a crash between writing rows and promoting them', () => {
           if (name === JobName.Call && jobs.length) throw new Error('simulated crash');
         },
       };
-      const deps = { db: t.system.db, queues: crashing, clock: clock.now, logger: t.system.logger, hopper: { horizonSeconds: 900, batchSize: 100, maxPromotedPerCampaign: 100 } };
+      const deps = { ...t.system.deps, queues: crashing, clock: clock.now };
       await expect(promoteDueWork(deps)).rejects.toThrow('simulated crash');
-      expect(await t.system.db.call.count({ where: { campaignId: id, promotedAt: null } })).toBe(5);
+      expect(await t.system.db.prisma.call.count({ where: { campaignId: id, promotedAt: null } })).toBe(5);
       expect(await jobsInRedis(id)).toHaveLength(5);
 
       // A dialer meets the jobs before the rows say they were promoted: it must not drop them.
@@ -143,10 +147,10 @@ describe('a crash between writing rows and promoting them', () => {
       try {
         await new Promise((resolve) => setTimeout(resolve, 300));
         expect(dialer.dials.filter((dial) => dial.data.campaign_id === id)).toEqual([]);
-        const calls = await t.system.db.call.findMany({ where: { campaignId: id } });
+        const calls = await t.system.db.prisma.call.findMany({ where: { campaignId: id } });
         await promoteDueWork({ ...deps, queues: t.system.queues });
         const jobs = await jobsInRedis(id);
-        expect(jobs.map((job) => job.id).sort()).toEqual(calls.map((call) => callJobId(call.id, 1)).sort());
+        expect(jobs.map((job) => job.id).sort()).toEqual(calls.map((call) => callChannel.jobId(call.id, 1)).sort());
         // The process is back: its periodic hopper (and completion sweep) runs again.
         scheduler.resume();
 

@@ -1,23 +1,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDb, type Db } from '../../src/db/client.js';
+import { createStandalonePrisma } from '../../src/db/client.js';
 import { createApiKey, findOrCreateOrganization } from '../../src/db/repositories/organizations.js';
 import { createDialerWorker, type CallJobData } from '../../src/dialer/index.js';
-import { createLogger } from '../../src/logger.js';
 import { eventually } from '../support/contacts.js';
 import { createTestDatabase, uniqueName } from '../support/databases.js';
 import { campaignInput, TEST_JWT_SECRET } from '../support/harness.js';
 import { freePort } from '../support/redis-server.js';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let db: Db;
+let db: ReturnType<typeof createStandalonePrisma>;
 let env: Record<string, string>;
 let baseUrl: string;
 let apiKey: string;
 
 beforeAll(async () => {
   database = await createTestDatabase(inject('databaseServerUrl'), inject('templateDatabase'));
-  db = createDb(database.url, createLogger('silent'));
+  db = createStandalonePrisma(database.url);
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
   env = {

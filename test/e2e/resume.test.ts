@@ -230,15 +230,16 @@ describe('a segment beyond RESUME_WAIT_LIMIT', () => {
     await small.api('POST', `/campaigns/${id}/complete`);
     const accepted = await small.api('POST', `/campaigns/${id}/resume`, { segment: 'not_contacted' });
     expect(accepted.statusCode).toBe(202);
+    // The command finishes at once; the hopper then draws the segment, and progress says how far.
     const command = await eventually(
       () => small.api('GET', `/commands/${accepted.json().command_id}`).then((r) => r.json()),
-      (body) => body.status === 'succeeded',
+      (body) => body.status === 'succeeded' && body.progress?.finished === true,
     );
     expect(command.result).toMatchObject({
       status_code: 200,
       body: { segment: 'not_contacted', selected_targets: 2, scheduled_calls: 2, campaign: { status: 'running' } },
     });
-    expect(command.progress).toMatchObject({ selected: 2, scheduledCalls: 2 });
+    expect(command.progress).toMatchObject({ selected: 2, scheduled_calls: 2, queued_whatsapp: 0, finished: true });
     await small.api('POST', `/campaigns/${id}/complete`);
   });
 });

@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import { createDialerWorker, createWhatsappWorker, reportWhatsappEvent, type CallJobData, type CallOutcomeReport, type RunningHelper, type WhatsappJobData } from '../../src/dialer/index.js';
+import { createDialerWorker, createEventReporter, createWhatsappWorker, type CallJobData, type CallOutcomeReport, type RunningHelper, type WhatsappJobData } from '../../src/dialer/index.js';
 import type { Clock } from '../../src/services/clock.js';
 import type { TestSystem } from './harness.js';
 
@@ -40,6 +40,7 @@ export function startTestDialer(t: TestSystem, clock: Clock, options: { concurre
 export function startTestSender(t: TestSystem, replyTo: (data: WhatsappJobData) => boolean = () => false) {
   const sent: WhatsappJobData[] = [];
   const connection = { url: t.config.REDIS_URL, maxRetriesPerRequest: null };
+  const reporter = createEventReporter({ connection, prefix: t.config.QUEUE_PREFIX });
   const helper = createWhatsappWorker({
     connection,
     prefix: t.config.QUEUE_PREFIX,
@@ -47,12 +48,18 @@ export function startTestSender(t: TestSystem, replyTo: (data: WhatsappJobData) 
     handler: async (data) => {
       sent.push(data);
       if (replyTo(data)) {
-        setTimeout(() => void reportWhatsappEvent(connection, t.config.QUEUE_PREFIX, data.message_id, 'replied'), 50);
+        setTimeout(() => void reporter.reportWhatsappEvent(data.message_id, 'replied'), 50);
       }
       return { status: 'sent' };
     },
   });
-  return { sent, close: () => helper.close() };
+  return {
+    sent,
+    close: async () => {
+      await helper.close();
+      await reporter.close();
+    },
+  };
 }
 
 export async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {

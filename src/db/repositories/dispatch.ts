@@ -1,5 +1,5 @@
 import { channelNamed, statusLiteral, waitingSql, type ChannelName } from '../../channels.js';
-import { raw, sql, type Db } from '../sql.js';
+import { empty, raw, sql, type Db } from '../sql.js';
 import { listedSql } from './do-not-contact.js';
 
 /** What the dispatch guard reads of a call or message, under the row's lock. */
@@ -69,8 +69,10 @@ export async function organizationLimits(db: Db, organizationIds: string[]): Pro
 export async function markClaimed(tx: Db, channel: ChannelName, ids: string[], now: Date): Promise<void> {
   if (ids.length === 0) return;
   const descriptor = channelNamed(channel);
+  // The claim time is its own column (calls) or the row's update time (messages).
   await tx.query(sql`
-    UPDATE ${descriptor.table} w SET status = ${statusLiteral(descriptor.claimed)}, ${descriptor.claimedAt} = ${now}, updated_at = ${now}
+    UPDATE ${descriptor.table} w SET status = ${statusLiteral(descriptor.claimed)}, ${descriptor.claimedAt} = ${now}
+      ${descriptor.claimedAt.text === 'updated_at' ? empty : sql`, updated_at = ${now}`}
     WHERE w.id = ANY(${ids}::uuid[]) AND ${waitingSql(descriptor)}`);
 }
 

@@ -1,5 +1,6 @@
 import type { Target } from '../../generated/prisma/client.js';
 import { toPage, type Page, type PageRequest } from '../pagination.js';
+import { v7 as uuidv7 } from 'uuid';
 import { empty, raw, sql, type Db } from '../sql.js';
 
 export type { Target };
@@ -23,18 +24,19 @@ const COLUMNS = raw(`t.id, t.campaign_id AS "campaignId", t.customer_id AS "cust
 
 /**
  * Inserts targets in one statement, skipping those whose dedupe key the campaign already has
- * (keys must be unique within `targets`). Returns whether each row was inserted.
+ * (keys must be unique within `targets`). Returns whether each row was inserted. Ids are
+ * time-ordered and increase along the batch, so listing by id follows the order of the import.
  */
 export async function insertTargets(tx: Db, campaignId: string, targets: NewTarget[], now: Date): Promise<boolean[]> {
   if (targets.length === 0) return [];
   const column = <T>(pick: (target: NewTarget) => T) => targets.map(pick);
   const rows = await tx.query<{ dedupe_key: string | null }>(sql`
     INSERT INTO targets (id, campaign_id, customer_id, name, phone, whatsapp, email, timezone, variables, dedupe_key, created_at, updated_at)
-    SELECT uuid_generate_v7(), ${campaignId}::uuid, x.customer_id, x.name, x.phone, x.whatsapp, x.email, x.timezone, x.variables, x.dedupe_key, ${now}, ${now}
-    FROM unnest(${column((t) => t.customerId)}::uuid[], ${column((t) => t.name)}::text[], ${column((t) => t.phone)}::text[],
+    SELECT x.id, ${campaignId}::uuid, x.customer_id, x.name, x.phone, x.whatsapp, x.email, x.timezone, x.variables, x.dedupe_key, ${now}, ${now}
+    FROM unnest(${column(() => uuidv7())}::uuid[], ${column((t) => t.customerId)}::uuid[], ${column((t) => t.name)}::text[], ${column((t) => t.phone)}::text[],
                 ${column((t) => t.whatsapp)}::text[], ${column((t) => t.email)}::text[], ${column((t) => t.timezone)}::text[],
                 ${column((t) => JSON.stringify(t.variables))}::jsonb[], ${column((t) => t.dedupeKey)}::text[])
-      AS x(customer_id, name, phone, whatsapp, email, timezone, variables, dedupe_key)
+      AS x(id, customer_id, name, phone, whatsapp, email, timezone, variables, dedupe_key)
     ON CONFLICT (campaign_id, dedupe_key) DO NOTHING
     RETURNING dedupe_key`);
   const inserted = new Set(rows.map((row) => row.dedupe_key));
