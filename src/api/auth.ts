@@ -1,9 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { z } from 'zod';
-import { LRUCache } from 'lru-cache';
-import type { PrismaClient } from '../generated/prisma/client.js';
-import { findOrganizationIdByApiKey, organizationExists } from '../db/repositories/organizations.js';
+import type { CredentialResolver } from '../services/credentials.js';
 import { Unauthorized } from '../domain/errors.js';
 import type { Caller } from '../services/caller.js';
 
@@ -16,16 +14,8 @@ declare module 'fastify' {
 
 const orgClaim = z.object({ org: z.guid(), sub: z.string().optional() });
 
-/**
- * Credentials seen recently are not looked up again for a short while: dialers report
- * thousands of outcomes a second with one key. A revoked key stops working within the TTL.
- */
-const CREDENTIAL_CACHE = { max: 10_000, ttl: 30_000 };
-
-export function createAuthenticator(db: PrismaClient, jwtSecret: string) {
+export function createAuthenticator(credentials: CredentialResolver, jwtSecret: string) {
   const key = new TextEncoder().encode(jwtSecret);
-  const keys = new LRUCache<string, string>({ ...CREDENTIAL_CACHE, fetchMethod: async (apiKey) => (await findOrganizationIdByApiKey(db, apiKey)) ?? undefined });
-  const organizations = new LRUCache<string, true>({ ...CREDENTIAL_CACHE, fetchMethod: async (id) => ((await organizationExists(db, id)) ? true : undefined) });
 
   async function fromBearer(token: string): Promise<Caller> {
     let payload: unknown;
@@ -37,14 +27,14 @@ export function createAuthenticator(db: PrismaClient, jwtSecret: string) {
     }
     const claims = orgClaim.safeParse(payload);
     if (!claims.success) throw new Unauthorized('The bearer token has no valid "org" claim (an organization id).');
-    if (!(await organizations.fetch(claims.data.org))) {
+    if (!(await credentials.organizationExists(claims.data.org))) {
       throw new Unauthorized('The bearer token names an organization that does not exist.');
     }
     return { organizationId: claims.data.org, actor: `jwt:${claims.data.sub ?? claims.data.org}` };
   }
 
   async function fromApiKey(apiKey: string): Promise<Caller> {
-    const organizationId = await keys.fetch(apiKey);
+    const organizationId = await credentials.organizationOfApiKey(apiKey);
     if (!organizationId) throw new Unauthorized('The API key is invalid or revoked.');
     return { organizationId, actor: `api_key:${apiKey.slice(0, 10)}` };
   }

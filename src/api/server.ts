@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { adminPlugin } from './admin.js';
+import { createCredentialResolver } from '../services/credentials.js';
 import { createAuthenticator } from './auth.js';
 import type { ApiDeps } from './context.js';
 import { registerErrorHandling } from './error-handler.js';
@@ -41,7 +42,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(adminPlugin, deps);
   await app.register(healthRoutes, deps);
 
-  const authenticate = createAuthenticator(deps.deps.db.prisma, deps.config.JWT_SECRET);
+  const authenticate = createAuthenticator(createCredentialResolver(deps.deps), deps.config.JWT_SECRET);
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', authenticate);
     for (const routes of [

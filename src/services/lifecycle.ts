@@ -1,7 +1,7 @@
 import { appendCampaignEvent } from '../db/repositories/campaign-events.js';
 import type { Campaign } from '../db/repositories/campaign-rows.js';
 import { findCampaignById, lockCampaign, transitionCampaign } from '../db/repositories/campaign-state.js';
-import { findCommandById, finishCommand, markCommandRunning } from '../db/repositories/commands.js';
+import { failCommand, findCommandById, finishCommand, markCommandRunning } from '../db/repositories/commands.js';
 import { activeRollouts, createRollout, finishRollouts } from '../db/repositories/rollouts.js';
 import { cancelWaiting, campaignHasPending, refreshCampaignPending, unpromoteCampaign } from '../db/repositories/work.js';
 import type { Db } from '../db/sql.js';
@@ -127,4 +127,9 @@ export async function settleCampaign(deps: Deps, campaignId: string): Promise<{ 
   });
   if (completed) deps.logger.info({ campaign_id: campaignId }, 'campaign completed by itself: no work left');
   return { completed };
+}
+
+/** The worker gave up on a command (a final failure): it changed nothing, and its row says so. */
+export async function markCommandFailed(deps: Pick<Deps, 'db' | 'clock'>, commandId: string): Promise<void> {
+  await failCommand(deps.db.sql, commandId, deps.clock());
 }

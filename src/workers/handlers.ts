@@ -1,6 +1,5 @@
 import type { Job } from 'bullmq';
 import type { z } from 'zod';
-import { failCommand } from '../db/repositories/commands.js';
 import type { DispatchDecision } from '../domain/dispatch-policy.js';
 import { isRetryable } from '../domain/errors.js';
 import type { SystemJobName, jobCatalog } from '../queues/catalog.js';
@@ -9,7 +8,7 @@ import type { ClaimResult } from '../queues/payloads.js';
 import type { BatchedUseCases } from '../services/batched.js';
 import type { ServiceDeps } from '../services/deps.js';
 import { hopperTick } from '../services/hopper-tick.js';
-import { runLifecycleCommand, settleCampaign } from '../services/lifecycle.js';
+import { markCommandFailed, runLifecycleCommand, settleCampaign } from '../services/lifecycle.js';
 import { reconcile } from '../services/reconciler.js';
 
 /** What every handler may use: the services' dependencies and the process's batched use cases. */
@@ -50,7 +49,7 @@ export const jobHandlers: { [N in SystemJobName]: Handler<N> } = {
     } catch (error) {
       if (!isRetryable(error) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
         // The command's row says it failed, so the API and GET /commands answer at once.
-        await failCommand(deps.db.sql, command_id, deps.clock()).catch((failure: unknown) =>
+        await markCommandFailed(deps, command_id).catch((failure: unknown) =>
           deps.logger.error({ err: failure, command_id }, 'could not mark the command failed; the reconciler will queue it again'),
         );
         deps.metrics.lifecycleCommands.inc({ command: 'unknown', result: 'failed' });
