@@ -80,10 +80,17 @@ function isOpenDay(window: ResolvedWindow, day: number): boolean {
   return window.allowed[isoWeekday(day)] === true && !window.blackout.has(day);
 }
 
+// Resolving a zone name validates it against the time-zone database, which is slow next to
+// the arithmetic; the hopper resolves the same few zones thousands of times a second.
+const resolvedZones = new Map<string, Zone>();
+
 function resolveZone(name: string): Zone {
+  const known = resolvedZones.get(name);
+  if (known) return known;
   const zone = Info.normalizeZone(name);
   // "local"/"system" would make the result depend on the host's TZ, which is never what a campaign means.
   if (!zone.isValid || zone.type === 'system') throw new RangeError(`unknown time zone "${name}"`);
+  resolvedZones.set(name, zone);
   return zone;
 }
 

@@ -32,12 +32,14 @@ type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger' | 'metrics'>;
  * one after the other. Each report gets its own answer: the call, or its own error.
  */
 export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeReport[]): Promise<Array<Call | Error>> {
-  const results: Array<Call | Error> = reports.map(() => new NotFound('Call not found.'));
+  const results: Array<Call | Error | undefined> = reports.map(() => undefined);
   const owners = new Map((await callOwners(deps.db.sql, [...new Set(reports.map((report) => report.callId))])).map((owner) => [owner.id, owner]));
   const accepted = reports
     .map((report, index) => ({ report, index, owner: owners.get(report.callId) }))
     .filter((entry) => entry.owner && (!entry.report.organizationId || entry.report.organizationId === entry.owner.organizationId));
-  if (accepted.length === 0) return results;
+  // Unknown ids, and another organization's, are not found (errors made only for those).
+  const answered = () => results.map((result) => result ?? new NotFound('Call not found.'));
+  if (accepted.length === 0) return answered();
 
   const now = deps.clock();
   const recorded: Call[] = [];
@@ -96,7 +98,7 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
     deps.logger.debug({ call_id: call.id, campaign_id: call.campaignId, status: call.status }, 'call outcome recorded');
   }
   await applyAfterCommit(deps, effects);
-  return results;
+  return answered();
 }
 
 /** One report at a time for callers, batched underneath (group commit). */

@@ -31,12 +31,14 @@ type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger'>;
  * left after it.
  */
 export async function recordWhatsappEvents(deps: Deps, reports: readonly MessageEventReport[]): Promise<Array<WhatsappMessage | Error>> {
-  const results: Array<WhatsappMessage | Error> = reports.map(() => new NotFound('WhatsApp message not found.'));
+  const results: Array<WhatsappMessage | Error | undefined> = reports.map(() => undefined);
   const owners = new Map((await messageOwners(deps.db.sql, [...new Set(reports.map((report) => report.messageId))])).map((owner) => [owner.id, owner]));
   const accepted = reports
     .map((report, index) => ({ report, index, owner: owners.get(report.messageId) }))
     .filter((entry) => entry.owner && (!entry.report.organizationId || entry.report.organizationId === entry.owner.organizationId));
-  if (accepted.length === 0) return results;
+  // Unknown ids, and another organization's, are not found (errors made only for those).
+  const answered = () => results.map((result) => result ?? new NotFound('WhatsApp message not found.'));
+  if (accepted.length === 0) return answered();
 
   const now = deps.clock();
   const effects = await deps.db.sql.transaction(async (tx) => {
@@ -82,7 +84,7 @@ export async function recordWhatsappEvents(deps: Deps, reports: readonly Message
     return mergeEffects(...applied);
   });
   await applyAfterCommit(deps, effects);
-  return results;
+  return answered();
 }
 
 export function createWhatsappEventRecorder(deps: Deps, options = { maxBatchSize: 200, maxInFlight: 2 }) {
