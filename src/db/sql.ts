@@ -55,6 +55,13 @@ export function poolDb(pool: pg.Pool): Db {
   };
 }
 
+/**
+ * Whether a correlated sub-select finds a row, as a scalar sub-select run per outer row through
+ * its index. PostgreSQL may turn a plain EXISTS into a hashed sub-plan or a semi-join that reads
+ * the whole inner table when it has no statistics; a scalar sub-select with LIMIT 1 it cannot.
+ */
+export const exists = (select: Sql): Sql => sql`((${select} LIMIT 1) IS NOT NULL)`;
+
 /** Uuid arrays and timestamp arrays as parameters: one statement for many rows (`unnest`). */
 export const uuids = (ids: readonly string[]) => sql`${[...ids]}::uuid[]`;
 export const timestamps = (dates: readonly Date[]) => sql`${dates.map((date) => date.toISOString())}::timestamptz[]`;

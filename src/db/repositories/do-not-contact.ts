@@ -1,6 +1,6 @@
 import type { DoNotContact, DoNotContactKind } from '../../generated/prisma/client.js';
 import { toPage, type Page, type PageRequest } from '../pagination.js';
-import { empty, raw, sql, type Db, type Sql } from '../sql.js';
+import { empty, exists, raw, sql, type Db, type Sql } from '../sql.js';
 
 export type { DoNotContact, DoNotContactKind };
 
@@ -13,8 +13,8 @@ const COLUMNS = raw(`id, organization_id AS "organizationId", kind, value, creat
  */
 export function listedSql(organizationId: string | Sql): Sql {
   const organization = typeof organizationId === 'string' ? sql`${organizationId}::uuid` : organizationId;
-  return sql`EXISTS (SELECT 1 FROM do_not_contact d WHERE d.organization_id = ${organization}
-    AND d.value = ANY (ARRAY[t.phone, t.whatsapp, lower(t.email), t.customer_id::text]))`;
+  return exists(sql`SELECT true FROM do_not_contact d WHERE d.organization_id = ${organization}
+    AND d.value = ANY (ARRAY[t.phone, t.whatsapp, lower(t.email), t.customer_id::text])`);
 }
 
 /** Whether the organization lists anyone: when not, the per-target probes are skipped. */

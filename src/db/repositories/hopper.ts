@@ -1,5 +1,5 @@
 import { channels, claimedSql, waitingSql, type Channel, type ChannelName, type DueRow } from '../../channels.js';
-import { join, sql, timestamps, type Db } from '../sql.js';
+import { exists, join, sql, timestamps, type Db } from '../sql.js';
 
 /**
  * The campaign's earliest waiting, unpromoted rows due before `until`, over every channel in
@@ -82,8 +82,8 @@ export async function runningCampaignsWithoutWork(db: Db): Promise<string[]> {
   const rows = await db.query<{ id: string }>(sql`
     SELECT k.id FROM campaigns k
     WHERE k.status = 'running'
-      AND NOT EXISTS (SELECT 1 FROM targets t WHERE t.campaign_id = k.id AND t.has_pending)
-      AND NOT EXISTS (SELECT 1 FROM rollouts r WHERE r.campaign_id = k.id AND r.finished_at IS NULL)`);
+      AND NOT ${exists(sql`SELECT true FROM targets t WHERE t.campaign_id = k.id AND t.has_pending`)}
+      AND NOT ${exists(sql`SELECT true FROM rollouts r WHERE r.campaign_id = k.id AND r.finished_at IS NULL`)}`);
   return rows.map((row) => row.id);
 }
 
@@ -93,7 +93,8 @@ export async function campaignsWithDueWork(db: Db, until: Date): Promise<string[
     SELECT k.id FROM campaigns k
     WHERE k.status = 'running' AND (${join(
       channels.map(
-        (channel) => sql`EXISTS (SELECT 1 FROM ${channel.table} w WHERE w.campaign_id = k.id AND ${waitingSql(channel)} AND w.promoted_at IS NULL AND w.scheduled_for <= ${until})`,
+        (channel) =>
+          exists(sql`SELECT true FROM ${channel.table} w WHERE w.campaign_id = k.id AND ${waitingSql(channel)} AND w.promoted_at IS NULL AND w.scheduled_for <= ${until}`),
       ),
       ' OR ',
     )})

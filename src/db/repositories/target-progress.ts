@@ -1,6 +1,6 @@
 import type { TargetState } from '../../generated/prisma/client.js';
 import type { TargetHistory } from '../../domain/target-state.js';
-import { raw, sql, type Db } from '../sql.js';
+import { exists, sql, type Db } from '../sql.js';
 import { listedSql } from './do-not-contact.js';
 
 /** A target as outcome recording needs it, locked for the transaction. */
@@ -52,8 +52,8 @@ export async function loadHistories(db: Db, ids: string[]): Promise<Map<string, 
       (SELECT count(*) FROM whatsapp_messages m WHERE m.target_id = t.id AND m.replied_at IS NOT NULL)::int AS replied,
       (SELECT count(*) FROM email_events e WHERE e.target_id = t.id)::int AS emails,
       (SELECT json_agg(json_build_object('label', a.label, 'score', a.score)) FROM ai_evaluations a WHERE a.target_id = t.id) AS ai,
-      (EXISTS (SELECT 1 FROM calls c WHERE c.target_id = t.id AND c.ended_at IS NOT NULL)
-        OR EXISTS (SELECT 1 FROM whatsapp_messages m WHERE m.target_id = t.id AND (m.sent_at IS NOT NULL OR m.failed_at IS NOT NULL))) AS attempted,
+      (${exists(sql`SELECT true FROM calls c WHERE c.target_id = t.id AND c.ended_at IS NOT NULL`)}
+        OR ${exists(sql`SELECT true FROM whatsapp_messages m WHERE m.target_id = t.id AND (m.sent_at IS NOT NULL OR m.failed_at IS NOT NULL)`)}) AS attempted,
       (SELECT failed FROM (
          SELECT c.ended_at AS at, c.status IN ('failed', 'timed_out') AS failed FROM calls c WHERE c.target_id = t.id AND c.ended_at IS NOT NULL
          UNION ALL
@@ -61,9 +61,8 @@ export async function loadHistories(db: Db, ids: string[]): Promise<Map<string, 
          WHERE m.target_id = t.id AND (m.sent_at IS NOT NULL OR m.failed_at IS NOT NULL)
        ) attempts ORDER BY at DESC LIMIT 1) AS last_failed,
       (SELECT array_agg(m.round) FROM whatsapp_messages m WHERE m.target_id = t.id AND m.kind = 'first') AS whatsapp_rounds,
-      ${listedSql(raw('k.organization_id'))} AS listed
-    FROM targets t JOIN campaigns k ON k.id = t.campaign_id
-    WHERE t.id = ANY(${ids}::uuid[])`);
+      ${listedSql(sql`(SELECT k.organization_id FROM campaigns k WHERE k.id = t.campaign_id)`)} AS listed
+    FROM targets t WHERE t.id = ANY(${ids}::uuid[])`);
   return new Map(
     rows.map((row) => [
       row.id,

@@ -1,5 +1,5 @@
 import { channels, pendingSql, statusLiteral, waitingSql, type ChannelName } from '../../channels.js';
-import { join, sql, type Db, type Sql } from '../sql.js';
+import { exists, join, sql, type Db, type Sql } from '../sql.js';
 
 /** A job that sits (or may sit) in Redis for a row: enough to derive its job id. */
 export interface PromotedWork {
@@ -46,7 +46,7 @@ export async function unpromoteCampaign(tx: Db, campaignId: string, now: Date): 
 /** Whether the target (alias `t`) holds a pending row on any channel: probes of its own rows only. */
 function holdsPendingSql(): Sql {
   return join(
-    channels.map((channel) => sql`EXISTS (SELECT 1 FROM ${channel.table} w WHERE w.target_id = t.id AND ${pendingSql(channel)})`),
+    channels.map((channel) => exists(sql`SELECT true FROM ${channel.table} w WHERE w.target_id = t.id AND ${pendingSql(channel)}`)),
     ' OR ',
   );
 }
@@ -58,16 +58,14 @@ function holdsPendingSql(): Sql {
  */
 export async function refreshPending(tx: Db, targetIds: string[], now: Date): Promise<string[]> {
   if (targetIds.length === 0) return [];
+  // Only targets whose flag is wrong are written, so the new value is the flag's negation.
   const rows = await tx.query<{ campaign_id: string }>(sql`
-    WITH f AS (
-      SELECT t.id, ${holdsPendingSql()} AS pending FROM targets t WHERE t.id = ANY(${targetIds}::uuid[])
-    ),
-    changed AS (
-      UPDATE targets t SET has_pending = f.pending, idle_since = CASE WHEN f.pending THEN t.idle_since ELSE ${now}::timestamptz END
-      FROM f WHERE t.id = f.id AND t.has_pending IS DISTINCT FROM f.pending
-      RETURNING t.campaign_id, f.pending
+    WITH changed AS (
+      UPDATE targets t SET has_pending = NOT t.has_pending, idle_since = CASE WHEN t.has_pending THEN ${now}::timestamptz ELSE t.idle_since END
+      WHERE t.id = ANY(${targetIds}::uuid[]) AND t.has_pending IS DISTINCT FROM (${holdsPendingSql()})
+      RETURNING t.campaign_id, t.has_pending
     )
-    SELECT DISTINCT campaign_id FROM changed WHERE NOT pending`);
+    SELECT DISTINCT campaign_id FROM changed WHERE NOT has_pending`);
   return rows.map((row) => row.campaign_id);
 }
 
