@@ -121,7 +121,7 @@ describe('a newcomer on a fresh machine', () => {
 
     // The README: npm ci, then the system's own steps. npm ci generates the Prisma client.
     await run('npm ci', 'npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], 240_000);
-    expect(existsSync(join(clone, 'src/generated/prisma/client.ts'))).toBe(true);
+    expect(existsSync(join(clone, 'src/generated/prisma/client.ts')), 'npm ci must generate the Prisma client (postinstall)').toBe(true);
     await run('npm run migrate', 'npm', ['run', 'migrate']);
     const key = apiKeyOf(await run('npm run cli', 'npm', ['run', 'cli', '--', 'api-key', 'create', '--org', 'acme']));
 
