@@ -136,7 +136,16 @@ describe('a newcomer on a fresh machine', () => {
 
     // The Procfile: build, release (migrate), web and worker, in production mode.
     await run('npm run build', 'npm', ['run', 'build'], 180_000);
-    const production = { ...env, DATABASE_URL: withDatabase(serverUrl, databases[1]!), NODE_ENV: 'production', JWT_SECRET, COMMAND_WAIT_MS: '20000' };
+    const production = {
+      ...env,
+      DATABASE_URL: withDatabase(serverUrl, databases[1]!),
+      NODE_ENV: 'production',
+      // What production refuses to start without.
+      JWT_SECRET,
+      ADMIN_USER: 'ops',
+      ADMIN_PASSWORD: 'newcomer-test-admin-password',
+      COMMAND_WAIT_MS: '20000',
+    };
     const node = (label: string, args: string[]) => timed(label, () => processes.run('node', args, { cwd: clone, env: production, timeoutMs: 60_000 }));
     await node('node dist/migrate.js', ['dist/migrate.js']);
     const productionKey = apiKeyOf(await node('node dist/cli.js', ['dist/cli.js', 'api-key', 'create', '--org', 'acme']));
