@@ -17,7 +17,7 @@
  * DEMO_PROGRESS_MS (3000, plain progress lines when stdout is not a terminal), DEMO_EXIT.
  * The system's own variables apply too; unless set, the demo uses the database `campaigns_demo`
  * on the default server, QUEUE_PREFIX=demo, LOG_LEVEL=warn, HOPPER_INTERVAL_MS=500,
- * SCHEDULE_HORIZON_SECONDS=1, CALL_OUTCOME_TIMEOUT of at least a real minute and
+ * SCHEDULE_HORIZON_SECONDS=1, CALL_OUTCOME_TIMEOUT_SECONDS of at least a real minute and
  * ADMIN_USER/ADMIN_PASSWORD demo/demo. It refuses a database where other organizations have
  * campaigns running: its simulated dialer would answer their calls.
  */
@@ -92,7 +92,7 @@ function demoConfig(speed: number): Config {
     HOPPER_INTERVAL_MS: '500',
     SCHEDULE_HORIZON_SECONDS: '1',
     // Measured on the fast clock too: keep at least a real minute before a call counts as lost.
-    CALL_OUTCOME_TIMEOUT: String(Math.max(900, Math.ceil(60 * speed))),
+    CALL_OUTCOME_TIMEOUT_SECONDS: String(Math.max(900, Math.ceil(60 * speed))),
     ADMIN_USER: 'demo',
     ADMIN_PASSWORD: 'demo',
   };
