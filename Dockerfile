@@ -1,7 +1,10 @@
 # Build: dependencies, generated Prisma client, compiled JavaScript.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
+# npm ci runs the package's postinstall (prisma generate), which reads prisma.config.ts and the
+# schema: both must be in place before it.
+COPY package.json package-lock.json prisma.config.ts ./
+COPY prisma/schema.prisma ./prisma/
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev

@@ -1,13 +1,12 @@
-import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ADMIN_CHALLENGE, adminPlugin, type AdminDeps } from '../../src/api/admin.js';
 import { QueueName } from '../../src/queues/names.js';
+import { CHROMIUM_PATH } from '../support/chromium.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -32,11 +31,8 @@ describe('Bull Board at /admin/queues with ADMIN_USER and ADMIN_PASSWORD', () =>
     t = await startTestSystem({ ADMIN_USER: USER, ADMIN_PASSWORD: PASSWORD });
     await t.system.app!.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(t.system.app!.server.address() as AddressInfo).port}`;
-    if (!existsSync(CHROMIUM)) {
-      // Never skipped: CI installs Debian's chromium (.ci/run); a machine without it must say so.
-      throw new Error(`${CHROMIUM} is missing: install it with "apt-get update && apt-get install -y chromium"`);
-    }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    // Never skipped: the global set-up installed the browser, or stopped the run saying why it could not.
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   });
   afterAll(async () => {
     await browser?.close();

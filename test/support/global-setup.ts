@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { deployMigrations } from '../../src/db/migrations/deploy.js';
+import { ensureChromium } from './chromium.js';
 import { adminQuery, withDatabase } from './databases.js';
 import { resolveServices } from './services.js';
 
@@ -55,6 +56,8 @@ async function dropStaleTemplates(serverUrl: string, current: string): Promise<v
 }
 
 export default async function setup(project: TestProject) {
+  // Before anything is started, so a machine that cannot get the browser fails with nothing to undo.
+  await ensureChromium();
   const services = await resolveServices();
   const template = templateName();
   // Migrating an existing template again is a no-op; a half-made one (crash) is finished here.
