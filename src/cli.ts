@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadDatabaseConfig } from './config.js';
 import { createStandalonePrisma } from './db/client.js';
 import { createApiKey, findOrCreateOrganization, setOrganizationCallLimit } from './db/repositories/organizations.js';
 
@@ -8,7 +8,7 @@ const USAGE = `usage:
   npm run cli -- org set-call-limit --org <organization name> --max-concurrent-calls <n | none>`;
 
 async function withPrisma<T>(work: (prisma: ReturnType<typeof createStandalonePrisma>) => Promise<T>): Promise<T> {
-  const prisma = createStandalonePrisma(loadConfig().DATABASE_URL);
+  const prisma = createStandalonePrisma(loadDatabaseConfig().DATABASE_URL);
   try {
     return await work(prisma);
   } finally {

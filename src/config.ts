@@ -2,14 +2,16 @@ import { z } from 'zod';
 
 const DEV_JWT_SECRET = 'development-only-jwt-secret-change-me';
 
+const databaseUrl = z
+  .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgresql:// URL' })
+  .default('postgresql://postgres@127.0.0.1:5432/campaigns');
+
 const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     HOST: z.string().min(1).default('0.0.0.0'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    DATABASE_URL: z
-      .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgresql:// URL' })
-      .default('postgresql://postgres@127.0.0.1:5432/campaigns'),
+    DATABASE_URL: databaseUrl,
     REDIS_URL: z
       .url({ protocol: /^rediss?$/, error: 'must be a redis:// URL' })
       .default('redis://127.0.0.1:6379'),
@@ -77,12 +79,21 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Parses the environment once at boot; the message names every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const result = envSchema.safeParse(env);
+function parse<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.output<S> {
+  const result = schema.safeParse(env);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
   throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+}
+
+/** Parses the environment once at boot; the message names every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return parse(envSchema, env);
+}
+
+/** What the migration runner and the CLI need: the database only (no secrets to refuse them for). */
+export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): { DATABASE_URL: string } {
+  return parse(z.object({ DATABASE_URL: databaseUrl }), env);
 }
 
 export function usesDevelopmentJwtSecret(config: Config): boolean {

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadDatabaseConfig } from './config.js';
 import { deployMigrations } from './db/migrations/deploy.js';
 
 /**
@@ -6,7 +6,7 @@ import { deployMigrations } from './db/migrations/deploy.js';
  * applies pending migrations to DATABASE_URL, creating the database if needed.
  */
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadDatabaseConfig();
   await deployMigrations(config.DATABASE_URL, { log: (line) => console.error(line) });
 }
 

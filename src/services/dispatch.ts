@@ -61,8 +61,11 @@ export async function claimWork(deps: Deps, claims: readonly ClaimRequest[]): Pr
     const owners = new Map((await workOwners(deps.db.sql, channel, mine.map(({ claim }) => claim.id))).map((owner) => [owner.id, owner]));
     const accepted = mine.filter(({ claim, index }) => {
       const owner = owners.get(claim.id);
-      if (claim.organizationId && owner && owner.organizationId !== claim.organizationId) results[index] = new NotFound('Call not found.');
-      return owner && !(claim.organizationId && owner.organizationId !== claim.organizationId);
+      // Over HTTP an unknown id, or another organization's, is not found; a job whose row is
+      // gone is simply dropped.
+      const foreign = claim.organizationId !== undefined && owner?.organizationId !== claim.organizationId;
+      if (foreign) results[index] = new NotFound(channel === 'call' ? 'Call not found.' : 'WhatsApp message not found.');
+      return owner !== undefined && !foreign;
     });
     if (accepted.length === 0) continue;
     const campaignIds = [...new Set(accepted.map(({ claim }) => owners.get(claim.id)!.campaignId))];

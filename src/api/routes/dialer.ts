@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { DispatchDecision } from '../../domain/dispatch-policy.js';
@@ -7,20 +8,29 @@ import { callView, whatsappMessageView } from '../presenters.js';
 import { ErrorDetail, uuidParam } from '../schemas/common.js';
 import { CallOut, CallOutcomeIn, WhatsappEventIn, WhatsappMessageOut } from '../schemas/contact.js';
 
-/** The dispatch decision as the HTTP transport answers it: 200 dial, 409 do not, 425 retry. */
-function claimAnswer(decision: DispatchDecision): { status: 200 | 409 | 425; detail?: string } {
+/** The dispatch decision as the HTTP transport answers it: 200 contact, 409 do not, 425 retry. */
+function claimAnswer(decision: DispatchDecision, channel: 'call' | 'whatsapp'): { status: 200 | 409 | 425; detail?: string } {
+  const [act, work] = channel === 'call' ? ['dial', 'call'] : ['send', 'message'];
   switch (decision.kind) {
     case 'dial':
       return { status: 200 };
     case 'retry':
       return { status: 425, detail: 'The job is ahead of its row (its promotion is not recorded yet); retry the job shortly.' };
     case 'drop':
-      return { status: 409, detail: `Do not dial: the job is stale or the call no longer needed (${decision.reason}); acknowledge the job.` };
+      return { status: 409, detail: `Do not ${act}: the job is stale or the ${work} no longer needed (${decision.reason}); acknowledge the job.` };
     case 'cancel':
-      return { status: 409, detail: 'Do not dial: the target is on the do-not-contact list; acknowledge the job.' };
+      return { status: 409, detail: `Do not ${act}: the target is on the do-not-contact list; acknowledge the job.` };
     case 'hold':
-      return { status: 409, detail: `Do not dial now (${decision.reason}): the call is handed out again later; acknowledge the job.` };
+      return { status: 409, detail: `Do not ${act} now (${decision.reason}): the ${work} is handed out again later; acknowledge the job.` };
   }
+}
+
+const ClaimIn = z.object({ promotion: z.int().min(1).max(2_147_483_647) }).meta({ id: 'ClaimIn', title: 'ClaimIn' });
+
+function sendClaim(reply: FastifyReply, decision: DispatchDecision, channel: 'call' | 'whatsapp') {
+  const answer = claimAnswer(decision, channel);
+  if (answer.status === 200) return { proceed: true as const };
+  return reply.code(answer.status).send({ detail: answer.detail! });
 }
 
 /** What dialers and WhatsApp senders call: the dispatch guard and their reports. */
@@ -60,7 +70,7 @@ export const dialerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { batche
         description:
           'Call before dialing, with the `promotion` of the job. 200: dial (the call is now `dialing`). 409: do not dial (campaign not running, call no longer needed, target on the do-not-contact list, pacing, or a stale job); acknowledge the job. 425: the job is ahead of its row; retry the job shortly.',
         params: z.object({ call_id: uuidParam }),
-        body: z.object({ promotion: z.int().min(1).max(2_147_483_647) }),
+        body: ClaimIn,
         response: {
           200: json(z.object({ proceed: z.literal(true) }), 'Dial.'),
           409: json(ErrorDetail, 'Do not dial.'),
@@ -69,17 +79,43 @@ export const dialerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { batche
         },
       },
     },
-    async (request, reply) => {
-      const decision = await batched.claim({
-        channel: 'call',
-        id: request.params.call_id,
-        promotion: request.body.promotion,
-        organizationId: request.caller.organizationId,
-      });
-      const answer = claimAnswer(decision);
-      if (answer.status === 200) return { proceed: true as const };
-      return reply.code(answer.status).send({ detail: answer.detail! });
+    async (request, reply) =>
+      sendClaim(
+        reply,
+        await batched.claim({ channel: 'call', id: request.params.call_id, promotion: request.body.promotion, organizationId: request.caller.organizationId }),
+        'call',
+      ),
+  );
+
+  app.post(
+    '/whatsapp-messages/:message_id/claim',
+    {
+      schema: {
+        tags: ['dialer'],
+        summary: 'The dispatch guard for WhatsApp senders that do not use the helper',
+        description:
+          'Call before sending, with the `promotion` of the job. 200: send (the message is now `sending`). 409: do not send; acknowledge the job. 425: retry the job shortly.',
+        params: z.object({ message_id: uuidParam }),
+        body: ClaimIn,
+        response: {
+          200: json(z.object({ proceed: z.literal(true) }), 'Send.'),
+          409: json(ErrorDetail, 'Do not send.'),
+          425: json(ErrorDetail, 'Retry the job shortly.'),
+          ...errorResponses,
+        },
+      },
     },
+    async (request, reply) =>
+      sendClaim(
+        reply,
+        await batched.claim({
+          channel: 'whatsapp',
+          id: request.params.message_id,
+          promotion: request.body.promotion,
+          organizationId: request.caller.organizationId,
+        }),
+        'whatsapp',
+      ),
   );
 
   app.post(
