@@ -6,6 +6,7 @@ import { promoteDueWork } from '../../src/services/hopper.js';
 import { drawRollouts } from '../../src/services/rollouts.js';
 import { createTestClock } from '../support/clock.js';
 import { eventually, startTestDialer } from '../support/contacts.js';
+import { afterHopperPasses } from '../support/hopper.js';
 import { campaignInput, startTestSystem, type TestSystem } from '../support/harness.js';
 
 // Monday 2026-11-30 10:00 UTC, inside the default 09:00–19:00 weekday window.
@@ -31,6 +32,12 @@ async function jobsInRedis(campaignId: string) {
   return jobs.filter((job) => job?.data.campaign_id === campaignId);
 }
 
+/** Claims the dispatch guard answered "retry" (the job is ahead of its row). */
+const retriedClaims = async () => {
+  const metric = await t.system.deps.metrics.dispatchDecisions.get();
+  return metric.values.filter((value) => value.labels.decision === 'retry').reduce((sum, value) => sum + value.value, 0);
+};
+
 const promotedRows = async (campaignId: string) =>
   t.system.db.prisma.call.count({ where: { campaignId, status: 'scheduled', promotedAt: { not: null } } });
 
@@ -40,7 +47,7 @@ describe('the hopper keeps Redis bounded', () => {
     await t.api('POST', `/campaigns/${id}/start`);
     await eventually(() => promotedRows(id), (n) => n === 25);
     // Several more passes change nothing: the budget is spent.
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    await afterHopperPasses(t, 3);
     expect(await promotedRows(id)).toBe(25);
     expect(await jobsInRedis(id)).toHaveLength(25);
     expect(await t.system.db.prisma.call.count({ where: { campaignId: id } })).toBe(120);
@@ -56,7 +63,7 @@ describe('the hopper keeps Redis bounded', () => {
       (items) => items.length === 5,
     );
     expect(new Set(calls.map((call: { scheduled_for: string }) => call.scheduled_for))).toEqual(new Set(['2026-11-30T16:00:00.000Z']));
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await afterHopperPasses(t, 3);
     expect(await jobsInRedis(id)).toHaveLength(0);
   });
 });
@@ -93,7 +100,7 @@ describe('pause, start and the dispatch guard', () => {
     await eventually(() => promotedRows(id), (n) => n === 4);
     await t.api('POST', `/campaigns/${id}/start`);
     await t.api('POST', `/campaigns/${id}/start`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await afterHopperPasses(t, 3);
     expect(await t.system.db.prisma.call.count({ where: { campaignId: id } })).toBe(4);
     expect(await jobsInRedis(id)).toHaveLength(4);
     await t.api('POST', `/campaigns/${id}/complete`);
@@ -145,7 +152,8 @@ describe('a crash between writing rows and promoting them', () => {
       // A dialer meets the jobs before the rows say they were promoted: it must not drop them.
       const dialer = startTestDialer(t, clock.now);
       try {
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        // Every job was claimed at least once and told to retry (its promotion is not recorded).
+        await eventually(() => retriedClaims(), (n) => n >= 5);
         expect(dialer.dials.filter((dial) => dial.data.campaign_id === id)).toEqual([]);
         const calls = await t.system.db.prisma.call.findMany({ where: { campaignId: id } });
         await promoteDueWork({ ...deps, queues: t.system.queues });
