@@ -62,12 +62,14 @@ export async function runningCampaignIds(db: Db): Promise<string[]> {
   return rows.map((row) => row.id);
 }
 
-/** Records a dial of a paced campaign and forgets dials older than a minute. */
+/**
+ * Stores a paced campaign's dials of the last minute: `dials` are all of them (those read under
+ * the campaign's lock plus the batch's own), not only new ones; dials older than `since` are dropped.
+ */
 export async function recordDials(tx: Db, campaignId: string, dials: Date[], since: Date): Promise<void> {
   await tx.query(sql`
     UPDATE campaigns
-    SET recent_dials = ARRAY(SELECT d FROM unnest(coalesce(recent_dials, '{}') || ${dials.map((d) => d.toISOString())}::timestamptz[]) d
-                             WHERE d > ${since} ORDER BY d)
+    SET recent_dials = ARRAY(SELECT d FROM unnest(${dials.map((d) => d.toISOString())}::timestamptz[]) d WHERE d > ${since} ORDER BY d)
     WHERE id = ${campaignId}::uuid`);
 }
 
