@@ -73,6 +73,14 @@ export async function recordDials(tx: Db, campaignId: string, dials: Date[], sin
     WHERE id = ${campaignId}::uuid`);
 }
 
+/**
+ * Takes the lock the dispatch guard takes on a paced campaign (FOR NO KEY UPDATE), for a
+ * transaction that already holds the shared one and will write the row.
+ */
+export async function lockPacedCampaign(tx: Db, campaignId: string): Promise<void> {
+  await tx.query(sql`SELECT 1 FROM campaigns WHERE id = ${campaignId}::uuid FOR NO KEY UPDATE`);
+}
+
 /** The last due time the hopper gave a paced campaign's calls. */
 export async function setPacedUntil(tx: Db, campaignId: string, until: Date): Promise<void> {
   await tx.query(sql`UPDATE campaigns SET paced_until = ${until} WHERE id = ${campaignId}::uuid`);
