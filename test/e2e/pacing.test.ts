@@ -1,0 +1,212 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDialerWorker, type CallJobData } from '../../src/dialer/index.js';
+import { createTestClock } from '../support/clock.js';
+import { uniqueName } from '../support/databases.js';
+import { eventually } from '../support/contacts.js';
+import { campaignInput, startTestSystem, type TestSystem } from '../support/harness.js';
+
+// Monday 2026-11-30 10:00 UTC, inside the default 09:00–19:00 weekday window. Tests run in order
+// and only ever move the clock forward.
+const clock = createTestClock(new Date('2026-11-30T10:00:00Z'));
+let t: TestSystem;
+
+beforeAll(async () => {
+  t = await startTestSystem(
+    // A one-second horizon: a call is promoted (becomes a delayed job) only when it is about due,
+    // so the clock can jump from due time to due time without waiting for real delays.
+    { HOPPER_INTERVAL_MS: '100', SCHEDULE_HORIZON_SECONDS: '1', CONCURRENCY_RETRY_MS: '200' },
+    'all',
+    { clock: clock.now },
+  );
+});
+afterAll(() => t?.close());
+
+const phones = (n: number, base: number) => Array.from({ length: n }, (_, i) => `+1303${String(base + i).padStart(7, '0')}`);
+
+async function createCampaign(settings: Record<string, unknown>, targets: Array<Record<string, unknown>>, headers?: Record<string, string>): Promise<string> {
+  const created = await t.api('POST', '/campaigns', campaignInput(settings), headers);
+  expect(created.statusCode, created.body).toBe(201);
+  const id = created.json().id as string;
+  const added = await t.api('POST', `/campaigns/${id}/targets`, targets, headers);
+  expect(added.json()).toMatchObject({ inserted: targets.length, invalid: [] });
+  return id;
+}
+
+const start = async (id: string, headers?: Record<string, string>) =>
+  expect((await t.api('POST', `/campaigns/${id}/start`, undefined, headers)).statusCode).toBe(200);
+const campaignStatus = (id: string, headers?: Record<string, string>) =>
+  t.api('GET', `/campaigns/${id}`, undefined, headers).then((r) => r.json().status as string);
+const waitDone = (id: string, headers?: Record<string, string>) => eventually(() => campaignStatus(id, headers), (status) => status === 'done');
+const dialing = (campaignIds: string[]) => t.system.db.prisma.call.count({ where: { campaignId: { in: campaignIds }, status: 'dialing' } });
+
+const holds = async () =>
+  (await t.system.deps.metrics.dispatchDecisions.get()).values.find((value) => value.labels.channel === 'call' && value.labels.decision === 'hold')?.value ?? 0;
+
+/**
+ * A dialer (on the exported helper) whose calls for `gated` campaigns stay on the line until the
+ * test hangs them up; it counts how many of those are on the line at once.
+ */
+function startSlowDialer(gated: Set<string>) {
+  const onLine: Array<() => void> = [];
+  const dials: Array<{ data: CallJobData; at: Date }> = [];
+  let active = 0;
+  let maxActive = 0;
+  const helper = createDialerWorker({
+    connection: { url: t.config.REDIS_URL, maxRetriesPerRequest: null },
+    prefix: t.config.QUEUE_PREFIX,
+    concurrency: 20,
+    claimTimeoutMs: 10_000,
+    handler: async (data) => {
+      dials.push({ data, at: clock.now() });
+      if (!gated.has(data.campaign_id)) return { status: 'answered', duration_s: 1 };
+      active += 1;
+      maxActive = Math.max(maxActive, active);
+      await new Promise<void>((hangUp) => onLine.push(hangUp));
+      active -= 1;
+      return { status: 'answered', duration_s: 60 };
+    },
+  });
+  return {
+    dials,
+    active: () => active,
+    maxActive: () => maxActive,
+    /** Ends the `n` oldest calls on the line. */
+    hangUp: (n: number) => onLine.splice(0, n).forEach((hangUp) => hangUp()),
+    close: async () => {
+      onLine.splice(0).forEach((hangUp) => hangUp());
+      await helper.close();
+    },
+  };
+}
+
+/**
+ * Hangs up one gated call at a time, until every campaign is done, checking after each step that
+ * the system never has more than `limit` of them dialing.
+ */
+async function drain(dialer: ReturnType<typeof startSlowDialer>, campaignIds: string[], limit: number, headers?: Record<string, string>) {
+  for (let step = 0; step < 50; step++) {
+    const statuses = await Promise.all(campaignIds.map((id) => campaignStatus(id, headers)));
+    if (statuses.every((status) => status === 'done')) return;
+    expect(await dialing(campaignIds)).toBeLessThanOrEqual(limit);
+    const dialed = dialer.dials.length;
+    dialer.hangUp(1);
+    // The freed slot goes to a held call, if one is left.
+    await eventually(
+      async () => ({ dialed: dialer.dials.length, waiting: await t.system.db.prisma.call.count({ where: { campaignId: { in: campaignIds }, status: 'scheduled' } }) }),
+      (now) => now.dialed > dialed || now.waiting === 0,
+    );
+  }
+  throw new Error('campaigns did not finish');
+}
+
+describe('max_calls_per_minute', () => {
+  it('never puts more than the limit of dials in any 60 seconds, measured at the dialer', async () => {
+    const id = await createCampaign(
+      { max_calls_per_minute: 10, call_attempt_delays: [1] },
+      // Half the targets answer their first call; the others get a retry a minute later, which
+      // competes with first attempts for the same minutes.
+      phones(200, 0).map((phone, i) => ({ phone, variables: { calls: i % 2 === 0 ? ['answered'] : ['no_answer', 'answered'] } })),
+    );
+    const dials: Date[] = [];
+    const failures: unknown[] = [];
+    const dialer = createDialerWorker({
+      connection: { url: t.config.REDIS_URL, maxRetriesPerRequest: null },
+      prefix: t.config.QUEUE_PREFIX,
+      claimTimeoutMs: 10_000,
+      onError: (error, failure) => failures.push({ ...failure, error: error instanceof Error ? error.message : error }),
+      handler: async (data) => {
+        dials.push(clock.now());
+        const script = data.variables.calls as Array<'answered' | 'no_answer'>;
+        return { status: script[data.attempt - 1] ?? 'answered' };
+      },
+    });
+    const quiet = async () => ({
+      dialing: await dialing([id]),
+      promoted: await t.system.db.prisma.call.count({ where: { campaignId: id, status: 'scheduled', promotedAt: { not: null } } }),
+      due: await t.system.db.prisma.call.count({ where: { campaignId: id, status: 'scheduled', scheduledFor: { lte: clock.now() } } }),
+    });
+    try {
+      await start(id);
+      const startedAt = clock.now().getTime();
+      // Rounds open lazily: wait for the hopper to draw every target.
+      await eventually(() => t.system.db.prisma.call.count({ where: { campaignId: id } }), (n) => n >= 200);
+      // Drive the clock from due time to due time: several minutes of dials in a few seconds.
+      const minutes = 5;
+      while (clock.now().getTime() - startedAt < minutes * 60_000) {
+        await eventually(quiet, (now) => now.dialing === 0 && now.promoted === 0 && now.due === 0);
+        const next = await t.system.db.prisma.call.findFirst({ where: { campaignId: id, status: 'scheduled' }, orderBy: { scheduledFor: 'asc' } });
+        if (!next) break;
+        clock.set(next.scheduledFor);
+      }
+      const times = dials.map((dial) => dial.getTime()).sort((a, b) => a - b);
+      // Several minutes of dials at the limit.
+      expect(times.length).toBeGreaterThanOrEqual(minutes * 10);
+      expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual((minutes - 1) * 60_000);
+      const retries = await t.system.db.prisma.call.count({ where: { campaignId: id, attempt: 2, status: { not: 'scheduled' } } });
+      expect(retries).toBeGreaterThan(0);
+      // Any 11 consecutive dials span at least a minute: no 60-second window holds 11.
+      const spans = times.slice(10).map((time, i) => time - times[i]!);
+      expect(Math.min(...spans)).toBeGreaterThanOrEqual(60_000);
+      expect(failures).toEqual([]);
+      expect((await t.api('POST', `/campaigns/${id}/complete`)).statusCode).toBe(200);
+    } finally {
+      await dialer.close();
+    }
+  });
+});
+
+describe('max_concurrent_calls', () => {
+  it('holds a campaign at its limit while a slow dialer keeps calls on the line; another campaign proceeds meanwhile', async () => {
+    const limited = await createCampaign({ max_concurrent_calls: 2, call_attempt_delays: [] }, phones(6, 1000).map((phone) => ({ phone })));
+    const free = await createCampaign({ call_attempt_delays: [] }, phones(4, 2000).map((phone) => ({ phone })));
+    const dialer = startSlowDialer(new Set([limited]));
+    try {
+      const holdsBefore = await holds();
+      await start(limited);
+      // Two calls on the line; the others were offered and held.
+      await eventually(async () => ({ active: dialer.active(), holds: await holds() }), (now) => now.active === 2 && now.holds >= holdsBefore + 4);
+      expect(await dialing([limited])).toBe(2);
+
+      await start(free);
+      await waitDone(free);
+      expect(dialer.dials.filter((dial) => dial.data.campaign_id === free)).toHaveLength(4);
+      // Meanwhile the limited campaign still has exactly two calls on the line.
+      expect({ active: dialer.active(), dialing: await dialing([limited]) }).toEqual({ active: 2, dialing: 2 });
+
+      await drain(dialer, [limited], 2);
+      expect(dialer.dials.filter((dial) => dial.data.campaign_id === limited)).toHaveLength(6);
+      expect(dialer.maxActive()).toBe(2);
+    } finally {
+      await dialer.close();
+    }
+  });
+
+  it("holds an organization's limit, set with the CLI, across its campaigns", async () => {
+    const name = uniqueName('limited-org');
+    const org = await t.newOrganization(name);
+    const as = { 'x-api-key': org.apiKey };
+    const { stdout } = await promisify(execFile)('npm', ['run', '--silent', 'cli', '--', 'org', 'set-call-limit', '--org', name, '--max-concurrent-calls', '3'], {
+      env: { ...process.env, DATABASE_URL: t.config.DATABASE_URL },
+    });
+    expect(stdout).toContain('max concurrent calls 3');
+
+    const first = await createCampaign({ call_attempt_delays: [] }, phones(4, 3000).map((phone) => ({ phone })), as);
+    const second = await createCampaign({ call_attempt_delays: [] }, phones(4, 4000).map((phone) => ({ phone })), as);
+    const dialer = startSlowDialer(new Set([first, second]));
+    try {
+      const holdsBefore = await holds();
+      await start(first, as);
+      await start(second, as);
+      await eventually(async () => ({ active: dialer.active(), holds: await holds() }), (now) => now.active === 3 && now.holds >= holdsBefore + 5);
+      expect(await dialing([first, second])).toBe(3);
+
+      await drain(dialer, [first, second], 3, as);
+      expect(dialer.dials).toHaveLength(8);
+      expect(dialer.maxActive()).toBe(3);
+    } finally {
+      await dialer.close();
+    }
+  });
+});
