@@ -52,7 +52,6 @@ interface PacingState {
  */
 export async function claimWork(deps: Deps, claims: readonly ClaimRequest[]): Promise<Array<DispatchDecision | Error>> {
   const results: Array<DispatchDecision | Error> = claims.map((): DispatchDecision => ({ kind: 'drop', reason: 'work_gone' }));
-  const now = deps.clock();
   const listed = new Set<string>();
   let held = false;
   for (const channel of channelNames) {
@@ -79,7 +78,11 @@ export async function claimWork(deps: Deps, claims: readonly ClaimRequest[]): Pr
       const paced = channel === 'call' ? [...settings.values()].filter((campaign) => isPaced(campaign) || organizations.get(campaign.organizationId) !== null) : [];
       const campaigns = await lockCampaignsForDispatch(tx, campaignIds, new Set(paced.map((campaign) => campaign.id)));
       const rows = new Map((await lockWork(tx, channel, accepted.map(({ claim }) => claim.id))).map((row) => [row.id, row]));
-      const pacing = await readPacing(tx, paced, organizations, now);
+      // Decided as of now and from the locked campaign rows: a batch that waited for another's
+      // locks sees that batch's dials (the settings above were read before the locks), and its
+      // own dials come after them.
+      const now = deps.clock();
+      const pacing = await readPacing(tx, paced.map((campaign) => campaigns.get(campaign.id) ?? campaign), organizations, now);
 
       const dial: string[] = [];
       const hold: Array<{ id: string; until: Date | null }> = [];
