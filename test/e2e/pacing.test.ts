@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDialerWorker, type CallJobData } from '../../src/dialer/index.js';
+import { QueueName } from '../../src/queues/names.js';
 import { createTestClock } from '../support/clock.js';
 import { uniqueName } from '../support/databases.js';
 import { eventually } from '../support/contacts.js';
@@ -11,17 +12,26 @@ import { campaignInput, startTestSystem, type TestSystem } from '../support/harn
 // and only ever move the clock forward.
 const clock = createTestClock(new Date('2026-11-30T10:00:00Z'));
 let t: TestSystem;
+// A second system with the default horizon: its hopper queues a whole plan at once, as delayed jobs.
+const backlogClock = createTestClock(new Date('2026-11-30T10:00:00Z'));
+let backlog: TestSystem;
 
 beforeAll(async () => {
-  t = await startTestSystem(
-    // A one-second horizon: a call is promoted (becomes a delayed job) only when it is about due,
-    // so the clock can jump from due time to due time without waiting for real delays.
-    { HOPPER_INTERVAL_MS: '100', SCHEDULE_HORIZON_SECONDS: '1', CONCURRENCY_RETRY_MS: '200' },
-    'all',
-    { clock: clock.now },
-  );
+  [t, backlog] = await Promise.all([
+    startTestSystem(
+      // A one-second horizon: a call is promoted (becomes a delayed job) only when it is about
+      // due, so the clock can jump from due time to due time without waiting for real delays.
+      { HOPPER_INTERVAL_MS: '100', SCHEDULE_HORIZON_SECONDS: '1', CONCURRENCY_RETRY_MS: '200' },
+      'all',
+      { clock: clock.now },
+    ),
+    startTestSystem({ HOPPER_INTERVAL_MS: '100' }, 'all', { clock: backlogClock.now }),
+  ]);
 });
-afterAll(() => t?.close());
+afterAll(async () => {
+  await t?.close();
+  await backlog?.close();
+});
 
 const phones = (n: number, base: number) => Array.from({ length: n }, (_, i) => `+1303${String(base + i).padStart(7, '0')}`);
 
@@ -141,18 +151,80 @@ describe('max_calls_per_minute', () => {
         clock.set(next.scheduledFor);
       }
       const times = dials.map((dial) => dial.getTime()).sort((a, b) => a - b);
-      // Several minutes of dials at the limit.
+      // Any 11 consecutive dials span at least a minute: no 60-second window holds 11.
+      const spans = times.slice(10).map((time, i) => time - times[i]!);
+      expect(Math.min(...spans)).toBeGreaterThanOrEqual(60_000);
+      // Several minutes of dials at the limit, retries among them, and no claim failed.
       expect(times.length).toBeGreaterThanOrEqual(minutes * 10);
       expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual((minutes - 1) * 60_000);
       const retries = await t.system.db.prisma.call.count({ where: { campaignId: id, attempt: 2, status: { not: 'scheduled' } } });
       expect(retries).toBeGreaterThan(0);
-      // Any 11 consecutive dials span at least a minute: no 60-second window holds 11.
-      const spans = times.slice(10).map((time, i) => time - times[i]!);
-      expect(Math.min(...spans)).toBeGreaterThanOrEqual(60_000);
       expect(failures).toEqual([]);
       expect((await t.api('POST', `/campaigns/${id}/complete`)).statusCode).toBe(200);
     } finally {
       await dialer.close();
+    }
+  });
+  it('paces a backlog of jobs that all came due while no dialer ran, at the dispatch guard', async () => {
+    // The default horizon: the hopper queues the whole plan at once, as delayed jobs 6 s apart.
+    const s = backlog;
+    let dials = 0;
+    let dialer: ReturnType<typeof createDialerWorker> | undefined;
+    try {
+      const id = (await s.api('POST', '/campaigns', campaignInput({ max_calls_per_minute: 10, call_attempt_delays: [] }))).json().id as string;
+      await s.api('POST', `/campaigns/${id}/targets`, phones(25, 5000).map((phone) => ({ phone })));
+      expect((await s.api('POST', `/campaigns/${id}/start`)).statusCode).toBe(200);
+      const calls = s.system.queues.get(QueueName.Calls);
+      await eventually(() => calls.getDelayedCount(), (n) => n === 24);
+
+      // No dialer ran for ten minutes: every job came due. Its delay elapsing is what BullMQ's
+      // promote does; then a dialer starts and claims them all at once.
+      backlogClock.advance(10 * 60_000);
+      for (const job of await calls.getDelayed()) await job.promote();
+      const holdsBefore = (await s.system.deps.metrics.dispatchDecisions.get()).values.find((v) => v.labels.decision === 'hold')?.value ?? 0;
+      // Another worker process is deciding claims of this campaign (it holds the lock a paced
+      // campaign's claims take), so the claims pile up in more than one batch behind it.
+      const otherProcess = await s.system.db.pool.connect();
+      await otherProcess.query('BEGIN');
+      await otherProcess.query('SELECT 1 FROM campaigns WHERE id = $1 FOR NO KEY UPDATE', [id]);
+      // (Asked on another connection: a transaction sees one snapshot of pg_stat_activity.)
+      const waitingBatches = async () =>
+        (
+          await s.system.db.pool.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM campaigns k WHERE k.id = ANY(%'`,
+          )
+        ).rows[0]!.n;
+      dialer = createDialerWorker({
+        connection: { url: s.config.REDIS_URL, maxRetriesPerRequest: null },
+        prefix: s.config.QUEUE_PREFIX,
+        concurrency: 100,
+        claimTimeoutMs: 10_000,
+        handler: async () => {
+          dials += 1;
+          return { status: 'answered' };
+        },
+      });
+      try {
+        await eventually(waitingBatches, (n) => n >= 2);
+      } finally {
+        await otherProcess.query('COMMIT');
+        otherProcess.release();
+      }
+      await eventually(async () => (await calls.getWaitingCount()) + (await calls.getActiveCount()), (n) => n === 0);
+      const holds = ((await s.system.deps.metrics.dispatchDecisions.get()).values.find((v) => v.labels.decision === 'hold')?.value ?? 0) - holdsBefore;
+      // The guard let ten through and held the rest.
+      expect({ dials, holds }).toEqual({ dials: 10, holds: 15 });
+
+      // Held until the first hand-outs have left the minute (as the guard records them: the
+      // calls' dialing_at), then spread again by the hopper.
+      const rows = await s.system.db.prisma.call.findMany({ where: { campaignId: id } });
+      const handedOut = rows.filter((row) => row.dialingAt !== null).map((row) => row.dialingAt!.getTime());
+      const heldRows = rows.filter((row) => row.status === 'scheduled');
+      expect({ handedOut: handedOut.length, held: heldRows.length }).toEqual({ handedOut: 10, held: 15 });
+      for (const row of heldRows) expect(row.scheduledFor.getTime()).toBeGreaterThanOrEqual(Math.min(...handedOut) + 60_000);
+      expect((await s.api('POST', `/campaigns/${id}/complete`)).statusCode).toBe(200);
+    } finally {
+      await dialer?.close();
     }
   });
 });
