@@ -6,10 +6,11 @@ import { eventually } from '../support/contacts.js';
 import { campaignInput, startTestSystem, type TestSystem } from '../support/harness.js';
 
 /*
- * A dialer written only from the README ("Dialers and WhatsApp senders", "Compliance and
- * pacing"): a plain BullMQ Worker on queue `campaign-calls` with the system's prefix, which asks
+ * A dialer written only from the README ("Writing a dialer", "Compliance and pacing"): a plain
+ * BullMQ Worker on queue `campaign-calls` with the system's prefix, which asks
  * `POST /calls/{id}/claim` before dialing and reports with `POST /calls/{id}/outcome`, over real
- * HTTP with the organization's API key. Nothing of src/ is imported.
+ * HTTP with the organization's API key, against campaigns with do-not-contact entries and pacing
+ * limits (readme-dialer.test.ts checks the README's own examples). Nothing of src/ is imported.
  */
 
 // Monday 2026-11-30 10:00 UTC, inside the default 09:00–19:00 weekday window.
