@@ -36,7 +36,7 @@ export interface DispatchSnapshot {
   /** `zone`: the zone the target reads the window in (its own, else the campaign's, else UTC). */
   target: { zone: string; doNotContact: boolean };
   pacing: {
-    /** This campaign's dial times in (now − 60 s, now]. */
+    /** This campaign's hand-out times within the pacing window (a minute plus a margin). */
     recentDials: Date[];
     /** This campaign's calls currently dialing, this one excluded. */
     campaignActiveCalls: number;

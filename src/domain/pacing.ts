@@ -7,6 +7,16 @@
 
 const MINUTE_MS = 60_000;
 
+/**
+ * The guard decides at hand-out, the dialer dials a moment later. Checking a window longer than
+ * a minute by this margin keeps any minute of actual dial times within the limit as long as the
+ * dialers' delays between the claim answer and the dial differ by less than the margin.
+ */
+export const HANDOUT_MARGIN_MS = 2_000;
+
+/** Hand-outs older than this no longer count toward the sliding window. */
+export const PACING_WINDOW_MS = MINUTE_MS + HANDOUT_MARGIN_MS;
+
 function checkLimit(maxPerMinute: number): void {
   if (!Number.isInteger(maxPerMinute) || maxPerMinute < 1) throw new RangeError('maxPerMinute must be a positive integer');
 }
@@ -19,13 +29,13 @@ function instantOf(value: Date, name: string): number {
 
 /**
  * Assigns each due time (ascending) the earliest instant at or after it that is at least
- * 60 000 / maxPerMinute ms after the previous assignment (or `lastAssigned`, the campaign's latest
- * assignment before these). Any maxPerMinute + 1 consecutive assignments then span a full minute,
- * so no half-open minute holds more than maxPerMinute of them.
+ * PACING_WINDOW_MS / maxPerMinute ms after the previous assignment (or `lastAssigned`, the
+ * campaign's latest assignment before these). Any maxPerMinute + 1 consecutive assignments then
+ * span the guard's whole window, so the guard never holds a call handed out on time.
  */
 export function spreadDueTimes(dues: Date[], maxPerMinute: number, lastAssigned: Date | null): Date[] {
   checkLimit(maxPerMinute);
-  const spacingMs = MINUTE_MS / maxPerMinute;
+  const spacingMs = PACING_WINDOW_MS / maxPerMinute;
   let previous = lastAssigned === null ? null : instantOf(lastAssigned, 'lastAssigned');
   let previousDue = Number.NEGATIVE_INFINITY;
   return dues.map((due) => {
@@ -40,19 +50,20 @@ export function spreadDueTimes(dues: Date[], maxPerMinute: number, lastAssigned:
 }
 
 /**
- * The sliding minute: a dial at `now` is allowed when fewer than maxPerMinute dials lie in
- * (now − 60 s, now]. Returns null when it is, else the earliest instant at which it would be,
- * assuming no other dial happens meanwhile. Dials outside that minute are ignored.
+ * The sliding window: a dial at `now` is allowed when fewer than maxPerMinute dials lie in
+ * (now − window, now], the window a minute plus HANDOUT_MARGIN_MS. Returns null when it is, else
+ * the earliest instant at which it would be, assuming no other dial happens meanwhile. Dials
+ * outside the window are ignored.
  */
 export function rateHoldUntil(now: Date, recentDials: Date[], maxPerMinute: number): Date | null {
   checkLimit(maxPerMinute);
   const nowMs = instantOf(now, 'now');
-  const inMinute = recentDials
+  const inWindow = recentDials
     .map((dial) => instantOf(dial, 'dial'))
-    .filter((dial) => dial > nowMs - MINUTE_MS && dial <= nowMs)
+    .filter((dial) => dial > nowMs - PACING_WINDOW_MS && dial <= nowMs)
     .sort((a, b) => a - b);
-  if (inMinute.length < maxPerMinute) return null;
-  // Allowed once all but maxPerMinute − 1 of them have left the minute; a dial at d leaves at d + 60 s.
-  const mustLeave = inMinute[inMinute.length - maxPerMinute] as number;
-  return new Date(mustLeave + MINUTE_MS);
+  if (inWindow.length < maxPerMinute) return null;
+  // Allowed once all but maxPerMinute − 1 of them have left the window.
+  const mustLeave = inWindow[inWindow.length - maxPerMinute] as number;
+  return new Date(mustLeave + PACING_WINDOW_MS);
 }

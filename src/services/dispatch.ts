@@ -16,6 +16,7 @@ import {
 import { findCampaignsByIds, lockCampaignsForDispatch, recordDials } from '../db/repositories/campaign-state.js';
 import type { Db } from '../db/sql.js';
 import { decideDispatch, type DispatchDecision, type DispatchSnapshot } from '../domain/dispatch-policy.js';
+import { PACING_WINDOW_MS } from '../domain/pacing.js';
 import { NotFound } from '../domain/errors.js';
 import { applyAfterCommit } from './after-commit.js';
 import { createBatcher } from './batcher.js';
@@ -115,7 +116,7 @@ export async function claimWork(deps: Deps, claims: readonly ClaimRequest[]): Pr
       await holdWork(tx, channel, hold, now);
       await cancelWork(tx, channel, cancel, 'do_not_contact', now);
       for (const campaign of paced) {
-        if (campaign.maxCallsPerMinute !== null) await recordDials(tx, campaign.id, pacing.get(campaign.id)!.recentDials, minuteBefore(now));
+        if (campaign.maxCallsPerMinute !== null) await recordDials(tx, campaign.id, pacing.get(campaign.id)!.recentDials, windowBefore(now));
       }
       held ||= hold.length > 0;
     });
@@ -126,7 +127,8 @@ export async function claimWork(deps: Deps, claims: readonly ClaimRequest[]): Pr
   return results;
 }
 
-const minuteBefore = (now: Date) => new Date(now.getTime() - 60_000);
+/** Dials older than the pacing window no longer count: they are forgotten. */
+const windowBefore = (now: Date) => new Date(now.getTime() - PACING_WINDOW_MS);
 
 /** The organizations' call limits; those with one are locked (their claims go one batch at a time). */
 async function lockLimitedOrganizations(tx: Db, organizationIds: string[]): Promise<Map<string, number | null>> {
@@ -146,7 +148,7 @@ async function readPacing(tx: Db, paced: Campaign[], organizations: Map<string, 
   const pacing = new Map<string, PacingState>();
   for (const campaign of paced) {
     pacing.set(campaign.id, {
-      recentDials: (campaign.recentDials ?? []).filter((dial) => dial.getTime() > minuteBefore(now).getTime()),
+      recentDials: (campaign.recentDials ?? []).filter((dial) => dial.getTime() > windowBefore(now).getTime()),
       active: campaign.maxConcurrentCalls === null ? 0 : await activeCalls(tx, campaign.id),
       organization: byOrganization.get(campaign.organizationId)!,
     });

@@ -1,3 +1,4 @@
+import { PACING_WINDOW_MS } from '../../src/domain/pacing.js';
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +15,8 @@ import { DEFAULT_CALL_WINDOW, type CallWindow } from '../../src/domain/working-h
 
 const S = 1000;
 const MIN = 60 * S;
+/** The guard's sliding window: a minute plus the hand-out margin. */
+const WINDOW = PACING_WINDOW_MS;
 const NOW = new Date('2024-06-10T10:00:00Z'); // Monday 12:00 in Berlin: inside the default window
 const ZONE = 'Europe/Berlin';
 /** The next opening of the default window after NOW in Berlin: Tuesday 09:00. */
@@ -37,13 +40,13 @@ interface PacingFixture {
 }
 
 const PACING: Record<Pacing, PacingFixture> = {
-  // Every limit set and one short of being reached; the dial exactly a minute ago no longer counts.
+  // Every limit set and one short of being reached; the hand-out exactly a window ago no longer counts.
   free: {
     maxCallsPerMinute: 2,
     maxConcurrentCalls: 3,
-    pacing: { recentDials: [ago(60 * S), ago(30 * S)], campaignActiveCalls: 2, organizationActiveCalls: 9, organizationMaxConcurrentCalls: 10 },
+    pacing: { recentDials: [ago(WINDOW), ago(30 * S)], campaignActiveCalls: 2, organizationActiveCalls: 9, organizationMaxConcurrentCalls: 10 },
   },
-  // Two dials within the minute at 2 per minute: allowed again when the one 50 s ago leaves, in 10 s.
+  // Two hand-outs within the window at 2 per minute: allowed again when the one 50 s ago leaves it.
   rate_limited: {
     maxCallsPerMinute: 2,
     maxConcurrentCalls: 3,
@@ -139,7 +142,7 @@ function expectedByRule(row: Row): DispatchDecision {
     if (row.pacing === 'campaign_full' || row.pacing === 'organization_full' || row.pacing === 'all_limits') {
       return { kind: 'hold', until: later(5 * S), reason: 'concurrency_limit' };
     }
-    if (row.pacing === 'rate_limited') return { kind: 'hold', until: later(10 * S), reason: 'rate_limit' };
+    if (row.pacing === 'rate_limited') return { kind: 'hold', until: later(WINDOW - 50 * S), reason: 'rate_limit' };
   }
   return { kind: 'dial' };
 }
@@ -362,7 +365,7 @@ describe('decideDispatch properties', () => {
   /** The limits, counted straight from the snapshot. */
   function limitsReached(s: DispatchSnapshot): boolean {
     const nowMs = s.now.getTime();
-    const dialsInMinute = s.pacing.recentDials.filter((d) => d.getTime() > nowMs - MIN && d.getTime() <= nowMs).length;
+    const dialsInMinute = s.pacing.recentDials.filter((d) => d.getTime() > nowMs - WINDOW && d.getTime() <= nowMs).length;
     return (
       (s.campaign.maxConcurrentCalls !== null && s.pacing.campaignActiveCalls >= s.campaign.maxConcurrentCalls) ||
       (s.pacing.organizationMaxConcurrentCalls !== null && s.pacing.organizationActiveCalls >= s.pacing.organizationMaxConcurrentCalls) ||
@@ -444,8 +447,8 @@ describe('decideDispatch properties', () => {
           expect(limitsReached(s)).toBe(true);
         }
         if (decision.reason === 'rate_limit') {
-          // At `until` the minute has room again.
-          const inMinute = s.pacing.recentDials.filter((d) => d.getTime() > until - MIN && d.getTime() <= until).length;
+          // At `until` the window has room again.
+          const inMinute = s.pacing.recentDials.filter((d) => d.getTime() > until - WINDOW && d.getTime() <= until).length;
           expect(inMinute).toBeLessThan(s.campaign.maxCallsPerMinute ?? Number.POSITIVE_INFINITY);
         }
       }),

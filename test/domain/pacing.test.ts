@@ -1,8 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { rateHoldUntil, spreadDueTimes } from '../../src/domain/pacing.js';
+import { HANDOUT_MARGIN_MS, PACING_WINDOW_MS, rateHoldUntil, spreadDueTimes } from '../../src/domain/pacing.js';
 
-// PRODUCT.md "Compliance and pacing": no minute holds more dials than max_calls_per_minute.
+// PRODUCT.md "Compliance and pacing": no minute holds more dials than max_calls_per_minute. The
+// guard decides at hand-out over a window W of a minute plus a margin, so that the dialers'
+// delay between hand-out and dial cannot push an extra dial into a minute.
+const W = PACING_WINDOW_MS;
 
 const T0 = Date.parse('2024-06-10T09:00:00Z');
 const S = 1000;
@@ -16,28 +19,29 @@ function busiestMinute(instants: number[]): number {
 
 describe('spreadDueTimes examples', () => {
   // [name, dues (offsets from T0), maxPerMinute, lastAssigned offset or null, expected offsets]
+  // The spacing is W / maxPerMinute, rounded up to whole milliseconds (10 per minute: 6.2 s).
+  const gap = (perMinute: number) => Math.ceil(W / perMinute);
   const rows: Array<[string, number[], number, number | null, number[]]> = [
     ['nothing to spread', [], 10, null, []],
     ['one due time stays', [0], 10, null, [0]],
-    ['a burst of 5 at 10/min: 6 s apart', [0, 0, 0, 0, 0], 10, null, [0, 6 * S, 12 * S, 18 * S, 24 * S]],
-    ['already far enough apart: unchanged', [0, 6 * S, 20 * S, 90 * S], 10, null, [0, 6 * S, 20 * S, 90 * S]],
-    ['too close: pushed to the spacing', [0, 1 * S, 2 * S, 30 * S], 10, null, [0, 6 * S, 12 * S, 30 * S]],
-    ['a gap lets a later one keep its time', [0, 0, 40 * S, 40 * S], 10, null, [0, 6 * S, 40 * S, 46 * S]],
-    ['1 per minute: a minute apart', [0, 0, 0], 1, null, [0, 60 * S, 120 * S]],
-    ['60 per minute: a second apart', [0, 0, 500], 60, null, [0, S, 2 * S]],
-    // 60 000 / 7 = 8571.43 ms: rounded up to whole milliseconds, gaps are 8572 ms.
-    ['7 per minute rounds the spacing up', [0, 0, 0], 7, null, [0, 8572, 17_144]],
-    ['continues after the last assignment', [0, 0], 10, -1 * S, [5 * S, 11 * S]],
-    ['a last assignment long ago changes nothing', [0, 0], 10, -3600 * S, [0, 6 * S]],
-    ['a last assignment after the dues pushes them all', [0, 0], 10, 60 * S, [66 * S, 72 * S]],
+    ['a burst of 5 at 10/min: 6.2 s apart', [0, 0, 0, 0, 0], 10, null, [0, 6200, 12_400, 18_600, 24_800]],
+    ['already far enough apart: unchanged', [0, 7 * S, 20 * S, 90 * S], 10, null, [0, 7 * S, 20 * S, 90 * S]],
+    ['too close: pushed to the spacing', [0, 1 * S, 2 * S, 30 * S], 10, null, [0, 6200, 12_400, 30 * S]],
+    ['a gap lets a later one keep its time', [0, 0, 40 * S, 40 * S], 10, null, [0, 6200, 40 * S, 46_200]],
+    ['1 per minute: a window apart', [0, 0, 0], 1, null, [0, W, 2 * W]],
+    ['60 per minute: just over a second apart', [0, 0, 500], 60, null, [0, gap(60), Math.ceil(gap(60) + W / 60)]],
+    ['7 per minute rounds the spacing up', [0, 0, 0], 7, null, [0, gap(7), Math.ceil(gap(7) + W / 7)]],
+    ['continues after the last assignment', [0, 0], 10, -1 * S, [5200, 11_400]],
+    ['a last assignment long ago changes nothing', [0, 0], 10, -3600 * S, [0, 6200]],
+    ['a last assignment after the dues pushes them all', [0, 0], 10, 60 * S, [66_200, 72_400]],
   ];
   it.each(rows)('%s', (_name, dues, maxPerMinute, last, expected) => {
     expect(offsets(spreadDueTimes(dues.map(at), maxPerMinute, last === null ? null : at(last)))).toEqual(expected);
   });
 
-  it('200 due targets at 10 per minute take 19 minutes 54 seconds, never more than 10 in a minute', () => {
+  it('200 due targets at 10 per minute take 20 minutes 34 seconds, never more than 10 in a minute', () => {
     const spread = spreadDueTimes(Array.from({ length: 200 }, () => at(0)), 10, null).map((d) => d.getTime());
-    expect(spread.at(-1)).toBe(T0 + 199 * 6 * S);
+    expect(spread.at(-1)).toBe(T0 + 199 * 6200);
     expect(busiestMinute(spread)).toBe(10);
   });
 
@@ -69,7 +73,7 @@ describe('spreadDueTimes properties', () => {
       fc.property(input, ({ dues, maxPerMinute, last }) => {
         const out = spreadDueTimes(dues.map(at), maxPerMinute, last === null ? null : at(last)).map((d) => d.getTime() - T0);
         expect(out).toHaveLength(dues.length);
-        const spacing = 60_000 / maxPerMinute;
+        const spacing = W / maxPerMinute;
         out.forEach((assigned, i) => {
           expect(assigned).toBeGreaterThanOrEqual(dues[i]!);
           const previous = i === 0 ? last : out[i - 1]!;
@@ -95,7 +99,7 @@ describe('spreadDueTimes properties', () => {
         out.forEach((assigned, i) => {
           const previous = i === 0 ? last : out[i - 1]!;
           const earlier = assigned - 1;
-          const tooEarly = earlier < dues[i]! || (previous !== null && earlier - previous < 60_000 / maxPerMinute);
+          const tooEarly = earlier < dues[i]! || (previous !== null && earlier - previous < W / maxPerMinute);
           expect(tooEarly).toBe(true);
         });
       }),
@@ -121,16 +125,17 @@ describe('rateHoldUntil examples', () => {
   const rows: Array<[string, number[], number, number | null]> = [
     ['no dials', [], 1, null],
     ['one below the limit', [-50 * S], 2, null],
-    ['at the limit: until the oldest leaves the minute', [-50 * S, -40 * S], 2, 10 * S],
-    ['a dial exactly a minute ago has left', [-60 * S, -40 * S], 2, null],
-    ['a dial a millisecond inside the minute still counts', [-60 * S + 1, -40 * S], 2, 1],
-    ['a dial at now counts', [-10 * S, 0], 2, 50 * S],
-    ['over the limit: until enough have left', [-50 * S, -40 * S, -30 * S], 2, 20 * S],
-    ['unsorted input', [-10 * S, -50 * S, -30 * S], 3, 10 * S],
-    ['simultaneous dials leave together', [-45 * S, -45 * S, -45 * S], 3, 15 * S],
-    ['limit 1: a minute after the last dial', [-59 * S], 1, 1 * S],
-    ['dials older than the minute are ignored', [-120 * S, -61 * S, -60 * S], 1, null],
-    ['dials after now are outside (now − 60 s, now]', [1 * S, 2 * S], 1, null],
+    ['at the limit: until the oldest leaves the window', [-50 * S, -40 * S], 2, W - 50 * S],
+    ['a dial exactly a window ago has left', [-W, -40 * S], 2, null],
+    ['a dial a millisecond inside the window still counts', [-W + 1, -40 * S], 2, 1],
+    ['a dial a minute ago still counts: the margin', [-60 * S, -40 * S], 2, W - 60 * S],
+    ['a dial at now counts', [-10 * S, 0], 2, W - 10 * S],
+    ['over the limit: until enough have left', [-50 * S, -40 * S, -30 * S], 2, W - 40 * S],
+    ['unsorted input', [-10 * S, -50 * S, -30 * S], 3, W - 50 * S],
+    ['simultaneous dials leave together', [-45 * S, -45 * S, -45 * S], 3, W - 45 * S],
+    ['limit 1: a window after the last dial', [-59 * S], 1, W - 59 * S],
+    ['dials older than the window are ignored', [-120 * S, -W - 1, -W], 1, null],
+    ['dials after now are outside (now − W, now]', [1 * S, 2 * S], 1, null],
   ];
   it.each(rows)('%s', (_name, dials, maxPerMinute, expected) => {
     const now = at(0);
@@ -146,15 +151,15 @@ describe('rateHoldUntil examples', () => {
 });
 
 describe('rateHoldUntil properties', () => {
-  it('allows a dial exactly when fewer than the limit lie in (now − 60 s, now]', () => {
+  it('allows a dial exactly when fewer than the limit lie in (now − W, now]', () => {
     fc.assert(
       fc.property(
         fc.array(fc.integer({ min: -120 * S, max: 30 * S }), { maxLength: 20 }),
         fc.integer({ min: 1, max: 8 }),
         (dials, maxPerMinute) => {
-          const inMinute = dials.filter((d) => d > -60 * S && d <= 0).length;
+          const inWindow = dials.filter((d) => d > -W && d <= 0).length;
           const hold = rateHoldUntil(at(0), dials.map(at), maxPerMinute);
-          expect(hold === null).toBe(inMinute < maxPerMinute);
+          expect(hold === null).toBe(inWindow < maxPerMinute);
           if (hold !== null) {
             const past = dials.filter((d) => d <= 0).map(at);
             // Later than now, allowed then, and not a millisecond earlier.
@@ -193,6 +198,25 @@ describe('rateHoldUntil properties', () => {
           // Every attempt is dialed in the end, and no half-open minute holds more than the limit.
           expect(admitted).toHaveLength(attempts.length);
           expect(busiestMinute(admitted)).toBeLessThanOrEqual(maxPerMinute);
+        },
+      ),
+    );
+  });
+
+  it('simulation: dialers that dial up to the margin after the hand-out never put more than the limit into a minute', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 5 * 60 * S }), fc.integer({ min: 0, max: HANDOUT_MARGIN_MS - 1 })), { minLength: 1, maxLength: 80 }),
+        fc.integer({ min: 1, max: 12 }),
+        (attempts, maxPerMinute) => {
+          const handedOut: number[] = [];
+          const dialed: number[] = [];
+          for (const [now, lag] of [...attempts].sort((a, b) => a[0] - b[0])) {
+            if (rateHoldUntil(at(now), handedOut.map(at), maxPerMinute) !== null) continue;
+            handedOut.push(now);
+            dialed.push(now + lag);
+          }
+          expect(busiestMinute(dialed)).toBeLessThanOrEqual(maxPerMinute);
         },
       ),
     );
