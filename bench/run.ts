@@ -1,0 +1,68 @@
+/**
+ * `npm run bench [-- --quick] [-- --only=start,dispatch] [-- --profile]`: measures the cases of
+ * issue 10 against the local PostgreSQL and Redis (a database and BullMQ prefixes of its own),
+ * prints a Markdown table and writes bench/results/latest.json. See README "Performance".
+ */
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { dispatchCase } from './cases/dispatch.js';
+import { importCase } from './cases/import.js';
+import { latencyCase } from './cases/latency.js';
+import { memoryCase } from './cases/memory.js';
+import { promotionCase } from './cases/promotion.js';
+import { resumeCase } from './cases/resume.js';
+import { startCase } from './cases/start.js';
+import { createContext, type RunContext } from './lib/context.js';
+import { machineFacts, markdownTable, writeResults, type Result } from './lib/report.js';
+import { databaseUrl, dropDatabases, prepareTemplate, REDIS_URL, RESULTS_DIR } from './lib/system.js';
+
+const CASES: Record<string, (ctx: RunContext) => Promise<Result[]>> = {
+  import: importCase,
+  start: startCase,
+  resume: resumeCase,
+  promotion: promotionCase,
+  dispatch: dispatchCase,
+  latency: latencyCase,
+  memory: memoryCase,
+};
+
+async function main() {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false } } });
+  const only = values.only?.split(',') ?? Object.keys(CASES);
+  const unknown = only.filter((name) => !(name in CASES));
+  if (unknown.length > 0) throw new Error(`unknown case ${unknown.join(', ')}: choose among ${Object.keys(CASES).join(', ')}`);
+  const ctx = createContext({ quick: values.quick, profile: values.profile });
+
+  const pool = new pg.Pool({ connectionString: databaseUrl('postgres'), max: 1 });
+  const redis = new Redis(REDIS_URL);
+  const machine = await machineFacts(pool, redis);
+  await pool.end();
+  redis.disconnect();
+
+  const started = performance.now();
+  await prepareTemplate();
+  const results: Result[] = [];
+  try {
+    for (const name of only) {
+      ctx.log(`case ${name}`);
+      results.push(...(await CASES[name]!(ctx)));
+    }
+  } finally {
+    await dropDatabases();
+  }
+  const minutes = (performance.now() - started) / 60_000;
+  const run = { quick: values.quick, cases: only, minutes: Number(minutes.toFixed(2)), finished_at: new Date().toISOString() };
+  await writeResults(`${RESULTS_DIR}latest.json`, machine, results, { ...run, notes: ctx.notes });
+  console.log(markdownTable(results));
+  for (const note of ctx.notes) console.log(`\n${note}`);
+  console.log(`\n${values.quick ? 'quick run' : 'full run'} in ${minutes.toFixed(1)} min on ${machine.cpus} cores; bench/results/latest.json written.`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
