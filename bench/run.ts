@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only=start,dispatch] [-- --profile]`: measures the cases of
+ * `npm run bench [-- --quick] [--only=start,dispatch] [--size=100000] [--profile]`: measures the cases of
  * issue 10 against the local PostgreSQL and Redis (a database and BullMQ prefixes of its own),
  * prints a Markdown table and writes bench/results/latest.json. See README "Performance".
  */
@@ -28,11 +28,15 @@ const CASES: Record<string, (ctx: RunContext) => Promise<Result[]>> = {
 };
 
 async function main() {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, size: { type: 'string' }, profile: { type: 'boolean', default: false } },
+  });
+  const size = values.size === undefined ? undefined : Number(values.size);
+  if (size !== undefined && !(Number.isInteger(size) && size > 0)) throw new Error(`--size must be a positive integer, got ${values.size}`);
   const only = values.only?.split(',') ?? Object.keys(CASES);
   const unknown = only.filter((name) => !(name in CASES));
   if (unknown.length > 0) throw new Error(`unknown case ${unknown.join(', ')}: choose among ${Object.keys(CASES).join(', ')}`);
-  const ctx = createContext({ quick: values.quick, profile: values.profile });
+  const ctx = createContext({ quick: values.quick, profile: values.profile, size });
 
   const pool = new pg.Pool({ connectionString: databaseUrl('postgres'), max: 1 });
   const redis = new Redis(REDIS_URL);
@@ -52,7 +56,7 @@ async function main() {
     await dropDatabases();
   }
   const minutes = (performance.now() - started) / 60_000;
-  const run = { quick: values.quick, cases: only, minutes: Number(minutes.toFixed(2)), finished_at: new Date().toISOString() };
+  const run = { quick: values.quick, size: size ?? null, cases: only, minutes: Number(minutes.toFixed(2)), finished_at: new Date().toISOString() };
   await writeResults(`${RESULTS_DIR}latest.json`, machine, results, { ...run, notes: ctx.notes });
   console.log(markdownTable(results));
   for (const note of ctx.notes) console.log(`\n${note}`);

@@ -5,7 +5,7 @@ export interface RunContext {
   profile: boolean;
   /** The peak RSS of every worker process the run started, with the case it served. */
   workerPeaks: { case: string; bytes: number }[];
-  /** The smallest size with --quick, else all of them. */
+  /** The smallest size with --quick, the one given with --size, else all of them. */
   sizes(all: number[]): number[];
   /** A bare reference measured once per run and key (e.g. INSERT … SELECT of n rows). */
   once<T>(key: string, measure: () => Promise<T>): Promise<T>;
@@ -14,14 +14,15 @@ export interface RunContext {
   notes: string[];
 }
 
-export function createContext(options: { quick: boolean; profile: boolean }): RunContext {
+export function createContext(options: { quick: boolean; profile: boolean; size?: number | undefined }): RunContext {
   const memo = new Map<string, Promise<unknown>>();
   const started = performance.now();
   return {
-    ...options,
+    quick: options.quick,
+    profile: options.profile,
     workerPeaks: [],
     notes: [],
-    sizes: (all) => (options.quick ? [Math.min(...all)] : all),
+    sizes: (all) => (options.size ? [options.size] : options.quick ? [Math.min(...all)] : all),
     once: <T>(key: string, measure: () => Promise<T>) => {
       if (!memo.has(key)) memo.set(key, measure());
       return memo.get(key) as Promise<T>;

@@ -87,7 +87,8 @@ export function spawnNode(name: string, args: string[], env: NodeJS.ProcessEnv, 
   mkdirSync(`${RESULTS_DIR}logs`, { recursive: true });
   const logPath = `${RESULTS_DIR}logs/${name}.log`;
   const fd = openSync(logPath, 'w');
-  const profile = ctx.profile ? ['--cpu-prof', `--cpu-prof-dir=${RESULTS_DIR}profiles`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
+  // One folder per process: the TypeScript loader's thread writes a profile of its own beside the main thread's.
+  const profile = ctx.profile ? ['--cpu-prof', `--cpu-prof-dir=${RESULTS_DIR}profiles/${name}`] : [];
   const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', ...args], { cwd: REPO, env, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
