@@ -47,10 +47,18 @@ async function main() {
   const started = performance.now();
   await prepareTemplate();
   const results: Result[] = [];
+  const failed: string[] = [];
   try {
     for (const name of only) {
       ctx.log(`case ${name}`);
-      results.push(...(await CASES[name]!(ctx)));
+      try {
+        results.push(...(await CASES[name]!(ctx)));
+      } catch (error) {
+        // One broken case must not cost the figures of the others.
+        console.error(error);
+        failed.push(name);
+        ctx.notes.push(`case ${name} FAILED: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      }
     }
   } finally {
     await dropDatabases();
@@ -60,11 +68,13 @@ async function main() {
   await writeResults(`${RESULTS_DIR}latest.json`, machine, results, { ...run, notes: ctx.notes });
   console.log(markdownTable(results));
   for (const note of ctx.notes) console.log(`\n${note}`);
-  console.log(`\n${values.quick ? 'quick run' : 'full run'} in ${minutes.toFixed(1)} min on ${machine.cpus} cores; bench/results/latest.json written.`);
+  const kind = values.quick ? 'quick run' : size ? `run at size ${size}` : 'full run';
+  console.log(`\n${kind} in ${minutes.toFixed(1)} min on ${machine.cpus} cores; bench/results/latest.json written.`);
+  if (failed.length > 0) process.exitCode = 1;
 }
 
 main().then(
-  () => process.exit(0),
+  () => process.exit(),
   (error: unknown) => {
     console.error(error);
     process.exit(1);

@@ -2,7 +2,7 @@ import { Worker } from 'bullmq';
 import { createDialerWorker } from '../../src/dialer/index.js';
 import { bareWorker } from '../lib/baselines.js';
 import { createCampaign, expectOk, insertTargets, runCommand, waitAllAnswered, waitDrawn } from '../lib/campaigns.js';
-import { seconds, type RunContext } from '../lib/context.js';
+import { seconds, sleep, type RunContext } from '../lib/context.js';
 import { cpuMeter, localPid } from '../lib/proc.js';
 import { result, type Result } from '../lib/report.js';
 import { REDIS_URL, startBenchSystem, type BenchSystem } from '../lib/system.js';
@@ -81,12 +81,31 @@ async function cpuMeters(system: BenchSystem) {
   };
 }
 
+/** PostgreSQL transactions committed or rolled back in the system's database (its statistics lag about a second). */
+function transactionCounter(system: BenchSystem) {
+  const read = async () =>
+    (await system.pool.query<{ n: number }>(`SELECT (xact_commit + xact_rollback)::int AS n FROM pg_stat_database WHERE datname = current_database()`)).rows[0]!.n;
+  let before = 0;
+  return {
+    start: async () => {
+      await sleep(1_500);
+      before = await read();
+    },
+    stop: async () => {
+      await sleep(1_500);
+      return (await read()) - before;
+    },
+  };
+}
+
 async function run(system: BenchSystem, size: number, variant: string, startDialer: (system: BenchSystem) => Dialer) {
   const campaignId = await createCampaign(system, `dispatch ${variant} ${size}`);
   await insertTargets(system, campaignId, size);
   expectOk(await runCommand(system, campaignId, 'start'), 'start');
   await waitDrawn(system, campaignId, 10 * 60_000);
   const cpu = await cpuMeters(system);
+  const transactions = transactionCounter(system);
+  await transactions.start();
   await cpu.start();
   const started = performance.now();
   const dialer = startDialer(system);
@@ -96,7 +115,8 @@ async function run(system: BenchSystem, size: number, variant: string, startDial
     await dialer.close();
   }
   const ms = performance.now() - started;
-  return { callsPerSecond: size / seconds(ms), cpu: await cpu.stop(), failures: dialer.failures() };
+  const spent = await cpu.stop();
+  return { callsPerSecond: size / seconds(ms), cpu: spent, transactions: (await transactions.stop()) / size, failures: dialer.failures() };
 }
 
 export async function dispatchCase(ctx: RunContext): Promise<Result[]> {
@@ -111,7 +131,7 @@ export async function dispatchCase(ctx: RunContext): Promise<Result[]> {
         ['HTTP', httpDialer, 500],
       ] as const) {
         const measured = await run(system, size, variant, startDialer);
-        const note = measured.failures > 0 ? `${measured.failures} dialer errors` : undefined;
+        const note = `${measured.transactions.toFixed(2)} PostgreSQL transactions per call${measured.failures > 0 ? `, ${measured.failures} dialer errors` : ''}`;
         results.push(
           result({
             name: `dispatch (${variant === 'helper' ? 'createDialerWorker' : 'HTTP claim + outcome'})`,
@@ -121,7 +141,7 @@ export async function dispatchCase(ctx: RunContext): Promise<Result[]> {
             baseline: bare.jobsPerSecond,
             baselineName: 'no-op BullMQ worker',
             goal: ['≥', goal],
-            ...(note ? { note } : {}),
+            note,
           }),
         );
         for (const [process, ms] of Object.entries(measured.cpu)) {
@@ -137,7 +157,7 @@ export async function dispatchCase(ctx: RunContext): Promise<Result[]> {
           );
         }
         const breakdown = Object.entries(measured.cpu).map(([name, ms]) => `${name} ${(ms / size).toFixed(2)}`).join(', ');
-        ctx.log(`dispatch ${variant} ${size}: ${measured.callsPerSecond.toFixed(0)} calls/s; CPU ms per call: ${breakdown}`);
+        ctx.log(`dispatch ${variant} ${size}: ${measured.callsPerSecond.toFixed(0)} calls/s, ${note}; CPU ms per call: ${breakdown}`);
       }
     }
   } finally {
