@@ -140,6 +140,7 @@ export async function dispatchCase(ctx: RunContext): Promise<Result[]> {
             unit: 'calls/s',
             baseline: bare.jobsPerSecond,
             baselineName: 'no-op BullMQ worker',
+            baselineUnit: 'jobs/s',
             goal: ['≥', goal],
             note,
           }),

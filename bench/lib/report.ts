@@ -12,6 +12,8 @@ export interface Result {
   /** The bare reference, in the same unit, and what it is. */
   baseline: number;
   baselineName: string;
+  /** When the reference counts something else (jobs/s beside calls/s); the ratio is still value / baseline. */
+  baselineUnit?: string;
   /** value / baseline. */
   ratio: number;
   /** The issue's goal, when it sets one, and whether this run met it. */
@@ -49,7 +51,7 @@ export function markdownTable(results: Result[]): string {
     ...results.map((r) => {
       const goal = r.goal ? `${r.goal.met ? '✅' : '❌'} ${r.goal.text}` : '';
       const name = r.note ? `${r.name} (${r.note})` : r.name;
-      return `| ${name} | ${formatNumber(r.size)} | ${formatNumber(r.value)} ${r.unit} | ${r.baselineName}: ${formatNumber(r.baseline)} ${r.unit} | ${formatNumber(r.ratio)} | ${goal} |`;
+      return `| ${name} | ${formatNumber(r.size)} | ${formatNumber(r.value)} ${r.unit} | ${r.baselineName}: ${formatNumber(r.baseline)} ${r.baselineUnit ?? r.unit} | ${formatNumber(r.ratio)} | ${goal} |`;
     }),
   ];
   return lines.join('\n');
@@ -83,6 +85,7 @@ export async function writeResults(path: string, machine: object, results: Resul
     baseline: r.baseline,
     ratio: r.ratio,
     baseline_name: r.baselineName,
+    baseline_unit: r.baselineUnit ?? r.unit,
     goal: r.goal?.text ?? null,
     met: r.goal?.met ?? null,
     note: r.note ?? null,
