@@ -1,0 +1,168 @@
+import { Worker } from 'bullmq';
+import { createDialerWorker } from '../../src/dialer/index.js';
+import { bareWorker } from '../lib/baselines.js';
+import { createCampaign, expectOk, insertTargets, runCommand, waitAllAnswered, waitDrawn } from '../lib/campaigns.js';
+import { seconds, sleep, type RunContext } from '../lib/context.js';
+import { cpuMeter, localPid } from '../lib/proc.js';
+import { result, type Result } from '../lib/report.js';
+import { REDIS_URL, startBenchSystem, type BenchSystem } from '../lib/system.js';
+
+/**
+ * Dispatch end to end: a started campaign of n targets, every round open, then a dialer that
+ * answers at once takes every call: promotion, claim, outcome recorded, round ended. (a) with
+ * the exported helper createDialerWorker, (b) a plain BullMQ worker using POST /calls/{id}/claim
+ * and /outcome on the API. The dialer runs in this process, the system's roles in theirs. Calls/s
+ * against a bare no-op BullMQ worker's jobs/s, and the CPU each process spent per call.
+ */
+const CONCURRENCY = 100;
+const connection = { url: REDIS_URL, maxRetriesPerRequest: null };
+
+interface Dialer {
+  close(): Promise<unknown>;
+  failures(): number;
+}
+
+function helperDialer(system: BenchSystem): Dialer {
+  let failures = 0;
+  const helper = createDialerWorker({
+    connection,
+    prefix: system.prefix,
+    concurrency: CONCURRENCY,
+    handler: async () => ({ status: 'answered', duration_s: 1 }),
+    onError: () => (failures += 1),
+  });
+  return { close: () => helper.close(), failures: () => failures };
+}
+
+function httpDialer(system: BenchSystem): Dialer {
+  let failures = 0;
+  const post = (path: string, body: unknown) =>
+    fetch(`${system.baseUrl}${path}`, { method: 'POST', headers: { 'x-api-key': system.apiKey, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const worker = new Worker(
+    'campaign-calls',
+    async (job) => {
+      const claim = await post(`/calls/${job.data.call_id}/claim`, { promotion: job.data.promotion });
+      await claim.arrayBuffer();
+      if (claim.status === 409) return;
+      if (claim.status !== 200) throw new Error(`claim answered ${claim.status}`);
+      const outcome = await post(`/calls/${job.data.call_id}/outcome`, { status: 'answered', duration_s: 1 });
+      await outcome.arrayBuffer();
+      if (outcome.status !== 200) throw new Error(`outcome answered ${outcome.status}`);
+    },
+    { connection, prefix: system.prefix, concurrency: CONCURRENCY },
+  );
+  worker.on('failed', () => (failures += 1));
+  worker.on('error', () => (failures += 1));
+  return { close: () => worker.close(), failures: () => failures };
+}
+
+/** CPU per process between start and stop: the system's children, its backends, Redis, this process. */
+async function cpuMeters(system: BenchSystem) {
+  const redisPid = Number(/process_id:(\d+)/.exec(await system.redis.info('server'))?.[1]);
+  const meters = {
+    worker: cpuMeter(() => [system.pids().worker!]),
+    api: cpuMeter(() => [system.pids().api!]),
+    postgres: cpuMeter(() => system.postgresPids()),
+    redis: cpuMeter(() => (localPid(redisPid, 'redis-server') ? [redisPid] : [])),
+  };
+  let own = process.cpuUsage();
+  return {
+    start: async () => {
+      for (const meter of Object.values(meters)) await meter.start();
+      own = process.cpuUsage();
+    },
+    stop: async () => {
+      const used = process.cpuUsage(own);
+      const spent: Record<string, number> = {};
+      for (const [name, meter] of Object.entries(meters)) spent[name] = await meter.stop();
+      spent['dialer (bench process)'] = (used.user + used.system) / 1000;
+      return spent;
+    },
+  };
+}
+
+/** PostgreSQL transactions committed or rolled back in the system's database (its statistics lag about a second). */
+function transactionCounter(system: BenchSystem) {
+  const read = async () =>
+    (await system.pool.query<{ n: number }>(`SELECT (xact_commit + xact_rollback)::int AS n FROM pg_stat_database WHERE datname = current_database()`)).rows[0]!.n;
+  let before = 0;
+  return {
+    start: async () => {
+      await sleep(1_500);
+      before = await read();
+    },
+    stop: async () => {
+      await sleep(1_500);
+      return (await read()) - before;
+    },
+  };
+}
+
+async function run(system: BenchSystem, size: number, variant: string, startDialer: (system: BenchSystem) => Dialer) {
+  const campaignId = await createCampaign(system, `dispatch ${variant} ${size}`);
+  await insertTargets(system, campaignId, size);
+  expectOk(await runCommand(system, campaignId, 'start'), 'start');
+  await waitDrawn(system, campaignId, 10 * 60_000);
+  const cpu = await cpuMeters(system);
+  const transactions = transactionCounter(system);
+  await transactions.start();
+  await cpu.start();
+  const started = performance.now();
+  const dialer = startDialer(system);
+  try {
+    await waitAllAnswered(system, campaignId, size, Math.max(120_000, size * 20));
+  } finally {
+    await dialer.close();
+  }
+  const ms = performance.now() - started;
+  const spent = await cpu.stop();
+  return { callsPerSecond: size / seconds(ms), cpu: spent, transactions: (await transactions.stop()) / size, failures: dialer.failures() };
+}
+
+export async function dispatchCase(ctx: RunContext): Promise<Result[]> {
+  const results: Result[] = [];
+  const system = await startBenchSystem(ctx, 'dispatch');
+  try {
+    for (const size of ctx.sizes([2_000, 20_000])) {
+      // Enough jobs for the bare worker to reach its pace (a few thousand drain in a blink).
+      const bare = await bareWorker(ctx, system.redis, Math.max(size, 20_000));
+      for (const [variant, startDialer, goal] of [
+        ['helper', helperDialer, 1_000],
+        ['HTTP', httpDialer, 500],
+      ] as const) {
+        const measured = await run(system, size, variant, startDialer);
+        const note = `${measured.transactions.toFixed(2)} PostgreSQL transactions per call${measured.failures > 0 ? `, ${measured.failures} dialer errors` : ''}`;
+        results.push(
+          result({
+            name: `dispatch (${variant === 'helper' ? 'createDialerWorker' : 'HTTP claim + outcome'})`,
+            size,
+            value: measured.callsPerSecond,
+            unit: 'calls/s',
+            baseline: bare.jobsPerSecond,
+            baselineName: 'no-op BullMQ worker',
+            baselineUnit: 'jobs/s',
+            goal: ['≥', goal],
+            note,
+          }),
+        );
+        for (const [process, ms] of Object.entries(measured.cpu)) {
+          results.push(
+            result({
+              name: `dispatch (${variant}): CPU per call, ${process}`,
+              size,
+              value: ms / size,
+              unit: 'ms',
+              baseline: bare.cpuMsPerJob,
+              baselineName: 'no-op BullMQ worker per job',
+            }),
+          );
+        }
+        const breakdown = Object.entries(measured.cpu).map(([name, ms]) => `${name} ${(ms / size).toFixed(2)}`).join(', ');
+        ctx.log(`dispatch ${variant} ${size}: ${measured.callsPerSecond.toFixed(0)} calls/s, ${note}; CPU ms per call: ${breakdown}`);
+      }
+    }
+  } finally {
+    await system.close();
+  }
+  return results;
+}

@@ -1,0 +1,250 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { deployMigrations } from '../../src/db/migrations/deploy.js';
+import { hashApiKey } from '../../src/db/repositories/organizations.js';
+import { memoryBytes } from './proc.js';
+import { sleep, type RunContext } from './context.js';
+
+/**
+ * The system under test: its API and worker roles in child processes of their own (as deployed:
+ * one process per role), on a database recreated for each case and a BullMQ prefix of its own.
+ */
+
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+export const RESULTS_DIR = `${REPO}bench/results/`;
+const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DATABASE = 'campaigns_bench';
+const TEMPLATE = 'campaigns_bench_template';
+
+export const databaseUrl = (name: string) => {
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+};
+
+async function admin(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl('postgres') });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A migrated template, cloned for every case (CREATE DATABASE … TEMPLATE takes a second). */
+export async function prepareTemplate(): Promise<void> {
+  await admin(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+  await admin(`DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`);
+  await deployMigrations(databaseUrl(TEMPLATE));
+}
+
+export async function dropDatabases(): Promise<void> {
+  await admin(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+  await admin(`DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`);
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Deletes every key of a BullMQ prefix (the bench's own; never anybody else's). */
+export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    if (keys.length > 0) await redis.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
+export interface RoleProcess {
+  role: string;
+  pid: number;
+  logPath: string;
+  logTail(lines?: number): string;
+  alive(): boolean;
+  /** Resolves with the exit code when the process ends. */
+  exited: Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+/** A Node child running a TypeScript entry point, its output in a log file (no pipe to drain). */
+export function spawnNode(name: string, args: string[], env: NodeJS.ProcessEnv, ctx: RunContext): RoleProcess {
+  mkdirSync(`${RESULTS_DIR}logs`, { recursive: true });
+  const logPath = `${RESULTS_DIR}logs/${name}.log`;
+  const fd = openSync(logPath, 'w');
+  // One folder per process: the TypeScript loader's thread writes a profile of its own beside the main thread's.
+  const profile = ctx.profile ? ['--cpu-prof', `--cpu-prof-dir=${RESULTS_DIR}profiles/${name}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', ...args], { cwd: REPO, env, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const logTail = (lines = 15) => readFileSync(logPath, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  return {
+    role: name,
+    pid: child.pid!,
+    logPath,
+    logTail,
+    alive: () => child.exitCode === null && child.signalCode === null,
+    exited,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const killed = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(killed);
+    },
+  };
+}
+
+export interface ApiAnswer {
+  status: number;
+  // Bodies are read by the cases field by field; each case checks what it relies on.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  json: any;
+}
+
+export interface BenchSystem {
+  caseName: string;
+  baseUrl: string;
+  apiKey: string;
+  organizationId: string;
+  prefix: string;
+  databaseUrl: string;
+  /** The bench's own connections (not counted as the system's). */
+  pool: pg.Pool;
+  redis: Redis;
+  api?: RoleProcess;
+  worker?: RoleProcess;
+  request(method: string, path: string, body?: unknown, contentType?: string): Promise<ApiAnswer>;
+  /** Polls `probe` until it returns a value (not undefined); fails with the children's logs. */
+  waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, intervalMs?: number): Promise<T>;
+  /** pids of the system's processes: its children and its PostgreSQL backends. */
+  pids(): { api?: number; worker?: number };
+  postgresPids(): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+export type Roles = 'api' | 'worker';
+
+/**
+ * A fresh database cloned from the template, a new prefix, an organization and an API key, and
+ * the requested roles running as children (production settings plus `env`).
+ */
+export async function startBenchSystem(ctx: RunContext, caseName: string, options: { roles?: Roles[]; env?: Record<string, string> } = {}): Promise<BenchSystem> {
+  const roles = options.roles ?? ['api', 'worker'];
+  await admin(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+  await admin(`CREATE DATABASE ${DATABASE} TEMPLATE ${TEMPLATE}`);
+  const url = databaseUrl(DATABASE);
+  const prefix = `bench-${Date.now().toString(36)}`;
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    DATABASE_URL: url,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    ADMIN_USER: 'bench',
+    ADMIN_PASSWORD: randomBytes(16).toString('hex'),
+    ...options.env,
+  };
+  const pool = new pg.Pool({ connectionString: url, max: 4, application_name: 'bench' });
+  pool.on('error', (error) => ctx.log(`bench connection lost: ${error.message}`));
+  // An organization and an API key, as `npm run cli -- api-key create` makes them.
+  const key = `cek_${randomBytes(24).toString('base64url')}`;
+  const { rows } = await pool.query<{ id: string }>(`INSERT INTO organizations (id, name) VALUES (uuid_generate_v7(), 'bench') RETURNING id`);
+  const organization = rows[0]!;
+  await pool.query(`INSERT INTO api_keys (id, organization_id, key_hash, key_prefix) VALUES (uuid_generate_v7(), $1, $2, $3)`, [
+    organization.id,
+    hashApiKey(key),
+    key.slice(0, 10),
+  ]);
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const api = roles.includes('api') ? spawnNode(`${caseName}-api`, ['src/main.ts', 'api'], env, ctx) : undefined;
+  const worker = roles.includes('worker') ? spawnNode(`${caseName}-worker`, ['src/main.ts', 'worker'], env, ctx) : undefined;
+  const children = [api, worker].filter((child): child is RoleProcess => child !== undefined);
+  const baseUrl = `http://127.0.0.1:${port}`;
+
+  const waitFor: BenchSystem['waitFor'] = async (what, probe, timeoutMs, intervalMs = 100) => {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const dead = children.find((child) => !child.alive());
+      if (dead) throw new Error(`${dead.role} exited while waiting for ${what}:\n${dead.logTail()}`);
+      const value = await probe();
+      if (value !== undefined) return value;
+      if (performance.now() > deadline) {
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${children.map((child) => `--- ${child.role}\n${child.logTail()}`).join('\n')}`);
+      }
+      await sleep(intervalMs);
+    }
+  };
+
+  const request: BenchSystem['request'] = async (method, path, body, contentType = 'application/json') => {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': contentType }) },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    let json: unknown = text;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // not JSON: kept as text
+    }
+    return { status: response.status, json };
+  };
+
+  const system: BenchSystem = {
+    caseName,
+    baseUrl,
+    apiKey: key,
+    organizationId: organization.id,
+    prefix,
+    databaseUrl: url,
+    pool,
+    redis,
+    api,
+    worker,
+    request,
+    waitFor,
+    pids: () => ({ api: api?.pid, worker: worker?.pid }),
+    postgresPids: async () =>
+      (await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name <> 'bench'`, [DATABASE])).rows.map(
+        (row) => row.pid,
+      ),
+    close: async () => {
+      if (worker) ctx.workerPeaks.push({ case: caseName, bytes: memoryBytes(worker.pid, 'VmHWM') ?? 0 });
+      await Promise.all(children.map((child) => child.stop()));
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
+      await pool.end();
+      await admin(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+    },
+  };
+  try {
+    if (api) await waitFor('the API to be ready', async () => ((await request('GET', '/readyz').catch(() => null))?.status === 200 ? true : undefined), 60_000, 200);
+    if (worker) await waitFor('the workers to run', async () => (readFileSync(worker.logPath, 'utf8').includes('workers running') ? true : undefined), 60_000, 200);
+  } catch (error) {
+    await system.close();
+    throw error;
+  }
+  return system;
+}
