@@ -25,6 +25,9 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     loggerInstance: deps.deps.logger as FastifyBaseLogger,
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    // One line per request, written below at a level that follows its status: dialers report
+    // thousands of outcomes a second, and two info lines each cost a quarter of the API's CPU.
+    disableRequestLogging: true,
     // A caller's X-Request-Id is kept when it is sane, so logs correlate across services.
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
@@ -35,6 +38,10 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const level = reply.statusCode >= 500 ? 'error' : reply.statusCode >= 400 ? 'info' : 'debug';
+    request.log[level]({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
   });
   registerErrorHandling(app, deps.monitor);
   await registerOpenApi(app);

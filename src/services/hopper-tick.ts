@@ -1,6 +1,6 @@
 import { channels } from '../channels.js';
 import { runningCampaignsWithoutWork, staleClaims } from '../db/repositories/hopper.js';
-import { enqueueSettle } from './after-commit.js';
+import { applyAfterCommit, enqueueSettle } from './after-commit.js';
 import { recordCallOutcomes } from './call-outcomes.js';
 import type { ServiceDeps } from './deps.js';
 import { promoteDueWork } from './hopper.js';
@@ -23,6 +23,8 @@ export async function hopperTick(deps: Deps) {
   const timedOut = await recordTimeouts(deps);
   const idle = await runningCampaignsWithoutWork(deps.db.sql);
   for (const campaignId of new Set([...idle, ...drawn.finished])) await enqueueSettle(deps, campaignId);
+  // A large rollout keeps drawing pass after pass, not one pass per interval.
+  if (drawn.more) await applyAfterCommit(deps, { promote: true });
   deps.metrics.hopperPasses.inc();
   return { promoted: promoted.promoted + promotedDrawn.promoted, opened: drawn.opened, timedOut, settling: idle.length };
 }

@@ -65,6 +65,8 @@ const openingFacts = (facts: { hasPending: boolean; hasPhone: boolean; hasWhatsa
 export interface DrawResult {
   opened: number;
   finished: string[];
+  /** Some rollout stopped at the per-pass cap with targets left: another pass should follow soon. */
+  more: boolean;
 }
 
 /**
@@ -73,15 +75,20 @@ export interface DrawResult {
  * Returns how many rounds opened and the campaigns whose rollout ran out (they may be done).
  */
 export async function drawRollouts(deps: Deps): Promise<DrawResult> {
-  const result: DrawResult = { opened: 0, finished: [] };
+  const result: DrawResult = { opened: 0, finished: [], more: false };
   for (const rollout of await rolloutsToDraw(deps.db.sql)) {
-    for (let drawn = 0; drawn < deps.settings.drawPerPass; ) {
+    let drawn = 0;
+    for (;;) {
       const batch = await drawBatch(deps, rollout.id);
       if (!batch) break;
       drawn += batch.selected;
       result.opened += batch.scheduledCalls + batch.queuedWhatsapp;
       if (batch.finished) {
         result.finished.push(rollout.campaignId);
+        break;
+      }
+      if (drawn >= deps.settings.drawPerPass) {
+        result.more = true;
         break;
       }
     }
