@@ -36,6 +36,14 @@ const envSchema = z
     // HTTP basic auth for the Bull Board at /admin/queues; the board is mounted only when both are non-empty.
     ADMIN_USER: z.string().optional(),
     ADMIN_PASSWORD: z.string().optional(),
+    // Input limits (src/api/limits.ts): every free-form field the API stores or copies into jobs.
+    TEXT_MAX_CHARS: z.coerce.number().int().min(1).max(1_000_000).default(2_000),
+    SUMMARY_MAX_CHARS: z.coerce.number().int().min(1).max(10_000).default(10_000),
+    VARIABLES_MAX_BYTES: z.coerce.number().int().min(2).max(1_048_576).default(8_192),
+    VARIABLES_MAX_DEPTH: z.coerce.number().int().min(1).max(1_000).default(32),
+    CALL_ATTEMPT_DELAYS_MAX: z.coerce.number().int().min(0).max(1_000).default(20),
+    CALL_ATTEMPT_DELAY_MAX_MINUTES: z.coerce.number().int().min(0).max(525_600).default(43_200),
+    GOAL_OBJECTIVES_MAX: z.coerce.number().int().min(0).max(1_000).default(20),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {

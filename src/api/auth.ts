@@ -5,6 +5,7 @@ import type { Db } from '../db/client.js';
 import { findOrganizationIdByApiKey, organizationExists } from '../db/repositories/organizations.js';
 import { Unauthorized } from '../domain/errors.js';
 import type { Caller } from '../services/caller.js';
+import { checkedString } from './schemas/input-checks.js';
 
 
 declare module 'fastify' {
@@ -13,7 +14,8 @@ declare module 'fastify' {
   }
 }
 
-const orgClaim = z.object({ org: z.guid(), sub: z.string().optional() });
+// The subject ends up in the audit log (`jwt:<sub>`): it must be storable text.
+const orgClaim = z.object({ org: z.guid(), sub: checkedString(() => 255).optional() });
 
 export function createAuthenticator(db: Db, jwtSecret: string) {
   const key = new TextEncoder().encode(jwtSecret);
@@ -27,7 +29,13 @@ export function createAuthenticator(db: Db, jwtSecret: string) {
       throw new Unauthorized('The bearer token is invalid.');
     }
     const claims = orgClaim.safeParse(payload);
-    if (!claims.success) throw new Unauthorized('The bearer token has no valid "org" claim (an organization id).');
+    if (!claims.success) {
+      throw new Unauthorized(
+        claims.error.issues.some((issue) => issue.path[0] === 'sub')
+          ? 'The bearer token\'s "sub" claim must be text of at most 255 characters.'
+          : 'The bearer token has no valid "org" claim (an organization id).',
+      );
+    }
     if (!(await organizationExists(db, claims.data.org))) {
       throw new Unauthorized('The bearer token names an organization that does not exist.');
     }

@@ -1,7 +1,9 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DomainError } from '../domain/errors.js';
 import { isUnavailable } from './unavailable.js';
+import { SchemaValidationError, validationItems, type ValidationErrorItem } from './validation.js';
+
+export type { ValidationErrorItem };
 
 export const HTTP_STATUS_OF: Record<DomainError['kind'], number> = {
   bad_request: 400,
@@ -13,34 +15,7 @@ export const HTTP_STATUS_OF: Record<DomainError['kind'], number> = {
 
 const LOCATION_OF: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
 
-interface ValidationIssue {
-  instancePath: string;
-  message?: string;
-  keyword: string;
-  params: Record<string, unknown>;
-}
-
-/** One zod issue in the contract's ValidationError shape (FastAPI's `{loc, msg, type}`). */
-function toValidationError(context: string, issue: ValidationIssue) {
-  const path = issue.instancePath
-    .split('/')
-    .filter(Boolean)
-    .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
-  const missing = issue.keyword === 'invalid_type' && issue.params.input === undefined;
-  return {
-    loc: [LOCATION_OF[context] ?? context, ...path],
-    msg: missing ? 'Field required' : (issue.message ?? 'Invalid value'),
-    type: missing ? 'missing' : issue.keyword,
-  };
-}
-
 const bodyError = (msg: string, type: string) => ({ detail: [{ loc: ['body'], msg, type }] });
-
-export interface ValidationErrorItem {
-  loc: Array<string | number>;
-  msg: string;
-  type: string;
-}
 
 /** A request value checked outside the route schema; answers 422 like schema failures. */
 export class RequestValidationError extends Error {
@@ -52,9 +27,9 @@ export class RequestValidationError extends Error {
 /** The one place where failures become HTTP answers; nothing leaks a stack trace. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (hasZodFastifySchemaValidationErrors(error)) {
+    if (error instanceof SchemaValidationError) {
       const context = error.validationContext ?? 'body';
-      return reply.code(422).send({ detail: error.validation.map((issue) => toValidationError(context, issue)) });
+      return reply.code(422).send({ detail: validationItems(error.issues, [LOCATION_OF[context] ?? context], context === 'body') });
     }
     if (error instanceof RequestValidationError) return reply.code(422).send({ detail: error.items });
     if (error instanceof DomainError) {

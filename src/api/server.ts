@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { serializerCompiler } from 'fastify-type-provider-zod';
 import { adminPlugin } from './admin.js';
 import { createAuthenticator } from './auth.js';
 import type { ApiDeps } from './context.js';
 import { registerErrorHandling } from './error-handler.js';
+import { configureInputLimits } from './limits.js';
 import { registerOpenApi } from './openapi/plugin.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { commandRoutes } from './routes/commands.js';
@@ -13,10 +14,12 @@ import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { executionRoutesPlugin } from './routes/execution.js';
 import { targetRoutes } from './routes/targets.js';
+import { validatorCompiler } from './validation.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
+  configureInputLimits(deps.config);
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     requestIdHeader: false,

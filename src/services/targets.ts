@@ -3,6 +3,7 @@ import type { Db } from '../db/client.js';
 import { insertTargets, type NewTarget } from '../db/repositories/targets.js';
 import { Conflict, NotFound } from '../domain/errors.js';
 import { TargetIn, type TargetBatchResult } from '../api/schemas/target.js';
+import { PARSE_OPTIONS, validationItems } from '../api/validation.js';
 
 /** Unique per campaign by customer_id when given, else by phone (PRODUCT.md, "Target"). */
 export function dedupeKey(target: Pick<TargetIn, 'customer_id' | 'phone'>): string | null {
@@ -35,12 +36,9 @@ export async function addTargets(db: Db, organizationId: string, campaignId: str
   const candidates: { index: number; row: NewTarget }[] = [];
   const seen = new Set<string>();
   rows.forEach((raw, index) => {
-    const parsed = TargetIn.safeParse(raw);
+    const parsed = TargetIn.safeParse(raw, PARSE_OPTIONS);
     if (!parsed.success) {
-      invalid.push({
-        index,
-        errors: parsed.error.issues.map((issue) => ({ loc: issue.path.map((p) => (typeof p === 'number' ? p : String(p))), msg: issue.message, type: issue.code })),
-      });
+      invalid.push({ index, errors: validationItems(parsed.error.issues, []) });
       return;
     }
     const row = toRow(parsed.data);

@@ -13,6 +13,7 @@ import type { ApiDeps } from '../context.js';
 import { errorResponses, json } from '../openapi/responses.js';
 import { CampaignIdParams } from '../schemas/campaign.js';
 import { ErrorDetail, page } from '../schemas/common.js';
+import { int32 } from '../schemas/input-checks.js';
 import { CallListQuery, CallOut, CallOutcomeIn, CampaignStats, TargetEventIn, WhatsappEventIn, WhatsappMessageOut } from '../schemas/contact.js';
 
 const guid = z.guid({ error: 'Input should be a valid UUID' });
@@ -46,7 +47,7 @@ export const contactRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =
         description:
           'Call before dialing, with the `promotion` of the job. 200: dial (the call is now `dialing`). 409: do not dial (campaign not running, call no longer needed, or a stale job); acknowledge the job. 425: the job is ahead of its row; retry the job shortly.',
         params: z.object({ call_id: guid }),
-        body: z.object({ promotion: z.int().min(1) }),
+        body: z.object({ promotion: int32().min(1) }),
         response: {
           200: json(z.object({ proceed: z.literal(true) }), 'Dial.'),
           409: json(ErrorDetail, 'Do not dial.'),

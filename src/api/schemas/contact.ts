@@ -1,11 +1,20 @@
 import { z } from 'zod';
 import { callOutcomes } from '../../domain/rounds.js';
 import { CallOutcomeReport, whatsappEvents } from '../../queues/payloads.js';
+import { inputLimits } from '../limits.js';
+import { instant, int32Problems, report, textProblems } from './input-checks.js';
 
 export const CallOutcomeIn = CallOutcomeReport.refine(
   (report) => (report.ai_label === undefined) === (report.ai_score === undefined),
   { error: 'ai_label and ai_score go together: send both or neither', path: ['ai_score'] },
-).meta({ id: 'CallOutcomeIn', title: 'CallOutcomeIn' });
+)
+  .superRefine((outcome, ctx) =>
+    report(ctx, [
+      ...int32Problems(outcome.duration_s, ['duration_s']),
+      ...textProblems(outcome.summary, ['summary'], inputLimits().summaryMaxChars),
+    ]),
+  )
+  .meta({ id: 'CallOutcomeIn', title: 'CallOutcomeIn' });
 
 const callStatuses = ['scheduled', 'dialing', ...callOutcomes, 'canceled'] as const;
 
@@ -53,7 +62,7 @@ export const WhatsappMessageOut = z
 
 export const TargetEventIn = z
   .discriminatedUnion('type', [
-    z.object({ type: z.literal('email_sent'), occurred_at: z.iso.datetime({ offset: true }).optional() }),
+    z.object({ type: z.literal('email_sent'), occurred_at: instant().optional() }),
     z.object({
       type: z.literal('ai_evaluation'),
       label: z.enum(['positive', 'negative', 'neutral']),

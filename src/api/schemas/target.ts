@@ -1,17 +1,18 @@
 import { z } from 'zod';
 import { ianaTimezone } from './common.js';
+import { checkedString, variablesObject } from './input-checks.js';
 
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number, e.g. +14155550123');
 
 export const TargetIn = z
   .object({
     customer_id: z.guid({ error: 'Input should be a valid UUID' }).optional(),
-    name: z.string().max(200).optional(),
+    name: checkedString().max(200).optional(),
     phone: e164.optional(),
     whatsapp: e164.optional(),
-    email: z.email({ error: 'must be an email address' }).optional(),
+    email: z.email({ error: 'must be an email address' }).max(320).optional(),
     timezone: ianaTimezone.optional(),
-    variables: z.record(z.string(), z.unknown()).default({}),
+    variables: variablesObject().default({}),
   })
   .refine((target) => target.phone || target.whatsapp || target.email, {
     error: 'a target needs at least one contact: phone, whatsapp or email',
