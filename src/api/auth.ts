@@ -14,8 +14,9 @@ declare module 'fastify' {
   }
 }
 
+// Uuids are compared in lower case everywhere: the claim is normalized here, at the boundary.
 // The subject ends up in the audit log (`jwt:<sub>`): it must be storable text.
-const orgClaim = z.object({ org: z.guid(), sub: checkedString(() => 255).optional() });
+const orgClaim = z.object({ org: z.guid().toLowerCase(), sub: checkedString(() => 255).optional() });
 
 export function createAuthenticator(db: Db, jwtSecret: string) {
   const key = new TextEncoder().encode(jwtSecret);

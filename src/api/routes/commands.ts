@@ -6,6 +6,7 @@ import { commandView } from '../command-reply.js';
 import type { ApiDeps } from '../context.js';
 import { errorResponses, json } from '../openapi/responses.js';
 import { CommandOut } from '../schemas/command.js';
+import { guid } from '../schemas/common.js';
 
 export const commandRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) => {
   app.get(
@@ -14,7 +15,7 @@ export const commandRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db })
       schema: {
         tags: ['campaign-execution'],
         summary: 'Status and result of a lifecycle command',
-        params: z.object({ command_id: z.guid({ error: 'Input should be a valid UUID' }) }),
+        params: z.object({ command_id: guid() }),
         response: { 200: json(CommandOut, 'The command.'), ...errorResponses },
       },
     },

@@ -12,11 +12,11 @@ import { recordWhatsappEvent } from '../../services/whatsapp-events.js';
 import type { ApiDeps } from '../context.js';
 import { errorResponses, json } from '../openapi/responses.js';
 import { CampaignIdParams } from '../schemas/campaign.js';
-import { ErrorDetail, page } from '../schemas/common.js';
+import { ErrorDetail, guid, page } from '../schemas/common.js';
 import { int32 } from '../schemas/input-checks.js';
 import { CallListQuery, CallOut, CallOutcomeIn, CampaignStats, TargetEventIn, WhatsappEventIn, WhatsappMessageOut } from '../schemas/contact.js';
 
-const guid = z.guid({ error: 'Input should be a valid UUID' });
+const id = guid();
 
 /** Dialer and messaging reports, and what a campaign's contacts look like. */
 export const contactRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
@@ -27,7 +27,7 @@ export const contactRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =
         tags: ['dialer'],
         summary: "Report a call's outcome",
         description: 'Reporting the same outcome twice is harmless; a different outcome for an ended call answers 409.',
-        params: z.object({ call_id: guid }),
+        params: z.object({ call_id: id }),
         body: CallOutcomeIn,
         response: { 200: json(CallOut, 'The call as recorded.'), 409: json(ErrorDetail, 'The call ended otherwise, or was canceled.'), ...errorResponses },
       },
@@ -46,7 +46,7 @@ export const contactRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =
         summary: 'The dispatch guard, for dialers that do not use the helper',
         description:
           'Call before dialing, with the `promotion` of the job. 200: dial (the call is now `dialing`). 409: do not dial (campaign not running, call no longer needed, or a stale job); acknowledge the job. 425: the job is ahead of its row; retry the job shortly.',
-        params: z.object({ call_id: guid }),
+        params: z.object({ call_id: id }),
         body: z.object({ promotion: int32().min(1) }),
         response: {
           200: json(z.object({ proceed: z.literal(true) }), 'Dial.'),
@@ -74,7 +74,7 @@ export const contactRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =
       schema: {
         tags: ['dialer'],
         summary: 'Report a WhatsApp message event (sent, delivered, read, replied, failed)',
-        params: z.object({ message_id: guid }),
+        params: z.object({ message_id: id }),
         body: WhatsappEventIn,
         response: { 200: json(WhatsappMessageOut, 'The message as recorded.'), ...errorResponses },
       },
@@ -95,7 +95,7 @@ export const contactRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =
       schema: {
         tags: ['targets'],
         summary: 'Report an email sent to a target, or an AI evaluation of it',
-        params: CampaignIdParams.extend({ target_id: guid }),
+        params: CampaignIdParams.extend({ target_id: id }),
         body: TargetEventIn,
         response: { 200: json(z.object({ target_state: z.string() }), "The target's state after the event."), ...errorResponses },
       },

@@ -1,8 +1,14 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 
-/** Any 8-4-4-4-12 hex identifier, as Pydantic's UUID accepts (zod's z.uuid() is stricter). */
-export const uuid = (title: string) => z.guid({ error: 'Input should be a valid UUID' }).meta({ title });
+/**
+ * Any 8-4-4-4-12 hex identifier, as Pydantic's UUID accepts (zod's z.uuid() is stricter),
+ * normalized to lower case: uuids are compared case-insensitively everywhere because every one
+ * the API receives (path, query, body) is lower-cased here. `toLowerCase` is an overwrite, not a
+ * transform: the generated OpenAPI document does not change.
+ */
+export const guid = () => z.guid({ error: 'Input should be a valid UUID' }).toLowerCase();
+export const uuid = (title: string) => guid().meta({ title });
 
 export const ianaTimezone = z
   .string()
@@ -25,7 +31,7 @@ export const HTTPValidationError = z
 
 export const CursorQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.guid({ error: 'Input should be a cursor returned by a previous page' }).optional(),
+  cursor: z.guid({ error: 'Input should be a cursor returned by a previous page' }).toLowerCase().optional(),
 });
 
 export const page = <T extends z.ZodType>(item: T) =>

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { callOutcomes } from '../../domain/rounds.js';
 import { CallOutcomeReport, whatsappEvents } from '../../queues/payloads.js';
 import { inputLimits } from '../limits.js';
+import { guid } from './common.js';
 import { instant, int32Problems, report, textProblems } from './input-checks.js';
 
 export const CallOutcomeIn = CallOutcomeReport.refine(
@@ -38,9 +39,9 @@ export const CallOut = z
 
 export const CallListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.guid({ error: 'Input should be a cursor returned by a previous page' }).optional(),
+  cursor: z.guid({ error: 'Input should be a cursor returned by a previous page' }).toLowerCase().optional(),
   status: z.enum(callStatuses).optional(),
-  target_id: z.guid({ error: 'Input should be a valid UUID' }).optional(),
+  target_id: guid().optional(),
 });
 
 export const WhatsappEventIn = z

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { ianaTimezone } from './common.js';
+import { guid, ianaTimezone } from './common.js';
 import { checkedString, variablesObject } from './input-checks.js';
 
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number, e.g. +14155550123');
 
 export const TargetIn = z
   .object({
-    customer_id: z.guid({ error: 'Input should be a valid UUID' }).optional(),
+    customer_id: guid().optional(),
     name: checkedString().max(200).optional(),
     phone: e164.optional(),
     whatsapp: e164.optional(),
