@@ -1,5 +1,7 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.js';
+import type { AllowedMethods } from './method-not-allowed.js';
 import { isUnavailable } from './unavailable.js';
 import { SchemaValidationError, validationItems, type ValidationErrorItem } from './validation.js';
 
@@ -24,8 +26,34 @@ export class RequestValidationError extends Error {
   }
 }
 
+/** Body types the API parses; anything else answers 415. */
+export const ACCEPTED_BODY_TYPES = 'application/json (and text/csv or application/x-ndjson for POST /campaigns/{id}/targets)';
+
+/**
+ * Fastify's own errors, each as one sentence that never echoes the request (a path, a header or
+ * a content type may be long or hostile).
+ */
+const FRAMEWORK_ERRORS: Record<string, { status: number; detail: string } | { status: 422; body: ReturnType<typeof bodyError> }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 422, body: bodyError('JSON decode error: the body is not valid JSON.', 'json_invalid') },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 422, body: bodyError('Field required', 'missing') },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, detail: 'The request body is too large.' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, detail: `Unsupported body type: send ${ACCEPTED_BODY_TYPES}.` },
+  FST_ERR_CTP_INVALID_TYPE: { status: 415, detail: `The Content-Type header is not valid: send ${ACCEPTED_BODY_TYPES}.` },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, detail: 'The request body does not match its Content-Length header.' },
+  FST_ERR_BAD_URL: { status: 400, detail: 'The URL is not valid: it has a malformed percent-encoding.' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, detail: 'A path parameter is too long (more than 100 characters).' },
+};
+
+function sendFrameworkError(error: FastifyError, reply: FastifyReply): FastifyReply | undefined {
+  const known = FRAMEWORK_ERRORS[error.code];
+  if (!known) return undefined;
+  return reply.code(known.status).send('body' in known ? known.body : { detail: known.detail });
+}
+
+const MAX_ECHOED_PATH = 100;
+
 /** The one place where failures become HTTP answers; nothing leaks a stack trace. */
-export function registerErrorHandling(app: FastifyInstance): void {
+export function registerErrorHandling(app: FastifyInstance, allowed: AllowedMethods): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof SchemaValidationError) {
       const context = error.validationContext ?? 'body';
@@ -35,28 +63,59 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (error instanceof DomainError) {
       return reply.code(HTTP_STATUS_OF[error.kind]).send({ detail: error.detail });
     }
-    switch (error.code) {
-      case 'FST_ERR_CTP_INVALID_JSON_BODY':
-        return reply.code(422).send(bodyError('JSON decode error: the body is not valid JSON.', 'json_invalid'));
-      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        return reply.code(422).send(bodyError('Field required', 'missing'));
-      case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return reply.code(413).send({ detail: 'The request body is too large.' });
-      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return reply.code(415).send({ detail: 'Send the body as application/json.' });
-    }
+    const framework = sendFrameworkError(error, reply);
+    if (framework) return framework;
     if (isUnavailable(error)) {
       request.log.warn({ err: error }, 'dependency unavailable');
       return reply.code(503).send({ detail: 'A backing service (PostgreSQL or Redis) is unavailable; nothing was changed. Retry shortly.' });
     }
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-      return reply.code(error.statusCode).send({ detail: error.message });
+      request.log.info({ err: error }, 'request refused by the framework');
+      const detail = error.message.length > 0 && error.message.length <= 200 ? error.message : `The request was refused (HTTP ${error.statusCode}).`;
+      return reply.code(error.statusCode).send({ detail });
     }
     request.log.error({ err: error }, 'unhandled error');
     return reply.code(500).send({ detail: 'Internal server error.' });
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ detail: `No route for ${request.method} ${request.url.split('?')[0]}.` }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const methods = allowed.on(path);
+    // A route that exists for this method but found nothing (a static file) is a plain 404.
+    if (methods.length > 0 && !methods.includes(request.method)) {
+      return reply
+        .code(405)
+        .header('allow', methods.join(', '))
+        .send({ detail: `Method ${request.method} is not allowed here; use ${methods.join(', ')}.` });
+    }
+    const shown = path.length > MAX_ECHOED_PATH ? `${path.slice(0, MAX_ECHOED_PATH)}…` : path;
+    return reply.code(404).send({ detail: `No route for ${request.method} ${shown}.` });
+  });
+}
+
+/** Errors Fastify raises before a request reaches the router (bad URL, path parameter too long). */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', request.id);
+  if (!sendFrameworkError(error, reply)) reply.code(400).send({ detail: 'The request is malformed.' });
+}
+
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'The request took too long to arrive.'],
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'The request headers are too large.'],
+};
+
+/**
+ * Requests that Node's HTTP parser refuses (a malformed Content-Length, invalid header bytes,
+ * oversized headers) never reach Fastify: answer them on the socket in the same `{detail}` shape.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'Bad Request', 'The request is malformed HTTP (a header or the Content-Length is not valid).'];
+  const body = JSON.stringify({ detail });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

@@ -4,8 +4,9 @@ import { serializerCompiler } from 'fastify-type-provider-zod';
 import { adminPlugin } from './admin.js';
 import { createAuthenticator } from './auth.js';
 import type { ApiDeps } from './context.js';
-import { registerErrorHandling } from './error-handler.js';
+import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './error-handler.js';
 import { configureInputLimits } from './limits.js';
+import { trackRoutes } from './method-not-allowed.js';
 import { registerOpenApi } from './openapi/plugin.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { commandRoutes } from './routes/commands.js';
@@ -29,13 +30,19 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
+    // Errors raised before routing and by Node's HTTP parser answer `{detail}` too.
+    frameworkErrors,
+    clientErrorHandler,
   });
+  const allowed = trackRoutes(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // Bodies are JSON (plus CSV and NDJSON where a route adds them): anything else answers 415.
+  app.removeContentTypeParser('text/plain');
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  registerErrorHandling(app);
+  registerErrorHandling(app, allowed);
   await registerOpenApi(app);
   // Bull Board for operators: its own basic auth, outside the API-key scope, hidden from OpenAPI.
   await app.register(adminPlugin, deps);

@@ -14,6 +14,22 @@ export const ianaTimezone = z
   .string()
   .refine((zone) => IANAZone.isValidZone(zone), { error: 'must be a valid IANA time zone, e.g. Europe/Paris' });
 
+const DECIMAL = /^[0-9]{1,15}$/;
+
+/**
+ * An integer query parameter, written in plain decimal digits: `0x10`, `1e3`, ` 7` or `1.0` are
+ * refused (a coercing Number() would read them).
+ */
+export const queryInt = (min: number, max: number, fallback: number) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && DECIMAL.test(value) ? Number(value) : value),
+    z
+      .int({ error: (issue) => (issue.code === 'invalid_type' ? 'Input should be an integer written in decimal digits' : undefined) })
+      .min(min)
+      .max(max)
+      .default(fallback),
+  );
+
 /** `{"detail": "<one clear sentence>"}`: every error but validation. */
 export const ErrorDetail = z.object({ detail: z.string() }).meta({ id: 'ErrorDetail', title: 'ErrorDetail' });
 
@@ -30,7 +46,7 @@ export const HTTPValidationError = z
   .meta({ id: 'HTTPValidationError', title: 'HTTPValidationError' });
 
 export const CursorQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: queryInt(1, 500, 50),
   cursor: z.guid({ error: 'Input should be a cursor returned by a previous page' }).toLowerCase().optional(),
 });
 

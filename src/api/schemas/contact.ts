@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { callOutcomes } from '../../domain/rounds.js';
 import { CallOutcomeReport, whatsappEvents } from '../../queues/payloads.js';
 import { inputLimits } from '../limits.js';
-import { guid } from './common.js';
+import { guid, queryInt } from './common.js';
 import { instant, int32Problems, report, textProblems } from './input-checks.js';
 
 export const CallOutcomeIn = CallOutcomeReport.refine(
@@ -38,7 +38,7 @@ export const CallOut = z
   .meta({ id: 'CallOut', title: 'CallOut' });
 
 export const CallListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: queryInt(1, 500, 50),
   cursor: z.guid({ error: 'Input should be a cursor returned by a previous page' }).toLowerCase().optional(),
   status: z.enum(callStatuses).optional(),
   target_id: guid().optional(),
