@@ -44,6 +44,9 @@ const envSchema = z
     CALL_ATTEMPT_DELAYS_MAX: z.coerce.number().int().min(0).max(1_000).default(20),
     CALL_ATTEMPT_DELAY_MAX_MINUTES: z.coerce.number().int().min(0).max(525_600).default(43_200),
     GOAL_OBJECTIVES_MAX: z.coerce.number().int().min(0).max(1_000).default(20),
+    // Requests per credential (API key, JWT org+sub; the IP without one) per window; 0 disables.
+    RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(50_000),
+    RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {

@@ -26,6 +26,13 @@ export class RequestValidationError extends Error {
   }
 }
 
+/** The caller sent more requests than its rate limit allows; `Retry-After` is already set. */
+export class TooManyRequests extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Too many requests: retry in ${retryAfterSeconds} s.`);
+  }
+}
+
 /** Body types the API parses; anything else answers 415. */
 export const ACCEPTED_BODY_TYPES = 'application/json (and text/csv or application/x-ndjson for POST /campaigns/{id}/targets)';
 
@@ -63,6 +70,7 @@ export function registerErrorHandling(app: FastifyInstance, allowed: AllowedMeth
     if (error instanceof DomainError) {
       return reply.code(HTTP_STATUS_OF[error.kind]).send({ detail: error.detail });
     }
+    if (error instanceof TooManyRequests) return reply.code(429).send({ detail: error.message });
     const framework = sendFrameworkError(error, reply);
     if (framework) return framework;
     if (isUnavailable(error)) {

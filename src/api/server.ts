@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler } from 'fastify-type-provider-zod';
-import { adminPlugin } from './admin.js';
+import { Unauthorized } from '../domain/errors.js';
+import { ADMIN_QUEUES_PATH, adminPlugin } from './admin.js';
 import { createAuthenticator } from './auth.js';
 import type { ApiDeps } from './context.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './error-handler.js';
 import { configureInputLimits } from './limits.js';
 import { trackRoutes } from './method-not-allowed.js';
 import { registerOpenApi } from './openapi/plugin.js';
+import { registerRateLimit } from './rate-limit.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { commandRoutes } from './routes/commands.js';
 import { contactRoutes } from './routes/contacts.js';
@@ -18,6 +20,10 @@ import { targetRoutes } from './routes/targets.js';
 import { validatorCompiler } from './validation.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** Routes that orchestrators, scrapers and operators use: never rate limited. */
+const EXEMPT = new Set(['/healthz', '/readyz', '/metrics']);
+const isExempt = (url: string | undefined) => url !== undefined && (EXEMPT.has(url) || url.startsWith(ADMIN_QUEUES_PATH));
 
 export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   configureInputLimits(deps.config);
@@ -43,6 +49,17 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
   registerErrorHandling(app, allowed);
+
+  // Authenticated routes spend their caller's budget once the caller is known; every other
+  // route but the exempt ones (and unknown paths) spends the IP's.
+  const limit = await registerRateLimit(app, deps);
+  const authenticatedRoutes = new Set<string>();
+  app.addHook('onRequest', async (request, reply) => {
+    const url = request.routeOptions.url;
+    if (isExempt(url) || (url !== undefined && authenticatedRoutes.has(url))) return;
+    await limit(request, reply);
+  });
+
   await registerOpenApi(app);
   // Bull Board for operators: its own basic auth, outside the API-key scope, hidden from OpenAPI.
   await app.register(adminPlugin, deps);
@@ -50,7 +67,19 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
 
   const authenticate = createAuthenticator(deps.db, deps.config.JWT_SECRET);
   await app.register(async (authenticated) => {
-    authenticated.addHook('onRequest', authenticate);
+    authenticated.addHook('onRoute', (route) => {
+      authenticatedRoutes.add(route.url);
+    });
+    authenticated.addHook('onRequest', async (request, reply) => {
+      try {
+        await authenticate(request);
+      } catch (error) {
+        // A failed authentication spends the IP's budget: guessing keys is rate limited too.
+        if (error instanceof Unauthorized) await limit(request, reply);
+        throw error;
+      }
+      await limit(request, reply);
+    });
     for (const routes of [campaignRoutes, targetRoutes, eventRoutes, executionRoutesPlugin, commandRoutes, contactRoutes]) {
       await authenticated.register(routes, deps);
     }

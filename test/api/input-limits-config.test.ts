@@ -62,6 +62,8 @@ describe('limit variables', () => {
       CALL_ATTEMPT_DELAYS_MAX: 20,
       CALL_ATTEMPT_DELAY_MAX_MINUTES: 43_200,
       GOAL_OBJECTIVES_MAX: 20,
+      RATE_LIMIT_MAX: 50_000,
+      RATE_LIMIT_WINDOW_MS: 10_000,
     });
   });
 
@@ -69,6 +71,8 @@ describe('limit variables', () => {
     [{ TEXT_MAX_CHARS: '0' }, 'TEXT_MAX_CHARS'],
     [{ VARIABLES_MAX_DEPTH: 'deep' }, 'VARIABLES_MAX_DEPTH'],
     [{ SUMMARY_MAX_CHARS: '20000' }, 'SUMMARY_MAX_CHARS'],
+    [{ RATE_LIMIT_MAX: '-1' }, 'RATE_LIMIT_MAX'],
+    [{ RATE_LIMIT_WINDOW_MS: '10' }, 'RATE_LIMIT_WINDOW_MS'],
   ])('name the bad variable in %o', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${name} `));
