@@ -1,4 +1,5 @@
-import type { QueueEvents } from 'bullmq';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Job, type QueueEvents } from 'bullmq';
 import { z } from 'zod';
 import { Prisma } from '../generated/prisma/client.js';
 import type { Db } from '../db/client.js';
@@ -15,6 +16,7 @@ import { Conflict, NotFound, ServiceUnavailable } from '../domain/errors.js';
 import { resumeSegments, type LifecycleCommand } from '../domain/lifecycle.js';
 import type { Logger } from '../logger.js';
 import { withTimeout } from '../util/timeout.js';
+import { QueueName } from '../queues/names.js';
 import { enqueueLifecycleCommand, type Queues } from '../queues/queues.js';
 import type { Caller } from './caller.js';
 import { getCampaign } from './campaigns.js';
@@ -67,8 +69,65 @@ async function replay(deps: CommandDeps, request: CommandRequest): Promise<Submi
   if (!sameRequest(previous, request)) {
     throw new Conflict('This Idempotency-Key was already used for a different request in the last 24 hours.');
   }
+  if (previous.status === 'failed') {
+    // The first request answered 503 ("retry shortly"): a retry with the same key goes ahead.
+    await releaseIdempotencyKey(deps.db, previous.id);
+    return null;
+  }
   deps.logger.info({ command_id: previous.id, idempotency_key: request.idempotencyKey }, 'idempotent replay');
-  return previous.result ? { finished: true, result: previous.result as CommandResult } : { finished: false, command: previous };
+  if (previous.result) return { finished: true, result: previous.result as CommandResult };
+  // Still running: wait for it as the first request does, so both get the same answer.
+  return request.noWait ? { finished: false, command: previous } : awaitCommand(deps, previous);
+}
+
+/** How often a replay looks for a command whose job is not queued yet. */
+const POLL_MS = 25;
+
+/** Waits in progress, per QueueEvents and job: concurrent replays share one set of listeners. */
+const waits = new WeakMap<QueueEvents, Map<string, Promise<unknown>>>();
+
+function finishedJob(job: Job, events: QueueEvents, ttlMs: number): Promise<unknown> {
+  let byJob = waits.get(events);
+  if (!byJob) waits.set(events, (byJob = new Map()));
+  const id = job.id!;
+  let wait = byJob.get(id);
+  if (!wait) {
+    wait = job.waitUntilFinished(events, ttlMs).finally(() => byJob.delete(id));
+    byJob.set(id, wait);
+  }
+  return wait;
+}
+
+/**
+ * Waits up to `commandWaitMs` for a queued command (its job's events, or its row while the job
+ * is not in Redis yet) and answers with its result, or 202 while it still runs. A command that
+ * failed, or whose job Redis refused (its row is gone), answers 503: nothing was changed.
+ */
+async function awaitCommand(deps: CommandDeps, command: Command, queued?: Job): Promise<SubmittedCommand> {
+  // BullMQ reads a TTL of 0 as "wait forever"; here 0 means "do not wait".
+  if (deps.commandWaitMs === 0) return { finished: false, command };
+  const deadline = Date.now() + deps.commandWaitMs;
+  let job = queued;
+  try {
+    while (!job && Date.now() < deadline) {
+      job = await Job.fromId(deps.queues.get(QueueName.Lifecycle), command.id);
+      if (job) break;
+      const latest = await findCommandById(deps.db, command.id);
+      if (!latest || latest.result || latest.status === 'failed') break;
+      await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
+    }
+    if (job) return { finished: true, result: (await finishedJob(job, deps.lifecycleEvents, Math.max(1, deadline - Date.now()))) as CommandResult };
+  } catch (error) {
+    // Timed out or failed: the command row says which.
+    deps.logger.info({ err: error, command_id: command.id }, 'command not finished while waiting');
+  }
+  const latest = await findCommandById(deps.db, command.id);
+  if (latest?.result) return { finished: true, result: latest.result as CommandResult };
+  if (!latest || latest.status === 'failed') {
+    throw new ServiceUnavailable('The command could not be applied (a backing service failed); nothing was changed. Retry shortly.');
+  }
+  deps.logger.info({ command_id: command.id }, 'command still pending; answering 202');
+  return { finished: false, command: latest };
 }
 
 async function record(deps: CommandDeps, request: CommandRequest, campaignId: string): Promise<Command | SubmittedCommand> {
@@ -118,19 +177,6 @@ export async function submitCommand(deps: CommandDeps, request: CommandRequest):
     throw new ServiceUnavailable('The command queue (Redis) is unavailable; nothing was changed. Retry shortly.');
   }
   deps.logger.info({ command_id: command.id, job_id: job.id, command: request.command, campaign_id: campaign.id }, 'command queued');
-  // BullMQ reads a TTL of 0 as "wait forever"; here 0 means "do not wait".
-  if (request.noWait || deps.commandWaitMs === 0) return { finished: false, command };
-  try {
-    const result = (await job.waitUntilFinished(deps.lifecycleEvents, deps.commandWaitMs)) as CommandResult;
-    return { finished: true, result };
-  } catch (error) {
-    // Timed out or failed: the command row says which.
-    const latest = await findCommandById(deps.db, command.id);
-    if (latest?.result) return { finished: true, result: latest.result as CommandResult };
-    if (latest?.status === 'failed') {
-      throw new ServiceUnavailable('The command could not be applied (a backing service failed); nothing was changed. Retry shortly.');
-    }
-    deps.logger.info({ err: error, command_id: command.id }, 'command still pending; answering 202');
-    return { finished: false, command: latest ?? command };
-  }
+  if (request.noWait) return { finished: false, command };
+  return awaitCommand(deps, command, job);
 }
