@@ -62,6 +62,7 @@ describe('limit variables', () => {
       CALL_ATTEMPT_DELAYS_MAX: 20,
       CALL_ATTEMPT_DELAY_MAX_MINUTES: 43_200,
       GOAL_OBJECTIVES_MAX: 20,
+      TARGETS_BODY_MAX_BYTES: 64 * 1_048_576,
       RATE_LIMIT_MAX: 50_000,
       RATE_LIMIT_WINDOW_MS: 10_000,
     });

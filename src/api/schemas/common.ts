@@ -10,9 +10,24 @@ import { z } from 'zod';
 export const guid = () => z.guid({ error: 'Input should be a valid UUID' }).toLowerCase();
 export const uuid = (title: string) => guid().meta({ title });
 
-export const ianaTimezone = z
-  .string()
-  .refine((zone) => IANAZone.isValidZone(zone), { error: 'must be a valid IANA time zone, e.g. Europe/Paris' });
+const ZONE_CACHE_MAX = 4_096;
+const zoneValidity = new Map<string, boolean>();
+
+/**
+ * luxon's isValidZone builds an Intl.DateTimeFormat on every call (slow in bulk imports), so
+ * answers are cached; the cache is bounded since callers choose the strings.
+ */
+export function isValidZone(zone: string): boolean {
+  let valid = zoneValidity.get(zone);
+  if (valid === undefined) {
+    valid = zone.length <= 64 && IANAZone.isValidZone(zone);
+    if (zoneValidity.size >= ZONE_CACHE_MAX) zoneValidity.clear();
+    zoneValidity.set(zone, valid);
+  }
+  return valid;
+}
+
+export const ianaTimezone = z.string().refine(isValidZone, { error: 'must be a valid IANA time zone, e.g. Europe/Paris' });
 
 const DECIMAL = /^[0-9]{1,15}$/;
 

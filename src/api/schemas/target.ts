@@ -20,13 +20,13 @@ export const TargetIn = z
   .meta({ id: 'TargetIn', title: 'TargetIn' });
 export type TargetIn = z.output<typeof TargetIn>;
 
-export const MAX_TARGETS_PER_REQUEST = 10_000;
-
-/** Rows are validated one by one (valid rows are kept), so the body accepts any items. */
+/**
+ * Rows are validated one by one (valid rows are kept), so the body accepts any items; the row
+ * count is bounded per format (src/api/targets-import.ts).
+ */
 export const TargetBatch = z
   .array(z.unknown())
-  .max(MAX_TARGETS_PER_REQUEST, `at most ${MAX_TARGETS_PER_REQUEST} targets per request`)
-  .meta({ items: { $ref: '#/components/schemas/TargetIn' }, description: 'Targets to add (up to 10,000).' });
+  .meta({ items: { $ref: '#/components/schemas/TargetIn' }, description: 'Targets to add (up to 10,000 in a JSON array).' });
 
 const RowProblem = z.object({ loc: z.array(z.union([z.string(), z.int()])), msg: z.string(), type: z.string() });
 
