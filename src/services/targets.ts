@@ -1,5 +1,5 @@
 import type { Db } from '../db/client.js';
-import { insertTargetsUnlessRunning, type NewTarget } from '../db/repositories/targets.js';
+import { insertTargetsUnlessRunning } from '../db/repositories/targets.js';
 import { Conflict, NotFound } from '../domain/errors.js';
 
 /** A valid target, as the API layer hands it over after validating its row. */
@@ -40,7 +40,10 @@ const keyKind = (key: string) => key.slice(0, key.indexOf(':'));
  */
 export async function addTargets(db: Db, organizationId: string, campaignId: string, rows: IndexedTarget[]): Promise<AddedTargets> {
   const duplicates: AddedTargets['duplicates'] = [];
-  const candidates: Array<{ index: number; row: NewTarget }> = [];
+  // Parallel arrays rather than a copy of every row: imports are large.
+  const indexes: number[] = [];
+  const targets: TargetData[] = [];
+  const keys: Array<string | null> = [];
   const seen = new Set<string>();
   for (const { index, target } of rows) {
     const key = dedupeKey(target);
@@ -49,18 +52,18 @@ export async function addTargets(db: Db, organizationId: string, campaignId: str
       continue;
     }
     if (key) seen.add(key);
-    candidates.push({ index, row: { ...target, dedupeKey: key } });
+    indexes.push(index);
+    targets.push(target);
+    keys.push(key);
   }
 
-  const { status, inserted } = await insertTargetsUnlessRunning(db, organizationId, campaignId, candidates.map((candidate) => candidate.row));
+  const { status, skipped } = await insertTargetsUnlessRunning(db, organizationId, campaignId, targets, keys);
   if (status === null) throw new NotFound('Campaign not found.');
   if (status === 'running') throw new Conflict('Targets cannot be added to a running campaign; pause it first.');
 
-  candidates.forEach(({ index, row }, position) => {
-    if (!inserted.has(position)) {
-      duplicates.push({ index, reason: `the campaign already has a target with this ${row.dedupeKey ? keyKind(row.dedupeKey) : 'key'}` });
-    }
-  });
+  for (const position of skipped) {
+    duplicates.push({ index: indexes[position]!, reason: `the campaign already has a target with this ${keyKind(keys[position] ?? 'key:')}` });
+  }
   duplicates.sort((a, b) => a.index - b.index);
-  return { inserted: inserted.size, duplicates };
+  return { inserted: targets.length - skipped.length, duplicates };
 }

@@ -14,8 +14,6 @@ export interface NewTarget {
   email: string | null;
   timezone: string | null;
   variables: Record<string, unknown>;
-  /** "customer:<uuid>" or "phone:<e164>", unique per campaign; null: no uniqueness. */
-  dedupeKey: string | null;
 }
 
 const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
@@ -54,8 +52,8 @@ export function uuidV7Batch(count: number, now = Date.now()): string[] {
 export interface TargetInsert {
   /** The campaign's status when the rows were written, or null when it is not the organization's. */
   status: CampaignStatus | null;
-  /** Positions, in the rows given, of those inserted (the others had a dedupe key the campaign has). */
-  inserted: Set<number>;
+  /** Positions, in the rows given, of those skipped: the campaign has their dedupe key. */
+  skipped: number[];
 }
 
 /**
@@ -71,6 +69,8 @@ export async function insertTargetsUnlessRunning(
   organizationId: string,
   campaignId: string,
   targets: NewTarget[],
+  /** Per row: "customer:<uuid>" or "phone:<e164>", unique per campaign; null: no uniqueness. */
+  dedupeKeys: Array<string | null>,
 ): Promise<TargetInsert> {
   const ids = uuidV7Batch(targets.length);
   const document = JSON.stringify(
@@ -83,7 +83,7 @@ export async function insertTargetsUnlessRunning(
       email: target.email,
       timezone: target.timezone,
       variables: target.variables,
-      dedupe_key: target.dedupeKey,
+      dedupe_key: dedupeKeys[position],
     })),
   );
   // Answers the few skipped ids rather than the many inserted ones.
@@ -103,15 +103,10 @@ export async function insertTargetsUnlessRunning(
     SELECT (SELECT status::text FROM campaign) AS status,
            coalesce(array_agg(input.id::text) FILTER (WHERE added.id IS NULL), '{}') AS skipped
     FROM input LEFT JOIN added ON added.id = input.id`;
-  const status = outcome?.status ?? null;
   const skipped = new Set(outcome?.skipped ?? []);
-  const inserted = new Set<number>();
-  if (status !== null && status !== 'running') {
-    ids.forEach((id, position) => {
-      if (!skipped.has(id)) inserted.add(position);
-    });
-  }
-  return { status, inserted };
+  const positions: number[] = [];
+  if (skipped.size > 0) ids.forEach((id, position) => skipped.has(id) && positions.push(position));
+  return { status: outcome?.status ?? null, skipped: positions };
 }
 
 export async function listTargets(db: DbClient, campaignId: string, page: PageRequest): Promise<Page<Target>> {
