@@ -34,7 +34,7 @@ export class TooManyRequests extends Error {
 }
 
 /** Body types the API parses; anything else answers 415. */
-export const ACCEPTED_BODY_TYPES = 'application/json (and text/csv or application/x-ndjson for POST /campaigns/{id}/targets)';
+const ACCEPTED_BODY_TYPES = 'application/json (and text/csv or application/x-ndjson for POST /campaigns/{id}/targets)';
 
 /**
  * Fastify's own errors, each as one sentence that never echoes the request (a path, a header or

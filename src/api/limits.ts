@@ -1,7 +1,7 @@
 import { loadConfig, type Config } from '../config.js';
 
 /** Bounds on free-form input: what one tenant may store in PostgreSQL or copy into Redis jobs. */
-export interface InputLimits {
+interface InputLimits {
   /** Campaign goal and opening messages (characters). */
   textMaxChars: number;
   /** A call outcome's summary (characters). */

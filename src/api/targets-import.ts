@@ -12,14 +12,14 @@ import { PARSE_OPTIONS, validationItems, type ValidationErrorItem } from './vali
 // an array of rows, numbered from 0 in the order they come (a CSV's header and blank lines are
 // not rows); every row is then validated on its own, so valid rows are kept.
 
-export const MAX_JSON_TARGETS = 10_000;
-export const MAX_BULK_TARGETS = 100_000;
+const MAX_JSON_TARGETS = 10_000;
+const MAX_BULK_TARGETS = 100_000;
 
-export const CSV_TYPE = 'text/csv';
-export const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson'];
+const CSV_TYPE = 'text/csv';
+const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson'];
 
 /** CSV columns; `var_<name>` columns become `variables.<name>` (a string). */
-export const CSV_COLUMNS = ['customer_id', 'name', 'phone', 'whatsapp', 'email', 'timezone'] as const;
+const CSV_COLUMNS = ['customer_id', 'name', 'phone', 'whatsapp', 'email', 'timezone'] as const;
 const VARIABLE_PREFIX = 'var_';
 
 /** Rows are validated in slices, yielding between them, so a bulk load does not stall other requests. */
@@ -75,7 +75,7 @@ const CSV_ERRORS: Record<string, string> = {
 };
 
 /** Reads a CSV body in slices (yielding between them); structural errors refuse the request. */
-export async function csvRows(body: Buffer): Promise<unknown[]> {
+async function csvRows(body: Buffer): Promise<unknown[]> {
   const parser = csvParser({ bom: true, skip_empty_lines: true, relax_column_count: true, max_record_size: 1_048_576 });
   const rows: unknown[] = [];
   let columns: Column[] | undefined;
@@ -116,7 +116,7 @@ export async function csvRows(body: Buffer): Promise<unknown[]> {
 }
 
 /** One JSON value per line; a line that is not JSON is an invalid row, blank lines are skipped. */
-export async function ndjsonRows(body: Buffer): Promise<unknown[]> {
+async function ndjsonRows(body: Buffer): Promise<unknown[]> {
   const rows: unknown[] = [];
   const lines = body.toString('utf8').split('\n');
   for (let start = 0; start < lines.length; start += SLICE) {

@@ -13,7 +13,7 @@ declare global {
   }
 }
 
-export const INT32_MIN = -2_147_483_648;
+const INT32_MIN = -2_147_483_648;
 export const INT32_MAX = 2_147_483_647;
 
 /** A problem found in a value; `path` is relative to the value checked. */
@@ -40,7 +40,7 @@ function charCount(value: string, max: number): number {
 }
 
 /** What is wrong with a string that PostgreSQL must store, or null. */
-export function stringProblem(value: string, maxChars?: number): Omit<InputProblem, 'path'> | null {
+function stringProblem(value: string, maxChars?: number): Omit<InputProblem, 'path'> | null {
   if (value.includes('\u0000')) return { message: 'must not contain NUL characters (\\u0000)', type: 'string_nul' };
   if (!value.isWellFormed()) return { message: 'must be valid Unicode text (no lone surrogates such as \\ud800)', type: 'string_unicode' };
   if (maxChars !== undefined && charCount(value, maxChars) > maxChars) {
@@ -74,7 +74,7 @@ const MAX_PROBLEMS = 10;
  * keys and strings must be storable text, numbers finite, nesting at most `maxDepth` levels
  * (the value itself is level 1), and the serialized size at most `maxBytes`.
  */
-export function jsonProblems(root: unknown, maxDepth: number, maxBytes: number): InputProblem[] {
+function jsonProblems(root: unknown, maxDepth: number, maxBytes: number): InputProblem[] {
   const problems: InputProblem[] = [];
   // Bounds of the serialized size: the lower one stops the walk early on huge values; when the
   // upper one (every character escaped, every number at its longest) is within the limit, the
