@@ -55,6 +55,19 @@ const envSchema = z
     ADMIN_USER: z.string().optional(),
     ADMIN_PASSWORD: z.string().optional(),
     CALL_OUTCOME_TIMEOUT: z.string().optional(),
+    // Input limits (src/api/limits.ts): every free-form field the API stores or copies into jobs.
+    TEXT_MAX_CHARS: z.coerce.number().int().min(1).max(1_000_000).default(2_000),
+    SUMMARY_MAX_CHARS: z.coerce.number().int().min(1).max(10_000).default(10_000),
+    VARIABLES_MAX_BYTES: z.coerce.number().int().min(2).max(1_048_576).default(8_192),
+    VARIABLES_MAX_DEPTH: z.coerce.number().int().min(1).max(1_000).default(32),
+    CALL_ATTEMPT_DELAYS_MAX: z.coerce.number().int().min(0).max(1_000).default(20),
+    CALL_ATTEMPT_DELAY_MAX_MINUTES: z.coerce.number().int().min(0).max(525_600).default(43_200),
+    GOAL_OBJECTIVES_MAX: z.coerce.number().int().min(0).max(1_000).default(20),
+    // Bodies of POST /campaigns/{id}/targets (JSON, CSV or NDJSON); other routes take 1 MiB.
+    TARGETS_BODY_MAX_BYTES: z.coerce.number().int().min(1_024).max(1_073_741_824).default(64 * 1_048_576),
+    // Requests per credential (API key, JWT org+sub; the IP without one) per window; 0 disables.
+    RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(50_000),
+    RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {

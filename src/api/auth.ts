@@ -1,9 +1,11 @@
 import type { FastifyRequest } from 'fastify';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { z } from 'zod';
-import type { CredentialResolver } from '../services/credentials.js';
+import { hashApiKey, type CredentialResolver } from '../services/credentials.js';
 import { Unauthorized } from '../domain/errors.js';
 import type { Caller } from '../services/caller.js';
+import { apiKeyBudget, jwtBudget } from './rate-limit.js';
+import { checkedString } from './schemas/input-checks.js';
 
 
 declare module 'fastify' {
@@ -12,12 +14,20 @@ declare module 'fastify' {
   }
 }
 
-const orgClaim = z.object({ org: z.guid(), sub: z.string().optional() });
+// Uuids are compared in lower case everywhere: the claim is normalized here, at the boundary.
+// The subject ends up in the audit log (`jwt:<sub>`): it must be storable text.
+const orgClaim = z.object({ org: z.guid().toLowerCase(), sub: checkedString(() => 255).optional() });
+
+interface Identified {
+  caller: Caller;
+  /** Whose rate-limit budget the request spends. */
+  budget: string;
+}
 
 export function createAuthenticator(credentials: CredentialResolver, jwtSecret: string) {
   const key = new TextEncoder().encode(jwtSecret);
 
-  async function fromBearer(token: string): Promise<Caller> {
+  async function fromBearer(token: string): Promise<Identified> {
     let payload: unknown;
     try {
       ({ payload } = await jwtVerify(token, key, { algorithms: ['HS256'] }));
@@ -26,17 +36,29 @@ export function createAuthenticator(credentials: CredentialResolver, jwtSecret: 
       throw new Unauthorized('The bearer token is invalid.');
     }
     const claims = orgClaim.safeParse(payload);
-    if (!claims.success) throw new Unauthorized('The bearer token has no valid "org" claim (an organization id).');
+    if (!claims.success) {
+      throw new Unauthorized(
+        claims.error.issues.some((issue) => issue.path[0] === 'sub')
+          ? 'The bearer token\'s "sub" claim must be text of at most 255 characters.'
+          : 'The bearer token has no valid "org" claim (an organization id).',
+      );
+    }
     if (!(await credentials.organizationExists(claims.data.org))) {
       throw new Unauthorized('The bearer token names an organization that does not exist.');
     }
-    return { organizationId: claims.data.org, actor: `jwt:${claims.data.sub ?? claims.data.org}` };
+    const { org, sub } = claims.data;
+    return { caller: { organizationId: org, actor: `jwt:${sub ?? org}` }, budget: jwtBudget(org, sub) };
   }
 
-  async function fromApiKey(apiKey: string): Promise<Caller> {
+  async function fromApiKey(apiKey: string): Promise<Identified> {
     const organizationId = await credentials.organizationOfApiKey(apiKey);
     if (!organizationId) throw new Unauthorized('The API key is invalid or revoked.');
-    return { organizationId, actor: `api_key:${apiKey.slice(0, 10)}` };
+    return { caller: { organizationId, actor: `api_key:${apiKey.slice(0, 10)}` }, budget: apiKeyBudget(hashApiKey(apiKey)) };
+  }
+
+  function identify(request: FastifyRequest, identified: Identified): void {
+    request.caller = identified.caller;
+    request.rateLimitKey = identified.budget;
   }
 
   /** onRequest hook: identifies the caller before anything else runs. */
@@ -44,12 +66,12 @@ export function createAuthenticator(credentials: CredentialResolver, jwtSecret: 
     const apiKey = request.headers['x-api-key'];
     const authorization = request.headers.authorization;
     if (typeof apiKey === 'string' && apiKey.length > 0) {
-      request.caller = await fromApiKey(apiKey);
+      identify(request, await fromApiKey(apiKey));
       return;
     }
     const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (bearer) {
-      request.caller = await fromBearer(bearer);
+      identify(request, await fromBearer(bearer));
       return;
     }
     throw new Unauthorized(

@@ -44,7 +44,8 @@ export function settingsFromUpdate(body: CampaignUpdate): Partial<CampaignSettin
     callAttemptDelays: body.call_attempt_delays,
     callWorkingHours: body.call_working_hours,
     timezone: body.timezone,
-    blackoutDates: body.blackout_dates,
+    // null clears the list.
+    blackoutDates: body.blackout_dates === null ? [] : body.blackout_dates,
     maxCallsPerMinute: body.max_calls_per_minute,
     maxConcurrentCalls: body.max_concurrent_calls,
     dispatchExpiryMinutes: body.dispatch_expiry_minutes,

@@ -1,8 +1,11 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
-import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { isConnectionFailure } from '../dependencies.js';
-import type { DependencyMonitor } from '../dependencies.js';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isConnectionFailure, type DependencyMonitor } from '../dependencies.js';
 import { DomainError, type ErrorKind } from '../domain/errors.js';
+import type { AllowedMethods } from './method-not-allowed.js';
+import { SchemaValidationError, validationItems, type ValidationErrorItem } from './validation.js';
+
+export type { ValidationErrorItem };
 
 export const HTTP_STATUS_OF: Record<ErrorKind, number> = {
   bad_request: 400,
@@ -16,34 +19,7 @@ export const HTTP_STATUS_OF: Record<ErrorKind, number> = {
 
 const LOCATION_OF: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
 
-interface ValidationIssue {
-  instancePath: string;
-  message?: string;
-  keyword: string;
-  params: Record<string, unknown>;
-}
-
-/** One zod issue in the contract's ValidationError shape (FastAPI's `{loc, msg, type}`). */
-function toValidationError(context: string, issue: ValidationIssue) {
-  const path = issue.instancePath
-    .split('/')
-    .filter(Boolean)
-    .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
-  const missing = issue.keyword === 'invalid_type' && issue.params.input === undefined;
-  return {
-    loc: [LOCATION_OF[context] ?? context, ...path],
-    msg: missing ? 'Field required' : (issue.message ?? 'Invalid value'),
-    type: missing ? 'missing' : issue.keyword,
-  };
-}
-
 const bodyError = (msg: string, type: string) => ({ detail: [{ loc: ['body'], msg, type }] });
-
-export interface ValidationErrorItem {
-  loc: Array<string | number>;
-  msg: string;
-  type: string;
-}
 
 /** A request value checked outside the route schema; answers 422 like schema failures. */
 export class RequestValidationError extends Error {
@@ -52,27 +28,53 @@ export class RequestValidationError extends Error {
   }
 }
 
+/** The caller sent more requests than its rate limit allows; `Retry-After` is already set. */
+export class TooManyRequests extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Too many requests: retry in ${retryAfterSeconds} s.`);
+  }
+}
+
+/** Body types the API parses; anything else answers 415. */
+const ACCEPTED_BODY_TYPES = 'application/json (and text/csv or application/x-ndjson for POST /campaigns/{id}/targets)';
+
+/**
+ * Fastify's own errors, each as one sentence that never echoes the request (a path, a header or
+ * a content type may be long or hostile).
+ */
+const FRAMEWORK_ERRORS: Record<string, { status: number; detail: string } | { status: 422; body: ReturnType<typeof bodyError> }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 422, body: bodyError('JSON decode error: the body is not valid JSON.', 'json_invalid') },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 422, body: bodyError('Field required', 'missing') },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, detail: 'The request body is too large.' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, detail: `Unsupported body type: send ${ACCEPTED_BODY_TYPES}.` },
+  FST_ERR_CTP_INVALID_TYPE: { status: 415, detail: `The Content-Type header is not valid: send ${ACCEPTED_BODY_TYPES}.` },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, detail: 'The request body does not match its Content-Length header.' },
+  FST_ERR_BAD_URL: { status: 400, detail: 'The URL is not valid: it has a malformed percent-encoding.' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, detail: 'A path parameter is too long (more than 100 characters).' },
+};
+
+function sendFrameworkError(error: FastifyError, reply: FastifyReply): FastifyReply | undefined {
+  const known = FRAMEWORK_ERRORS[error.code];
+  if (!known) return undefined;
+  return reply.code(known.status).send('body' in known ? known.body : { detail: known.detail });
+}
+
+const MAX_ECHOED_PATH = 100;
+
 /** The one place where failures become HTTP answers; nothing leaks a stack trace. */
-export function registerErrorHandling(app: FastifyInstance, monitor: DependencyMonitor): void {
+export function registerErrorHandling(app: FastifyInstance, allowed: AllowedMethods, monitor: DependencyMonitor): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (hasZodFastifySchemaValidationErrors(error)) {
+    if (error instanceof SchemaValidationError) {
       const context = error.validationContext ?? 'body';
-      return reply.code(422).send({ detail: error.validation.map((issue) => toValidationError(context, issue)) });
+      return reply.code(422).send({ detail: validationItems(error.issues, [LOCATION_OF[context] ?? context], context === 'body') });
     }
     if (error instanceof RequestValidationError) return reply.code(422).send({ detail: error.items });
     if (error instanceof DomainError && error.kind !== 'invalid_data') {
       return reply.code(HTTP_STATUS_OF[error.kind]).send({ detail: error.detail });
     }
-    switch (error.code) {
-      case 'FST_ERR_CTP_INVALID_JSON_BODY':
-        return reply.code(422).send(bodyError('JSON decode error: the body is not valid JSON.', 'json_invalid'));
-      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        return reply.code(422).send(bodyError('Field required', 'missing'));
-      case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return reply.code(413).send({ detail: 'The request body is too large.' });
-      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return reply.code(415).send({ detail: 'Send the body as application/json.' });
-    }
+    if (error instanceof TooManyRequests) return reply.code(429).send({ detail: error.message });
+    const framework = sendFrameworkError(error, reply);
+    if (framework) return framework;
     if (isConnectionFailure(error)) {
       // Redis connections report their own failures; anything else failing to connect here is
       // PostgreSQL, through the ORM. The outage is logged once by the monitor, not per request.
@@ -81,13 +83,52 @@ export function registerErrorHandling(app: FastifyInstance, monitor: DependencyM
       return reply.code(503).send({ detail: 'A backing service (PostgreSQL or Redis) is unavailable; nothing was changed. Retry shortly.' });
     }
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-      return reply.code(error.statusCode).send({ detail: error.message });
+      request.log.info({ err: error }, 'request refused by the framework');
+      const detail = error.message.length > 0 && error.message.length <= 200 ? error.message : `The request was refused (HTTP ${error.statusCode}).`;
+      return reply.code(error.statusCode).send({ detail });
     }
     request.log.error({ err: error }, 'unhandled error');
     return reply.code(500).send({ detail: 'Internal server error.' });
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ detail: `No route for ${request.method} ${request.url.split('?')[0]}.` }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const methods = allowed.on(path);
+    // A route that exists for this method but found nothing (a static file) is a plain 404.
+    if (methods.length > 0 && !methods.includes(request.method)) {
+      return reply
+        .code(405)
+        .header('allow', methods.join(', '))
+        .send({ detail: `Method ${request.method} is not allowed here; use ${methods.join(', ')}.` });
+    }
+    const shown = path.length > MAX_ECHOED_PATH ? `${path.slice(0, MAX_ECHOED_PATH)}…` : path;
+    return reply.code(404).send({ detail: `No route for ${request.method} ${shown}.` });
+  });
+}
+
+/** Errors Fastify raises before a request reaches the router (bad URL, path parameter too long). */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', request.id);
+  if (!sendFrameworkError(error, reply)) reply.code(400).send({ detail: 'The request is malformed.' });
+}
+
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'The request took too long to arrive.'],
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'The request headers are too large.'],
+};
+
+/**
+ * Requests that Node's HTTP parser refuses (a malformed Content-Length, invalid header bytes,
+ * oversized headers) never reach Fastify: answer them on the socket in the same `{detail}` shape.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'Bad Request', 'The request is malformed HTTP (a header or the Content-Length is not valid).'];
+  const body = JSON.stringify({ detail });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

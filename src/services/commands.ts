@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, type QueueEvents } from 'bullmq';
 import { z } from 'zod';
 import type { Campaign } from '../db/repositories/campaign-rows.js';
@@ -98,9 +99,30 @@ export function storedResultOf(outcome: CommandOutcome): z.input<typeof StoredRe
     : outcome;
 }
 
+/** How often a waiter looks for a command whose job is not queued yet. */
+const POLL_MS = 25;
+
+/** Waits in progress, per QueueEvents and job: concurrent waiters share one set of listeners. */
+const waits = new WeakMap<QueueEvents, Map<string, Promise<unknown>>>();
+
+function finishedJob(job: Job, events: QueueEvents, ttlMs: number): Promise<unknown> {
+  let byJob = waits.get(events);
+  if (!byJob) waits.set(events, (byJob = new Map()));
+  const id = job.id!;
+  let wait = byJob.get(id);
+  if (!wait) {
+    wait = job.waitUntilFinished(events, ttlMs).finally(() => byJob.delete(id));
+    byJob.set(id, wait);
+  }
+  return wait;
+}
+
 /**
- * Waits (bounded) for a queued command to finish. Every request for the command waits the same
- * way, the first one and replays of its Idempotency-Key alike, so all of them get one answer.
+ * Waits (bounded) for a command to finish: its job's completion, or its row while the job is
+ * not in Redis yet (a replay of an Idempotency-Key can arrive between the first request's insert
+ * and its enqueue). Every request for the command waits the same way, the first one and
+ * replays alike, so all of them get one answer. A command that failed, or whose job Redis
+ * refused (its row is gone), answers 503: nothing was changed.
  */
 async function awaitCommand(deps: Deps, command: Command, waitMs: number): Promise<SubmittedCommand> {
   const finished = (latest: Command) => {
@@ -110,12 +132,24 @@ async function awaitCommand(deps: Deps, command: Command, waitMs: number): Promi
   const known = finished(command);
   if (known) return known;
   // BullMQ reads a TTL of 0 as "wait forever"; here 0 means "do not wait".
-  if (waitMs > 0) {
-    const job = await Job.fromId(deps.queues.get(QueueName.Lifecycle), command.id).catch(() => undefined);
-    if (job) await job.waitUntilFinished(deps.lifecycleEvents, waitMs).catch(() => undefined);
+  const deadline = Date.now() + waitMs;
+  try {
+    while (waitMs > 0) {
+      const job = await Job.fromId(deps.queues.get(QueueName.Lifecycle), command.id);
+      if (job) {
+        await finishedJob(job, deps.lifecycleEvents, Math.max(1, deadline - Date.now()));
+        break;
+      }
+      const latest = await findCommandById(deps.db.sql, command.id);
+      if (!latest || latest.result || latest.status === 'failed' || Date.now() >= deadline) break;
+      await sleep(Math.min(POLL_MS, deadline - Date.now()));
+    }
+  } catch (error) {
+    // Timed out, or the job failed: the command row says which.
+    deps.logger.debug({ err: error, command_id: command.id }, 'command not finished while waiting');
   }
-  const latest = (await findCommandById(deps.db.sql, command.id)) ?? command;
-  if (latest.status === 'failed') {
+  const latest = await findCommandById(deps.db.sql, command.id);
+  if (!latest || latest.status === 'failed') {
     throw new ServiceUnavailable('postgres', 'The command could not be applied (a backing service failed); nothing was changed. Retry shortly.');
   }
   return finished(latest) ?? { finished: false, command: latest };
@@ -132,6 +166,11 @@ async function replay(deps: Deps, request: CommandRequest, waitMs: number): Prom
   }
   if (!sameRequest(previous, request)) {
     throw new Conflict('This Idempotency-Key was already used for a different request in the last 24 hours.');
+  }
+  if (previous.status === 'failed') {
+    // The first request answered 503 ("retry shortly"): a retry with the same key goes ahead.
+    await releaseIdempotencyKey(deps.db.sql, previous.id);
+    return null;
   }
   deps.logger.info({ command_id: previous.id, idempotency_key: request.idempotencyKey }, 'idempotent replay');
   return awaitCommand(deps, previous, waitMs);

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { findOrganizationIdByApiKey, organizationExists } from '../db/repositories/organizations.js';
+import { findOrganizationIdByApiKey, hashApiKey, organizationExists } from '../db/repositories/organizations.js';
 import type { ServiceDeps } from './deps.js';
 
 /**
@@ -25,3 +25,6 @@ export function createCredentialResolver(deps: Pick<ServiceDeps, 'db'>) {
 }
 
 export type CredentialResolver = ReturnType<typeof createCredentialResolver>;
+
+/** How keys are stored (a one-way hash); the rate limiter counts per hash, never per key. */
+export { hashApiKey };

@@ -5,7 +5,7 @@ import { commandView } from '../command-reply.js';
 import type { ApiDeps } from '../context.js';
 import { errorResponses, json } from '../openapi/responses.js';
 import { CommandOut } from '../schemas/command.js';
-import { uuidParam } from '../schemas/common.js';
+import { guid } from '../schemas/common.js';
 
 export const commandRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps }) => {
   app.get(
@@ -14,7 +14,7 @@ export const commandRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps 
       schema: {
         tags: ['campaign-execution'],
         summary: 'Status and result of a lifecycle command',
-        params: z.object({ command_id: uuidParam }),
+        params: z.object({ command_id: guid() }),
         response: { 200: json(CommandOut, 'The command.'), ...errorResponses },
       },
     },

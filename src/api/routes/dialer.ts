@@ -5,7 +5,7 @@ import type { DispatchDecision } from '../../domain/dispatch-policy.js';
 import type { ApiDeps } from '../context.js';
 import { errorResponses, json } from '../openapi/responses.js';
 import { callView, whatsappMessageView } from '../presenters.js';
-import { ErrorDetail, uuidParam } from '../schemas/common.js';
+import { ErrorDetail, guid } from '../schemas/common.js';
 import { CallOut, CallOutcomeIn, WhatsappEventIn, WhatsappMessageOut } from '../schemas/contact.js';
 
 /** The dispatch decision as the HTTP transport answers it: 200 contact, 409 do not, 425 retry. */
@@ -42,7 +42,7 @@ export const dialerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { batche
         tags: ['dialer'],
         summary: "Report a call's outcome",
         description: 'Reporting the same outcome twice is harmless; a different outcome for an ended call answers 409.',
-        params: z.object({ call_id: uuidParam }),
+        params: z.object({ call_id: guid() }),
         body: CallOutcomeIn,
         response: { 200: json(CallOut, 'The call as recorded.'), 409: json(ErrorDetail, 'The call ended otherwise, or was canceled.'), ...errorResponses },
       },
@@ -69,7 +69,7 @@ export const dialerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { batche
         summary: 'The dispatch guard, for dialers that do not use the helper',
         description:
           'Call before dialing, with the `promotion` of the job. 200: dial (the call is now `dialing`). 409: do not dial (campaign not running, call no longer needed, target on the do-not-contact list, pacing, or a stale job); acknowledge the job. 425: the job is ahead of its row; retry the job shortly.',
-        params: z.object({ call_id: uuidParam }),
+        params: z.object({ call_id: guid() }),
         body: ClaimIn,
         response: {
           200: json(z.object({ proceed: z.literal(true) }), 'Dial.'),
@@ -95,7 +95,7 @@ export const dialerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { batche
         summary: 'The dispatch guard for WhatsApp senders that do not use the helper',
         description:
           'Call before sending, with the `promotion` of the job. 200: send (the message is now `sending`). 409: do not send; acknowledge the job. 425: retry the job shortly.',
-        params: z.object({ message_id: uuidParam }),
+        params: z.object({ message_id: guid() }),
         body: ClaimIn,
         response: {
           200: json(z.object({ proceed: z.literal(true) }), 'Send.'),
@@ -124,7 +124,7 @@ export const dialerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { batche
       schema: {
         tags: ['dialer'],
         summary: 'Report a WhatsApp message event (sent, delivered, read, replied, failed)',
-        params: z.object({ message_id: uuidParam }),
+        params: z.object({ message_id: guid() }),
         body: WhatsappEventIn,
         response: { 200: json(WhatsappMessageOut, 'The message as recorded.'), ...errorResponses },
       },

@@ -5,7 +5,7 @@ import { addToList, listList, removeFromList } from '../../services/do-not-conta
 import type { ApiDeps } from '../context.js';
 import { errorResponses, json } from '../openapi/responses.js';
 import { doNotContactView } from '../presenters.js';
-import { page, uuidParam } from '../schemas/common.js';
+import { guid, page } from '../schemas/common.js';
 import { DoNotContactAdded, DoNotContactBatch, DoNotContactOut, DoNotContactQuery } from '../schemas/do-not-contact.js';
 
 const tags = ['do-not-contact'];
@@ -56,7 +56,7 @@ export const doNotContactRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { 
       schema: {
         tags,
         summary: 'Remove an entry; targets it kept from contact get the state their history gives',
-        params: z.object({ entry_id: uuidParam }),
+        params: z.object({ entry_id: guid() }),
         response: { 200: json(DoNotContactOut, 'The entry removed.'), ...errorResponses },
       },
     },

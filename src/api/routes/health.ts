@@ -1,22 +1,39 @@
+import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiDeps } from '../context.js';
-import { withTimeout } from '../../util/timeout.js';
 import { json } from '../openapi/responses.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
-/** Resolves to "ok", or to the reason the dependency did not answer in time. */
-async function check(what: string, probe: () => Promise<unknown>): Promise<string> {
+const TIMED_OUT = Symbol('timed out');
+const DependencyState = z.enum(['ok', 'unavailable', 'timeout']);
+type DependencyState = z.output<typeof DependencyState>;
+
+/**
+ * "ok", "timeout" (no answer within 2 s) or "unavailable" (an error). The answer names the
+ * dependency only: hosts, ports and driver errors go to the log, never to the caller.
+ */
+async function check(what: string, probe: () => Promise<unknown>, logger: FastifyBaseLogger): Promise<DependencyState> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), CHECK_TIMEOUT_MS);
+  });
   try {
-    await withTimeout(probe(), CHECK_TIMEOUT_MS, what);
+    if ((await Promise.race([probe(), timeout])) === TIMED_OUT) {
+      logger.warn({ dependency: what }, 'readiness: no answer within the timeout');
+      return 'timeout';
+    }
     return 'ok';
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    logger.warn({ dependency: what, err: error }, 'readiness: dependency unavailable');
+    return 'unavailable';
+  } finally {
+    clearTimeout(timer);
   }
 }
 
-const Readiness = z.object({ status: z.enum(['ready', 'unavailable']), postgres: z.string(), redis: z.string() });
+const Readiness = z.object({ status: z.enum(['ready', 'unavailable']), postgres: DependencyState, redis: DependencyState });
 
 /** Liveness, readiness and Prometheus metrics: unauthenticated, for orchestrators and scrapers. */
 export const healthRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps, redis }) => {
@@ -37,8 +54,11 @@ export const healthRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps, 
         response: { 200: json(Readiness, 'Ready.'), 503: json(Readiness, 'A dependency does not answer.') },
       },
     },
-    async (_request, reply) => {
-      const [postgres, redisState] = await Promise.all([check('PostgreSQL', () => db.pool.query('SELECT 1')), check('Redis', () => redis.ping())]);
+    async (request, reply) => {
+      const [postgres, redisState] = await Promise.all([
+        check('postgres', () => db.pool.query('SELECT 1'), request.log),
+        check('redis', () => redis.ping(), request.log),
+      ]);
       const ready = postgres === 'ok' && redisState === 'ok';
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', postgres, redis: redisState });
     },

@@ -5,7 +5,7 @@ import { recordTargetEvent } from '../../services/target-events.js';
 import type { ApiDeps } from '../context.js';
 import { errorResponses, json } from '../openapi/responses.js';
 import { CampaignIdParams } from '../schemas/campaign.js';
-import { uuidParam } from '../schemas/common.js';
+import { guid } from '../schemas/common.js';
 import { TargetEventIn } from '../schemas/contact.js';
 
 /** Reports about a target from elsewhere (an email sent, an AI evaluation): they count toward its goal. */
@@ -16,7 +16,7 @@ export const targetEventRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { d
       schema: {
         tags: ['targets'],
         summary: 'Report an email sent to a target, or an AI evaluation of it',
-        params: CampaignIdParams.extend({ target_id: uuidParam }),
+        params: CampaignIdParams.extend({ target_id: guid() }),
         body: TargetEventIn,
         response: { 200: json(z.object({ target_state: z.enum(targetStates) }), "The target's state after the event."), ...errorResponses },
       },

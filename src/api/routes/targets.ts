@@ -3,7 +3,7 @@ import { targetsOf } from '../../services/reads.js';
 import { addTargets } from '../../services/targets.js';
 import type { ApiDeps } from '../context.js';
 import { targetView } from '../presenters.js';
-import { validateRows } from '../target-rows.js';
+import { checkJsonRowCount, registerTargetBodyParsers, validateTargetRows } from '../targets-import.js';
 import { errorResponses, json } from '../openapi/responses.js';
 import { CampaignIdParams } from '../schemas/campaign.js';
 import { CursorQuery, ErrorDetail, page } from '../schemas/common.js';
@@ -11,17 +11,19 @@ import { TargetBatch, TargetBatchResult, TargetOut } from '../schemas/target.js'
 
 const tags = ['targets'];
 
-export const targetRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps }) => {
+export const targetRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps, config }) => {
+  registerTargetBodyParsers(app);
+
   app.post(
     '/campaigns/:campaign_id/targets',
     {
-      // 10,000 targets with variables fit comfortably in 32 MiB.
-      bodyLimit: 32 * 1024 * 1024,
+      bodyLimit: config.TARGETS_BODY_MAX_BYTES,
       schema: {
         tags,
         summary: 'Add targets in bulk',
         description:
-          'Each row is validated on its own: valid rows are inserted, duplicates (same customer_id, else same phone) and invalid rows are reported with their index.',
+          'A JSON array of up to 10,000 targets, or for bulk loads up to 100,000 as `text/csv` (a header row naming columns among customer_id, name, phone, whatsapp, email, timezone and `var_<name>` for `variables.<name>`; empty cells are absent) or `application/x-ndjson` (one target object per line). ' +
+          'Rows are numbered from 0 in the order sent (a CSV header and blank lines are not rows). Each row is validated on its own: valid rows are inserted, duplicates (same customer_id, else same phone) and invalid rows are reported with their index.',
         params: CampaignIdParams,
         body: TargetBatch,
         response: {
@@ -32,7 +34,8 @@ export const targetRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps }
       },
     },
     async (request) => {
-      const { valid, invalid } = validateRows(request.body);
+      checkJsonRowCount(request, request.body);
+      const { valid, invalid } = await validateTargetRows(request.body);
       const { inserted, duplicates } = await addTargets(deps, request.caller.organizationId, request.params.campaign_id, valid);
       return { inserted, duplicates, invalid };
     },

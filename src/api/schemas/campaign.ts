@@ -1,12 +1,18 @@
 import { z } from 'zod';
 import { campaignStatuses, resumeSegments } from '../../domain/lifecycle.js';
-import { parseIsoDate, parseTimeOfDay } from '../../domain/working-hours.js';
-import { ianaTimezone, uuid } from './common.js';
 import { aiLabels } from '../../domain/goal.js';
+import { parseTimeOfDay } from '../../domain/working-hours.js';
+import { inputLimits } from '../limits.js';
+import { ianaTimezone, uuid } from './common.js';
+import { INT32_MAX, int32Problems, report, textProblems, type InputProblem } from './input-checks.js';
 
 // Shapes of the public contract (spec/campaign-execution.openapi.json). Constraints that the
 // contract does not spell out in JSON Schema are checked with refinements, which keep the
 // generated document identical to the contract.
+//
+// The settings below are shared by the requests and the responses (CampaignOut). Input limits
+// (storable text, int32, sizes: src/api/limits.ts) are checked on the request objects only, by
+// checkSettings: a response must never fail because a limit was lowered after a row was stored.
 
 const timeOfDay = (title: string, fallback: string) =>
   z
@@ -127,41 +133,109 @@ const timezone = ianaTimezone.meta({
   description: 'IANA zone in which call_working_hours is read for targets without a timezone of their own.',
 });
 
-const isoDate = z.string().refine((value) => parseIsoDate(value) !== null, { error: 'must be a date as YYYY-MM-DD' });
-/** Settings beyond the contract (compliance and pacing), on the campaign resource endpoints only. */
-const extraSettings = {
+const positiveInt32 = (title: string, description: string) => z.int().min(1).max(INT32_MAX).meta({ title, description });
+
+/** Dispatch settings of this system, beyond the contract (campaign resource endpoints only). */
+const dispatch = {
   blackout_dates: z
-    .array(isoDate)
+    .array(z.iso.date({ error: 'Input should be a date as YYYY-MM-DD' }))
     .max(366)
-    .meta({ description: 'Dates (YYYY-MM-DD, read in each target\'s zone) on which no call is due.' }),
-  max_calls_per_minute: z.int().min(1).max(100_000).meta({ description: 'No minute of the campaign holds more dials.' }),
-  max_concurrent_calls: z.int().min(1).max(100_000).meta({ description: 'Calls of the campaign dialing at once, at most.' }),
+    .refine((dates) => new Set(dates).size === dates.length, { error: 'dates must not repeat' })
+    .meta({ title: 'Blackout Dates', description: 'Dates (YYYY-MM-DD, in each target\'s zone) on which nobody is contacted.' }),
+  max_calls_per_minute: positiveInt32('Max Calls Per Minute', 'Calls the campaign may start per minute; no limit when absent.'),
+  max_concurrent_calls: positiveInt32('Max Concurrent Calls', 'Calls of the campaign in progress at once; no limit when absent.'),
   dispatch_expiry_minutes: z
     .int()
     .min(1)
     .max(10_080)
-    .meta({ description: 'Work not handed out within this many minutes of its due time moves to the next window instead.' }),
+    .meta({
+      title: 'Dispatch Expiry Minutes',
+      description: 'Work not handed out within this many minutes of its due time moves to the next window instead.',
+    }),
 };
 
 /** CampaignOut plus the fields this system adds; what the campaign resource endpoints answer. */
 export const Campaign = CampaignOut.extend({
   timezone,
-  blackout_dates: extraSettings.blackout_dates,
-  max_calls_per_minute: extraSettings.max_calls_per_minute.nullable(),
-  max_concurrent_calls: extraSettings.max_concurrent_calls.nullable(),
-  dispatch_expiry_minutes: extraSettings.dispatch_expiry_minutes,
+  blackout_dates: dispatch.blackout_dates,
+  max_calls_per_minute: dispatch.max_calls_per_minute.nullable(),
+  max_concurrent_calls: dispatch.max_concurrent_calls.nullable(),
+  dispatch_expiry_minutes: dispatch.dispatch_expiry_minutes,
 }).meta({ id: 'Campaign', title: 'Campaign' });
 export type Campaign = z.output<typeof Campaign>;
+
+const unique = (values: readonly unknown[]) => new Set(values).size === values.length;
+
+interface SettingsInput {
+  name?: string | undefined;
+  goal?: string | null | undefined;
+  call_opening_message?: string | null | undefined;
+  whatsapp_first_message?: string | null | undefined;
+  whatsapp_after_attempts?: number | undefined;
+  call_attempt_delays?: number[] | undefined;
+  goal_spec?: z.output<typeof CampaignGoalSpec> | null | undefined;
+  call_working_hours?: z.output<typeof CampaignCallWindow> | undefined;
+}
+
+function objectiveProblems(objectives: NonNullable<z.output<typeof CampaignGoalSpec>['objectives']>): InputProblem[] {
+  const { goalObjectivesMax } = inputLimits();
+  const path = ['goal_spec', 'objectives'];
+  if (objectives.length > goalObjectivesMax) {
+    return [{ path, message: `must list at most ${goalObjectivesMax} objectives`, type: 'too_long' }];
+  }
+  return objectives.flatMap((objective, index) => {
+    const problems: InputProblem[] = [];
+    if ('min_count' in objective) problems.push(...int32Problems(objective.min_count, [...path, index, 'min_count']));
+    const choices = 'channels' in objective ? objective.channels : 'label_in' in objective ? objective.label_in : undefined;
+    if (choices && !unique(choices)) {
+      const field = 'channels' in objective ? 'channels' : 'label_in';
+      problems.push({ path: [...path, index, field], message: 'must not repeat an entry', type: 'not_unique' });
+    }
+    return problems;
+  });
+}
+
+/** The input limits of the settings, each reported at its field. */
+function settingsProblems(settings: SettingsInput): InputProblem[] {
+  const { textMaxChars, callAttemptDelaysMax, callAttemptDelayMaxMinutes } = inputLimits();
+  const problems = [
+    ...textProblems(settings.name, ['name']),
+    ...textProblems(settings.goal, ['goal'], textMaxChars),
+    ...textProblems(settings.call_opening_message, ['call_opening_message'], textMaxChars),
+    ...textProblems(settings.whatsapp_first_message, ['whatsapp_first_message'], textMaxChars),
+    ...int32Problems(settings.whatsapp_after_attempts, ['whatsapp_after_attempts']),
+  ];
+  const delays = settings.call_attempt_delays;
+  if (delays && delays.length > callAttemptDelaysMax) {
+    problems.push({ path: ['call_attempt_delays'], message: `must list at most ${callAttemptDelaysMax} delays`, type: 'too_long' });
+  } else if (delays) {
+    delays.forEach((minutes, index) => {
+      if (minutes > callAttemptDelayMaxMinutes) {
+        problems.push({ path: ['call_attempt_delays', index], message: `must be at most ${callAttemptDelayMaxMinutes} minutes`, type: 'less_than_equal' });
+      }
+    });
+  }
+  const objectives = settings.goal_spec?.objectives;
+  if (objectives) problems.push(...objectiveProblems(objectives));
+  const weekdays = settings.call_working_hours?.weekdays;
+  if (weekdays && !unique(weekdays)) {
+    problems.push({ path: ['call_working_hours', 'weekdays'], message: 'must not repeat a weekday', type: 'not_unique' });
+  }
+  return problems;
+}
+
+const checkSettings = (settings: SettingsInput, ctx: z.RefinementCtx) => report(ctx, settingsProblems(settings));
 
 export const CampaignCreate = z
   .object({
     ...settings,
     timezone: timezone.default('UTC'),
-    blackout_dates: extraSettings.blackout_dates.default([]),
-    max_calls_per_minute: extraSettings.max_calls_per_minute.optional(),
-    max_concurrent_calls: extraSettings.max_concurrent_calls.optional(),
-    dispatch_expiry_minutes: extraSettings.dispatch_expiry_minutes.default(60),
+    blackout_dates: dispatch.blackout_dates.default([]),
+    max_calls_per_minute: dispatch.max_calls_per_minute.optional(),
+    max_concurrent_calls: dispatch.max_concurrent_calls.optional(),
+    dispatch_expiry_minutes: dispatch.dispatch_expiry_minutes.default(60),
   })
+  .superRefine(checkSettings)
   .meta({ id: 'CampaignCreate', title: 'CampaignCreate' });
 export type CampaignCreate = z.output<typeof CampaignCreate>;
 
@@ -183,14 +257,15 @@ export const CampaignUpdate = z
     call_attempt_delays: settings.call_attempt_delays,
     call_working_hours: settings.call_working_hours,
     timezone: timezone.optional(),
-    blackout_dates: extraSettings.blackout_dates.optional(),
-    max_calls_per_minute: extraSettings.max_calls_per_minute.nullable().optional(),
-    max_concurrent_calls: extraSettings.max_concurrent_calls.nullable().optional(),
-    dispatch_expiry_minutes: extraSettings.dispatch_expiry_minutes.optional(),
+    blackout_dates: dispatch.blackout_dates.nullable().optional(),
+    max_calls_per_minute: dispatch.max_calls_per_minute.nullable().optional(),
+    max_concurrent_calls: dispatch.max_concurrent_calls.nullable().optional(),
+    dispatch_expiry_minutes: dispatch.dispatch_expiry_minutes.optional(),
   })
   .refine((update) => Object.values(update).some((value) => value !== undefined), {
     error: 'send at least one field to change',
   })
+  .superRefine(checkSettings)
   .meta({ id: 'CampaignUpdate', title: 'CampaignUpdate' });
 export type CampaignUpdate = z.output<typeof CampaignUpdate>;
 

@@ -1,25 +1,49 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 
-const UUID_ERROR = 'Input should be a valid UUID';
+/**
+ * Any 8-4-4-4-12 hex identifier, as Pydantic's UUID accepts (zod's z.uuid() is stricter),
+ * normalized to lower case: uuids are compared case-insensitively everywhere because every one
+ * the API receives (path, query, body) is lower-cased here. `toLowerCase` is an overwrite, not a
+ * transform: the generated OpenAPI document does not change.
+ */
+export const guid = () => z.guid({ error: 'Input should be a valid UUID' }).toLowerCase();
+export const uuid = (title: string) => guid().meta({ title });
 
-/** Any 8-4-4-4-12 hex identifier, as Pydantic's UUID accepts (zod's z.uuid() is stricter). */
-export const uuid = (title: string) => z.guid({ error: UUID_ERROR }).meta({ title });
+const ZONE_CACHE_MAX = 4_096;
+const zoneValidity = new Map<string, boolean>();
 
-/** A uuid in a path, query or body outside the contract's schemas. */
-export const uuidParam = z.guid({ error: UUID_ERROR });
-
-// luxon checks a zone by building an Intl formatter (tens of µs, most of an import's CPU): a
-// zone found valid is remembered (bounded, as Intl also takes any casing of a name).
-const validZones = new Set<string>();
-const isValidZone = (zone: string) => {
-  if (validZones.has(zone)) return true;
-  if (!IANAZone.isValidZone(zone)) return false;
-  if (validZones.size < 10_000) validZones.add(zone);
-  return true;
-};
+/**
+ * luxon's isValidZone builds an Intl.DateTimeFormat on every call (slow in bulk imports), so
+ * answers are cached; the cache is bounded since callers choose the strings.
+ */
+export function isValidZone(zone: string): boolean {
+  let valid = zoneValidity.get(zone);
+  if (valid === undefined) {
+    valid = zone.length <= 64 && IANAZone.isValidZone(zone);
+    if (zoneValidity.size >= ZONE_CACHE_MAX) zoneValidity.clear();
+    zoneValidity.set(zone, valid);
+  }
+  return valid;
+}
 
 export const ianaTimezone = z.string().refine(isValidZone, { error: 'must be a valid IANA time zone, e.g. Europe/Paris' });
+
+const DECIMAL = /^[0-9]{1,15}$/;
+
+/**
+ * An integer query parameter, written in plain decimal digits: `0x10`, `1e3`, ` 7` or `1.0` are
+ * refused (a coercing Number() would read them).
+ */
+export const queryInt = (min: number, max: number, fallback: number) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && DECIMAL.test(value) ? Number(value) : value),
+    z
+      .int({ error: (issue) => (issue.code === 'invalid_type' ? 'Input should be an integer written in decimal digits' : undefined) })
+      .min(min)
+      .max(max)
+      .default(fallback),
+  );
 
 /** `{"detail": "<one clear sentence>"}`: every error but validation. */
 export const ErrorDetail = z.object({ detail: z.string() }).meta({ id: 'ErrorDetail', title: 'ErrorDetail' });
@@ -37,8 +61,8 @@ export const HTTPValidationError = z
   .meta({ id: 'HTTPValidationError', title: 'HTTPValidationError' });
 
 export const CursorQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.guid({ error: 'Input should be a cursor returned by a previous page' }).optional(),
+  limit: queryInt(1, 500, 50),
+  cursor: z.guid({ error: 'Input should be a cursor returned by a previous page' }).toLowerCase().optional(),
 });
 export type CursorQuery = z.output<typeof CursorQuery>;
 

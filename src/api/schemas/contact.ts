@@ -3,20 +3,28 @@ import { aiLabels } from '../../domain/goal.js';
 import { callStatuses } from '../../domain/outcomes.js';
 import { callOutcomes } from '../../domain/rounds.js';
 import { whatsappEvents, whatsappStatuses } from '../../domain/whatsapp-status.js';
-import { CursorQuery, uuidParam } from './common.js';
+import { inputLimits } from '../limits.js';
+import { CursorQuery, guid } from './common.js';
+import { instant, int32Problems, report, textProblems } from './input-checks.js';
 
 export const CallOutcomeIn = z
   .object({
     status: z.enum(callOutcomes),
-    duration_s: z.int().min(0).max(2_147_483_647).optional(),
+    duration_s: z.int().min(0).optional(),
     ai_label: z.enum(aiLabels).optional(),
     ai_score: z.number().min(0).max(1).optional(),
-    summary: z.string().max(10_000).optional(),
+    summary: z.string().optional(),
   })
   .refine((report) => (report.ai_label === undefined) === (report.ai_score === undefined), {
     error: 'ai_label and ai_score go together: send both or neither',
     path: ['ai_score'],
   })
+  .superRefine((outcome, ctx) =>
+    report(ctx, [
+      ...int32Problems(outcome.duration_s, ['duration_s']),
+      ...textProblems(outcome.summary, ['summary'], inputLimits().summaryMaxChars),
+    ]),
+  )
   .meta({ id: 'CallOutcomeIn', title: 'CallOutcomeIn' });
 
 export const CallOut = z
@@ -39,7 +47,7 @@ export const CallOut = z
 
 export const CallListQuery = CursorQuery.extend({
   status: z.enum(callStatuses).optional(),
-  target_id: uuidParam.optional(),
+  target_id: guid().optional(),
 });
 
 export const WhatsappEventIn = z
@@ -61,7 +69,7 @@ export const WhatsappMessageOut = z
 
 export const TargetEventIn = z
   .discriminatedUnion('type', [
-    z.object({ type: z.literal('email_sent'), occurred_at: z.iso.datetime({ offset: true }).optional() }),
+    z.object({ type: z.literal('email_sent'), occurred_at: instant().optional() }),
     z.object({
       type: z.literal('ai_evaluation'),
       label: z.enum(aiLabels),

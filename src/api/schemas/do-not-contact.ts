@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { normalizeCustomerId, normalizeEmail, normalizeNumber } from '../../domain/contact-values.js';
-import { CursorQuery, uuidParam } from './common.js';
+import { CursorQuery, guid } from './common.js';
 
 const number = (kind: 'phone' | 'whatsapp') =>
   z
@@ -24,7 +24,7 @@ export const DoNotContactEntryIn = z
       .strictObject({ email: z.email({ error: 'must be an email address' }).max(320) })
       .transform((entry) => ({ kind: 'email' as const, value: normalizeEmail(entry.email) })),
     z
-      .strictObject({ customer_id: uuidParam })
+      .strictObject({ customer_id: guid() })
       .transform((entry) => ({ kind: 'customer_id' as const, value: normalizeCustomerId(entry.customer_id) })),
   ])
   .meta({

@@ -1,18 +1,19 @@
 import { z } from 'zod';
 import { targetStates } from '../../domain/target-state.js';
-import { ianaTimezone } from './common.js';
+import { guid, ianaTimezone } from './common.js';
+import { checkedString, variablesObject } from './input-checks.js';
 
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number, e.g. +14155550123');
 
 export const TargetIn = z
   .object({
-    customer_id: z.guid({ error: 'Input should be a valid UUID' }).optional(),
-    name: z.string().max(200).optional(),
+    customer_id: guid().optional(),
+    name: checkedString().max(200).optional(),
     phone: e164.optional(),
     whatsapp: e164.optional(),
-    email: z.email({ error: 'must be an email address' }).optional(),
+    email: z.email({ error: 'must be an email address' }).max(320).optional(),
     timezone: ianaTimezone.optional(),
-    variables: z.record(z.string(), z.unknown()).default({}),
+    variables: variablesObject().default({}),
   })
   .refine((target) => target.phone || target.whatsapp || target.email, {
     error: 'a target needs at least one contact: phone, whatsapp or email',
@@ -20,13 +21,13 @@ export const TargetIn = z
   .meta({ id: 'TargetIn', title: 'TargetIn' });
 export type TargetIn = z.output<typeof TargetIn>;
 
-export const MAX_TARGETS_PER_REQUEST = 10_000;
-
-/** Rows are validated one by one (valid rows are kept), so the body accepts any items. */
+/**
+ * Rows are validated one by one (valid rows are kept), so the body accepts any items; the row
+ * count is bounded per format (src/api/targets-import.ts).
+ */
 export const TargetBatch = z
   .array(z.unknown())
-  .max(MAX_TARGETS_PER_REQUEST, `at most ${MAX_TARGETS_PER_REQUEST} targets per request`)
-  .meta({ items: { $ref: '#/components/schemas/TargetIn' }, description: 'Targets to add (up to 10,000).' });
+  .meta({ items: { $ref: '#/components/schemas/TargetIn' }, description: 'Targets to add (up to 10,000 in a JSON array).' });
 
 const RowProblem = z.object({ loc: z.array(z.union([z.string(), z.int()])), msg: z.string(), type: z.string() });
 

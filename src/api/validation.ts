@@ -1,0 +1,92 @@
+import type { FastifySchemaCompiler } from 'fastify';
+import type { z } from 'zod';
+
+/** One problem in the contract's ValidationError shape (FastAPI's `{loc, msg, type}`). */
+export interface ValidationErrorItem {
+  loc: Array<string | number>;
+  msg: string;
+  type: string;
+}
+
+const EXPECTED: Record<string, string> = {
+  int: 'an integer',
+  number: 'a number',
+  string: 'a string',
+  boolean: 'a boolean',
+  object: 'an object',
+  array: 'an array',
+  record: 'an object',
+  null: 'null',
+};
+
+function described(input: unknown): string {
+  if (input === null) return 'null';
+  if (Array.isArray(input)) return 'an array';
+  switch (typeof input) {
+    case 'string':
+      return 'a string';
+    case 'number':
+      return Number.isInteger(input) ? 'a number too large to be exact' : Number.isNaN(input) ? 'not a number' : 'a number with a fraction';
+    case 'boolean':
+      return 'a boolean';
+    case 'object':
+      return 'an object';
+    default:
+      return typeof input;
+  }
+}
+
+/** Present input (`reportInput`); a field absent from the request has none. */
+const isAbsent = (issue: z.core.$ZodIssue) => issue.code === 'invalid_type' && (!('input' in issue) || issue.input === undefined);
+
+/**
+ * Messages for schemas that do not set their own: a wrong type says what was expected and what
+ * came (its kind, never its value), so that it cannot be mistaken for a missing field.
+ */
+const messageFor: z.core.$ZodErrorMap = (issue) => {
+  if (issue.code === 'invalid_type' && issue.input !== undefined) {
+    return `Input should be ${EXPECTED[issue.expected] ?? issue.expected}; received ${described(issue.input)}`;
+  }
+  return undefined;
+};
+
+export const PARSE_OPTIONS = { reportInput: true, error: messageFor } as const;
+
+const MAX_SEGMENT = 100;
+const segment = (key: PropertyKey): string | number => {
+  if (typeof key === 'number') return key;
+  const text = String(key);
+  return text.length > MAX_SEGMENT ? `${text.slice(0, MAX_SEGMENT)}…` : text;
+};
+
+/** zod issues as ValidationError items under `prefix` (e.g. `["body"]`). */
+export function validationItems(issues: readonly z.core.$ZodIssue[], prefix: Array<string | number>, rootNullIsMissing = false): ValidationErrorItem[] {
+  return issues.map((issue) => {
+    const loc = [...prefix, ...issue.path.map(segment)];
+    const missing = isAbsent(issue) || (rootNullIsMissing && issue.code === 'invalid_type' && issue.path.length === 0 && issue.input === null);
+    if (missing) return { loc, msg: 'Field required', type: 'missing' };
+    const params = issue.code === 'custom' ? (issue.params as { type?: unknown } | undefined) : undefined;
+    const type =
+      typeof params?.type === 'string' ? params.type : issue.code === 'invalid_type' ? `${issue.expected}_type` : issue.code;
+    return { loc, msg: issue.message, type };
+  });
+}
+
+/** A request part (body, query, path, headers) that its route schema refused. */
+export class SchemaValidationError extends Error {
+  /** Set by Fastify: which part of the request failed. */
+  validationContext?: string;
+  constructor(readonly issues: readonly z.core.$ZodIssue[]) {
+    super(issues.map((issue) => issue.message).join('; '));
+  }
+}
+
+/**
+ * Route schemas are zod. Unlike fastify-type-provider-zod's compiler, this one keeps zod's path
+ * segments intact (a key may contain "/"), reports whether a field was absent or of the wrong
+ * type, and never echoes the input.
+ */
+export const validatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema }) => (data) => {
+  const result = schema.safeParse(data, PARSE_OPTIONS);
+  return result.success ? { value: result.data } : { error: new SchemaValidationError(result.error.issues) };
+};
