@@ -98,18 +98,18 @@ describe('the do-not-contact API', () => {
 
   it('answers 422 for bad entries and adds nothing of such a request', async () => {
     const before = (await t.api('GET', '/do-not-contact?limit=500')).json().items.length;
-    // Each bad body, and where its error points.
+    // Each bad body, and where its error points: at the field that is wrong.
     const bad: Array<[unknown, Array<string | number>]> = [
       [[], ['body']],
       [{ phone: '+14155550127' }, ['body']],
-      [[{ phone: 'call me maybe' }], ['body', 0]],
+      [[{ phone: 'call me maybe' }], ['body', 0, 'phone']],
       // Not international: no country to read it in.
-      [[{ phone: '4155550125' }], ['body', 0]],
-      [[{ email: 'not-an-email' }], ['body', 0]],
-      [[{ customer_id: 'not-a-uuid' }], ['body', 0]],
+      [[{ phone: '4155550125' }], ['body', 0, 'phone']],
+      [[{ email: 'not-an-email' }], ['body', 0, 'email']],
+      [[{ customer_id: 'not-a-uuid' }], ['body', 0, 'customer_id']],
       [[{ fax: '+14155550125' }], ['body', 0]],
       [[{ phone: '+14155550125', email: 'two@example.com' }], ['body', 0]],
-      [[{ phone: '+14155550126' }, { whatsapp: 12 }], ['body', 1]],
+      [[{ phone: '+14155550126' }, { whatsapp: 12 }], ['body', 1, 'whatsapp']],
     ];
     for (const [body, loc] of bad) {
       const response = await t.api('POST', '/do-not-contact', body);

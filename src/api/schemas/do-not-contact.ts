@@ -2,31 +2,33 @@ import { z } from 'zod';
 import { normalizeCustomerId, normalizeEmail, normalizeNumber } from '../../domain/contact-values.js';
 import { CursorQuery, guid } from './common.js';
 
-const number = (kind: 'phone' | 'whatsapp') =>
-  z
-    .string()
-    .max(64)
-    .transform((value, ctx) => {
-      const normalized = normalizeNumber(value);
-      if (normalized === null) {
-        ctx.addIssue({ code: 'custom', message: 'must be a phone number in international format, e.g. +14155550123' });
-        return z.NEVER;
-      }
-      return { kind, value: normalized };
-    });
+const number = z
+  .string()
+  .max(64)
+  .refine((value) => normalizeNumber(value) !== null, { error: 'must be a phone number in international format, e.g. +14155550123' });
 
-/** One identifier per entry; numbers are normalized to E.164, emails and customer ids to lower case. */
+const KINDS = ['phone', 'whatsapp', 'email', 'customer_id'] as const;
+
+/**
+ * One identifier per entry; numbers are normalized to E.164, emails and customer ids to lower
+ * case. Each field is checked on its own, so a bad entry is refused at the field that is wrong.
+ */
 export const DoNotContactEntryIn = z
-  .union([
-    z.strictObject({ phone: number('phone') }).transform((entry) => entry.phone),
-    z.strictObject({ whatsapp: number('whatsapp') }).transform((entry) => entry.whatsapp),
-    z
-      .strictObject({ email: z.email({ error: 'must be an email address' }).max(320) })
-      .transform((entry) => ({ kind: 'email' as const, value: normalizeEmail(entry.email) })),
-    z
-      .strictObject({ customer_id: guid() })
-      .transform((entry) => ({ kind: 'customer_id' as const, value: normalizeCustomerId(entry.customer_id) })),
-  ])
+  .strictObject({
+    phone: number.optional(),
+    whatsapp: number.optional(),
+    email: z.email({ error: 'must be an email address' }).max(320).optional(),
+    customer_id: guid().optional(),
+  })
+  .refine((entry) => KINDS.filter((kind) => entry[kind] !== undefined).length === 1, {
+    error: 'send exactly one of phone, whatsapp, email or customer_id',
+  })
+  .transform((entry) => {
+    const kind = KINDS.find((candidate) => entry[candidate] !== undefined)!;
+    const given = entry[kind]!;
+    const value = kind === 'email' ? normalizeEmail(given) : kind === 'customer_id' ? normalizeCustomerId(given) : normalizeNumber(given)!;
+    return { kind, value };
+  })
   .meta({
     id: 'DoNotContactEntryIn',
     title: 'DoNotContactEntryIn',
