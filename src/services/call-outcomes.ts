@@ -1,4 +1,4 @@
-import { callOwners, lockCalls, saveOutcomes, type Call, type RecordedCall } from '../db/repositories/calls.js';
+import { lockCalls, saveOutcomes, type Call, type RecordedCall } from '../db/repositories/calls.js';
 import { shareCampaigns } from '../db/repositories/campaign-state.js';
 import { insertEvaluations } from '../db/repositories/evaluations.js';
 import { lockTargets } from '../db/repositories/target-progress.js';
@@ -6,6 +6,7 @@ import { Conflict, NotFound } from '../domain/errors.js';
 import { decideOutcome, type CallStatus, type RecordedOutcome } from '../domain/outcomes.js';
 import { applyAfterCommit, mergeEffects, type AfterCommit } from './after-commit.js';
 import { createBatcher } from './batcher.js';
+import { ownedRequests } from './owned-work.js';
 import type { ServiceDeps } from './deps.js';
 import { advanceTargets, type TargetEvent } from './target-progress.js';
 import type { AiLabel } from '../domain/goal.js';
@@ -33,10 +34,7 @@ type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger' | 'metrics'>;
  */
 export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeReport[]): Promise<Array<Call | Error>> {
   const results: Array<Call | Error | undefined> = reports.map(() => undefined);
-  const owners = new Map((await callOwners(deps.db.sql, [...new Set(reports.map((report) => report.callId))])).map((owner) => [owner.id, owner]));
-  const accepted = reports
-    .map((report, index) => ({ report, index, owner: owners.get(report.callId) }))
-    .filter((entry) => entry.owner && (!entry.report.organizationId || entry.report.organizationId === entry.owner.organizationId));
+  const accepted = (await ownedRequests(deps, 'call', reports, (report) => report.callId)).map(({ request, ...rest }) => ({ report: request, ...rest }));
   // Unknown ids, and another organization's, are not found (errors made only for those).
   const answered = () => results.map((result) => result ?? new NotFound('Call not found.'));
   if (accepted.length === 0) return answered();
@@ -44,14 +42,14 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
   const now = deps.clock();
   const recorded: Call[] = [];
   const effects = await deps.db.sql.transaction(async (tx) => {
-    const campaigns = await shareCampaigns(tx, accepted.map((entry) => entry.owner!.campaignId));
-    const targets = await lockTargets(tx, accepted.map((entry) => entry.owner!.targetId));
+    const campaigns = await shareCampaigns(tx, accepted.map((entry) => entry.owner.campaignId));
+    const targets = await lockTargets(tx, accepted.map((entry) => entry.owner.targetId));
     const calls = new Map((await lockCalls(tx, accepted.map((entry) => entry.report.callId))).map((call) => [call.id, call]));
     const applied: AfterCommit[] = [];
     // Rounds of at most one report per target: each round sees the previous one's writes.
     for (let pending = accepted; pending.length > 0; ) {
       const seen = new Set<string>();
-      const round = pending.filter((entry) => !seen.has(entry.owner!.targetId) && seen.add(entry.owner!.targetId));
+      const round = pending.filter((entry) => !seen.has(entry.owner.targetId) && seen.add(entry.owner.targetId));
       pending = pending.filter((entry) => !round.includes(entry));
       const writes: RecordedCall[] = [];
       const events: TargetEvent[] = [];

@@ -10,7 +10,6 @@ import {
   markClaimed,
   organizationActiveCalls,
   organizationLimits,
-  workOwners,
   type WorkSnapshotRow,
 } from '../db/repositories/dispatch.js';
 import { findCampaignsByIds, lockCampaignsForDispatch, recordDials } from '../db/repositories/campaign-state.js';
@@ -20,6 +19,7 @@ import { PACING_WINDOW_MS } from '../domain/pacing.js';
 import { NotFound } from '../domain/errors.js';
 import { applyAfterCommit } from './after-commit.js';
 import { createBatcher } from './batcher.js';
+import { ownedRequests } from './owned-work.js';
 import { callWindowOf } from './campaign-policy.js';
 import type { ServiceDeps } from './deps.js';
 import { listTargets } from './do-not-contact.js';
@@ -58,17 +58,17 @@ export async function claimWork(deps: Deps, claims: readonly ClaimRequest[]): Pr
   for (const channel of channelNames) {
     const mine = claims.map((claim, index) => ({ claim, index })).filter(({ claim }) => claim.channel === channel);
     if (mine.length === 0) continue;
-    const owners = new Map((await workOwners(deps.db.sql, channel, mine.map(({ claim }) => claim.id))).map((owner) => [owner.id, owner]));
-    const accepted = mine.filter(({ claim, index }) => {
-      const owner = owners.get(claim.id);
-      // Over HTTP an unknown id, or another organization's, is not found; a job whose row is
-      // gone is simply dropped.
-      const foreign = claim.organizationId !== undefined && owner?.organizationId !== claim.organizationId;
-      if (foreign) results[index] = new NotFound(channel === 'call' ? 'Call not found.' : 'WhatsApp message not found.');
-      return owner !== undefined && !foreign;
+    const owned = await ownedRequests(deps, channel, mine.map(({ claim }) => claim), (claim) => claim.id);
+    // Over HTTP an unknown id, or another organization's, is not found; a job whose row is gone
+    // is simply dropped.
+    const visible = new Set(owned.map(({ index }) => index));
+    mine.forEach(({ claim, index }, position) => {
+      if (claim.organizationId !== undefined && !visible.has(position)) {
+        results[index] = new NotFound(channel === 'call' ? 'Call not found.' : 'WhatsApp message not found.');
+      }
     });
-    if (accepted.length === 0) continue;
-    const campaignIds = [...new Set(accepted.map(({ claim }) => owners.get(claim.id)!.campaignId))];
+    const accepted = owned.map(({ owner, index }) => ({ claim: mine[index]!.claim, index: mine[index]!.index, owner }));
+    const campaignIds = [...new Set(accepted.map(({ owner }) => owner.campaignId))];
 
     await deps.db.sql.transaction(async (tx) => {
       // Calls of campaigns (or organizations) with limits are claimed one batch at a time per

@@ -1,17 +1,9 @@
-import { insertTargetsUnlessRunning } from '../db/repositories/targets.js';
+import { insertTargetsUnlessRunning, type NewTarget } from '../db/repositories/targets.js';
 import { Conflict, NotFound } from '../domain/errors.js';
 import type { ServiceDeps } from './deps.js';
 
 /** A valid target, as the API layer hands it over after validating its row. */
-export interface TargetData {
-  customerId: string | null;
-  name: string | null;
-  phone: string | null;
-  whatsapp: string | null;
-  email: string | null;
-  timezone: string | null;
-  variables: Record<string, unknown>;
-}
+export type TargetData = NewTarget;
 
 /** A target and its row's index in the request, by which the answer names it. */
 export interface IndexedTarget {

@@ -1,10 +1,11 @@
 import { shareCampaigns } from '../db/repositories/campaign-state.js';
-import { lockMessages, messageOwners, saveMessageEvents, type MessageEventTimes, type WhatsappMessage } from '../db/repositories/messages.js';
+import { lockMessages, saveMessageEvents, type MessageEventTimes, type WhatsappMessage } from '../db/repositories/messages.js';
 import { lockTargets } from '../db/repositories/target-progress.js';
 import { NotFound } from '../domain/errors.js';
 import { statusAfterEvent, type WhatsappEvent, type WhatsappStatus } from '../domain/whatsapp-status.js';
 import { applyAfterCommit, mergeEffects, type AfterCommit } from './after-commit.js';
 import { createBatcher } from './batcher.js';
+import { ownedRequests } from './owned-work.js';
 import type { ServiceDeps } from './deps.js';
 import { advanceTargets } from './target-progress.js';
 
@@ -32,23 +33,20 @@ type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger'>;
  */
 export async function recordWhatsappEvents(deps: Deps, reports: readonly MessageEventReport[]): Promise<Array<WhatsappMessage | Error>> {
   const results: Array<WhatsappMessage | Error | undefined> = reports.map(() => undefined);
-  const owners = new Map((await messageOwners(deps.db.sql, [...new Set(reports.map((report) => report.messageId))])).map((owner) => [owner.id, owner]));
-  const accepted = reports
-    .map((report, index) => ({ report, index, owner: owners.get(report.messageId) }))
-    .filter((entry) => entry.owner && (!entry.report.organizationId || entry.report.organizationId === entry.owner.organizationId));
+  const accepted = (await ownedRequests(deps, 'whatsapp', reports, (report) => report.messageId)).map(({ request, ...rest }) => ({ report: request, ...rest }));
   // Unknown ids, and another organization's, are not found (errors made only for those).
   const answered = () => results.map((result) => result ?? new NotFound('WhatsApp message not found.'));
   if (accepted.length === 0) return answered();
 
   const now = deps.clock();
   const effects = await deps.db.sql.transaction(async (tx) => {
-    const campaigns = await shareCampaigns(tx, accepted.map((entry) => entry.owner!.campaignId));
-    const targets = await lockTargets(tx, accepted.map((entry) => entry.owner!.targetId));
+    const campaigns = await shareCampaigns(tx, accepted.map((entry) => entry.owner.campaignId));
+    const targets = await lockTargets(tx, accepted.map((entry) => entry.owner.targetId));
     const messages = new Map((await lockMessages(tx, accepted.map((entry) => entry.report.messageId))).map((message) => [message.id, message]));
     const applied: AfterCommit[] = [];
     for (let pending = accepted; pending.length > 0; ) {
       const seen = new Set<string>();
-      const round = pending.filter((entry) => !seen.has(entry.owner!.targetId) && seen.add(entry.owner!.targetId));
+      const round = pending.filter((entry) => !seen.has(entry.owner.targetId) && seen.add(entry.owner.targetId));
       pending = pending.filter((entry) => !round.includes(entry));
       const writes: MessageEventTimes[] = [];
       const reached = new Map<string, boolean>();

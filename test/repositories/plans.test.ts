@@ -2,17 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channels } from '../../src/channels.js';
 import { campaignsWithDueWork, lockDueWork, markPromoted, promotedCount, runningCampaignsWithoutWork, staleClaims } from '../../src/db/repositories/hopper.js';
 import { drawCandidates, segmentFacts, writeOpenings } from '../../src/db/repositories/draws.js';
-import { callOwners, lockCalls, saveOutcomes } from '../../src/db/repositories/calls.js';
-import { activeCalls, cancelWork, holdWork, lockWork, markClaimed, organizationActiveCalls, workOwners } from '../../src/db/repositories/dispatch.js';
+import { lockCalls, saveOutcomes } from '../../src/db/repositories/calls.js';
+import { activeCalls, cancelWork, holdWork, lockWork, markClaimed, organizationActiveCalls } from '../../src/db/repositories/dispatch.js';
 import { markListed } from '../../src/db/repositories/draws.js';
 import { promotedWaiting, unpromoteLost } from '../../src/db/repositories/reconcile.js';
 import type { Rollout } from '../../src/db/repositories/rollouts.js';
 import { campaignCounts } from '../../src/db/repositories/stats.js';
 import { loadHistories, lockTargets } from '../../src/db/repositories/target-progress.js';
 import { listedTargetsMatching, targetsCampaigns } from '../../src/db/repositories/target-lookups.js';
-import { campaignHasPending, cancelWaiting, refreshCampaignPending, refreshPending, unpromoteCampaign } from '../../src/db/repositories/work.js';
+import { campaignHasPending, cancelWaiting, refreshCampaignPending, refreshPending, unpromoteCampaign, workOwners } from '../../src/db/repositories/work.js';
 import type { Db } from '../../src/db/sql.js';
-import { explainingDb, planNodes, startSqlDatabase, type PlanNode } from '../support/sql-database.js';
+import { explainingDb, planNodes, rolloutFixture, startSqlDatabase, type PlanNode } from '../support/sql-database.js';
 
 // A query plan must not decide whether a campaign starts (issue 10): PostgreSQL here has
 // autovacuum off, so freshly written tables have no statistics and the planner guesses. Every
@@ -52,23 +52,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => sqlDb?.close());
 
-const rollout = (overrides: Partial<Rollout>): Rollout => ({
-  id: '00000000-0000-0000-0000-000000000001',
-  campaignId,
-  commandId: null,
-  kind: 'start',
-  segment: null,
-  createdAt: new Date(),
-  cursor: targetIds[100]!,
-  selected: 0,
-  scheduledCalls: 0,
-  queuedWhatsapp: 0,
-  skippedExistingPending: 0,
-  skippedMissingContact: 0,
-  skippedDoNotContact: 0,
-  finishedAt: null,
-  ...overrides,
-});
+const rollout = (overrides: Partial<Rollout>): Rollout => rolloutFixture(campaignId, { cursor: targetIds[100]!, ...overrides });
 
 async function plansOf(run: (db: Db) => Promise<unknown>) {
   const { db, plans } = explainingDb(sqlDb.pool);
@@ -113,7 +97,6 @@ const statements: Array<[string, (db: Db) => Promise<unknown>, { ordered?: boole
   ['mark targets listed', (db) => markListed(db, somePending(), now()), {}],
   ['lock targets for outcomes', (db) => lockTargets(db, somePending()), {}],
   ['lock calls for outcomes', (db) => lockCalls(db, somePending()), {}],
-  ['owners of reported calls', (db) => callOwners(db, somePending()), {}],
   ['record outcomes', (db) => saveOutcomes(db, somePending().map((id) => ({ id, status: 'no_answer', durationS: null, aiLabel: null, aiScore: null, summary: null })), now()), {}],
   ['record promotions', (db) => markPromoted(db, somePending().map((id) => ({ channel: 'call', id, dueAt: now() })), now()), {}],
   ['give lost work back', (db) => unpromoteLost(db, channels[0]!, somePending().map((id) => ({ id, promotion: 1 })), now()), {}],

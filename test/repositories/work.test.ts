@@ -5,7 +5,7 @@ import { lockDueWork, markPromoted } from '../../src/db/repositories/hopper.js';
 import { unpromoteLost } from '../../src/db/repositories/reconcile.js';
 import type { Rollout } from '../../src/db/repositories/rollouts.js';
 import { cancelWaiting, refreshPending } from '../../src/db/repositories/work.js';
-import { startSqlDatabase } from '../support/sql-database.js';
+import { rolloutFixture, startSqlDatabase } from '../support/sql-database.js';
 
 // The set-based statements of the hopper and of outcome recording, against a real database.
 
@@ -19,22 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => sqlDb?.close());
 
-const startRollout = (campaignId: string, cursor = '00000000-0000-0000-0000-000000000000'): Rollout => ({
-  id: '00000000-0000-0000-0000-000000000001',
-  campaignId,
-  commandId: null,
-  kind: 'start',
-  segment: null,
-  createdAt: new Date(),
-  cursor,
-  selected: 0,
-  scheduledCalls: 0,
-  queuedWhatsapp: 0,
-  skippedExistingPending: 0,
-  skippedMissingContact: 0,
-  skippedDoNotContact: 0,
-  finishedAt: null,
-});
+const startRollout = (campaignId: string, cursor?: string): Rollout => rolloutFixture(campaignId, cursor ? { cursor } : {});
 const scope = { organizationId: '', campaignTimezone: 'Europe/Paris', listEmpty: true };
 const rowsOf = async <T>(text: string, values: unknown[]) => (await sqlDb.pool.query(text, values)).rows as T[];
 

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { inject } from 'vitest';
+import type { Rollout } from '../../src/db/repositories/rollouts.js';
 import { poolDb, type Db, type Sql } from '../../src/db/sql.js';
 import { createTestDatabase } from './databases.js';
 
@@ -73,4 +74,25 @@ export interface PlanNode {
 /** Every node of a plan, depth first. */
 export function planNodes(plan: PlanNode): PlanNode[] {
   return [plan, ...(plan.Plans ?? []).flatMap(planNodes)];
+}
+
+/** A rollout row as the repositories read it, before any draw: a start unless told otherwise. */
+export function rolloutFixture(campaignId: string, overrides: Partial<Rollout> = {}): Rollout {
+  return {
+    id: '00000000-0000-0000-0000-000000000001',
+    campaignId,
+    commandId: null,
+    kind: 'start',
+    segment: null,
+    createdAt: new Date(),
+    cursor: '00000000-0000-0000-0000-000000000000',
+    selected: 0,
+    scheduledCalls: 0,
+    queuedWhatsapp: 0,
+    skippedExistingPending: 0,
+    skippedMissingContact: 0,
+    skippedDoNotContact: 0,
+    finishedAt: null,
+    ...overrides,
+  };
 }

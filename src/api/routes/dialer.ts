@@ -61,62 +61,37 @@ export const dialerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { batche
       ),
   );
 
-  app.post(
-    '/calls/:call_id/claim',
-    {
-      schema: {
-        tags: ['dialer'],
-        summary: 'The dispatch guard, for dialers that do not use the helper',
-        description:
-          'Call before dialing, with the `promotion` of the job. 200: dial (the call is now `dialing`). 409: do not dial (campaign not running, call no longer needed, target on the do-not-contact list, pacing, or a stale job); acknowledge the job. 425: the job is ahead of its row; retry the job shortly.',
-        params: z.object({ call_id: guid() }),
-        body: ClaimIn,
-        response: {
-          200: json(z.object({ proceed: z.literal(true) }), 'Dial.'),
-          409: json(ErrorDetail, 'Do not dial.'),
-          425: json(ErrorDetail, 'Retry the job shortly.'),
-          ...errorResponses,
+  // The guard over HTTP, one route per channel: the same answers, in the channel's words.
+  const claimRoutes = [
+    { channel: 'call', path: '/calls/:id/claim', act: 'dial', noun: 'call', claimed: '`dialing`' },
+    { channel: 'whatsapp', path: '/whatsapp-messages/:id/claim', act: 'send', noun: 'message', claimed: '`sending`' },
+  ] as const;
+  for (const route of claimRoutes) {
+    app.post(
+      route.path,
+      {
+        schema: {
+          tags: ['dialer'],
+          summary: `The dispatch guard, for ${route.channel === 'call' ? 'dialers' : 'WhatsApp senders'} that do not use the helper`,
+          description: `Call before you ${route.act}, with the \`promotion\` of the job. 200: ${route.act} (the ${route.noun} is now ${route.claimed}). 409: do not ${route.act} (campaign not running, ${route.noun} no longer needed, target on the do-not-contact list, pacing, expiry, or a stale job); acknowledge the job. 425: the job is ahead of its row; retry the job shortly.`,
+          params: z.object({ id: guid() }),
+          body: ClaimIn,
+          response: {
+            200: json(z.object({ proceed: z.literal(true) }), `${route.act[0]!.toUpperCase()}${route.act.slice(1)}.`),
+            409: json(ErrorDetail, `Do not ${route.act}.`),
+            425: json(ErrorDetail, 'Retry the job shortly.'),
+            ...errorResponses,
+          },
         },
       },
-    },
-    async (request, reply) =>
-      sendClaim(
-        reply,
-        await batched.claim({ channel: 'call', id: request.params.call_id, promotion: request.body.promotion, organizationId: request.caller.organizationId }),
-        'call',
-      ),
-  );
-
-  app.post(
-    '/whatsapp-messages/:message_id/claim',
-    {
-      schema: {
-        tags: ['dialer'],
-        summary: 'The dispatch guard for WhatsApp senders that do not use the helper',
-        description:
-          'Call before sending, with the `promotion` of the job. 200: send (the message is now `sending`). 409: do not send; acknowledge the job. 425: retry the job shortly.',
-        params: z.object({ message_id: guid() }),
-        body: ClaimIn,
-        response: {
-          200: json(z.object({ proceed: z.literal(true) }), 'Send.'),
-          409: json(ErrorDetail, 'Do not send.'),
-          425: json(ErrorDetail, 'Retry the job shortly.'),
-          ...errorResponses,
-        },
-      },
-    },
-    async (request, reply) =>
-      sendClaim(
-        reply,
-        await batched.claim({
-          channel: 'whatsapp',
-          id: request.params.message_id,
-          promotion: request.body.promotion,
-          organizationId: request.caller.organizationId,
-        }),
-        'whatsapp',
-      ),
-  );
+      async (request, reply) =>
+        sendClaim(
+          reply,
+          await batched.claim({ channel: route.channel, id: request.params.id, promotion: request.body.promotion, organizationId: request.caller.organizationId }),
+          route.channel,
+        ),
+    );
+  }
 
   app.post(
     '/whatsapp-messages/:message_id/events',

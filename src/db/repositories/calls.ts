@@ -9,20 +9,6 @@ const COLUMNS = raw(`c.id, c.campaign_id AS "campaignId", c.target_id AS "target
   c.promotion, c.dialing_at AS "dialingAt", c.ended_at AS "endedAt", c.duration_s AS "durationS", c.ai_label AS "aiLabel",
   c.ai_score AS "aiScore", c.summary, c.cancel_reason AS "cancelReason", c.created_at AS "createdAt", c.updated_at AS "updatedAt"`);
 
-export interface Owner {
-  id: string;
-  campaignId: string;
-  targetId: string;
-  organizationId: string;
-}
-
-/** Campaign, target and organization of each call, read without locks (to lock in a fixed order). */
-export async function callOwners(db: Db, ids: string[]): Promise<Owner[]> {
-  return db.query<Owner>(sql`
-    SELECT c.id, c.campaign_id AS "campaignId", c.target_id AS "targetId", k.organization_id AS "organizationId"
-    FROM calls c JOIN campaigns k ON k.id = c.campaign_id WHERE c.id = ANY(${ids}::uuid[])`);
-}
-
 export async function lockCalls(tx: Db, ids: string[]): Promise<Call[]> {
   return tx.query<Call>(sql`SELECT ${COLUMNS} FROM calls c WHERE c.id = ANY(${ids}::uuid[]) ORDER BY c.id FOR UPDATE`);
 }

@@ -16,14 +16,6 @@ export interface WorkSnapshotRow {
   listed: boolean;
 }
 
-/** Where each claimed row belongs, read without locks, so locks can be taken in a fixed order. */
-export async function workOwners(db: Db, channel: ChannelName, ids: string[]): Promise<Array<{ id: string; campaignId: string; organizationId: string }>> {
-  const { table } = channelNamed(channel);
-  return db.query(sql`
-    SELECT w.id, w.campaign_id AS "campaignId", k.organization_id AS "organizationId"
-    FROM ${table} w JOIN campaigns k ON k.id = w.campaign_id WHERE w.id = ANY(${ids}::uuid[])`);
-}
-
 /** The rows with their target's zone and do-not-contact status, locked in id order. */
 export async function lockWork(tx: Db, channel: ChannelName, ids: string[]): Promise<WorkSnapshotRow[]> {
   const { table } = channelNamed(channel);

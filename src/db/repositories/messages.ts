@@ -1,6 +1,5 @@
 import type { WhatsappMessage, WhatsappStatus } from '../../generated/prisma/client.js';
 import { raw, sql, type Db } from '../sql.js';
-import type { Owner } from './calls.js';
 
 export type { WhatsappMessage };
 
@@ -8,12 +7,6 @@ const COLUMNS = raw(`m.id, m.campaign_id AS "campaignId", m.target_id AS "target
   m.status, m.scheduled_for AS "scheduledFor", m.promoted_at AS "promotedAt", m.promotion, m.sent_at AS "sentAt",
   m.delivered_at AS "deliveredAt", m.read_at AS "readAt", m.replied_at AS "repliedAt", m.failed_at AS "failedAt",
   m.cancel_reason AS "cancelReason", m.created_at AS "createdAt", m.updated_at AS "updatedAt"`);
-
-export async function messageOwners(db: Db, ids: string[]): Promise<Owner[]> {
-  return db.query<Owner>(sql`
-    SELECT m.id, m.campaign_id AS "campaignId", m.target_id AS "targetId", k.organization_id AS "organizationId"
-    FROM whatsapp_messages m JOIN campaigns k ON k.id = m.campaign_id WHERE m.id = ANY(${ids}::uuid[])`);
-}
 
 export async function lockMessages(tx: Db, ids: string[]): Promise<WhatsappMessage[]> {
   return tx.query<WhatsappMessage>(sql`SELECT ${COLUMNS} FROM whatsapp_messages m WHERE m.id = ANY(${ids}::uuid[]) ORDER BY m.id FOR UPDATE`);

@@ -1,4 +1,4 @@
-import { channels, pendingSql, statusLiteral, waitingSql, type ChannelName } from '../../channels.js';
+import { channelNamed, channels, pendingSql, statusLiteral, waitingSql, type ChannelName } from '../../channels.js';
 import { exists, join, sql, type Db, type Sql } from '../sql.js';
 
 /** A job that sits (or may sit) in Redis for a row: enough to derive its job id. */
@@ -80,4 +80,21 @@ export async function refreshCampaignPending(tx: Db, campaignId: string, now: Da
 export async function campaignHasPending(db: Db, campaignId: string): Promise<boolean> {
   const rows = await db.query(sql`SELECT 1 FROM targets WHERE campaign_id = ${campaignId}::uuid AND has_pending LIMIT 1`);
   return rows.length > 0;
+}
+
+/** Where a call or message belongs. */
+export interface WorkOwner {
+  id: string;
+  campaignId: string;
+  targetId: string;
+  organizationId: string;
+}
+
+/** Campaign, target and organization of each row, read without locks (to lock in a fixed order). */
+export async function workOwners(db: Db, channel: ChannelName, ids: string[]): Promise<Map<string, WorkOwner>> {
+  const { table } = channelNamed(channel);
+  const rows = await db.query<WorkOwner>(sql`
+    SELECT w.id, w.campaign_id AS "campaignId", w.target_id AS "targetId", k.organization_id AS "organizationId"
+    FROM ${table} w JOIN campaigns k ON k.id = w.campaign_id WHERE w.id = ANY(${ids}::uuid[])`);
+  return new Map(rows.map((row) => [row.id, row]));
 }
