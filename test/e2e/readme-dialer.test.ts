@@ -23,6 +23,7 @@ function example(route: string, matches: (body: Record<string, unknown>) => bool
 }
 const any = () => true;
 const CLAIM = example('/calls/{id}/claim', any);
+const MESSAGE_CLAIM = example('/whatsapp-messages/{id}/claim', any);
 const ANSWERED = example('/calls/{id}/outcome', (body) => body.status === 'answered');
 const NO_ANSWER = example('/calls/{id}/outcome', (body) => body.status === 'no_answer');
 const CONFLICTING_OUTCOME = example('/calls/{id}/outcome', any, 409);
@@ -96,11 +97,14 @@ beforeAll(async () => {
     },
     { connection, prefix, concurrency: 5 },
   );
-  // The sender: no claim for messages (README); report sent, and a reply where the target replies.
+  // The sender: claim like the dialer, report sent, and a reply where the target replies.
   const sender = new Worker(
     'campaign-whatsapp',
     async (job: Job) => {
       jobs.push({ queue: 'campaign-whatsapp', name: job.name, data: job.data });
+      const claim = await send(MESSAGE_CLAIM, [job.data.message_id], bodyOf(MESSAGE_CLAIM, job.data));
+      if (claim.status === 409) return 'not sent';
+      if (claim.status !== 200) throw new Error(`claim answered ${claim.status}`);
       const sent = await send(SENT, [job.data.message_id], bodyOf(SENT, job.data));
       if (sent.status !== 200) throw new Error(`sent answered ${sent.status}`);
       if (REPLIES.has(job.data.whatsapp)) await send(REPLIED, [job.data.message_id], bodyOf(REPLIED, job.data));
@@ -176,18 +180,18 @@ describe("a dialer and a WhatsApp sender written from the README's examples", ()
       expect(keysOf(job.data)).toEqual(keysOf(readmeJob('message_id')));
     }
 
-    // Every answer has the README's status and shape: claim 200 exactly, the others field by field.
-    expect(exchanges.length).toBe(3 + 3 + 2 + 1);
+    // Every answer has the README's status and shape: claims 200 exactly, the others field by field.
+    expect(exchanges.length).toBe(3 + 3 + 2 + 2 + 1);
     for (const exchange of exchanges) {
       expect(exchange.status, exchange.request.route).toBe(200);
       const shown = readmeAnswer(exchange.request, 200);
-      if (exchange.request === CLAIM) expect(exchange.body).toEqual(shown);
+      if (exchange.request === CLAIM || exchange.request === MESSAGE_CLAIM) expect(exchange.body).toEqual(shown);
       else expect(keysOf(exchange.body), exchange.request.route).toEqual(keysOf(shown));
     }
     expect(exchanges.filter((exchange) => exchange.request === REPLIED).map((exchange) => (exchange.body as { status: string }).status)).toEqual(['replied']);
   });
 
-  it("answers the README's other examples exactly: claim 409 and 425, a conflicting outcome, the wrong WhatsApp field, target events", { timeout: 45_000 }, async () => {
+  it("answers the README's other examples exactly: claims 409 and 425, a conflicting outcome, the wrong WhatsApp field, target events", { timeout: 45_000 }, async () => {
     const { id, targets } = await runCampaign();
     const call = jobs.find((job) => job.queue === 'campaign-calls' && !(job.data.variables as { answers?: boolean }).answers)!.data;
     const message = jobs.find((job) => job.queue === 'campaign-whatsapp')!.data;
@@ -200,6 +204,7 @@ describe("a dialer and a WhatsApp sender written from the README's examples", ()
     // The call ended: a claim of its job is refused; a job ahead of its row is told to retry.
     await exactly(CLAIM, [call.call_id as string], 409, bodyOf(CLAIM, call));
     await exactly(CLAIM, [call.call_id as string], 425, { ...bodyOf(CLAIM, call), promotion: (call.promotion as number) + 1 });
+    await exactly(MESSAGE_CLAIM, [message.message_id as string], 409, bodyOf(MESSAGE_CLAIM, message));
     // The call ended as no_answer: the same report again is harmless, another one is refused.
     const again = await send(NO_ANSWER, [call.call_id as string]);
     expect(again.status).toBe(200);
