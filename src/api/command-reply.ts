@@ -7,7 +7,7 @@ import { commandAnswer } from './presenters.js';
 /** A finished command as HTTP: the body it produced with 200, or its error as `{detail}`. */
 export function httpResult(outcome: CommandOutcome): { status_code: number; body: Record<string, unknown> } {
   return outcome.ok
-    ? { status_code: 200, body: commandAnswer(outcome) as unknown as Record<string, unknown> }
+    ? { status_code: 200, body: commandAnswer(outcome) }
     : { status_code: HTTP_STATUS_OF[outcome.kind as keyof typeof HTTP_STATUS_OF] ?? 500, body: { detail: outcome.detail } };
 }
 

@@ -6,7 +6,7 @@ import type { WhatsappMessage } from '../db/repositories/messages.js';
 import type { Target } from '../db/repositories/targets.js';
 import type { CampaignStats } from '../services/campaign-stats.js';
 import type { CommandOutcome } from '../services/commands.js';
-import type { CampaignOut } from './schemas/campaign.js';
+import { CampaignCallWindow, CampaignGoalSpec, type CampaignOut } from './schemas/campaign.js';
 
 /** Rows and results as HTTP bodies: the only place that knows both shapes. */
 
@@ -25,14 +25,14 @@ export function campaignOut(row: Campaign): CampaignOut {
     ...optional('email_channel_id', row.emailChannelId),
     ...optional('whatsapp_channel_id', row.whatsappChannelId),
     ...optional('goal', row.goal),
-    ...optional('goal_spec', row.goalSpec as CampaignOut['goal_spec']),
+    ...optional('goal_spec', row.goalSpec === null ? null : CampaignGoalSpec.parse(row.goalSpec)),
     goal_logic: row.goalLogic,
     first_contact_channel: row.firstContactChannel,
     ...optional('call_opening_message', row.callOpeningMessage),
     ...optional('whatsapp_first_message', row.whatsappFirstMessage),
     whatsapp_after_attempts: row.whatsappAfterAttempts,
     call_attempt_delays: row.callAttemptDelays,
-    ...optional('call_working_hours', row.callWorkingHours as CampaignOut['call_working_hours']),
+    ...optional('call_working_hours', row.callWorkingHours === null ? null : CampaignCallWindow.parse(row.callWorkingHours)),
     status: row.status,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),

@@ -5,7 +5,7 @@ import { settingsFromCreate, settingsFromUpdate } from '../campaign-settings.js'
 import type { ApiDeps } from '../context.js';
 import { campaignView } from '../presenters.js';
 import { errorResponses, json } from '../openapi/responses.js';
-import { Campaign, CampaignCreate, CampaignIdParams, CampaignUpdate } from '../schemas/campaign.js';
+import { CampaignCreate, CampaignIdParams, CampaignResource, CampaignUpdate } from '../schemas/campaign.js';
 import { CursorQuery, ErrorDetail, page } from '../schemas/common.js';
 
 const tags = ['campaigns'];
@@ -18,7 +18,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps
         tags,
         summary: 'Create a campaign (draft)',
         body: CampaignCreate,
-        response: { 201: json(Campaign, 'The new campaign, in draft.'), ...errorResponses },
+        response: { 201: json(CampaignResource, 'The new campaign, in draft.'), ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -34,7 +34,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps
         tags,
         summary: "List the organization's campaigns",
         querystring: CursorQuery,
-        response: { 200: json(page(Campaign), 'A page of campaigns, oldest first.'), ...errorResponses },
+        response: { 200: json(page(CampaignResource), 'A page of campaigns, oldest first.'), ...errorResponses },
       },
     },
     async (request) => {
@@ -50,7 +50,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps
         tags,
         summary: 'Get a campaign',
         params: CampaignIdParams,
-        response: { 200: json(Campaign, 'The campaign.'), ...errorResponses },
+        response: { 200: json(CampaignResource, 'The campaign.'), ...errorResponses },
       },
     },
     async (request) => campaignView(await getCampaign(deps, request.caller.organizationId, request.params.campaign_id)),
@@ -65,7 +65,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps
         params: CampaignIdParams,
         body: CampaignUpdate,
         response: {
-          200: json(Campaign, 'The campaign after the change.'),
+          200: json(CampaignResource, 'The campaign after the change.'),
           409: json(ErrorDetail, 'The campaign is running or done.'),
           ...errorResponses,
         },

@@ -155,14 +155,14 @@ const dispatch = {
 };
 
 /** CampaignOut plus the fields this system adds; what the campaign resource endpoints answer. */
-export const Campaign = CampaignOut.extend({
+export const CampaignResource = CampaignOut.extend({
   timezone,
   blackout_dates: dispatch.blackout_dates,
   max_calls_per_minute: dispatch.max_calls_per_minute.nullable(),
   max_concurrent_calls: dispatch.max_concurrent_calls.nullable(),
   dispatch_expiry_minutes: dispatch.dispatch_expiry_minutes,
 }).meta({ id: 'Campaign', title: 'Campaign' });
-export type Campaign = z.output<typeof Campaign>;
+export type CampaignResource = z.output<typeof CampaignResource>;
 
 const unique = (values: readonly unknown[]) => new Set(values).size === values.length;
 
