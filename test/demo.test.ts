@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import net from 'node:net';
-import { Redis } from 'ioredis';
+import getPort from 'get-port';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { adminQuery, uniqueName, withDatabase } from './support/databases.js';
+import { deletePrefixAt } from './support/redis-keys.js';
 
 /** `npm run demo` as a newcomer runs it, in a child process with its own database and prefix. */
 
@@ -14,22 +14,8 @@ const prefix = uniqueName('demo');
 
 afterAll(async () => {
   await adminQuery(inject('databaseServerUrl'), `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-  const redis = new Redis(inject('redisUrl'));
-  try {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-  } finally {
-    redis.disconnect();
-  }
+  await deletePrefixAt(inject('redisUrl'), prefix);
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface Run {
   code: number | null;
@@ -67,7 +53,7 @@ describe('npm run demo', () => {
   it(
     'runs a campaign, resumes it and exits 0 with DEMO_EXIT=1, printing plain progress lines when not on a terminal',
     async () => {
-      const port = await freePort();
+      const port = await getPort();
       const run = await runDemo({
         DEMO_EXIT: '1',
         DEMO_TARGETS: '40',

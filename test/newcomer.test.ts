@@ -4,11 +4,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { adminQuery, uniqueName, withDatabase } from './support/databases.js';
 import { createProcesses, type Service } from './support/processes.js';
-import { freePort } from './support/redis-server.js';
+import getPort from 'get-port';
+import { deletePrefixAt } from './support/redis-keys.js';
 
 /**
  * A newcomer's first hour, in a clone of the committed HEAD: the README's steps (npm ci, the
@@ -31,13 +31,7 @@ afterAll(async () => {
   for (const database of databases) {
     await adminQuery(inject('databaseServerUrl'), `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
   }
-  const redis = new Redis(inject('redisUrl'));
-  try {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-  } finally {
-    redis.disconnect();
-  }
+  await deletePrefixAt(inject('redisUrl'), prefix);
   if (work) await rm(work, { recursive: true, force: true });
   console.log(`newcomer: ${timings.join(', ')}`);
 }, 60_000);
@@ -125,7 +119,7 @@ describe('a newcomer on a fresh machine', () => {
     await run('npm run migrate', 'npm', ['run', 'migrate']);
     const key = apiKeyOf(await run('npm run cli', 'npm', ['run', 'cli', '--', 'api-key', 'create', '--org', 'acme']));
 
-    const port = await freePort();
+    const port = await getPort();
     const system = processes.start('npm', ['start'], { cwd: clone, env: { ...env, PORT: String(port) } });
     expect(await timed('npm start until ready', () => readyz(system, port))).toEqual({ status: 'ready', postgres: 'ok', redis: 'ok' });
     const call = api(port, key);
@@ -150,7 +144,7 @@ describe('a newcomer on a fresh machine', () => {
     await node('node dist/migrate.js', ['dist/migrate.js']);
     const productionKey = apiKeyOf(await node('node dist/cli.js', ['dist/cli.js', 'api-key', 'create', '--org', 'acme']));
 
-    const webPort = await freePort();
+    const webPort = await getPort();
     const web = processes.start('node', ['dist/main.js', 'api'], { cwd: clone, env: { ...production, PORT: String(webPort) } });
     const worker = processes.start('node', ['dist/main.js', 'worker'], { cwd: clone, env: production });
     await timed('web and worker until ready', async () => {

@@ -1,11 +1,13 @@
 import { rmSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
+import getPort from 'get-port';
 import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import { barePayload } from '../bare/payload.js';
+import { deletePrefix } from '../../test/support/redis-keys.js';
 import type { RunContext } from './context.js';
-import { deleteKeys, freePort, REDIS_URL, spawnNode } from './system.js';
+import { REDIS_URL, spawnNode } from './system.js';
 
 /** The bare references each case is compared with, measured in the same run. */
 
@@ -67,7 +69,7 @@ export function bareAddBulk(ctx: RunContext, redis: Redis, jobs: number): Promis
     const usedMemoryBytes = (await usedMemory(redis)) - before;
     const keysBytes = await keysMemory(redis, prefix);
     await queue.close();
-    await deleteKeys(redis, prefix);
+    await deletePrefix(redis, prefix);
     return { jobsPerSecond: jobs / seconds, usedMemoryBytes, keysBytes };
   });
 }
@@ -89,7 +91,7 @@ export function bareWorker(ctx: RunContext, redis: Redis, jobs: number): Promise
     await queue.close();
     const child = spawnNode('bare-worker', ['bench/bare/worker.ts'], { ...process.env, BARE_REDIS_URL: REDIS_URL, BARE_PREFIX: prefix, BARE_JOBS: String(jobs) }, ctx);
     const code = await child.exited;
-    await deleteKeys(redis, prefix);
+    await deletePrefix(redis, prefix);
     const line = child.logTail(50).split('\n').find((text) => text.startsWith('{"jobsPerSecond"'));
     if (code !== 0 || !line) throw new Error(`bare worker failed (exit ${code}):\n${child.logTail()}`);
     return JSON.parse(line) as BareWorker;
@@ -112,7 +114,7 @@ export async function measureLatency(options: autocannon.Options): Promise<Laten
 /** The same load against a trivial Fastify route in a process of its own. */
 export function bareLatency(ctx: RunContext, connections: number, duration: number): Promise<Latency> {
   return ctx.once(`latency-${connections}-${duration}`, async () => {
-    const port = await freePort();
+    const port = await getPort();
     const child = spawnNode('bare-fastify', ['bench/bare/fastify.ts'], { ...process.env, PORT: String(port), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' }, ctx);
     try {
       const url = `http://127.0.0.1:${port}/`;

@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import getPort from 'get-port';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { deployMigrations } from '../../src/db/migrations/deploy.js';
 import { hashApiKey } from '../../src/db/repositories/organizations.js';
+import { deletePrefix } from '../../test/support/redis-keys.js';
 import { memoryBytes } from './proc.js';
 import { sleep, type RunContext } from './context.js';
 
@@ -48,27 +49,6 @@ export async function prepareTemplate(): Promise<void> {
 export async function dropDatabases(): Promise<void> {
   await admin(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
   await admin(`DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`);
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Deletes every key of a BullMQ prefix (the bench's own; never anybody else's). */
-export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
 }
 
 export interface RoleProcess {
@@ -150,7 +130,7 @@ export async function startBenchSystem(ctx: RunContext, caseName: string, option
   await admin(`CREATE DATABASE ${DATABASE} TEMPLATE ${TEMPLATE}`);
   const url = databaseUrl(DATABASE);
   const prefix = `bench-${Date.now().toString(36)}`;
-  const port = await freePort();
+  const port = await getPort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'production',
@@ -233,7 +213,7 @@ export async function startBenchSystem(ctx: RunContext, caseName: string, option
     close: async () => {
       if (worker) ctx.workerPeaks.push({ case: caseName, bytes: memoryBytes(worker.pid, 'VmHWM') ?? 0 });
       await Promise.all(children.map((child) => child.stop()));
-      await deleteKeys(redis, prefix);
+      await deletePrefix(redis, prefix);
       redis.disconnect();
       await pool.end();
       await admin(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);

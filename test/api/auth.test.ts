@@ -1,12 +1,13 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { campaignInput, campaignWithTarget, startTestSystem, type TestSystem } from '../support/harness.js';
+import { campaignInput, createCampaign, ONE_TARGET } from '../support/campaigns.js';
+import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 let t: TestSystem;
 let campaignId: string;
 beforeAll(async () => {
   t = await startTestSystem();
-  campaignId = await campaignWithTarget(t);
+  campaignId = await createCampaign(t, { targets: ONE_TARGET });
 });
 afterAll(() => t?.close());
 
@@ -69,8 +70,6 @@ describe('authentication', () => {
 describe('organization isolation', () => {
   it("answers 404, never 403, for another organization's campaign on every route", async () => {
     const other = await t.newOrganization();
-    const as = (method: string, url: string, payload?: unknown) =>
-      t.system.app!.inject({ method: method as 'GET', url, headers: { 'x-api-key': other.apiKey }, ...(payload ? { payload: payload as object } : {}) });
     const routes: Array<[string, string, unknown?]> = [
       ['GET', `/campaigns/${campaignId}`],
       ['PATCH', `/campaigns/${campaignId}`, { name: 'stolen' }],
@@ -82,18 +81,18 @@ describe('organization isolation', () => {
       ['POST', `/campaigns/${campaignId}/complete`],
     ];
     for (const [method, url, payload] of routes) {
-      const response = await as(method, url, payload);
+      const response = await other.api(method, url, payload);
       expect({ method, url, status: response.statusCode }).toEqual({ method, url, status: 404 });
       expect(response.json()).toEqual({ detail: expect.any(String) });
     }
-    expect((await as('GET', '/campaigns')).json().items).toEqual([]);
+    expect((await other.api('GET', '/campaigns')).json().items).toEqual([]);
     expect((await t.api('GET', `/campaigns/${campaignId}`)).json().name).toBe('Spring renewals');
   });
 
   it("hides another organization's command", async () => {
     const other = await t.newOrganization();
     const commandId = (await t.api('GET', `/campaigns/${campaignId}/events`)).json().items[0].command_id;
-    const response = await t.system.app!.inject({ method: 'GET', url: `/commands/${commandId}`, headers: { 'x-api-key': other.apiKey } });
+    const response = await other.api('GET', `/commands/${commandId}`);
     expect(response.statusCode).toBe(404);
     expect((await t.api('GET', `/commands/${commandId}`)).statusCode).toBe(200);
   });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { campaignInput, campaignWithTarget, startTestSystem, type TestSystem } from '../support/harness.js';
+import { campaignInput, createCampaign, ONE_TARGET } from '../support/campaigns.js';
+import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 let t: TestSystem;
 beforeAll(async () => {
@@ -20,14 +21,12 @@ describe('campaign resource', () => {
 
   it('lists campaigns with cursor pagination, each exactly once', async () => {
     const org = await t.newOrganization();
-    const as = (url: string, payload?: unknown) =>
-      t.system.app!.inject({ method: payload ? 'POST' : 'GET', url, headers: { 'x-api-key': org.apiKey }, ...(payload ? { payload: payload as object } : {}) });
     const ids: string[] = [];
-    for (let i = 0; i < 7; i++) ids.push((await as('/campaigns', campaignInput({ name: `c${i}` }))).json().id);
+    for (let i = 0; i < 7; i++) ids.push((await org.api('POST', '/campaigns', campaignInput({ name: `c${i}` }))).json().id);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const response = await as(`/campaigns?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      const response = await org.api('GET', `/campaigns?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
       expect(response.statusCode).toBe(200);
       const body = response.json();
       expect(body.items.length).toBeLessThanOrEqual(3);
@@ -43,7 +42,7 @@ describe('campaign resource', () => {
   });
 
   it('edits a draft and a paused campaign, clears optional settings with null', async () => {
-    const id = await campaignWithTarget(t, { goal: 'renew' });
+    const id = await createCampaign(t, { settings: { goal: 'renew' }, targets: ONE_TARGET });
     const edited = await t.api('PATCH', `/campaigns/${id}`, { name: 'Renamed', goal: null, call_attempt_delays: [10, 60] });
     expect(edited.statusCode).toBe(200);
     expect(edited.json()).toMatchObject({ name: 'Renamed', call_attempt_delays: [10, 60] });
@@ -55,7 +54,7 @@ describe('campaign resource', () => {
   });
 
   it.each([['running', ['start']], ['done', ['complete']]])('refuses to edit a %s campaign with 409', async (status, commands) => {
-    const id = await campaignWithTarget(t);
+    const id = await createCampaign(t, { targets: ONE_TARGET });
     for (const command of commands) await t.api('POST', `/campaigns/${id}/${command}`);
     const response = await t.api('PATCH', `/campaigns/${id}`, { name: 'nope' });
     expect(response.statusCode).toBe(409);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decideLifecycle, type CampaignStatus } from '../../src/domain/lifecycle.js';
-import { campaignWithTarget, startTestSystem, type TestSystem } from '../support/harness.js';
+import { createCampaign, ONE_TARGET } from '../support/campaigns.js';
+import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 let t: TestSystem;
 beforeAll(async () => {
@@ -13,7 +14,7 @@ const COMMANDS = ['start', 'pause', 'complete'] as const;
 describe('concurrent commands on one campaign', () => {
   it('serialise: the event log is a chain of allowed transitions ending in the final status', async () => {
     for (let round = 0; round < 3; round++) {
-      const id = await campaignWithTarget(t);
+      const id = await createCampaign(t, { targets: ONE_TARGET });
       // Mostly start/pause, with a complete late in the burst so a long chain happens first.
       const burst = Array.from({ length: 40 }, (_, i) => (i === 30 + round ? 'complete' : COMMANDS[i % 2]!));
       const responses = await Promise.all(burst.map((command) => t.api('POST', `/campaigns/${id}/${command}`)));

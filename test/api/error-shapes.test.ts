@@ -4,8 +4,9 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startSystem, type System } from '../../src/system.js';
 import { uniqueName } from '../support/databases.js';
-import { eventually } from '../support/contacts.js';
-import { campaignInput, startTestSystem, TEST_JWT_SECRET, type TestSystem } from '../support/harness.js';
+import { eventually } from '../support/poll.js';
+import { campaignInput } from '../support/campaigns.js';
+import { startTestSystem, TEST_JWT_SECRET, type TestSystem } from '../support/harness.js';
 import { startOwnRedis } from '../support/redis-server.js';
 import { expectDetail, expectValidationError } from '../support/responses.js';
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { campaignWithTarget, startTestSystem, type TestSystem } from '../support/harness.js';
+import { createCampaign, ONE_TARGET } from '../support/campaigns.js';
+import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 // Concurrent requests with one Idempotency-Key all get the first request's answer: a replay of
 // a command that has not finished yet waits for it (bounded by COMMAND_WAIT_MS) as the first
@@ -14,7 +15,7 @@ afterAll(() => t?.close());
 describe('one Idempotency-Key, many concurrent requests', () => {
   it('answers 20 identical concurrent starts with the first response', async () => {
     for (let round = 0; round < 3; round++) {
-      const id = await campaignWithTarget(t);
+      const id = await createCampaign(t, { targets: ONE_TARGET });
       const key = { 'idempotency-key': `burst-${round}-${id}` };
       const responses = await Promise.all(Array.from({ length: 20 }, () => t.api('POST', `/campaigns/${id}/start`, undefined, key)));
       expect(responses.map((response) => response.statusCode)).toEqual(Array.from({ length: 20 }, () => 200));
@@ -27,7 +28,7 @@ describe('one Idempotency-Key, many concurrent requests', () => {
   });
 
   it('answers concurrent starts of one key the same when the command is refused', async () => {
-    const id = await campaignWithTarget(t);
+    const id = await createCampaign(t, { targets: ONE_TARGET });
     await t.api('POST', `/campaigns/${id}/complete`);
     const key = { 'idempotency-key': `refused-${id}` };
     const responses = await Promise.all(Array.from({ length: 10 }, () => t.api('POST', `/campaigns/${id}/start`, undefined, key)));

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestClock } from '../support/clock.js';
-import { eventually } from '../support/contacts.js';
-import { campaignInput, startTestSystem, type TestSystem } from '../support/harness.js';
+import { eventually } from '../support/poll.js';
+import { campaignInput } from '../support/campaigns.js';
+import { startTestSystem, type TestSystem } from '../support/harness.js';
 import { expectDetail, expectValidationError } from '../support/responses.js';
 
 // Inputs that PostgreSQL or the serializer would refuse (NUL, lone surrogates, int32 overflow,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { campaignInput, startTestSystem, type TestSystem } from '../support/harness.js';
+import { campaignInput } from '../support/campaigns.js';
+import { startTestSystem, type TestSystem } from '../support/harness.js';
 import { expectValidationError } from '../support/responses.js';
 
 // The input limits come from the environment (src/config.ts) and reach the schemas through

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { campaignWithTarget, startTestSystem, type TestSystem } from '../support/harness.js';
+import { eventually } from '../support/poll.js';
+import { createCampaign, ONE_TARGET } from '../support/campaigns.js';
+import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 let t: TestSystem;
 beforeAll(async () => {
@@ -11,7 +13,7 @@ type Status = 'draft' | 'running' | 'paused' | 'done';
 
 /** A campaign brought to `status` through the real commands. */
 async function campaignIn(status: Status): Promise<string> {
-  const id = await campaignWithTarget(t);
+  const id = await createCampaign(t, { targets: ONE_TARGET });
   const path: Record<Status, string[]> = { draft: [], running: ['start'], paused: ['start', 'pause'], done: ['complete'] };
   for (const command of path[status]) {
     expect((await t.api('POST', `/campaigns/${id}/${command}`)).statusCode).toBe(200);
@@ -102,17 +104,15 @@ describe('commands that outlast the wait', () => {
   afterAll(() => slow?.close());
 
   it('answers 202 with a command id whose result can be polled', async () => {
-    const id = await campaignWithTarget(slow);
+    const id = await createCampaign(slow, { targets: ONE_TARGET });
     const accepted = await slow.api('POST', `/campaigns/${id}/start`);
     expect(accepted.statusCode).toBe(202);
     const { command_id } = accepted.json();
     expect(accepted.headers.location).toBe(`/commands/${command_id}`);
-    let command;
-    for (let i = 0; i < 100; i++) {
-      command = (await slow.api('GET', `/commands/${command_id}`)).json();
-      if (command.status === 'succeeded') break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const command = await eventually(
+      async () => (await slow.api('GET', `/commands/${command_id}`)).json(),
+      (body) => body.status === 'succeeded',
+    );
     expect(command).toMatchObject({ id: command_id, command: 'start', campaign_id: id, status: 'succeeded' });
     expect(command.result).toMatchObject({ status_code: 200, body: { id, status: 'running' } });
   });

@@ -3,8 +3,9 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startSystem } from '../../src/system.js';
 import { uniqueName } from '../support/databases.js';
-import { eventually } from '../support/contacts.js';
-import { campaignInput, campaignWithTarget, startTestSystem, TEST_JWT_SECRET, type TestSystem } from '../support/harness.js';
+import { eventually } from '../support/poll.js';
+import { campaignInput, createCampaign, ONE_TARGET } from '../support/campaigns.js';
+import { startTestSystem, TEST_JWT_SECRET, type TestSystem } from '../support/harness.js';
 import { freePort, startOwnRedis } from '../support/redis-server.js';
 
 describe('health, readiness and metrics', () => {
@@ -24,7 +25,7 @@ describe('health, readiness and metrics', () => {
   });
 
   it('exports queue depths, commands, outcomes, durations and Node metrics in Prometheus format', async () => {
-    const id = await campaignWithTarget(t);
+    const id = await createCampaign(t, { targets: ONE_TARGET });
     await t.api('POST', `/campaigns/${id}/start`);
     await t.api('POST', `/campaigns/${id}/start?agent_id=not-a-uuid`);
     await t.api('POST', `/campaigns/${id}/pause`);
@@ -67,7 +68,7 @@ describe('Redis unavailable', () => {
   });
 
   it('answers 503 and changes nothing; works again when Redis returns', async () => {
-    const id = await campaignWithTarget(t, { call_working_hours: { start: '00:00', end: '23:59:59', weekdays: [1, 2, 3, 4, 5, 6, 7] } });
+    const id = await createCampaign(t, { settings: { call_working_hours: { start: '00:00', end: '23:59:59', weekdays: [1, 2, 3, 4, 5, 6, 7] } }, targets: ONE_TARGET });
     await redis.stop();
 
     const ready = await t.system.app!.inject({ method: 'GET', url: '/readyz' });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestClock } from '../support/clock.js';
-import { eventually } from '../support/contacts.js';
-import { campaignInput, startTestSystem, type TestSystem } from '../support/harness.js';
+import { eventually } from '../support/poll.js';
+import { createCampaign } from '../support/campaigns.js';
+import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 const clock = createTestClock(new Date('2026-11-30T10:00:00Z'));
 let t: TestSystem;
@@ -12,19 +13,16 @@ afterAll(() => t?.close());
 
 const WHATSAPP_CHANNEL = '5b1c1a52-53b4-4a39-8d0e-2f9d6f4b8c02';
 
-async function startedCampaign(targets: Array<Record<string, unknown>>, settings: Record<string, unknown> = {}) {
-  const id = (await t.api('POST', '/campaigns', campaignInput({ call_attempt_delays: [0], ...settings }))).json().id as string;
-  await t.api('POST', `/campaigns/${id}/targets`, targets);
-  await t.api('POST', `/campaigns/${id}/start`);
-  return id;
-}
-
 const firstCall = async (campaignId: string) =>
   (await eventually(() => t.api('GET', `/campaigns/${campaignId}/calls`).then((r) => r.json().items), (items) => items.length > 0))[0];
 
+/** Attempts follow each other at once, so a test sees the next one without waiting. */
+const started = (targets: Array<Record<string, unknown>>, settings: Record<string, unknown> = {}) =>
+  createCampaign(t, { settings: { call_attempt_delays: [0], ...settings }, targets, start: true });
+
 describe('POST /calls/{call_id}/outcome', () => {
   it('records the outcome, answers the call, and schedules the next attempt', async () => {
-    const id = await startedCampaign([{ phone: '+14155550201' }]);
+    const id = await started([{ phone: '+14155550201' }]);
     const call = await firstCall(id);
     const response = await t.api('POST', `/calls/${call.id}/outcome`, { status: 'voicemail', duration_s: 31, summary: 'left a message' });
     expect(response.statusCode).toBe(200);
@@ -34,7 +32,7 @@ describe('POST /calls/{call_id}/outcome', () => {
   });
 
   it('is harmless when repeated, and answers 409 for a different outcome', async () => {
-    const id = await startedCampaign([{ phone: '+14155550202' }]);
+    const id = await started([{ phone: '+14155550202' }]);
     const call = await firstCall(id);
     expect((await t.api('POST', `/calls/${call.id}/outcome`, { status: 'no_answer' })).statusCode).toBe(200);
     const again = await t.api('POST', `/calls/${call.id}/outcome`, { status: 'no_answer' });
@@ -46,12 +44,10 @@ describe('POST /calls/{call_id}/outcome', () => {
   });
 
   it('answers 409 for a call canceled by complete, 404 for another organization, 422 for a bad body', async () => {
-    const id = await startedCampaign([{ phone: '+14155550203' }]);
+    const id = await started([{ phone: '+14155550203' }]);
     const call = await firstCall(id);
     const other = await t.newOrganization();
-    const foreign = await t.system.app!.inject({
-      method: 'POST', url: `/calls/${call.id}/outcome`, headers: { 'x-api-key': other.apiKey }, payload: { status: 'answered' },
-    });
+    const foreign = await other.api('POST', `/calls/${call.id}/outcome`, { status: 'answered' });
     expect(foreign.statusCode).toBe(404);
     expect((await t.api('POST', `/calls/${call.id}/outcome`, { status: 'ringing' })).statusCode).toBe(422);
     const halfAi = await t.api('POST', `/calls/${call.id}/outcome`, { status: 'answered', ai_label: 'positive' });
@@ -64,7 +60,7 @@ describe('POST /calls/{call_id}/outcome', () => {
   });
 
   it('records the outcome of a call that was dialing when the campaign completed', async () => {
-    const id = await startedCampaign([{ phone: '+14155550204' }]);
+    const id = await started([{ phone: '+14155550204' }]);
     const call = await firstCall(id);
     await t.system.db.prisma.call.update({ where: { id: call.id }, data: { status: 'dialing', dialingAt: clock.now() } });
     await t.api('POST', `/campaigns/${id}/complete`);
@@ -75,7 +71,7 @@ describe('POST /calls/{call_id}/outcome', () => {
   });
 
   it('records a call left dialing past the timeout as timed_out (counted as failed), and the real outcome replaces it', async () => {
-    const id = await startedCampaign([{ phone: '+14155550205' }]);
+    const id = await started([{ phone: '+14155550205' }]);
     const call = await firstCall(id);
     await t.system.db.prisma.call.update({ where: { id: call.id }, data: { status: 'dialing', dialingAt: clock.now() } });
     const timedOut = await eventually(
@@ -99,7 +95,7 @@ describe('POST /calls/{call_id}/outcome', () => {
 
 describe('POST /whatsapp-messages/{message_id}/events', () => {
   it('moves the message forward, counts a reply as reaching the target, ignores repeats', async () => {
-    const id = await startedCampaign([{ whatsapp: '+14155550206' }], { whatsapp_channel_id: WHATSAPP_CHANNEL });
+    const id = await started([{ whatsapp: '+14155550206' }], { whatsapp_channel_id: WHATSAPP_CHANNEL });
     const message = await eventually(
       () => t.system.db.prisma.whatsappMessage.findFirst({ where: { campaignId: id } }),
       (row) => row !== null,
@@ -120,7 +116,7 @@ describe('POST /whatsapp-messages/{message_id}/events', () => {
 
 describe('GET /campaigns/{id}/calls and /stats', () => {
   it('filters calls by status and target, and counts everything', async () => {
-    const id = await startedCampaign([{ phone: '+14155550207' }, { phone: '+14155550208' }, { email: 'x@example.com' }]);
+    const id = await started([{ phone: '+14155550207' }, { phone: '+14155550208' }, { email: 'x@example.com' }]);
     const calls = await eventually(() => t.api('GET', `/campaigns/${id}/calls`).then((r) => r.json().items), (items) => items.length === 2);
     await t.api('POST', `/calls/${calls[0].id}/outcome`, { status: 'failed' });
     const failed = (await t.api('GET', `/campaigns/${id}/calls?status=failed`)).json().items;
@@ -141,7 +137,7 @@ describe('GET /campaigns/{id}/calls and /stats', () => {
 
 describe('POST /calls/{call_id}/claim (the guard over HTTP)', () => {
   it('lets the current job dial once the campaign runs, and refuses stale or paused ones', async () => {
-    const id = await startedCampaign([{ phone: '+14155550209' }]);
+    const id = await started([{ phone: '+14155550209' }]);
     const call = await eventually(
       () => t.system.db.prisma.call.findFirst({ where: { campaignId: id } }),
       (row) => row?.promotedAt != null,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startSystem, type System } from '../../src/system.js';
-import { eventually } from '../support/contacts.js';
+import { eventually } from '../support/poll.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
 import { startOwnRedis } from '../support/redis-server.js';
 import { expectDetail } from '../support/responses.js';

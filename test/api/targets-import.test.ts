@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { campaignInput, campaignWithTarget, startTestSystem, type TestSystem } from '../support/harness.js';
+import { createCampaign, ONE_TARGET } from '../support/campaigns.js';
+import { startTestSystem, type TestSystem } from '../support/harness.js';
 import { expectDetail, expectValidationError } from '../support/responses.js';
 
 // Bulk loads: CSV and NDJSON bodies of up to 100,000 rows, validated row by row like JSON.
@@ -10,7 +11,6 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-const newCampaign = async () => (await t.api('POST', '/campaigns', campaignInput())).json().id as string;
 const phone = (n: number) => `+1202${String(n).padStart(7, '0')}`;
 const upload = (id: string, type: string, payload: string) =>
   t.system.app!.inject({ method: 'POST', url: `/campaigns/${id}/targets`, headers: { 'x-api-key': t.org.apiKey, 'content-type': type }, payload });
@@ -18,7 +18,7 @@ const listed = async (id: string) => (await t.api('GET', `/campaigns/${id}/targe
 
 describe('text/csv', () => {
   it('reads a header row, var_<name> columns into variables, empty cells as absent', async () => {
-    const id = await newCampaign();
+    const id = await createCampaign(t);
     const csv = [
       '\ufeffcustomer_id,name,phone,whatsapp,email,timezone,var_plan,var_note',
       `,"Ada, Countess",${phone(1)},,,Europe/London,gold,"said ""call me"""`,
@@ -54,13 +54,13 @@ describe('text/csv', () => {
     ['an unclosed quote', 'phone,name\n+14155550100,"Ada', ['body']],
     ['no header', '', ['body']],
   ])('refuses the request for %s', async (_case, csv, loc) => {
-    const id = await newCampaign();
+    const id = await createCampaign(t);
     expectValidationError(await upload(id, 'text/csv', csv), loc);
     expect(await listed(id)).toEqual([]);
   });
 
   it('takes 100,000 rows in one request and refuses more', async () => {
-    const id = await newCampaign();
+    const id = await createCampaign(t);
     const rows = Array.from({ length: 100_000 }, (_, i) => `${phone(i)},T${i},${i}`);
     const response = await upload(id, 'text/csv', ['phone,name,var_n', ...rows].join('\n'));
     expect(response.statusCode).toBe(200);
@@ -69,7 +69,7 @@ describe('text/csv', () => {
     const first = (await t.api('GET', `/campaigns/${id}/targets?limit=2`)).json().items;
     expect(first.map((target: { name: string }) => target.name)).toEqual(['T0', 'T1']);
 
-    const other = await newCampaign();
+    const other = await createCampaign(t);
     const tooMany = await upload(other, 'text/csv', ['phone', ...Array.from({ length: 100_001 }, (_, i) => phone(i))].join('\n'));
     expectValidationError(tooMany, ['body'], 'too_long');
     expect(await t.system.db.prisma.target.count({ where: { campaignId: other } })).toBe(0);
@@ -78,7 +78,7 @@ describe('text/csv', () => {
 
 describe('application/x-ndjson', () => {
   it('reads one target per line; a line that is not JSON is an invalid row; blank lines are skipped', async () => {
-    const id = await newCampaign();
+    const id = await createCampaign(t);
     const lines = [
       JSON.stringify({ phone: phone(10), name: 'One', variables: { tier: 2 } }),
       '',
@@ -102,24 +102,24 @@ describe('application/x-ndjson', () => {
   });
 
   it('takes 100,000 lines and refuses more', async () => {
-    const id = await newCampaign();
+    const id = await createCampaign(t);
     const body = Array.from({ length: 100_000 }, (_, i) => `{"phone":"${phone(i)}"}`).join('\n');
     expect((await upload(id, 'application/x-ndjson', body)).json().inserted).toBe(100_000);
-    const other = await newCampaign();
+    const other = await createCampaign(t);
     expectValidationError(await upload(other, 'application/x-ndjson', `${body}\n{"phone":"+14155550100"}`), ['body'], 'too_long');
   });
 });
 
 describe('every format', () => {
   it('keeps JSON arrays to 10,000 rows, pointing to CSV and NDJSON for more', async () => {
-    const id = await newCampaign();
+    const id = await createCampaign(t);
     const response = await t.api('POST', `/campaigns/${id}/targets`, Array.from({ length: 10_001 }, (_, i) => ({ phone: phone(i) })));
     expectValidationError(response, ['body'], 'too_long');
     expect(response.json().detail[0].msg).toContain('text/csv');
   });
 
   it('refuses targets for a running campaign with 409 and inserts nothing', async () => {
-    const id = await campaignWithTarget(t);
+    const id = await createCampaign(t, { targets: ONE_TARGET });
     await t.system.db.prisma.campaign.update({ where: { id }, data: { status: 'running' } });
     expectDetail(await upload(id, 'text/csv', `phone\n${phone(20)}`), 409);
     expectDetail(await upload(id, 'application/x-ndjson', `{"phone":"${phone(21)}"}`), 409);
@@ -127,11 +127,9 @@ describe('every format', () => {
   });
 
   it('answers 404 for another organization\'s campaign', async () => {
-    const id = await newCampaign();
+    const id = await createCampaign(t);
     const other = await t.newOrganization();
-    const response = await t.system.app!.inject({
-      method: 'POST', url: `/campaigns/${id}/targets`, headers: { 'x-api-key': other.apiKey, 'content-type': 'text/csv' }, payload: `phone\n${phone(30)}`,
-    });
+    const response = await other.api('POST', `/campaigns/${id}/targets`, `phone\n${phone(30)}`, { 'content-type': 'text/csv' });
     expectDetail(response, 404);
   });
 });

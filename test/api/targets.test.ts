@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { campaignInput, campaignWithTarget, startTestSystem, type TestSystem } from '../support/harness.js';
+import { createCampaign, ONE_TARGET } from '../support/campaigns.js';
+import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 let t: TestSystem;
 beforeAll(async () => {
@@ -7,12 +8,11 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-const newCampaign = async () => (await t.api('POST', '/campaigns', campaignInput())).json().id as string;
 const phone = (n: number) => `+1415555${String(n).padStart(4, '0')}`;
 
 describe('POST /campaigns/{id}/targets', () => {
   it('keeps valid rows and reports duplicates and invalid rows by index', async () => {
-    const id = await newCampaign();
+    const id = await createCampaign(t);
     const customer = '3c9a1d52-7c1e-4b8f-9a3e-1d2c3b4a5f60';
     const response = await t.api('POST', `/campaigns/${id}/targets`, [
       { name: 'Ada', phone: phone(1), timezone: 'Europe/London', variables: { plan: 'gold' } },
@@ -41,7 +41,7 @@ describe('POST /campaigns/{id}/targets', () => {
   });
 
   it('lists the targets with pagination', async () => {
-    const id = await newCampaign();
+    const id = await createCampaign(t);
     await t.api('POST', `/campaigns/${id}/targets`, Array.from({ length: 5 }, (_, i) => ({ phone: phone(100 + i), variables: { i } })));
     const first = (await t.api('GET', `/campaigns/${id}/targets?limit=3`)).json();
     const second = (await t.api('GET', `/campaigns/${id}/targets?limit=3&cursor=${first.next_cursor}`)).json();
@@ -51,7 +51,7 @@ describe('POST /campaigns/{id}/targets', () => {
   });
 
   it('takes 10,000 targets in one request and refuses more', async () => {
-    const id = await newCampaign();
+    const id = await createCampaign(t);
     const rows = Array.from({ length: 10_000 }, (_, i) => ({ phone: `+1202${String(i).padStart(7, '0')}`, name: `T${i}` }));
     const response = await t.api('POST', `/campaigns/${id}/targets`, rows);
     expect(response.statusCode).toBe(200);
@@ -62,7 +62,7 @@ describe('POST /campaigns/{id}/targets', () => {
   });
 
   it('refuses targets for a running campaign with 409 and inserts nothing', async () => {
-    const id = await campaignWithTarget(t);
+    const id = await createCampaign(t, { targets: ONE_TARGET });
     await t.api('POST', `/campaigns/${id}/start`);
     const response = await t.api('POST', `/campaigns/${id}/targets`, [{ phone: phone(5) }]);
     expect(response.statusCode).toBe(409);
@@ -70,7 +70,7 @@ describe('POST /campaigns/{id}/targets', () => {
   });
 
   it('refuses a body that is not an array', async () => {
-    const id = await newCampaign();
+    const id = await createCampaign(t);
     expect((await t.api('POST', `/campaigns/${id}/targets`, { phone: phone(1) })).statusCode).toBe(422);
   });
 });

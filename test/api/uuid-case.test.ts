@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestClock } from '../support/clock.js';
-import { eventually } from '../support/contacts.js';
-import { campaignInput, campaignWithTarget, startTestSystem, type TestSystem } from '../support/harness.js';
+import { eventually } from '../support/poll.js';
+import { campaignInput, createCampaign, ONE_TARGET } from '../support/campaigns.js';
+import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 // Uuids are compared case-insensitively: every uuid the API receives is lower-cased at the
 // boundary (path, query, body, the JWT's org claim).
@@ -37,7 +38,7 @@ describe('a JWT whose org claim is in upper case', () => {
 
 describe('uuids in upper case in the path, query and body', () => {
   it('replays an Idempotency-Key whatever the case of the campaign id', async () => {
-    const id = await campaignWithTarget(t);
+    const id = await createCampaign(t, { targets: ONE_TARGET });
     const key = { 'idempotency-key': `case-${id}` };
     const first = await t.api('POST', `/campaigns/${id}/start`, undefined, key);
     expect(first.statusCode).toBe(200);

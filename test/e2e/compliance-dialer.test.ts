@@ -2,8 +2,9 @@ import type { AddressInfo } from 'node:net';
 import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestClock } from '../support/clock.js';
-import { eventually } from '../support/contacts.js';
-import { campaignInput, startTestSystem, type TestSystem } from '../support/harness.js';
+import { eventually } from '../support/poll.js';
+import { createCampaign } from '../support/campaigns.js';
+import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 /*
  * A dialer written only from the README ("Writing a dialer", "Compliance and pacing"): a plain
@@ -81,14 +82,6 @@ function startReadmeDialer(apiKey: string, options: { callMs?: number } = {}) {
   return { dials, claims, maxOnLine: () => maxOnLine, close: () => worker.close() };
 }
 
-async function createCampaign(settings: Record<string, unknown>, targets: Array<Record<string, unknown>>): Promise<string> {
-  const created = await t.api('POST', '/campaigns', campaignInput(settings));
-  expect(created.statusCode, created.body).toBe(201);
-  const id = created.json().id as string;
-  expect((await t.api('POST', `/campaigns/${id}/targets`, targets)).json()).toMatchObject({ inserted: targets.length, invalid: [] });
-  return id;
-}
-
 const start = async (id: string) => expect((await t.api('POST', `/campaigns/${id}/start`)).statusCode).toBe(200);
 const campaignStatus = (id: string) => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status as string);
 const callsOf = (id: string) =>
@@ -117,7 +110,7 @@ async function driveToDone(id: string) {
 
 describe('a dialer built only from the README', () => {
   it('holds calls beyond max_concurrent_calls with 409 and dials them once a slot frees', async () => {
-    const id = await createCampaign({ max_concurrent_calls: 1, call_attempt_delays: [] }, [{ phone: '+14155550301' }, { phone: '+14155550302' }, { phone: '+14155550303' }]);
+    const id = await createCampaign(t, { settings: { max_concurrent_calls: 1, call_attempt_delays: [] }, targets: [{ phone: '+14155550301' }, { phone: '+14155550302' }, { phone: '+14155550303' }] });
     const dialer = startReadmeDialer(t.org.apiKey, { callMs: 400 });
     try {
       await start(id);
@@ -145,7 +138,7 @@ describe('a dialer built only from the README', () => {
         variables: { calls: i % 2 === 0 ? ['no_answer', 'answered'] : ['answered'] },
       })),
     ];
-    const id = await createCampaign({ max_calls_per_minute: 3, max_concurrent_calls: 2, call_attempt_delays: [1] }, targets);
+    const id = await createCampaign(t, { settings: { max_calls_per_minute: 3, max_concurrent_calls: 2, call_attempt_delays: [1] }, targets: targets });
     await start(id);
     // Its call is a row already when the number is listed.
     await eventually(() => t.system.db.prisma.call.count({ where: { campaignId: id } }), (n) => n === targets.length - 1);
@@ -182,7 +175,7 @@ describe('a dialer built only from the README', () => {
   });
 
   it('is never told to dial while the do-not-contact list cannot be checked; the job is retried and dialed once it can', async () => {
-    const id = await createCampaign({ call_attempt_delays: [] }, [{ phone: '+14155550321' }]);
+    const id = await createCampaign(t, { settings: { call_attempt_delays: [] }, targets: [{ phone: '+14155550321' }] });
     await start(id);
     await eventually(() => t.system.db.prisma.call.count({ where: { campaignId: id, promotedAt: { not: null } } }), (n) => n === 1);
     await t.system.db.pool.query('ALTER TABLE do_not_contact RENAME TO do_not_contact_off');

@@ -3,8 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDialerWorker, type CallJobData, type HelperFailure } from '../../src/dialer/index.js';
 import { QueueName } from '../../src/queues/names.js';
 import { createTestClock } from '../support/clock.js';
-import { eventually, startTestDialer } from '../support/contacts.js';
-import { campaignInput, startTestSystem, type TestSystem } from '../support/harness.js';
+import { startTestDialer } from '../support/contacts.js';
+import { eventually } from '../support/poll.js';
+import { createCampaign } from '../support/campaigns.js';
+import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 // Monday 2026-11-30 10:00 UTC, inside the default 09:00–19:00 weekday window. Tests run in order
 // and only ever move the clock forward.
@@ -31,15 +33,6 @@ interface TargetRow {
   phone: string | null;
   customer_id: string | null;
   state: string;
-}
-
-async function createCampaign(settings: Record<string, unknown>, targets: Array<Record<string, unknown>>): Promise<string> {
-  const created = await t.api('POST', '/campaigns', campaignInput(settings));
-  expect(created.statusCode, created.body).toBe(201);
-  const id = created.json().id as string;
-  const added = await t.api('POST', `/campaigns/${id}/targets`, targets);
-  expect(added.json()).toMatchObject({ inserted: targets.length, invalid: [] });
-  return id;
 }
 
 const start = async (id: string) => expect((await t.api('POST', `/campaigns/${id}/start`)).statusCode).toBe(200);
@@ -143,12 +136,11 @@ describe('the do-not-contact API', () => {
 
   it('keeps each organization to its own list; another organization\'s entry is not found', async () => {
     const other = await t.newOrganization();
-    const as = { 'x-api-key': other.apiKey };
     const mine = (await t.api('GET', `/do-not-contact?value=${encodeURIComponent('+14155550123')}`)).json().items[0] as { id: string };
-    expect((await t.api('GET', '/do-not-contact', undefined, as)).json()).toEqual({ items: [], next_cursor: null });
-    expect((await t.api('DELETE', `/do-not-contact/${mine.id}`, undefined, as)).statusCode).toBe(404);
+    expect((await other.api('GET', '/do-not-contact')).json()).toEqual({ items: [], next_cursor: null });
+    expect((await other.api('DELETE', `/do-not-contact/${mine.id}`)).statusCode).toBe(404);
     // The other organization lists the same number on its own.
-    const theirs = await t.api('POST', '/do-not-contact', [{ phone: '+14155550123' }], as);
+    const theirs = await other.api('POST', '/do-not-contact', [{ phone: '+14155550123' }]);
     expect(theirs.json()).toMatchObject({ added: [{ value: '+14155550123' }], already_listed: [] });
 
     const removed = await t.api('DELETE', `/do-not-contact/${mine.id}`);
@@ -156,7 +148,7 @@ describe('the do-not-contact API', () => {
     expect(removed.json()).toMatchObject({ id: mine.id, kind: 'phone', value: '+14155550123' });
     expect((await t.api('DELETE', `/do-not-contact/${mine.id}`)).statusCode).toBe(404);
     expect((await t.api('GET', '/do-not-contact?value=%2B14155550123')).json().items).toEqual([]);
-    expect((await t.api('GET', '/do-not-contact?value=%2B14155550123', undefined, as)).json().items).toHaveLength(1);
+    expect((await other.api('GET', '/do-not-contact?value=%2B14155550123', undefined)).json().items).toHaveLength(1);
     expect((await t.api('DELETE', '/do-not-contact/not-a-uuid')).statusCode).toBe(422);
   });
 });
@@ -165,13 +157,13 @@ describe('the do-not-contact list in running campaigns', () => {
   it('never dials a number listed after its call was scheduled, promoted or not', async () => {
     clock.set(new Date('2026-11-30T10:00:00Z'));
     const listedCustomer = '7d1f0a5e-3b2c-4d6e-8f90-0a1b2c3d4e5f';
-    const id = await createCampaign({ call_attempt_delays: [30] }, [
+    const id = await createCampaign(t, { settings: { call_attempt_delays: [30] }, targets: [
       // Listed once its first call is promoted (its job waits in Redis).
       { phone: '+14155550111', variables: { calls: ['answered'] } },
       // Listed, by customer id, after its first attempt, while the second is a row due in 30 min.
       { phone: '+14155550112', customer_id: listedCustomer, variables: { calls: ['no_answer', 'answered'] } },
       { phone: '+14155550113', variables: { calls: ['no_answer', 'answered'] } },
-    ]);
+    ] });
     await start(id);
     // No dialer yet: every first call gets promoted and waits in Redis.
     await eventually(() => promotedCalls(id), (n) => n === 3);
@@ -219,7 +211,7 @@ describe('the do-not-contact list in running campaigns', () => {
     const before = '+14155550121';
     const later = '+14155550122';
     const entry = (await t.api('POST', '/do-not-contact', [{ phone: before }])).json().added[0] as { id: string };
-    const id = await createCampaign({ call_attempt_delays: [] }, [{ phone: before }, { phone: later }, { phone: '+14155550123', variables: { calls: ['answered'] } }]);
+    const id = await createCampaign(t, { settings: { call_attempt_delays: [] }, targets: [{ phone: before }, { phone: later }, { phone: '+14155550123', variables: { calls: ['answered'] } }] });
     const dialer = startTestDialer(t, clock.now);
     try {
       await start(id);
@@ -264,7 +256,7 @@ describe('the do-not-contact list in running campaigns', () => {
 
 describe('failing closed', () => {
   it('hands nothing out while the list cannot be checked; the job retries and the call proceeds once it can', async () => {
-    const id = await createCampaign({ call_attempt_delays: [] }, [{ phone: '+14155550131' }]);
+    const id = await createCampaign(t, { settings: { call_attempt_delays: [] }, targets: [{ phone: '+14155550131' }] });
     await start(id);
     await eventually(() => promotedCalls(id), (n) => n === 1);
     const [call] = await callsOf(id);
@@ -309,11 +301,11 @@ describe('failing closed', () => {
 
 describe('the unknown outcome', () => {
   it('is recorded, ends the round, is never redialed by itself, and has its own count', async () => {
-    const id = await createCampaign({ call_attempt_delays: [0, 0] }, [
+    const id = await createCampaign(t, { settings: { call_attempt_delays: [0, 0] }, targets: [
       { phone: '+14155550141', variables: { calls: ['unknown'] } },
       // The same round without an outcome of unknown: all three attempts.
       { phone: '+14155550142', variables: { calls: ['no_answer', 'no_answer', 'no_answer'] } },
-    ]);
+    ] });
     const dialer = startTestDialer(t, clock.now);
     try {
       await start(id);
@@ -341,11 +333,11 @@ describe('stale dispatch', () => {
   it('does not dial a job handed out past dispatch_expiry_minutes: the call moves to the next window opening and is dialed then', async () => {
     // Wednesday 2026-12-02 11:00 in Paris, inside the default 09:00–19:00 weekday window.
     clock.set(new Date('2026-12-02T10:00:00Z'));
-    const stale = await createCampaign({ dispatch_expiry_minutes: 30, call_attempt_delays: [] }, [
+    const stale = await createCampaign(t, { settings: { dispatch_expiry_minutes: 30, call_attempt_delays: [] }, targets: [
       { phone: '+33612345651', timezone: 'Europe/Paris', variables: { calls: ['answered'] } },
-    ]);
+    ] });
     // The same delay within its expiry (default 60 minutes): dialed late, but dialed.
-    const fresh = await createCampaign({ call_attempt_delays: [] }, [{ phone: '+33612345652', timezone: 'Europe/Paris', variables: { calls: ['answered'] } }]);
+    const fresh = await createCampaign(t, { settings: { call_attempt_delays: [] }, targets: [{ phone: '+33612345652', timezone: 'Europe/Paris', variables: { calls: ['answered'] } }] });
     await start(stale);
     await start(fresh);
     await eventually(async () => (await promotedCalls(stale)) + (await promotedCalls(fresh)), (n) => n === 2);
@@ -410,15 +402,12 @@ describe('blackout dates', () => {
       { phone: '+14155550164', variables: { calls: ['answered'] } },
     ];
     const zoneOf = new Map(targets.map((target) => [target.phone, target.timezone ?? 'Pacific/Auckland']));
-    const id = await createCampaign(
-      {
+    const id = await createCampaign(t, { settings: {
         timezone: 'Pacific/Auckland',
         blackout_dates: [BLACKOUT],
         call_attempt_delays: [60],
         call_working_hours: { start: '09:00', end: '17:00', weekdays: [1, 2, 3, 4, 5, 6, 7] },
-      },
-      targets,
-    );
+      }, targets: targets });
     expect((await t.api('GET', `/campaigns/${id}`)).json().blackout_dates).toEqual([BLACKOUT]);
     const dialer = startTestDialer(t, clock.now);
     try {

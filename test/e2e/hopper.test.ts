@@ -5,9 +5,11 @@ import type { Queues } from '../../src/queues/queues.js';
 import { promoteDueWork } from '../../src/services/hopper.js';
 import { drawRollouts } from '../../src/services/rollouts.js';
 import { createTestClock } from '../support/clock.js';
-import { eventually, startTestDialer } from '../support/contacts.js';
+import { startTestDialer } from '../support/contacts.js';
+import { eventually } from '../support/poll.js';
 import { afterHopperPasses } from '../support/hopper.js';
-import { campaignInput, startTestSystem, type TestSystem } from '../support/harness.js';
+import { createCampaign } from '../support/campaigns.js';
+import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 // Monday 2026-11-30 10:00 UTC, inside the default 09:00–19:00 weekday window.
 const clock = createTestClock(new Date('2026-11-30T10:00:00Z'));
@@ -19,12 +21,6 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 const phones = (n: number, base: number) => Array.from({ length: n }, (_, i) => ({ phone: `+1303${String(base + i).padStart(7, '0')}` }));
-
-async function campaignWith(targets: Array<Record<string, unknown>>, settings: Record<string, unknown> = {}) {
-  const id = (await t.api('POST', '/campaigns', campaignInput(settings))).json().id as string;
-  expect((await t.api('POST', `/campaigns/${id}/targets`, targets)).json().inserted).toBe(targets.length);
-  return id;
-}
 
 /** Call jobs of one campaign sitting in Redis, by state. */
 async function jobsInRedis(campaignId: string) {
@@ -43,7 +39,7 @@ const promotedRows = async (campaignId: string) =>
 
 describe('the hopper keeps Redis bounded', () => {
   it('holds at most HOPPER_MAX_PROMOTED_PER_CAMPAIGN jobs of a larger campaign', async () => {
-    const id = await campaignWith(phones(120, 0));
+    const id = await createCampaign(t, { targets: phones(120, 0) });
     await t.api('POST', `/campaigns/${id}/start`);
     await eventually(() => promotedRows(id), (n) => n === 25);
     // Several more passes change nothing: the budget is spent.
@@ -56,7 +52,7 @@ describe('the hopper keeps Redis bounded', () => {
 
   it('keeps work outside the horizon as rows: nothing in Redis while the window is closed', async () => {
     // Window opens at 16:00 UTC, six hours after the clock's 10:00: far beyond the 15-minute horizon.
-    const id = await campaignWith(phones(5, 1000), { call_working_hours: { start: '16:00', end: '18:00' } });
+    const id = await createCampaign(t, { targets: phones(5, 1000), settings: { call_working_hours: { start: '16:00', end: '18:00' } } });
     await t.api('POST', `/campaigns/${id}/start`);
     const calls = await eventually(
       () => t.api('GET', `/campaigns/${id}/calls`).then((r) => r.json().items),
@@ -70,7 +66,7 @@ describe('the hopper keeps Redis bounded', () => {
 
 describe('pause, start and the dispatch guard', () => {
   it('pause withdraws promoted jobs and keeps the rows pending; start promotes them again', async () => {
-    const id = await campaignWith(phones(6, 2000));
+    const id = await createCampaign(t, { targets: phones(6, 2000) });
     await t.api('POST', `/campaigns/${id}/start`);
     await eventually(() => promotedRows(id), (n) => n === 6);
     const before = (await jobsInRedis(id)).map((job) => job.id);
@@ -95,7 +91,7 @@ describe('pause, start and the dispatch guard', () => {
   });
 
   it('a repeated start schedules nothing twice', async () => {
-    const id = await campaignWith(phones(4, 3000));
+    const id = await createCampaign(t, { targets: phones(4, 3000) });
     await t.api('POST', `/campaigns/${id}/start`);
     await eventually(() => promotedRows(id), (n) => n === 4);
     await t.api('POST', `/campaigns/${id}/start`);
@@ -107,7 +103,7 @@ describe('pause, start and the dispatch guard', () => {
   });
 
   it('acknowledges a job that escaped withdrawal without contacting anyone', async () => {
-    const id = await campaignWith(phones(1, 4000));
+    const id = await createCampaign(t, { targets: phones(1, 4000) });
     await t.api('POST', `/campaigns/${id}/start`);
     await eventually(() => promotedRows(id), (n) => n === 1);
     const [escaped] = await jobsInRedis(id);
@@ -130,7 +126,7 @@ describe('a crash between writing rows and promoting them', () => {
     const scheduler = t.system.workers!.workers.find((worker) => worker.name === QueueName.Scheduler)!;
     await scheduler.pause();
     try {
-      const id = await campaignWith(phones(5, 5000));
+      const id = await createCampaign(t, { targets: phones(5, 5000) });
       await t.api('POST', `/campaigns/${id}/start`);
       // The hopper's round opening writes the rows; its promotion is what crashes.
       await drawRollouts({ ...t.system.deps, clock: clock.now });

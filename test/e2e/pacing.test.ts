@@ -6,8 +6,9 @@ import { createDialerWorker, type CallJobData } from '../../src/dialer/index.js'
 import { QueueName } from '../../src/queues/names.js';
 import { createTestClock } from '../support/clock.js';
 import { uniqueName } from '../support/databases.js';
-import { eventually } from '../support/contacts.js';
-import { campaignInput, startTestSystem, type TestSystem } from '../support/harness.js';
+import { eventually } from '../support/poll.js';
+import { createCampaign } from '../support/campaigns.js';
+import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 // Monday 2026-11-30 10:00 UTC, inside the default 09:00–19:00 weekday window. Tests run in order
 // and only ever move the clock forward.
@@ -35,15 +36,6 @@ afterAll(async () => {
 });
 
 const phones = (n: number, base: number) => Array.from({ length: n }, (_, i) => `+1303${String(base + i).padStart(7, '0')}`);
-
-async function createCampaign(settings: Record<string, unknown>, targets: Array<Record<string, unknown>>, headers?: Record<string, string>): Promise<string> {
-  const created = await t.api('POST', '/campaigns', campaignInput(settings), headers);
-  expect(created.statusCode, created.body).toBe(201);
-  const id = created.json().id as string;
-  const added = await t.api('POST', `/campaigns/${id}/targets`, targets, headers);
-  expect(added.json()).toMatchObject({ inserted: targets.length, invalid: [] });
-  return id;
-}
 
 const start = async (id: string, headers?: Record<string, string>) =>
   expect((await t.api('POST', `/campaigns/${id}/start`, undefined, headers)).statusCode).toBe(200);
@@ -114,12 +106,9 @@ async function drain(dialer: ReturnType<typeof startSlowDialer>, campaignIds: st
 
 describe('max_calls_per_minute', () => {
   it('never puts more than the limit of dials in any 60 seconds, measured at the dialer', async () => {
-    const id = await createCampaign(
-      { max_calls_per_minute: 10, call_attempt_delays: [1] },
-      // Half the targets answer their first call; the others get a retry a minute later, which
+    const id = await createCampaign(t, { settings: { max_calls_per_minute: 10, call_attempt_delays: [1] }, targets: // Half the targets answer their first call; the others get a retry a minute later, headers: which
       // competes with first attempts for the same minutes.
-      phones(200, 0).map((phone, i) => ({ phone, variables: { calls: i % 2 === 0 ? ['answered'] : ['no_answer', 'answered'] } })),
-    );
+      phones(200, 0).map((phone, i) => ({ phone, variables: { calls: i % 2 === 0 ? ['answered'] : ['no_answer', 'answered'] } })) });
     const dials: Date[] = [];
     const failures: unknown[] = [];
     const dialer = createDialerWorker({
@@ -173,8 +162,7 @@ describe('max_calls_per_minute', () => {
     let dials = 0;
     let dialer: ReturnType<typeof createDialerWorker> | undefined;
     try {
-      const id = (await s.api('POST', '/campaigns', campaignInput({ max_calls_per_minute: 10, call_attempt_delays: [] }))).json().id as string;
-      await s.api('POST', `/campaigns/${id}/targets`, phones(25, 5000).map((phone) => ({ phone })));
+      const id = await createCampaign(s, { settings: { max_calls_per_minute: 10, call_attempt_delays: [] }, targets: phones(25, 5000).map((phone) => ({ phone })) });
       expect((await s.api('POST', `/campaigns/${id}/start`)).statusCode).toBe(200);
       const calls = s.system.queues.get(QueueName.Calls);
       await eventually(() => calls.getDelayedCount(), (n) => n === 24);
@@ -233,8 +221,8 @@ describe('max_calls_per_minute', () => {
 
 describe('max_concurrent_calls', () => {
   it('holds a campaign at its limit while a slow dialer keeps calls on the line; another campaign proceeds meanwhile', async () => {
-    const limited = await createCampaign({ max_concurrent_calls: 2, call_attempt_delays: [] }, phones(6, 1000).map((phone) => ({ phone })));
-    const free = await createCampaign({ call_attempt_delays: [] }, phones(4, 2000).map((phone) => ({ phone })));
+    const limited = await createCampaign(t, { settings: { max_concurrent_calls: 2, call_attempt_delays: [] }, targets: phones(6, 1000).map((phone) => ({ phone })) });
+    const free = await createCampaign(t, { settings: { call_attempt_delays: [] }, targets: phones(4, 2000).map((phone) => ({ phone })) });
     const dialer = startSlowDialer(new Set([limited]));
     try {
       const holdsBefore = await holds();
@@ -266,8 +254,8 @@ describe('max_concurrent_calls', () => {
     });
     expect(stdout).toContain('max concurrent calls 3');
 
-    const first = await createCampaign({ call_attempt_delays: [] }, phones(4, 3000).map((phone) => ({ phone })), as);
-    const second = await createCampaign({ call_attempt_delays: [] }, phones(4, 4000).map((phone) => ({ phone })), as);
+    const first = await createCampaign(t, { settings: { call_attempt_delays: [] }, targets: phones(4, 3000).map((phone) => ({ phone })), headers: as });
+    const second = await createCampaign(t, { settings: { call_attempt_delays: [] }, targets: phones(4, 4000).map((phone) => ({ phone })), headers: as });
     const dialer = startSlowDialer(new Set([first, second]));
     try {
       const holdsBefore = await holds();

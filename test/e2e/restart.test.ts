@@ -3,10 +3,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createStandalonePrisma } from '../../src/db/client.js';
 import { createApiKey, findOrCreateOrganization } from '../../src/db/repositories/organizations.js';
 import { createDialerWorker, type CallJobData } from '../../src/dialer/index.js';
-import { eventually } from '../support/contacts.js';
+import { eventually } from '../support/poll.js';
 import { createTestDatabase, uniqueName } from '../support/databases.js';
-import { campaignInput, TEST_JWT_SECRET } from '../support/harness.js';
-import { freePort } from '../support/redis-server.js';
+import { campaignInput } from '../support/campaigns.js';
+import { TEST_JWT_SECRET } from '../support/harness.js';
+import getPort from 'get-port';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let db: ReturnType<typeof createStandalonePrisma>;
@@ -17,7 +18,7 @@ let apiKey: string;
 beforeAll(async () => {
   database = await createTestDatabase(inject('databaseServerUrl'), inject('templateDatabase'));
   db = createStandalonePrisma(database.url);
-  const port = await freePort();
+  const port = await getPort();
   baseUrl = `http://127.0.0.1:${port}`;
   env = {
     ...(process.env as Record<string, string>),

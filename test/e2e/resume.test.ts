@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decideLifecycle, type CampaignStatus } from '../../src/domain/lifecycle.js';
 import { QueueName } from '../../src/queues/names.js';
 import { createTestClock } from '../support/clock.js';
-import { eventually, startTestDialer } from '../support/contacts.js';
-import { campaignInput, startTestSystem, type TestSystem } from '../support/harness.js';
+import { startTestDialer } from '../support/contacts.js';
+import { eventually } from '../support/poll.js';
+import { createCampaign } from '../support/campaigns.js';
+import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 const clock = createTestClock(new Date('2026-11-30T10:00:00Z'));
 let t: TestSystem;
@@ -48,16 +50,18 @@ describe('resume a done campaign, segment by segment', () => {
   let id: string;
 
   beforeAll(async () => {
-    id = (await t.api('POST', '/campaigns', campaignInput(goal))).json().id;
-    await t.api('POST', `/campaigns/${id}/targets`, [
+    id = await createCampaign(t, {
+      settings: goal,
+      targets: [
       { phone: '+14155550301', variables: { calls: [GOOD] } },
       { phone: '+14155550302', variables: { calls: [WEAK, GOOD] } },
       { phone: '+14155550303', variables: { calls: ['no_answer', GOOD] } },
       { phone: '+14155550304', variables: { calls: ['failed', 'no_answer'] } },
       { email: 'no-phone@example.com' },
       { phone: '+14155550306', variables: { calls: ['busy', 'voicemail'] } },
-    ]);
-    await t.api('POST', `/campaigns/${id}/start`);
+      ],
+      start: true,
+    });
     await untilDone(id);
     // Added after the first pass: never contacted, but callable.
     await t.api('POST', `/campaigns/${id}/targets`, [{ phone: '+14155550307', variables: { calls: ['no_answer'] } }]);
@@ -122,9 +126,7 @@ describe('resume a done campaign, segment by segment', () => {
 
 describe('resume from paused, and refusals', () => {
   it('skips targets that still have pending work and runs the campaign again', async () => {
-    const id = (await t.api('POST', '/campaigns', campaignInput({ call_attempt_delays: [600] }))).json().id;
-    await t.api('POST', `/campaigns/${id}/targets`, [{ phone: '+14155550311' }]);
-    await t.api('POST', `/campaigns/${id}/start`);
+    const id = await createCampaign(t, { settings: { call_attempt_delays: [600] }, targets: [{ phone: '+14155550311' }], start: true });
     await eventually(() => t.api('GET', `/campaigns/${id}/calls`).then((r) => r.json().items), (items) => items.length === 2);
     expect((await t.api('POST', `/campaigns/${id}/pause`)).statusCode).toBe(200);
     const response = await resume(id, { segment: 'not_answered' });
@@ -138,8 +140,7 @@ describe('resume from paused, and refusals', () => {
   });
 
   it('answers 409 from draft and from running, 422 for an unknown segment', async () => {
-    const id = (await t.api('POST', '/campaigns', campaignInput({ call_attempt_delays: [600] }))).json().id;
-    await t.api('POST', `/campaigns/${id}/targets`, [{ phone: '+14155550312' }]);
+    const id = await createCampaign(t, { settings: { call_attempt_delays: [600] }, targets: [{ phone: '+14155550312' }] });
     const fromDraft = await resume(id, {});
     expect(fromDraft.statusCode).toBe(409);
     expect(fromDraft.json()).toEqual({ detail: 'A draft campaign cannot be resumed; start it instead.' });
@@ -157,9 +158,7 @@ describe('resume from paused, and refusals', () => {
 
 describe('Idempotency-Key', () => {
   it('returns the first response for the same key and does nothing again', async () => {
-    const id = (await t.api('POST', '/campaigns', campaignInput())).json().id;
-    await t.api('POST', `/campaigns/${id}/targets`, [{ phone: '+14155550321', variables: { calls: ['no_answer', 'no_answer'] } }]);
-    await t.api('POST', `/campaigns/${id}/start`);
+    const id = await createCampaign(t, { targets: [{ phone: '+14155550321', variables: { calls: ['no_answer', 'no_answer'] } }], start: true });
     await untilDone(id);
     const key = { 'idempotency-key': `resume-${id}` };
     const first = await resume(id, { segment: 'not_answered' }, key);
@@ -191,12 +190,10 @@ describe('Idempotency-Key', () => {
 describe('a resume racing a pause', () => {
   it('serialises: the log is a chain of allowed transitions, and a paused campaign holds no job', async () => {
     for (let round = 0; round < 4; round++) {
-      const id = (await t.api('POST', '/campaigns', campaignInput({ call_attempt_delays: [600] }))).json().id;
-      await t.api('POST', `/campaigns/${id}/targets`, [
+      const id = await createCampaign(t, { settings: { call_attempt_delays: [600] }, targets: [
         { phone: `+1415555${String(400 + round * 2).padStart(4, '0')}` },
         { phone: `+1415555${String(401 + round * 2).padStart(4, '0')}` },
-      ]);
-      await t.api('POST', `/campaigns/${id}/start`);
+      ], start: true });
       await t.api('POST', `/campaigns/${id}/pause`);
       const commands = round % 2 ? ['pause', 'resume', 'pause', 'resume'] : ['resume', 'pause', 'resume', 'pause'];
       await Promise.all(commands.map((command) => t.api('POST', `/campaigns/${id}/${command}`, command === 'resume' ? { segment: 'not_contacted' } : undefined)));
@@ -226,8 +223,7 @@ describe('a segment beyond RESUME_WAIT_LIMIT', () => {
   afterAll(() => small?.close());
 
   it('answers 202 with a command id whose result and progress can be polled', async () => {
-    const id = (await small.api('POST', '/campaigns', campaignInput())).json().id;
-    await small.api('POST', `/campaigns/${id}/targets`, [{ phone: '+14155550331' }, { phone: '+14155550332' }]);
+    const id = await createCampaign(small, { targets: [{ phone: '+14155550331' }, { phone: '+14155550332' }] });
     await small.api('POST', `/campaigns/${id}/complete`);
     const accepted = await small.api('POST', `/campaigns/${id}/resume`, { segment: 'not_contacted' });
     expect(accepted.statusCode).toBe(202);

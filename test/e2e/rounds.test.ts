@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestClock } from '../support/clock.js';
-import { eventually, startTestDialer, startTestSender } from '../support/contacts.js';
-import { campaignInput, startTestSystem, type TestSystem } from '../support/harness.js';
+import { startTestDialer, startTestSender } from '../support/contacts.js';
+import { eventually } from '../support/poll.js';
+import { createCampaign } from '../support/campaigns.js';
+import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 // Monday 2026-11-30 10:00 UTC: inside a 09:00–19:00 weekday window in UTC.
 const clock = createTestClock(new Date('2026-11-30T10:00:00Z'));
@@ -23,10 +25,7 @@ afterAll(async () => {
 const WHATSAPP_CHANNEL = '5b1c1a52-53b4-4a39-8d0e-2f9d6f4b8c02';
 
 async function run(settings: Record<string, unknown>, targets: Array<Record<string, unknown>>) {
-  const id = (await t.api('POST', '/campaigns', campaignInput(settings))).json().id as string;
-  const added = await t.api('POST', `/campaigns/${id}/targets`, targets);
-  expect(added.json().invalid).toEqual([]);
-  expect((await t.api('POST', `/campaigns/${id}/start`)).statusCode).toBe(200);
+  const id = await createCampaign(t, { settings, targets, start: true });
   await eventually(() => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status), (status) => status === 'done');
   const calls = (await t.api('GET', `/campaigns/${id}/calls?limit=500`)).json().items as Array<Record<string, unknown>>;
   const targetRows = (await t.api('GET', `/campaigns/${id}/targets?limit=500`)).json().items as Array<Record<string, unknown>>;
@@ -51,9 +50,7 @@ describe('contact rounds through a real dialer', () => {
   });
 
   it('schedules the next attempt call_attempt_delays[k-1] minutes after the unanswered one', async () => {
-    const id = (await t.api('POST', '/campaigns', campaignInput({ call_attempt_delays: [30] }))).json().id;
-    await t.api('POST', `/campaigns/${id}/targets`, [{ phone: '+14155550102' }]);
-    await t.api('POST', `/campaigns/${id}/start`);
+    const id = await createCampaign(t, { settings: { call_attempt_delays: [30] }, targets: [{ phone: '+14155550102' }], start: true });
     const [first, second] = await eventually(
       () => t.api('GET', `/campaigns/${id}/calls`).then((r) => r.json().items),
       (items) => items.length === 2,
@@ -160,12 +157,10 @@ describe('goals', () => {
   });
 
   it('all needs every objective; an email reported later completes it', async () => {
-    const id = (await t.api('POST', '/campaigns', campaignInput({
+    const id = await createCampaign(t, { settings: {
       goal_logic: 'all',
       goal_spec: { objectives: [{ type: 'contact', channels: ['call'] }, { type: 'email', min_count: 1 }] },
-    }))).json().id;
-    await t.api('POST', `/campaigns/${id}/targets`, [{ phone: '+14155550113', variables: { calls: ['answered'] } }]);
-    await t.api('POST', `/campaigns/${id}/start`);
+    }, targets: [{ phone: '+14155550113', variables: { calls: ['answered'] } }], start: true });
     await eventually(() => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status), (status) => status === 'done');
     const [target] = (await t.api('GET', `/campaigns/${id}/targets`)).json().items;
     expect(target.state).toBe('unresolved');
@@ -174,13 +169,11 @@ describe('goals', () => {
   });
 
   it('any needs one objective: an AI evaluation reported for the target meets it mid-round', async () => {
-    const id = (await t.api('POST', '/campaigns', campaignInput({
+    const id = await createCampaign(t, { settings: {
       goal_logic: 'any',
       call_attempt_delays: [600],
       goal_spec: { objectives: [{ type: 'email', min_count: 2 }, { type: 'ai', min_score: 0.5 }] },
-    }))).json().id;
-    await t.api('POST', `/campaigns/${id}/targets`, [{ phone: '+14155550114' }]);
-    await t.api('POST', `/campaigns/${id}/start`);
+    }, targets: [{ phone: '+14155550114' }], start: true });
     const [, second] = await eventually(
       () => t.api('GET', `/campaigns/${id}/calls`).then((r) => r.json().items),
       (items) => items.length === 2,

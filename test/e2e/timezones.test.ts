@@ -1,8 +1,10 @@
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestClock } from '../support/clock.js';
-import { eventually, startTestDialer } from '../support/contacts.js';
-import { campaignInput, startTestSystem, type TestSystem } from '../support/harness.js';
+import { startTestDialer } from '../support/contacts.js';
+import { eventually } from '../support/poll.js';
+import { createCampaign } from '../support/campaigns.js';
+import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 // Monday 2026-11-30 08:30 UTC.
 const clock = createTestClock(new Date('2026-11-30T08:30:00Z'));
@@ -37,13 +39,11 @@ describe('a campaign across time zones', () => {
       // No zone of its own: the campaign's (Los Angeles) applies.
       { phone: '+14155550106', variables: { calls: script } },
     ];
-    const id = (await t.api('POST', '/campaigns', campaignInput({
+    const id = await createCampaign(t, { settings: {
       timezone: 'America/Los_Angeles',
       call_attempt_delays: [60, 24 * 60],
       call_working_hours: { start: '09:00', end: '17:00', weekdays: [1, 2, 3, 4, 5] },
-    }))).json().id as string;
-    await t.api('POST', `/campaigns/${id}/targets`, targets);
-    await t.api('POST', `/campaigns/${id}/start`);
+    }, targets: targets, start: true });
 
     // Drive time forward from due time to due time until the campaign is done.
     for (let step = 0; step < 40; step++) {

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { campaignInput, startTestSystem, type TestSystem } from '../support/harness.js';
+import { campaignInput } from '../support/campaigns.js';
+import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 // A fast-check fuzz of every endpoint: valid, nearly-valid and hostile bodies, paths, queries,
 // headers and content types. Whatever comes, no answer is a 5xx, every error is `{"detail":

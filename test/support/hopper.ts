@@ -1,3 +1,4 @@
+import { eventually } from './poll.js';
 import type { TestSystem } from './harness.js';
 
 /** Hopper passes this system has completed so far (its own counter). */
@@ -12,9 +13,5 @@ export async function hopperPasses(t: TestSystem): Promise<number> {
  */
 export async function afterHopperPasses(t: TestSystem, count = 2, timeoutMs = 15_000): Promise<void> {
   const target = (await hopperPasses(t)) + count;
-  const deadline = Date.now() + timeoutMs;
-  while ((await hopperPasses(t)) < target) {
-    if (Date.now() > deadline) throw new Error(`the hopper did not complete ${count} passes within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  await eventually(() => hopperPasses(t), (passes) => passes >= target, timeoutMs, 25);
 }
