@@ -27,7 +27,7 @@ function referencedSchemas(value: unknown, components: Json, found = new Set<str
 let t: TestSystem;
 let document: Json & { paths: Record<string, Json>; components: { schemas: Json; securitySchemes: Json } };
 beforeAll(async () => {
-  t = await startTestSystem();
+  t = await startTestSystem({}, 'api');
   const response = await t.system.app!.inject({ method: 'GET', url: '/openapi.json' });
   expect(response.statusCode).toBe(200);
   document = response.json();

@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignInput } from '../support/campaigns.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
 
+// Validation needs no workers: the API alone answers every request of this file.
 let t: TestSystem;
 let campaignId: string;
 beforeAll(async () => {
-  t = await startTestSystem();
+  t = await startTestSystem({}, 'api');
   campaignId = (await t.api('POST', '/campaigns', campaignInput())).json().id;
 });
 afterAll(() => t?.close());
