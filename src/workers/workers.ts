@@ -32,6 +32,8 @@ export function cappedBackoff(attemptsMade: number, type?: string, _error?: Erro
   return Math.min(base * 2 ** Math.max(0, attemptsMade - 1), CAPPED_BACKOFF.maxDelayMs);
 }
 
+const SCHEDULE_RETRY_MS = 500;
+
 const SCHEDULES = [
   { id: 'hopper', name: JobName.HopperTick, every: (options: WorkerOptions) => options.hopperIntervalMs },
   { id: 'reconciler', name: JobName.Reconcile, every: (options: WorkerOptions) => options.reconcileIntervalMs },
@@ -93,12 +95,24 @@ export async function startWorkers(deps: ServiceDeps, batched: BatchedUseCases, 
       ),
     );
   await ensureSchedules();
-  connections[0]?.on('ready', () => {
-    ensureSchedules().catch((error: unknown) => deps.logger.warn({ err: error }, 'could not schedule the hopper; retrying on the next reconnect'));
-  });
+  // This connection may be ready before the producer that upserts is: retry until it succeeds
+  // (without schedules, no hopper and no reconciler run again).
+  let closing = false;
+  let retry: NodeJS.Timeout | undefined;
+  const scheduleAgain = () => {
+    clearTimeout(retry);
+    ensureSchedules().catch((error: unknown) => {
+      if (closing) return;
+      if (!isConnectionFailure(error)) deps.logger.warn({ err: error }, 'could not schedule the hopper; retrying');
+      retry = setTimeout(scheduleAgain, SCHEDULE_RETRY_MS);
+    });
+  };
+  connections[0]?.on('ready', scheduleAgain);
   return {
     workers,
     close: async () => {
+      closing = true;
+      clearTimeout(retry);
       await Promise.all(workers.map((worker) => worker.close()));
       connections.forEach((connection) => connection.disconnect());
     },
