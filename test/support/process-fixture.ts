@@ -1,0 +1,49 @@
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { createApiKey, findOrCreateOrganization } from '../../src/db/repositories/organizations.js';
+import { createStandalonePrisma } from '../../src/db/client.js';
+import { createTestDatabase, uniqueName } from './databases.js';
+
+/**
+ * What a test that runs the system in child processes owns: its database (cloned from the
+ * migrated template), a BullMQ prefix, an organization with an API key, and a direct connection
+ * to the database (around any proxy) to check rows.
+ */
+export async function createProcessFixture(options: { redisUrl?: string } = {}) {
+  const database = await createTestDatabase(inject('databaseServerUrl'), inject('templateDatabase'));
+  const pool = new pg.Pool({ connectionString: database.url, max: 3 });
+  const prisma = createStandalonePrisma(database.url);
+  const organization = await findOrCreateOrganization(prisma, uniqueName('org'));
+  const { key } = await createApiKey(prisma, organization.id);
+  const redisUrl = options.redisUrl ?? inject('redisUrl');
+  const prefix = uniqueName('fault');
+  return {
+    databaseUrl: database.url,
+    redisUrl,
+    prefix,
+    apiKey: key,
+    organizationId: organization.id,
+    prisma,
+    /** A connection of the test's own, for a transaction (release it). */
+    connect: () => pool.connect(),
+    /** A statement on the test's own connection (not through the system or a proxy). */
+    query: async <Row extends pg.QueryResultRow>(text: string, values: unknown[] = []) => (await pool.query<Row>(text, values)).rows,
+    close: async () => {
+      await prisma.$disconnect();
+      await pool.end();
+      const redis = new Redis(redisUrl);
+      try {
+        const keys = await redis.keys(`${prefix}:*`);
+        for (let offset = 0; offset < keys.length; offset += 1_000) await redis.del(...keys.slice(offset, offset + 1_000));
+      } finally {
+        redis.disconnect();
+      }
+      await database.drop();
+    },
+  };
+}
+
+export type ProcessFixture = Awaited<ReturnType<typeof createProcessFixture>>;
+
+export const ALL_WEEK = { start: '00:00', end: '23:59:59', weekdays: [1, 2, 3, 4, 5, 6, 7] };
