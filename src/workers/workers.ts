@@ -34,6 +34,15 @@ export function cappedBackoff(attemptsMade: number, type?: string, _error?: Erro
 
 const SCHEDULE_RETRY_MS = 500;
 
+/**
+ * A job whose process died (SIGKILL, OOM) is handed to another worker once its lock expires and
+ * a stalled check sees it. BullMQ's defaults (30 s lock, 30 s checks) left a command or an
+ * outcome of a killed process untouched for 60 to 90 s, a campaign in draft meanwhile. Every job
+ * here commits in milliseconds and the lock is renewed every half lock while it runs.
+ */
+const JOB_LOCK_MS = 15_000;
+const STALLED_CHECK_MS = 5_000;
+
 const SCHEDULES = [
   { id: 'hopper', name: JobName.HopperTick, every: (options: WorkerOptions) => options.hopperIntervalMs },
   { id: 'reconciler', name: JobName.Reconcile, every: (options: WorkerOptions) => options.reconcileIntervalMs },
@@ -77,6 +86,8 @@ export async function startWorkers(deps: ServiceDeps, batched: BatchedUseCases, 
       connection,
       prefix: options.prefix,
       concurrency: options.concurrency[queueName] ?? 1,
+      lockDuration: JOB_LOCK_MS,
+      stalledInterval: STALLED_CHECK_MS,
       settings: { backoffStrategy: cappedBackoff },
     });
     reportQueueErrors(worker, queueName, deps.logger, options.monitor);
