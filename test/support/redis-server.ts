@@ -32,9 +32,9 @@ async function answers(port: number): Promise<boolean> {
 }
 
 /**
- * A Redis of the test's own, on its own port, that the test may kill and start again. `start`
- * does nothing while the server runs (so a teardown may call it unconditionally); `stop`
- * kills it (SIGKILL, as a crash would).
+ * A Redis of the test's own, on its own port, that the test may kill and start again, or
+ * suspend. `start` does nothing while the server runs (so a teardown may call it
+ * unconditionally); `stop` kills it (SIGKILL, as a crash would, suspended or not).
  */
 export async function startOwnRedis(options: OwnRedisOptions = {}) {
   const port = options.port ?? (await freePort());
@@ -54,5 +54,14 @@ export async function startOwnRedis(options: OwnRedisOptions = {}) {
     await server?.kill('SIGKILL');
   };
   await start();
-  return { url: `redis://127.0.0.1:${port}`, port, start, stop, running: () => server?.running() ?? false };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    start,
+    stop,
+    running: () => server?.running() ?? false,
+    /** Suspends the server (SIGSTOP): connections stay open, commands wait for an answer. */
+    freeze: () => process.kill(server!.pid, 'SIGSTOP'),
+    thaw: () => process.kill(server!.pid, 'SIGCONT'),
+  };
 }
