@@ -10,14 +10,15 @@ import { createTestDatabase, uniqueName } from './databases.js';
  * migrated template), a BullMQ prefix, an organization with an API key, and a direct connection
  * to the database (around any proxy) to check rows.
  */
-export async function createProcessFixture(options: { redisUrl?: string } = {}) {
+export async function createProcessFixture(options: { redisUrl?: string; hashTaggedPrefix?: boolean } = {}) {
   const database = await createTestDatabase(inject('databaseServerUrl'), inject('templateDatabase'));
   const pool = new pg.Pool({ connectionString: database.url, max: 3 });
   const prisma = createStandalonePrisma(database.url);
   const organization = await findOrCreateOrganization(prisma, uniqueName('org'));
   const { key } = await createApiKey(prisma, organization.id);
   const redisUrl = options.redisUrl ?? inject('redisUrl');
-  const prefix = uniqueName('fault');
+  // A hash tag in braces, as on Redis Cluster, works on a single Redis the same way.
+  const prefix = options.hashTaggedPrefix ? `{${uniqueName('fault')}}` : uniqueName('fault');
   return {
     databaseUrl: database.url,
     redisUrl,
