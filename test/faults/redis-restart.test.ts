@@ -170,8 +170,10 @@ describe('Redis killed during a running campaign', () => {
         `dialing resumed after ${run.firstDialAfterReturn - run.returnedAt} ms; campaign done ${run.doneAt - run.returnedAt} ms after; ` +
         `${timedOut.length} outcomes lost with Redis (timed out); ${run.unansweredClaims} claims unanswered during the outage`,
     );
-    // Recovery: one reconciler pass after the grace, then one hopper pass.
-    expect(recoveryMs).toBeLessThan(RECONCILE_INTERVAL_MS + RECONCILE_GRACE_MS + HOPPER_INTERVAL_MS + 5_000);
+    // Recovery: the lost rows are older than the grace when Redis returns (the outage lasted
+    // longer), so one reconciler pass and one hopper pass, and a claim (3 s of slack for a loaded
+    // machine).
+    expect(recoveryMs).toBeLessThan(RECONCILE_INTERVAL_MS + HOPPER_INTERVAL_MS + 3_000);
   });
 
   it('restarted from its append-only file: nothing is lost, nothing doubled, nothing needs reconciling', async () => {
