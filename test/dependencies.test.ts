@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import getPort from 'get-port';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase, type Database } from '../src/db/client.js';
@@ -8,7 +9,6 @@ import { ServiceUnavailable } from '../src/domain/errors.js';
 import { createMetrics } from '../src/metrics.js';
 import { adminQuery, createTestDatabase } from './support/databases.js';
 import { metricValue } from './support/metrics.js';
-import { freePort } from './support/redis-server.js';
 
 /** The outage accounting: which dependency a failure is charged to, logged once, counted. */
 
@@ -57,7 +57,7 @@ describe('a transaction whose work fails on Redis', () => {
   });
 
   it('while PostgreSQL failing to connect is charged to PostgreSQL, once however often it fails', async () => {
-    const m = monitored(`postgresql://postgres@127.0.0.1:${await freePort()}/nowhere`);
+    const m = monitored(`postgresql://postgres@127.0.0.1:${await getPort()}/nowhere`);
     try {
       for (let i = 0; i < 3; i++) {
         await expect(m.db.sql.transaction((tx) => tx.query(sql`SELECT 1`))).rejects.toBeInstanceOf(ServiceUnavailable);

@@ -10,9 +10,9 @@ import { promoteDueWork } from '../../src/services/hopper.js';
 import { runLifecycleCommand, settleCampaign } from '../../src/services/lifecycle.js';
 import { drawRollouts } from '../../src/services/rollouts.js';
 import type { LifecycleCommand } from '../../src/domain/lifecycle.js';
-import { eventually } from '../support/contacts.js';
-import { campaignInput, startTestSystem, type TestSystem } from '../support/harness.js';
-import { ALL_WEEK } from '../support/process-fixture.js';
+import { eventually } from '../support/poll.js';
+import { ALL_WEEK, createCampaign } from '../support/campaigns.js';
+import { startTestSystem, type TestSystem } from '../support/harness.js';
 import { stopOwnedProcesses } from '../support/processes.js';
 import { startOwnRedis } from '../support/redis-server.js';
 
@@ -40,12 +40,11 @@ afterAll(async () => {
 
 const deps = () => t.system.deps;
 
-async function campaignWith(targets: number, settings: Record<string, unknown> = {}): Promise<string> {
-  const id = (await t.api('POST', '/campaigns', campaignInput({ call_working_hours: ALL_WEEK, timezone: 'UTC', ...settings }))).json().id as string;
-  const rows = Array.from({ length: targets }, (_, i) => ({ phone: `+1503555${String(i).padStart(4, '0')}` }));
-  expect((await t.api('POST', `/campaigns/${id}/targets`, rows)).json().inserted).toBe(targets);
-  return id;
-}
+const campaignWith = (targets: number, settings: Record<string, unknown> = {}) =>
+  createCampaign(t, {
+    settings: { call_working_hours: ALL_WEEK, timezone: 'UTC', ...settings },
+    targets: Array.from({ length: targets }, (_, i) => ({ phone: `+1503555${String(i).padStart(4, '0')}` })),
+  });
 
 /** A lifecycle command recorded as the API records it; the test applies it (no worker runs). */
 async function command(campaignId: string, name: LifecycleCommand): Promise<string> {

@@ -1,11 +1,11 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { QueueName } from '../../src/queues/names.js';
-import { eventually } from '../support/contacts.js';
+import { eventually } from '../support/poll.js';
 import { startScriptedDialer, type ScriptedDialer } from '../support/dialer.js';
-import { campaignInput } from '../support/harness.js';
+import { ALL_WEEK, campaignInput } from '../support/campaigns.js';
 import { metricValue } from '../support/metrics.js';
-import { ALL_WEEK, createProcessFixture, type ProcessFixture } from '../support/process-fixture.js';
+import { createProcessFixture, type ProcessFixture } from '../support/process-fixture.js';
 import { stopOwnedProcesses } from '../support/processes.js';
 import { httpClient, startSystemProcess, systemEnv, type LogLine, type SystemProcess } from '../support/system-process.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';

@@ -5,9 +5,10 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobName, QueueName } from '../../src/queues/names.js';
 import { sql as sqlTag } from '../../src/db/sql.js';
-import { eventually } from '../support/contacts.js';
+import { eventually } from '../support/poll.js';
 import { startScriptedDialer, type ScriptedDialer } from '../support/dialer.js';
-import { campaignInput, startTestSystem, type TestSystem } from '../support/harness.js';
+import { ALL_WEEK, createCampaign } from '../support/campaigns.js';
+import { startTestSystem, type TestSystem } from '../support/harness.js';
 import { metricValue } from '../support/metrics.js';
 import { stopOwnedProcesses } from '../support/processes.js';
 import { startOwnRedis } from '../support/redis-server.js';
@@ -22,7 +23,6 @@ const TARGETS = 300;
 const HOPPER_INTERVAL_MS = 500;
 const RECONCILE_INTERVAL_MS = 1_000;
 const RECONCILE_GRACE_MS = 2_000;
-const ALL_WEEK = { start: '00:00', end: '23:59:59', weekdays: [1, 2, 3, 4, 5, 6, 7] };
 
 let t: TestSystem | undefined;
 let dialer: ScriptedDialer | undefined;
@@ -58,10 +58,8 @@ async function runThroughRedisCrash(persistence: 'none' | 'append-only') {
   const metric = async (name: string, labels: Record<string, string> = {}) =>
     metricValue(await system.system.deps.metrics.registry.getSingleMetricAsString(name), name, labels);
 
-  const created = await system.api('POST', '/campaigns', campaignInput({ call_attempt_delays: [0], call_working_hours: ALL_WEEK, timezone: 'UTC' }));
-  const campaignId = created.json().id as string;
   const targets = Array.from({ length: TARGETS }, (_, i) => ({ phone: `+1646555${String(i).padStart(4, '0')}`, variables: { calls: scriptOf(i) } }));
-  expect((await system.api('POST', `/campaigns/${campaignId}/targets`, targets)).json().inserted).toBe(TARGETS);
+  const campaignId = await createCampaign(system, { settings: { call_attempt_delays: [0], call_working_hours: ALL_WEEK, timezone: 'UTC' }, targets });
   const expectedCalls = targets.reduce((sum, target) => sum + target.variables.calls.length, 0);
 
   dialer = startScriptedDialer({ redisUrl: redis.url, prefix: system.config.QUEUE_PREFIX, concurrency: 5, callDuration: 40, claimTimeoutMs: 3_000 });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from '../support/contacts.js';
+import { eventually } from '../support/poll.js';
 import { startScriptedDialer, type ScriptedDialer } from '../support/dialer.js';
-import { campaignInput } from '../support/harness.js';
-import { ALL_WEEK, createProcessFixture, type ProcessFixture } from '../support/process-fixture.js';
+import { ALL_WEEK, campaignInput } from '../support/campaigns.js';
+import { createProcessFixture, type ProcessFixture } from '../support/process-fixture.js';
 import { stopOwnedProcesses } from '../support/processes.js';
 import { httpClient, startSystemProcess, systemEnv, type SystemProcess } from '../support/system-process.js';
 

@@ -1,9 +1,9 @@
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { createApiKey, findOrCreateOrganization } from '../../src/db/repositories/organizations.js';
 import { createStandalonePrisma } from '../../src/db/client.js';
 import { createTestDatabase, uniqueName } from './databases.js';
+import { deletePrefixAt } from './redis-keys.js';
 
 /**
  * What a test that runs the system in child processes owns: its database (cloned from the
@@ -33,18 +33,10 @@ export async function createProcessFixture(options: { redisUrl?: string; hashTag
     close: async () => {
       await prisma.$disconnect();
       await pool.end();
-      const redis = new Redis(redisUrl);
-      try {
-        const keys = await redis.keys(`${prefix}:*`);
-        for (let offset = 0; offset < keys.length; offset += 1_000) await redis.del(...keys.slice(offset, offset + 1_000));
-      } finally {
-        redis.disconnect();
-      }
+      await deletePrefixAt(redisUrl, prefix);
       await database.drop();
     },
   };
 }
 
 export type ProcessFixture = Awaited<ReturnType<typeof createProcessFixture>>;
-
-export const ALL_WEEK = { start: '00:00', end: '23:59:59', weekdays: [1, 2, 3, 4, 5, 6, 7] };

@@ -1,8 +1,8 @@
+import getPort from 'get-port';
 import type { Role } from '../../src/system.js';
-import { eventually } from './contacts.js';
+import { eventually } from './poll.js';
 import { TEST_JWT_SECRET } from './harness.js';
 import { spawnOwned, type OwnedProcess } from './processes.js';
-import { freePort } from './redis-server.js';
 
 /** One line of the system's pino output (JSON), or the raw text of a line that is not JSON. */
 export interface LogLine {
@@ -47,7 +47,7 @@ export function systemEnv(settings: { databaseUrl: string; redisUrl: string; pre
  * run.
  */
 export async function startSystemProcess(role: Role, env: Record<string, string>, options: { readyWithinMs?: number } = {}): Promise<SystemProcess> {
-  const port = role === 'worker' ? undefined : await freePort();
+  const port = role === 'worker' ? undefined : await getPort();
   const logs: LogLine[] = [];
   let partial = '';
   const process_ = spawnOwned(process.execPath, ['--import', 'tsx', 'src/main.ts', role], {
