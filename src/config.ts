@@ -23,9 +23,10 @@ const envSchema = z
     REDIS_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(2_000),
     REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).default(3_000),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    // Redis Cluster: a hash tag in braces ("{campaigns}") keeps every key of a queue in one slot.
     QUEUE_PREFIX: z
       .string()
-      .regex(/^[A-Za-z0-9_-]+$/, 'may hold letters, digits, "_" and "-" only')
+      .regex(/^(?:[A-Za-z0-9_-]+|\{[A-Za-z0-9_-]+\})$/, 'may hold letters, digits, "_" and "-" only, optionally wrapped in braces as a hash tag ("{campaigns}")')
       .default('bull'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     // How long the API waits for a lifecycle command before answering 202 with a command id.

@@ -20,6 +20,17 @@ export function isConnectionFailure(error: unknown): boolean {
   return false;
 }
 
+/** ioredis's wording for a command refused or cut off while Redis is away. */
+const REDIS_MESSAGES = /Stream isn't writeable|enableOfflineQueue|Connection is closed|Reached the max retries per request limit/i;
+
+/** Which dependency a connection failure is about: ioredis's own wording names Redis, anything else is PostgreSQL. */
+export function failedDependency(error: unknown): Dependency {
+  for (let current = error; current instanceof Error; current = (current as Error & { cause?: unknown }).cause) {
+    if (REDIS_MESSAGES.test(current.message)) return 'redis';
+  }
+  return 'postgres';
+}
+
 export interface DependencyMonitor {
   /** A connection failure was seen: logs one error per outage and starts probing. */
   down(dependency: Dependency, error: unknown): void;

@@ -17,11 +17,17 @@ describe('loadConfig', () => {
     });
   });
 
+  it('accepts a queue prefix wrapped in braces (a Redis Cluster hash tag)', () => {
+    expect(loadConfig({ QUEUE_PREFIX: '{campaigns}' }).QUEUE_PREFIX).toBe('{campaigns}');
+  });
+
   it.each([
     [{ PORT: 'eighty' }, 'PORT'],
     [{ DATABASE_URL: 'mysql://localhost/x' }, 'DATABASE_URL'],
     [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
     [{ QUEUE_PREFIX: 'a:b' }, 'QUEUE_PREFIX'],
+    [{ QUEUE_PREFIX: '{campaigns' }, 'QUEUE_PREFIX'],
+    [{ QUEUE_PREFIX: 'a{b}' }, 'QUEUE_PREFIX'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
   ])('names the bad variable in %o', (env, name) => {

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isConnectionFailure, type DependencyMonitor } from '../dependencies.js';
+import { failedDependency, isConnectionFailure, type DependencyMonitor } from '../dependencies.js';
 import { DomainError, type ErrorKind } from '../domain/errors.js';
 import type { AllowedMethods } from './method-not-allowed.js';
 import { SchemaValidationError, validationItems, type ValidationErrorItem } from './validation.js';
@@ -76,9 +76,11 @@ export function registerErrorHandling(app: FastifyInstance, allowed: AllowedMeth
     const framework = sendFrameworkError(error, reply);
     if (framework) return framework;
     if (isConnectionFailure(error)) {
-      // Redis connections report their own failures; anything else failing to connect here is
-      // PostgreSQL, through the ORM. The outage is logged once by the monitor, not per request.
-      if (!monitor.isDown('redis')) monitor.down('postgres', error);
+      // A command refused by an offline Redis says so (its connections report the outage too,
+      // not always first); anything else failing to connect here is PostgreSQL, through the
+      // ORM. The outage is logged once by the monitor, not per request.
+      const dependency = failedDependency(error);
+      if (dependency === 'redis' || !monitor.isDown('redis')) monitor.down(dependency, error);
       request.log.debug({ err: error }, 'dependency unavailable');
       return reply.code(503).send({ detail: 'A backing service (PostgreSQL or Redis) is unavailable; nothing was changed. Retry shortly.' });
     }

@@ -27,7 +27,9 @@ export interface Database {
 
 /**
  * A connection failure of a statement becomes `ServiceUnavailable` (retryable, 503 over HTTP)
- * and is reported once per outage; a success ends the outage.
+ * and is reported once per outage; a success ends the outage. A transaction's own failures
+ * (connect, BEGIN, COMMIT) are PostgreSQL's too; what its work throws is not translated again
+ * (its statements are; a Redis call inside it fails as Redis's, not as a PostgreSQL outage).
  */
 function monitored(db: Db, monitor: DependencyMonitor): Db {
   const translate = (error: unknown): never => {
@@ -41,7 +43,17 @@ function monitored(db: Db, monitor: DependencyMonitor): Db {
         if (monitor.isDown('postgres')) monitor.up('postgres');
         return rows;
       }, translate),
-    transaction: (work) => inner.transaction((tx) => work(wrap(tx))).catch(translate),
+    transaction: async (work) => {
+      let thrownByWork = false;
+      return inner
+        .transaction((tx) =>
+          work(wrap(tx)).catch((error: unknown) => {
+            thrownByWork = true;
+            throw error;
+          }),
+        )
+        .catch((error: unknown) => (thrownByWork ? Promise.reject(error) : translate(error)));
+    },
   });
   return wrap(db);
 }

@@ -37,6 +37,13 @@ export function poolDb(pool: pg.Pool): Db {
     transaction: async (work) => {
       const client = await pool.connect();
       let broken: Error | undefined;
+      // A connection cut while checked out emits 'error' on the client, and an error event
+      // without a listener ends the process. The statement under way (or the next one) fails
+      // too, so the error is only noted here: the client is not given back to the pool.
+      const onError = (error: Error) => {
+        broken = error;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await work(connectionDb(client));
@@ -49,6 +56,7 @@ export function poolDb(pool: pg.Pool): Db {
         });
         throw error;
       } finally {
+        client.removeListener('error', onError);
         client.release(broken);
       }
     },

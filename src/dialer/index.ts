@@ -45,7 +45,7 @@ const printError = (error: unknown, failure: HelperFailure) =>
   console.error(`campaign helper: ${failure.stage} failed${failure.jobId ? ` (job ${failure.jobId})` : ''}:`, error instanceof Error ? error.message : error);
 
 /** Retries `attempt` until it succeeds or the helper closes: a reported outcome must not be lost. */
-async function persist(attempt: () => Promise<void>, isClosing: () => boolean, onFailure: (error: unknown) => void): Promise<void> {
+async function persist<T>(attempt: () => Promise<T>, isClosing: () => boolean, onFailure: (error: unknown) => void): Promise<T> {
   for (let delay = 200; ; delay = Math.min(delay * 2, 10_000)) {
     try {
       return await attempt();
@@ -78,11 +78,11 @@ function createDispatch(connection: ConnectionOptions, prefix: string, onError: 
     return events;
   };
   return {
-    async claim(claim: ClaimJobData, job: Job, timeoutMs: number): Promise<ClaimResult> {
+    async claim(claim: ClaimJobData, job: Job, timeoutMs: number, retry = 0): Promise<ClaimResult> {
       const listener = answers();
       const claimJob = await queue.add(JobName.Claim, claim, {
         ...jobCatalog[JobName.Claim].options,
-        jobId: `claim-${claim.kind}-${claim.id}-${claim.promotion}-${job.attemptsMade}`,
+        jobId: `claim-${claim.kind}-${claim.id}-${claim.promotion}-${job.attemptsMade}${retry ? `-again-${retry}` : ''}`,
       });
       return (await claimJob.waitUntilFinished(listener, timeoutMs)) as ClaimResult;
     },
@@ -113,12 +113,25 @@ function startHelper<Data, Result>(
     queue,
     async (job) => {
       const data = parse(job.data);
+      const timeoutMs = options.claimTimeoutMs ?? 30_000;
       let verdict: ClaimResult;
       try {
-        verdict = await dispatch.claim(claimOf(data), job, options.claimTimeoutMs ?? 30_000);
+        verdict = await dispatch.claim(claimOf(data), job, timeoutMs);
       } catch (error) {
         onError(error, { stage: 'claim', jobId: job.id });
-        throw error;
+        // Usually the job is retried (BullMQ backoff) and claims again. But if Redis lost the
+        // job (restarted empty), no retry will come, and if the guard had already handed the
+        // call to this job (its answer lost with Redis), nobody else would ever place it: ask
+        // again until answered. The guard answers a claim of the current promotion (dial) or of
+        // a stale one (the reconciler promoted the row again: drop), so it is placed once.
+        const state = await persist(() => job.getState(), () => closing, (failure) => onError(failure, { stage: 'connection', jobId: job.id }));
+        if (state !== 'unknown') throw error;
+        let retry = 0;
+        verdict = await persist(
+          () => dispatch.claim(claimOf(data), job, timeoutMs, (retry += 1)),
+          () => closing,
+          (failure) => onError(failure, { stage: 'claim', jobId: job.id }),
+        );
       }
       if (!verdict.proceed) {
         // Its promotion is not recorded yet: try again after BullMQ's backoff.

@@ -32,6 +32,17 @@ export function cappedBackoff(attemptsMade: number, type?: string, _error?: Erro
   return Math.min(base * 2 ** Math.max(0, attemptsMade - 1), CAPPED_BACKOFF.maxDelayMs);
 }
 
+const SCHEDULE_RETRY_MS = 500;
+
+/**
+ * A job whose process died (SIGKILL, OOM) is handed to another worker once its lock expires and
+ * a stalled check sees it. BullMQ's defaults (30 s lock, 30 s checks) left a command or an
+ * outcome of a killed process untouched for 60 to 90 s, a campaign in draft meanwhile. Every job
+ * here commits in milliseconds and the lock is renewed every half lock while it runs.
+ */
+const JOB_LOCK_MS = 15_000;
+const STALLED_CHECK_MS = 5_000;
+
 const SCHEDULES = [
   { id: 'hopper', name: JobName.HopperTick, every: (options: WorkerOptions) => options.hopperIntervalMs },
   { id: 'reconciler', name: JobName.Reconcile, every: (options: WorkerOptions) => options.reconcileIntervalMs },
@@ -75,6 +86,8 @@ export async function startWorkers(deps: ServiceDeps, batched: BatchedUseCases, 
       connection,
       prefix: options.prefix,
       concurrency: options.concurrency[queueName] ?? 1,
+      lockDuration: JOB_LOCK_MS,
+      stalledInterval: STALLED_CHECK_MS,
       settings: { backoffStrategy: cappedBackoff },
     });
     reportQueueErrors(worker, queueName, deps.logger, options.monitor);
@@ -93,12 +106,24 @@ export async function startWorkers(deps: ServiceDeps, batched: BatchedUseCases, 
       ),
     );
   await ensureSchedules();
-  connections[0]?.on('ready', () => {
-    ensureSchedules().catch((error: unknown) => deps.logger.warn({ err: error }, 'could not schedule the hopper; retrying on the next reconnect'));
-  });
+  // This connection may be ready before the producer that upserts is: retry until it succeeds
+  // (without schedules, no hopper and no reconciler run again).
+  let closing = false;
+  let retry: NodeJS.Timeout | undefined;
+  const scheduleAgain = () => {
+    clearTimeout(retry);
+    ensureSchedules().catch((error: unknown) => {
+      if (closing) return;
+      if (!isConnectionFailure(error)) deps.logger.warn({ err: error }, 'could not schedule the hopper; retrying');
+      retry = setTimeout(scheduleAgain, SCHEDULE_RETRY_MS);
+    });
+  };
+  connections[0]?.on('ready', scheduleAgain);
   return {
     workers,
     close: async () => {
+      closing = true;
+      clearTimeout(retry);
       await Promise.all(workers.map((worker) => worker.close()));
       connections.forEach((connection) => connection.disconnect());
     },

@@ -6,6 +6,7 @@ import { uniqueName } from '../support/databases.js';
 import { eventually } from '../support/poll.js';
 import { campaignInput, createCampaign, ONE_TARGET } from '../support/campaigns.js';
 import { startTestSystem, TEST_JWT_SECRET, type TestSystem } from '../support/harness.js';
+import { stopOwnedProcesses } from '../support/processes.js';
 import { freePort, startOwnRedis } from '../support/redis-server.js';
 
 describe('health, readiness and metrics', () => {
@@ -62,9 +63,13 @@ describe('Redis unavailable', () => {
     t = await startTestSystem({ REDIS_URL: redis.url, COMMAND_WAIT_MS: '5000' });
   });
   afterAll(async () => {
-    await redis?.start();
-    await t?.close();
-    await redis?.stop();
+    try {
+      // Back up if the test stopped it (a no-op while it runs), so the system closes cleanly.
+      await redis?.start();
+      await t?.close();
+    } finally {
+      await stopOwnedProcesses();
+    }
   });
 
   it('answers 503 and changes nothing; works again when Redis returns', async () => {

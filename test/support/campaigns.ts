@@ -6,6 +6,9 @@ export const campaignInput = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
+/** A call window open all day, every day: for tests that run on the real clock. */
+export const ALL_WEEK = { start: '00:00', end: '23:59:59', weekdays: [1, 2, 3, 4, 5, 6, 7] };
+
 /**
  * One callable target. A started campaign without targets has no work and completes by itself
  * (PRODUCT.md), which lifecycle tests must not race with.

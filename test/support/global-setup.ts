@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { deployMigrations } from '../../src/db/migrations/deploy.js';
 import { ensureChromium } from './chromium.js';
 import { adminQuery, withDatabase } from './databases.js';
+import { processesLeftBy } from './processes.js';
 import { resolveServices } from './services.js';
 
 declare module 'vitest' {
@@ -13,6 +14,8 @@ declare module 'vitest' {
     databaseServerUrl: string;
     templateDatabase: string;
     redisUrl: string;
+    /** Marks the processes this run starts (test/support/processes.ts). */
+    testRunId: string;
   }
 }
 
@@ -71,5 +74,30 @@ export default async function setup(project: TestProject) {
   project.provide('databaseServerUrl', services.databaseUrl);
   project.provide('templateDatabase', template);
   project.provide('redisUrl', services.redisUrl);
-  return () => services.stop();
+  const runId = randomBytes(8).toString('hex');
+  project.provide('testRunId', runId);
+  return async () => {
+    await services.stop();
+    assertNoProcessLeft(runId);
+  };
+}
+
+/**
+ * The run's last check: every process a test started (redis-server, system processes) must be
+ * gone. Leftovers are killed, and the run fails naming them.
+ */
+function assertNoProcessLeft(runId: string): void {
+  const left = processesLeftBy(runId);
+  for (const { pid } of left) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  if (left.length > 0) {
+    // Vitest reports a teardown error without failing the run: the exit code says it.
+    process.exitCode = 1;
+    throw new Error(`test-owned processes left running after the run (now killed): ${left.map(({ pid, command }) => `${pid} ${command}`).join('; ')}`);
+  }
 }

@@ -1,4 +1,112 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+
+/**
+ * Every process a test starts (redis-server, system processes) leads its own process group:
+ * teardown kills the group. Each group is also written to the run's ledger (a file named after
+ * the run's id), so the end of the run (test/support/global-setup.ts) can find any process of a
+ * group that is still alive, whichever test file forgot it. (A mark in the environment would not
+ * do: redis-server overwrites its environment block with its process title.)
+ */
+export const ledgerPath = (runId: string) => join(tmpdir(), `cetest-processes-${runId}.jsonl`);
+
+function recordGroup(group: number, command: string[]): void {
+  appendFileSync(ledgerPath(inject('testRunId')), `${JSON.stringify({ group, command: command.join(' ') })}\n`);
+}
+
+export interface OwnedProcess {
+  child: ChildProcess;
+  pid: number;
+  /** Resolves with the exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+  running(): boolean;
+  /** Signals the whole process group and waits for the process to exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+const owned = new Set<OwnedProcess>();
+
+export interface SpawnOptions {
+  env?: Record<string, string | undefined>;
+  /** Called with each chunk of stdout and stderr; by default the output is discarded. */
+  output?: (chunk: string, stream: 'stdout' | 'stderr') => void;
+}
+
+export function spawnOwned(command: string, args: string[], options: SpawnOptions = {}): OwnedProcess {
+  const child = spawn(command, args, {
+    detached: true,
+    stdio: ['ignore', options.output ? 'pipe' : 'ignore', options.output ? 'pipe' : 'ignore'],
+    env: options.env ?? process.env,
+  });
+  if (child.pid === undefined) throw new Error(`could not start ${command}`);
+  recordGroup(child.pid, [command, ...args]);
+  if (options.output) {
+    child.stdout!.on('data', (chunk: Buffer) => options.output!(chunk.toString(), 'stdout'));
+    child.stderr!.on('data', (chunk: Buffer) => options.output!(chunk.toString(), 'stderr'));
+  }
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      exitCode = code;
+      resolve(code);
+    }),
+  );
+  const pid = child.pid;
+  const process_: OwnedProcess = {
+    child,
+    pid,
+    exited,
+    running: () => exitCode === undefined,
+    kill: async (signal = 'SIGKILL') => {
+      if (exitCode === undefined) {
+        try {
+          process.kill(-pid, signal);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+        }
+        await exited;
+      }
+      owned.delete(process_);
+    },
+  };
+  owned.add(process_);
+  return process_;
+}
+
+/** Kills every process this test file started that is still running (teardown, success or failure). */
+export async function stopOwnedProcesses(): Promise<void> {
+  await Promise.all([...owned].map((process_) => process_.kill('SIGKILL')));
+}
+
+/** Live processes (zombies aside) of the groups in the run's ledger; the ledger is removed. */
+export function processesLeftBy(runId: string): Array<{ pid: number; command: string }> {
+  const path = ledgerPath(runId);
+  if (!existsSync(path)) return [];
+  const groups = new Set(
+    readFileSync(path, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => (JSON.parse(line) as { group: number }).group),
+  );
+  rmSync(path);
+  const found: Array<{ pid: number; command: string }> = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Fields after the command (which may hold spaces) : state ppid pgrp ...
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state === 'Z' || !groups.has(Number(group))) continue;
+      found.push({ pid: Number(entry), command: readFileSync(`/proc/${entry}/cmdline`, 'latin1').split('\0').join(' ').trim() });
+    } catch {
+      // The process exited while being read.
+    }
+  }
+  return found;
+}
 
 /**
  * Child processes of a test, each in its own process group (`detached`), so that stopping one
@@ -40,6 +148,7 @@ export function createProcesses() {
   function start(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Service {
     const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     started.add(child);
+    if (child.pid !== undefined) recordGroup(child.pid, [command, ...args]);
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

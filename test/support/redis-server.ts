@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { spawnOwned, type OwnedProcess } from './processes.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -13,28 +13,55 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A Redis of the test's own, on its own port, that the test may stop and start again. */
-export async function startOwnRedis(port?: number) {
-  const actualPort = port ?? (await freePort());
-  let child: ChildProcess | undefined;
-  const start = async () => {
-    child = spawn('redis-server', ['--port', String(actualPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
-    const probe = new Redis({ port: actualPort, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 50 });
-    probe.on('error', () => undefined); // refused until the server listens
-    for (let i = 0; i < 100; i++) {
-      if (await probe.ping().then(() => true, () => false)) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+export interface OwnRedisOptions {
+  port?: number;
+  /** Append-only persistence in this directory (a restart keeps the data); none by default. */
+  appendOnlyDir?: string;
+}
+
+async function answers(port: number): Promise<boolean> {
+  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  probe.on('error', () => undefined); // refused until the server listens
+  try {
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
     probe.disconnect();
+  }
+}
+
+/**
+ * A Redis of the test's own, on its own port, that the test may kill and start again, or
+ * suspend. `start` does nothing while the server runs (so a teardown may call it
+ * unconditionally); `stop` kills it (SIGKILL, as a crash would, suspended or not).
+ */
+export async function startOwnRedis(options: OwnRedisOptions = {}) {
+  const port = options.port ?? (await freePort());
+  const persistence = options.appendOnlyDir ? ['--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', options.appendOnlyDir] : ['--appendonly', 'no'];
+  let server: OwnedProcess | undefined;
+  const start = async () => {
+    if (server?.running()) return;
+    server = spawnOwned('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--maxmemory-policy', 'noeviction']);
+    const deadline = Date.now() + 10_000;
+    while (!(await answers(port))) {
+      if (!server.running()) throw new Error(`redis-server on port ${port} exited at start (port taken?)`);
+      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer within 10 s`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
   };
   const stop = async () => {
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child!.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+    await server?.kill('SIGKILL');
   };
   await start();
-  return { url: `redis://127.0.0.1:${actualPort}`, port: actualPort, start, stop };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    start,
+    stop,
+    running: () => server?.running() ?? false,
+    /** Suspends the server (SIGSTOP): connections stay open, commands wait for an answer. */
+    freeze: () => process.kill(server!.pid, 'SIGSTOP'),
+    thaw: () => process.kill(server!.pid, 'SIGCONT'),
+  };
 }

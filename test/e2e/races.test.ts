@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertCommand } from '../../src/db/repositories/commands.js';
+import { sql } from '../../src/db/sql.js';
+import { QueueName } from '../../src/queues/names.js';
+import { recordCallOutcomes } from '../../src/services/call-outcomes.js';
+import { claimWork } from '../../src/services/dispatch.js';
+import { promoteDueWork } from '../../src/services/hopper.js';
+import { runLifecycleCommand, settleCampaign } from '../../src/services/lifecycle.js';
+import { drawRollouts } from '../../src/services/rollouts.js';
+import type { LifecycleCommand } from '../../src/domain/lifecycle.js';
+import { eventually } from '../support/poll.js';
+import { ALL_WEEK, createCampaign } from '../support/campaigns.js';
+import { startTestSystem, type TestSystem } from '../support/harness.js';
+import { stopOwnedProcesses } from '../support/processes.js';
+import { startOwnRedis } from '../support/redis-server.js';
+
+/**
+ * The two races of issue 9, made deterministic: the test holds a lock (or suspends Redis) at the
+ * point where the interleaving matters, and drives the use cases itself (the API process runs
+ * no workers), so each step happens exactly when the test says.
+ */
+
+let redis: Awaited<ReturnType<typeof startOwnRedis>>;
+let t: TestSystem;
+
+beforeAll(async () => {
+  redis = await startOwnRedis();
+  t = await startTestSystem({ REDIS_URL: redis.url, COMMAND_WAIT_MS: '0' }, 'api');
+});
+afterAll(async () => {
+  try {
+    redis?.thaw();
+    await t?.close();
+  } finally {
+    await stopOwnedProcesses();
+  }
+});
+
+const deps = () => t.system.deps;
+
+const campaignWith = (targets: number, settings: Record<string, unknown> = {}) =>
+  createCampaign(t, {
+    settings: { call_working_hours: ALL_WEEK, timezone: 'UTC', ...settings },
+    targets: Array.from({ length: targets }, (_, i) => ({ phone: `+1503555${String(i).padStart(4, '0')}` })),
+  });
+
+/** A lifecycle command recorded as the API records it; the test applies it (no worker runs). */
+async function command(campaignId: string, name: LifecycleCommand): Promise<string> {
+  const recorded = await insertCommand(t.system.db.sql, {
+    id: randomUUID(),
+    organizationId: t.org.id,
+    campaignId,
+    name,
+    params: {},
+    actor: 'test',
+    requestId: randomUUID(),
+    idempotencyKey: null,
+    createdAt: new Date(),
+  });
+  return recorded!.id;
+}
+
+const apply = async (campaignId: string, name: LifecycleCommand) => (await runLifecycleCommand(deps(), await command(campaignId, name))).outcome;
+
+/** Started (or running again), its rollout drawn: rounds opened, rows waiting unpromoted. */
+async function started(campaignId: string) {
+  expect((await apply(campaignId, 'start')).ok).toBe(true);
+  await drawRollouts(deps());
+}
+
+const status = async (campaignId: string) => (await t.system.db.prisma.campaign.findUniqueOrThrow({ where: { id: campaignId } })).status;
+const callsOf = (campaignId: string) => t.system.db.prisma.call.findMany({ where: { campaignId }, orderBy: { attempt: 'asc' } });
+
+/** Backends of the test's database waiting for a lock, or idle inside an open transaction. */
+async function waiting(state: 'lock' | 'idle in transaction'): Promise<number> {
+  const condition = state === 'lock' ? sql`wait_event_type = 'Lock'` : sql`state = 'idle in transaction'`;
+  const [row] = await t.system.db.sql.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND ${condition}`);
+  return row!.n;
+}
+
+/** Places every promoted call of the campaign (dispatch guard, then the answered outcome). */
+async function placeAll(campaignId: string) {
+  const promoted = (await callsOf(campaignId)).filter((call) => call.promotedAt !== null);
+  const decisions = await claimWork(deps(), promoted.map((call) => ({ channel: 'call' as const, id: call.id, promotion: call.promotion })));
+  expect(decisions.map((decision) => ('kind' in decision ? decision.kind : decision.message))).toEqual(promoted.map(() => 'dial'));
+  await recordCallOutcomes(deps(), promoted.map((call) => ({ callId: call.id, status: 'answered' as const })));
+}
+
+describe('an outcome recorded while complete commits', () => {
+  it('never writes a scheduled next attempt into a done campaign', async () => {
+    const campaignId = await campaignWith(1, { call_attempt_delays: [0] });
+    await started(campaignId);
+    await promoteDueWork(deps());
+    const [call] = await callsOf(campaignId);
+    expect(await claimWork(deps(), [{ channel: 'call', id: call!.id, promotion: call!.promotion }])).toEqual([{ kind: 'dial' }]);
+
+    // The outcome is held after it has read the campaign: a transaction of the test holds the
+    // call's row, which outcome recording locks after the campaign and the target.
+    const blocker = new pg.Client({ connectionString: t.config.DATABASE_URL });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM calls WHERE id = $1 FOR UPDATE', [call!.id]);
+      const outcome = recordCallOutcomes(deps(), [{ callId: call!.id, status: 'no_answer' }]);
+      await eventually(() => waiting('lock'), (n) => n === 1);
+      // Complete now: it must wait for the outcome (or, if it could go ahead, it would commit here).
+      let completed = false;
+      const complete = apply(campaignId, 'complete').then((result) => ((completed = true), result));
+      await eventually(async () => completed || (await waiting('lock')) === 2, Boolean);
+      await blocker.query('COMMIT');
+      expect((await outcome)[0]).toMatchObject({ status: 'no_answer' });
+      expect((await complete).ok).toBe(true);
+    } finally {
+      await blocker.end();
+    }
+
+    expect(await status(campaignId)).toBe('done');
+    const calls = await callsOf(campaignId);
+    expect(calls.map((row) => [row.attempt, row.status])).toEqual([
+      [1, 'no_answer'],
+      [2, 'canceled'],
+    ]);
+    expect(calls.filter((row) => row.status === 'scheduled')).toEqual([]);
+    expect(await t.system.db.prisma.target.count({ where: { campaignId, hasPending: true } })).toBe(0);
+  });
+});
+
+describe('a pause committing while the hopper promotes', () => {
+  it('leaves no promoted row and no job behind, and the campaign settles once it runs again', async () => {
+    const campaignId = await campaignWith(20);
+    await started(campaignId);
+    const jobs = async () => (await t.system.queues.get(QueueName.Calls).getJobs(['waiting', 'delayed', 'active'])).filter((job) => job?.data.campaign_id === campaignId);
+
+    // The promotion batch is held between reading the campaign and recording its promotions:
+    // Redis is suspended, so its addBulk waits (its rows locked, its transaction open).
+    redis.freeze();
+    let promotion: Promise<unknown> | undefined;
+    let pause: Promise<unknown> | undefined;
+    try {
+      promotion = promoteDueWork(deps());
+      await eventually(() => waiting('idle in transaction'), (n) => n === 1);
+      let paused = false;
+      pause = apply(campaignId, 'pause').then((result) => ((paused = true), result));
+      // The pause waits for the batch (or, if it could go ahead, it commits now).
+      await eventually(async () => paused || (await status(campaignId)) === 'paused' || (await waiting('lock')) === 1, Boolean);
+    } finally {
+      redis.thaw();
+    }
+    await promotion;
+    await pause;
+
+    expect(await status(campaignId)).toBe('paused');
+    expect((await callsOf(campaignId)).filter((call) => call.promotedAt !== null)).toEqual([]);
+    expect(await jobs()).toEqual([]);
+
+    // Running again: promoted under a new number, placed, and the campaign completes.
+    await started(campaignId);
+    await promoteDueWork(deps());
+    expect((await callsOf(campaignId)).map((call) => call.promotion)).toEqual(Array.from({ length: 20 }, () => 2));
+    await placeAll(campaignId);
+    expect(await settleCampaign(deps(), campaignId)).toEqual({ completed: true });
+  });
+
+});
+
+describe('the dispatch guard', () => {
+  it('holding a job of a campaign that is not running un-promotes its row, so it is promoted again later', async () => {
+    const campaignId = await campaignWith(1);
+    await started(campaignId);
+    await promoteDueWork(deps());
+    const [call] = await callsOf(campaignId);
+    // As if its job had escaped the pause's withdrawal: the campaign is paused, the row promoted.
+    await t.system.db.prisma.campaign.update({ where: { id: campaignId }, data: { status: 'paused' } });
+
+    const [decision] = await claimWork(deps(), [{ channel: 'call', id: call!.id, promotion: call!.promotion }]);
+    expect(decision).toMatchObject({ kind: 'hold', reason: 'campaign_not_running' });
+    expect((await callsOf(campaignId))[0]).toMatchObject({ status: 'scheduled', promotedAt: null });
+
+    await started(campaignId);
+    await promoteDueWork(deps());
+    expect((await callsOf(campaignId))[0]).toMatchObject({ promotion: call!.promotion + 1 });
+    // The escaped job's claim is stale now; the new one is placed.
+    expect(await claimWork(deps(), [{ channel: 'call', id: call!.id, promotion: call!.promotion }])).toEqual([{ kind: 'drop', reason: 'superseded' }]);
+    await placeAll(campaignId);
+    expect(await settleCampaign(deps(), campaignId)).toEqual({ completed: true });
+  });
+});
