@@ -1,3 +1,4 @@
+import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
@@ -7,7 +8,7 @@ import { eventually } from '../support/poll.js';
 import { campaignInput, createCampaign, ONE_TARGET } from '../support/campaigns.js';
 import { startTestSystem, TEST_JWT_SECRET, type TestSystem } from '../support/harness.js';
 import { stopOwnedProcesses } from '../support/processes.js';
-import { freePort, startOwnRedis } from '../support/redis-server.js';
+import { startOwnRedis } from '../support/redis-server.js';
 
 describe('health, readiness and metrics', () => {
   let t: TestSystem;
@@ -100,7 +101,7 @@ describe('Redis unavailable', () => {
 
 describe('PostgreSQL unavailable', () => {
   it('answers 503 with a clear detail, and /readyz says which dependency failed', async () => {
-    const port = await freePort();
+    const port = await getPort();
     const config = loadConfig({
       NODE_ENV: 'test',
       DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/nowhere`,

@@ -1,17 +1,6 @@
-import { createServer } from 'node:net';
+import getPort from 'get-port';
 import { Redis } from 'ioredis';
 import { spawnOwned, type OwnedProcess } from './processes.js';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface OwnRedisOptions {
   port?: number;
@@ -37,7 +26,7 @@ async function answers(port: number): Promise<boolean> {
  * unconditionally); `stop` kills it (SIGKILL, as a crash would, suspended or not).
  */
 export async function startOwnRedis(options: OwnRedisOptions = {}) {
-  const port = options.port ?? (await freePort());
+  const port = options.port ?? (await getPort());
   const persistence = options.appendOnlyDir ? ['--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', options.appendOnlyDir] : ['--appendonly', 'no'];
   let server: OwnedProcess | undefined;
   const start = async () => {
