@@ -170,7 +170,7 @@ describe('max_calls_per_minute', () => {
       // No dialer ran for ten minutes: every job came due. Its delay elapsing is what BullMQ's
       // promote does; then a dialer starts and claims them all at once.
       backlogClock.advance(10 * 60_000);
-      for (const job of await calls.getDelayed()) await job.promote();
+      const [firstJob, ...otherJobs] = await calls.getDelayed();
       const holdsBefore = (await s.system.deps.metrics.dispatchDecisions.get()).values.find((v) => v.labels.decision === 'hold')?.value ?? 0;
       // Another worker process is deciding claims of this campaign (it holds the lock a paced
       // campaign's claims take), so the claims pile up in more than one batch behind it.
@@ -195,6 +195,10 @@ describe('max_calls_per_minute', () => {
         },
       });
       try {
+        // One claim first, then the rest: two batches, the second behind the first.
+        await firstJob!.promote();
+        await eventually(waitingBatches, (n) => n >= 1);
+        for (const job of otherJobs) await job.promote();
         await eventually(waitingBatches, (n) => n >= 2);
       } finally {
         await otherProcess.query('COMMIT');
