@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QueueName } from '../../src/queues/names.js';
 import { createTestClock } from '../support/clock.js';
 import { eventually } from '../support/poll.js';
 import { createCampaign } from '../support/campaigns.js';
@@ -190,6 +191,10 @@ describe('a dialer built only from the README', () => {
 
       await t.system.db.pool.query('ALTER TABLE do_not_contact_off RENAME TO do_not_contact');
       broken = false;
+      // The failed job waits for BullMQ's retry; its backoff elapsing is what promote does.
+      const delayed = async () => (await t.system.queues.get(QueueName.Calls).getDelayed()).filter((job) => job.data.campaign_id === id);
+      const [retry] = await eventually(delayed, (jobs) => jobs.length === 1);
+      await retry!.promote();
       await eventually(() => campaignStatus(id), (status) => status === 'done');
       expect(dialer.dials).toHaveLength(1);
       expect(dialer.claims.map((claim) => claim.status).at(-1)).toBe(200);

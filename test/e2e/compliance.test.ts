@@ -288,6 +288,8 @@ describe('failing closed', () => {
 
       await t.system.db.pool.query('ALTER TABLE do_not_contact_off RENAME TO do_not_contact');
       broken = false;
+      // BullMQ retries it once its backoff has elapsed, which is what promote does.
+      await failed!.promote();
       await waitDone(id);
       expect(dials.map((dial) => [dial.data.call_id, dial.broken])).toEqual([[call!.id, false]]);
       expect((await callsOf(id))[0]).toMatchObject({ status: 'answered' });

@@ -106,9 +106,11 @@ async function drain(dialer: ReturnType<typeof startSlowDialer>, campaignIds: st
 
 describe('max_calls_per_minute', () => {
   it('never puts more than the limit of dials in any 60 seconds, measured at the dialer', async () => {
-    const id = await createCampaign(t, { settings: { max_calls_per_minute: 10, call_attempt_delays: [1] }, targets: // Half the targets answer their first call; the others get a retry a minute later, headers: which
-      // competes with first attempts for the same minutes.
-      phones(200, 0).map((phone, i) => ({ phone, variables: { calls: i % 2 === 0 ? ['answered'] : ['no_answer', 'answered'] } })) });
+    // Half the targets answer their first call; the others get a retry a minute later, which
+    // competes with first attempts for the same minutes. Forty first attempts take four minutes
+    // at the limit, so the fifth minute has retries whatever order the competition takes.
+    const targets = phones(40, 0).map((phone, i) => ({ phone, variables: { calls: i % 2 === 0 ? ['answered'] : ['no_answer', 'answered'] } }));
+    const id = await createCampaign(t, { settings: { max_calls_per_minute: 10, call_attempt_delays: [1] }, targets });
     const dials: Date[] = [];
     const failures: unknown[] = [];
     const dialer = createDialerWorker({
@@ -122,20 +124,27 @@ describe('max_calls_per_minute', () => {
         return { status: script[data.attempt - 1] ?? 'answered' };
       },
     });
-    const quiet = async () => ({
-      dialing: await dialing([id]),
-      promoted: await t.system.db.prisma.call.count({ where: { campaignId: id, status: 'scheduled', promotedAt: { not: null } } }),
-      due: await t.system.db.prisma.call.count({ where: { campaignId: id, status: 'scheduled', scheduledFor: { lte: clock.now() } } }),
-    });
+    // Read in one statement, one snapshot: three separate counts can miss a claim committing
+    // between them, and the clock would then move while that call is being dialed.
+    const quiet = async () =>
+      (
+        await t.system.db.pool.query<{ dialing: number; promoted: number; due: number }>(
+          `SELECT count(*) FILTER (WHERE status = 'dialing')::int AS dialing,
+                  count(*) FILTER (WHERE status = 'scheduled' AND promoted_at IS NOT NULL)::int AS promoted,
+                  count(*) FILTER (WHERE status = 'scheduled' AND scheduled_for <= $2)::int AS due
+             FROM calls WHERE campaign_id = $1`,
+          [id, clock.now()],
+        )
+      ).rows[0]!;
     try {
       await start(id);
       const startedAt = clock.now().getTime();
       // Rounds open lazily: wait for the hopper to draw every target.
-      await eventually(() => t.system.db.prisma.call.count({ where: { campaignId: id } }), (n) => n >= 200);
+      await eventually(() => t.system.db.prisma.call.count({ where: { campaignId: id } }), (n) => n >= targets.length);
       // Drive the clock from due time to due time: several minutes of dials in a few seconds.
       const minutes = 5;
       while (clock.now().getTime() - startedAt < minutes * 60_000) {
-        await eventually(quiet, (now) => now.dialing === 0 && now.promoted === 0 && now.due === 0);
+        await eventually(quiet, (now) => now.dialing === 0 && now.promoted === 0 && now.due === 0, 15_000, 20);
         const next = await t.system.db.prisma.call.findFirst({ where: { campaignId: id, status: 'scheduled' }, orderBy: { scheduledFor: 'asc' } });
         if (!next) break;
         clock.set(next.scheduledFor);
