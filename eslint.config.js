@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import boundaries from 'eslint-plugin-boundaries';
+import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 /**
@@ -24,9 +25,7 @@ const element = (type) => ({ element: { type } });
 /** `from` may import the listed layers; a layer given as [type, 'type'] only for type imports. */
 const may = (from, ...layers) => ({
   from: element(from),
-  allow: layers.map((layer) =>
-    Array.isArray(layer) ? { to: element(layer[0]), dependency: { kind: layer[1] } } : { to: element(layer) },
-  ),
+  allow: layers.map((layer) => (Array.isArray(layer) ? { to: element(layer[0]), dependency: { kind: layer[1] } } : { to: element(layer) })),
 });
 
 export default tseslint.config(
@@ -79,4 +78,6 @@ export default tseslint.config(
     files: ['scripts/**', 'src/cli.ts', 'bench/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },
+  // Formatting is Prettier's (npm run lint checks it, npm run format applies it).
+  prettier,
 );

@@ -29,13 +29,7 @@ import { ConfigError, loadConfig, type Config } from '../src/config.js';
 import { parseDatabaseUrl, withClient } from '../src/db/migrations/database.js';
 import { deployMigrations } from '../src/db/migrations/deploy.js';
 import { createApiKey, findOrCreateOrganization } from '../src/db/repositories/organizations.js';
-import {
-  createDialerWorker,
-  createWhatsappWorker,
-  createEventReporter,
-  type CallOutcomeReport,
-  type RunningHelper,
-} from '../src/dialer/index.js';
+import { createDialerWorker, createWhatsappWorker, createEventReporter, type CallOutcomeReport, type RunningHelper } from '../src/dialer/index.js';
 import type { Clock } from '../src/services/clock.js';
 import type { System } from '../src/system.js';
 
@@ -191,7 +185,6 @@ function demoLogger(level: string, term: Terminal): Logger {
 // ---------------------------------------------------------------------------------------------
 // Preflight: clear one-line messages instead of hangs and stack traces
 
-
 async function assertPortFree(host: string, port: number): Promise<void> {
   if (port === 0) return;
   const probe = net.createServer();
@@ -289,7 +282,28 @@ const ZONES = [
   { zone: 'America/Sao_Paulo', number: (i: number) => `+55119${pad(i, 8)}` },
   { zone: 'Australia/Sydney', number: (i: number) => `+614${pad(i, 8)}` },
 ];
-const FIRST = ['Ana', 'Bruno', 'Chloé', 'Dev', 'Emma', 'Farid', 'Grace', 'Hiro', 'Inès', 'Jonas', 'Kavya', 'Liam', 'Maya', 'Noah', 'Olivia', 'Pedro', 'Quinn', 'Rosa', 'Sam', 'Yuki'];
+const FIRST = [
+  'Ana',
+  'Bruno',
+  'Chloé',
+  'Dev',
+  'Emma',
+  'Farid',
+  'Grace',
+  'Hiro',
+  'Inès',
+  'Jonas',
+  'Kavya',
+  'Liam',
+  'Maya',
+  'Noah',
+  'Olivia',
+  'Pedro',
+  'Quinn',
+  'Rosa',
+  'Sam',
+  'Yuki',
+];
 const LAST = ['Martin', 'Silva', 'Tanaka', 'Sharma', 'Smith', 'Dubois', 'Costa', 'Brown', 'Kumar', 'Sato', 'Nguyen', 'Meyer', 'Jones'];
 
 const pad = (n: number, width: number) => String(n % 10 ** width).padStart(width, '0');
@@ -303,7 +317,10 @@ function demoTargets(count: number) {
     const { zone, number } = ZONES[i % ZONES.length]!;
     const first = FIRST[i % FIRST.length]!;
     const last = LAST[Math.floor(i / FIRST.length) % LAST.length]!;
-    const email = `${first}.${last}.${i}@example.com`.toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '');
+    const email = `${first}.${last}.${i}@example.com`
+      .toLowerCase()
+      .normalize('NFD')
+      .replace(/[\u0300-\u036f]/g, '');
     const kind = i % 10;
     const phone = kind >= 2 ? number(i) : undefined;
     const whatsapp = kind === 1 || (kind >= 2 && kind <= 5) ? number(i) : undefined;
@@ -379,9 +396,7 @@ function startSimulators(config: Config, settings: Settings) {
   };
   // A small fleet of dialers, as one would run them: the helper waits on one guard answer per
   // job in flight, and above 10 at once Node warns about listeners (MaxListenersExceeded).
-  const dialers: RunningHelper[] = Array.from({ length: DIALERS }, () =>
-    createDialerWorker({ connection, prefix, concurrency: 10, handler: dial }),
-  );
+  const dialers: RunningHelper[] = Array.from({ length: DIALERS }, () => createDialerWorker({ connection, prefix, concurrency: 10, handler: dial }));
 
   /** After a message went out: delivered, then perhaps read and replied, a moment apart. */
   const reporter = createEventReporter({ connection, prefix });
@@ -550,7 +565,11 @@ const ABBREVIATIONS =
   '  ans=answered vm=voicemail sched=scheduled dial=dialing (a wider terminal shows full names)';
 
 const shortCounts = (values: Record<string, number>, order: string[]) =>
-  counts(Object.fromEntries(Object.entries(values).map(([key, n]) => [SHORT[key] ?? key, n])), order.map((key) => SHORT[key] ?? key), ' ');
+  counts(
+    Object.fromEntries(Object.entries(values).map(([key, n]) => [SHORT[key] ?? key, n])),
+    order.map((key) => SHORT[key] ?? key),
+    ' ',
+  );
 
 /**
  * The live line: the first variant from `from` on that fits the terminal, else the most compact
@@ -635,10 +654,13 @@ async function main(): Promise<void> {
         if (code === 0) term.print(message);
         else term.log(message);
       }
-      const force = setTimeout(() => {
-        console.error('Shutdown timed out; exiting.');
-        process.exit(code || 1);
-      }, config.SHUTDOWN_TIMEOUT_MS + config.COMMAND_WAIT_MS + 5_000);
+      const force = setTimeout(
+        () => {
+          console.error('Shutdown timed out; exiting.');
+          process.exit(code || 1);
+        },
+        config.SHUTDOWN_TIMEOUT_MS + config.COMMAND_WAIT_MS + 5_000,
+      );
       force.unref();
       try {
         await simulators?.close();
@@ -647,7 +669,10 @@ async function main(): Promise<void> {
           // settle jobs on the lifecycle queue: allow it the API's own wait.
           term.print(`Completing campaign ${campaignId} (POST /campaigns/{id}/complete)...`);
           const completed = await Promise.race([
-            api.command(`/campaigns/${campaignId}/complete`).then(() => true, () => false),
+            api.command(`/campaigns/${campaignId}/complete`).then(
+              () => true,
+              () => false,
+            ),
             sleep(config.COMMAND_WAIT_MS + 1_000).then(() => false),
           ]);
           if (!completed) term.print('  (not confirmed; the next demo run completes campaigns left running)');

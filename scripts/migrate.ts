@@ -21,21 +21,8 @@ import {
   type DatabaseTarget,
 } from '../src/db/migrations/database.js';
 import { deployMigrations } from '../src/db/migrations/deploy.js';
-import {
-  compareHistory,
-  migrationsTableExists,
-  readMigrationRows,
-  type HistoryComparison,
-  type MigrationRow,
-} from '../src/db/migrations/migration-history.js';
-import {
-  LOCKFILE_CONTENT,
-  LOCKFILE_NAME,
-  MIGRATION_FILE,
-  MIGRATIONS_DIR,
-  readLocalMigrations,
-  readLockfile,
-} from '../src/db/migrations/migrations-folder.js';
+import { compareHistory, migrationsTableExists, readMigrationRows, type HistoryComparison, type MigrationRow } from '../src/db/migrations/migration-history.js';
+import { LOCKFILE_CONTENT, LOCKFILE_NAME, MIGRATION_FILE, MIGRATIONS_DIR, readLocalMigrations, readLockfile } from '../src/db/migrations/migrations-folder.js';
 // Type only: erased at run time, so deploy and status never load the engine.
 import type { SchemaEngineSession } from './schema-engine.js';
 
@@ -57,11 +44,7 @@ async function deploy(args: string[], databaseUrl: string): Promise<number> {
   parseArgs({ args, options: {} });
   const applied = await deployMigrations(databaseUrl, { log: (line) => console.log(line) });
   const database = parseDatabaseUrl(databaseUrl).database;
-  console.log(
-    applied.length === 0
-      ? `no pending migrations; ${database} is up to date`
-      : `${applied.length} migration(s) applied; ${database} is up to date`,
-  );
+  console.log(applied.length === 0 ? `no pending migrations; ${database} is up to date` : `${applied.length} migration(s) applied; ${database} is up to date`);
   return 0;
 }
 
@@ -86,11 +69,7 @@ async function dev(args: string[], databaseUrl: string): Promise<number> {
 }
 
 /** Prisma's `migrate dev` sequence; returns the new folder's name, or null if none was needed. */
-async function generateMigration(
-  engine: SchemaEngineSession,
-  name: string,
-  databaseUrl: string,
-): Promise<string | null> {
+async function generateMigration(engine: SchemaEngineSession, name: string, databaseUrl: string): Promise<string | null> {
   await assertNoDrift(engine);
   // The main database must hold every existing migration before the next one is applied.
   const deployed = await deployMigrations(databaseUrl, { log: (line) => console.log(line) });
@@ -170,9 +149,7 @@ async function status(args: string[], databaseUrl: string): Promise<number> {
 
 async function readRowsIfAny(target: DatabaseTarget): Promise<MigrationRow[]> {
   if (!(await databaseExists(target))) return [];
-  return withClient(target, async (client) =>
-    (await migrationsTableExists(client)) ? readMigrationRows(client) : [],
-  );
+  return withClient(target, async (client) => ((await migrationsTableExists(client)) ? readMigrationRows(client) : []));
 }
 
 function printStatus(database: string, history: HistoryComparison): void {
@@ -189,8 +166,7 @@ function printStatus(database: string, history: HistoryComparison): void {
     console.log(`note: ${name} is applied but has no folder here`);
   }
   console.log(
-    `${database}: ${history.applied.length} applied, ${history.pending.length} pending, ` +
-      `${history.failed.length} failed, ${history.edited.length} edited`,
+    `${database}: ${history.applied.length} applied, ${history.pending.length} pending, ` + `${history.failed.length} failed, ${history.edited.length} edited`,
   );
 }
 

@@ -6,11 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
-import {
-  bindMigrationAwareSqlAdapterFactory,
-  type SqlDriverAdapter,
-  type SqlMigrationAwareDriverAdapterFactory,
-} from '@prisma/driver-adapter-utils';
+import { bindMigrationAwareSqlAdapterFactory, type SqlDriverAdapter, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import * as bg from '@prisma/schema-engine-wasm/schema_engine_bg';
 import type {
   CreateMigrationOutput,
@@ -22,21 +18,8 @@ import type {
   SchemasContainer,
 } from '@prisma/schema-engine-wasm/schema_engine_bg';
 import pg from 'pg';
-import {
-  clientConfig,
-  createDatabase,
-  dropDatabase,
-  withDatabase,
-  type DatabaseTarget,
-} from '../src/db/migrations/database.js';
-import {
-  LOCKFILE_NAME,
-  MIGRATION_FILE,
-  MIGRATIONS_DIR,
-  SCHEMA_PATH,
-  readLocalMigrations,
-  readLockfile,
-} from '../src/db/migrations/migrations-folder.js';
+import { clientConfig, createDatabase, dropDatabase, withDatabase, type DatabaseTarget } from '../src/db/migrations/database.js';
+import { LOCKFILE_NAME, MIGRATION_FILE, MIGRATIONS_DIR, SCHEMA_PATH, readLocalMigrations, readLockfile } from '../src/db/migrations/migrations-folder.js';
 
 /**
  * The build whose behaviour (and pitfalls) was verified with adapter-pg 7.10.1: package
@@ -58,10 +41,7 @@ interface SchemaEngineWasmExports {
  * no DOM) and @types/node 20 do not declare `WebAssembly`.
  */
 interface WebAssemblyApi {
-  instantiate(
-    bytes: Uint8Array,
-    imports: Record<string, object>,
-  ): Promise<{ instance: { exports: SchemaEngineWasmExports } }>;
+  instantiate(bytes: Uint8Array, imports: Record<string, object>): Promise<{ instance: { exports: SchemaEngineWasmExports } }>;
 }
 const { WebAssembly: webAssembly } = globalThis as unknown as { WebAssembly: WebAssemblyApi };
 
@@ -94,8 +74,7 @@ async function instantiateEngineModule(): Promise<void> {
 function assertVerifiedEngine(commit: string): void {
   if (commit !== VERIFIED_ENGINE_COMMIT) {
     throw new Error(
-      `@prisma/schema-engine-wasm build ${commit} is not the verified one; install ` +
-        `@prisma/schema-engine-wasm@8.1.0-2.${VERIFIED_ENGINE_COMMIT}`,
+      `@prisma/schema-engine-wasm build ${commit} is not the verified one; install ` + `@prisma/schema-engine-wasm@8.1.0-2.${VERIFIED_ENGINE_COMMIT}`,
     );
   }
 }
@@ -129,8 +108,7 @@ function reportCatalogTypesAsText(client: pg.PoolClient): void {
   const patched: AnyQuery = (...args) => {
     const callback = args.at(-1);
     if (typeof callback === 'function') {
-      args[args.length - 1] = (error: unknown, result: unknown) =>
-        (callback as (error: unknown, result: unknown) => void)(error, relabelFields(result));
+      args[args.length - 1] = (error: unknown, result: unknown) => (callback as (error: unknown, result: unknown) => void)(error, relabelFields(result));
     }
     const returned = query(...args);
     return returned instanceof Promise ? returned.then(relabelFields) : returned;
@@ -257,14 +235,8 @@ export class SchemaEngineSession {
     await loadEngineModule();
     const sources = await loadProjectSources();
     const factory = new MigrationAdapterFactory(target);
-    const datamodels = sources.schema.files.map(
-      (file): [string, string] => [file.path, file.content],
-    );
-    const engine = await bg.SchemaEngine.new(
-      { datamodels },
-      engineLogger,
-      bindMigrationAwareSqlAdapterFactory(factory),
-    );
+    const datamodels = sources.schema.files.map((file): [string, string] => [file.path, file.content]);
+    const engine = await bg.SchemaEngine.new({ datamodels }, engineLogger, bindMigrationAwareSqlAdapterFactory(factory));
     return new SchemaEngineSession(engine, factory, sources);
   }
 

@@ -2,9 +2,7 @@ import { z } from 'zod';
 
 const DEV_JWT_SECRET = 'development-only-jwt-secret-change-me';
 
-const databaseUrl = z
-  .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgresql:// URL' })
-  .default('postgresql://postgres@127.0.0.1:5432/campaigns');
+const databaseUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgresql:// URL' }).default('postgresql://postgres@127.0.0.1:5432/campaigns');
 
 const envSchema = z
   .object({
@@ -12,9 +10,7 @@ const envSchema = z
     HOST: z.string().min(1).default('0.0.0.0'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     DATABASE_URL: databaseUrl,
-    REDIS_URL: z
-      .url({ protocol: /^rediss?$/, error: 'must be a redis:// URL' })
-      .default('redis://127.0.0.1:6379'),
+    REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// URL' }).default('redis://127.0.0.1:6379'),
     // Connections per process, shared by every query; workers batch their hot paths, so a few
     // dozen serve hundreds of concurrent jobs.
     DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(500).default(20),
@@ -26,7 +22,10 @@ const envSchema = z
     // Redis Cluster: a hash tag in braces ("{campaigns}") keeps every key of a queue in one slot.
     QUEUE_PREFIX: z
       .string()
-      .regex(/^(?:[A-Za-z0-9_-]+|\{[A-Za-z0-9_-]+\})$/, 'may hold letters, digits, "_" and "-" only, optionally wrapped in braces as a hash tag ("{campaigns}")')
+      .regex(
+        /^(?:[A-Za-z0-9_-]+|\{[A-Za-z0-9_-]+\})$/,
+        'may hold letters, digits, "_" and "-" only, optionally wrapped in braces as a hash tag ("{campaigns}")',
+      )
       .default('bull'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     // How long the API waits for a lifecycle command before answering 202 with a command id.
@@ -65,7 +64,12 @@ const envSchema = z
     CALL_ATTEMPT_DELAY_MAX_MINUTES: z.coerce.number().int().min(0).max(525_600).default(43_200),
     GOAL_OBJECTIVES_MAX: z.coerce.number().int().min(0).max(1_000).default(20),
     // Bodies of POST /campaigns/{id}/targets (JSON, CSV or NDJSON); other routes take 1 MiB.
-    TARGETS_BODY_MAX_BYTES: z.coerce.number().int().min(1_024).max(1_073_741_824).default(64 * 1_048_576),
+    TARGETS_BODY_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1_024)
+      .max(1_073_741_824)
+      .default(64 * 1_048_576),
     // Requests per credential (API key, JWT org+sub; the IP without one) per window; 0 disables.
     RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(50_000),
     RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),

@@ -2,7 +2,19 @@ import type { Dependency } from './domain/errors.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH', '57P01', '57P03', '08006', '08001', '08003']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EPIPE',
+  'EHOSTUNREACH',
+  '57P01',
+  '57P03',
+  '08006',
+  '08001',
+  '08003',
+]);
 const CONNECTION_MESSAGES =
   /Stream isn't writeable|Connection is closed|enableOfflineQueue|timeout exceeded when trying to connect|Can't reach database|Connection terminated|Client has encountered a connection error|Reached the max retries per request limit|the database system is (starting up|shutting down)/i;
 

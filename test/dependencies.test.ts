@@ -30,7 +30,8 @@ function monitored(url: string) {
     db,
     monitor,
     lines,
-    outages: async (dependency: string) => metricValue(await metrics.registry.getSingleMetricAsString('campaign_dependency_outages_total'), 'campaign_dependency_outages_total', { dependency }),
+    outages: async (dependency: string) =>
+      metricValue(await metrics.registry.getSingleMetricAsString('campaign_dependency_outages_total'), 'campaign_dependency_outages_total', { dependency }),
     close: async () => {
       monitor.close();
       await db.close();

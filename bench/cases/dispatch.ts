@@ -37,7 +37,11 @@ function helperDialer(system: BenchSystem): Dialer {
 function httpDialer(system: BenchSystem): Dialer {
   let failures = 0;
   const post = (path: string, body: unknown) =>
-    fetch(`${system.baseUrl}${path}`, { method: 'POST', headers: { 'x-api-key': system.apiKey, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${system.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'x-api-key': system.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   const worker = new Worker(
     'campaign-calls',
     async (job) => {
@@ -84,7 +88,8 @@ async function cpuMeters(system: BenchSystem) {
 /** PostgreSQL transactions committed or rolled back in the system's database (its statistics lag about a second). */
 function transactionCounter(system: BenchSystem) {
   const read = async () =>
-    (await system.pool.query<{ n: number }>(`SELECT (xact_commit + xact_rollback)::int AS n FROM pg_stat_database WHERE datname = current_database()`)).rows[0]!.n;
+    (await system.pool.query<{ n: number }>(`SELECT (xact_commit + xact_rollback)::int AS n FROM pg_stat_database WHERE datname = current_database()`)).rows[0]!
+      .n;
   let before = 0;
   return {
     start: async () => {
@@ -157,7 +162,9 @@ export async function dispatchCase(ctx: RunContext): Promise<Result[]> {
             }),
           );
         }
-        const breakdown = Object.entries(measured.cpu).map(([name, ms]) => `${name} ${(ms / size).toFixed(2)}`).join(', ');
+        const breakdown = Object.entries(measured.cpu)
+          .map(([name, ms]) => `${name} ${(ms / size).toFixed(2)}`)
+          .join(', ');
         ctx.log(`dispatch ${variant} ${size}: ${measured.callsPerSecond.toFixed(0)} calls/s, ${note}; CPU ms per call: ${breakdown}`);
       }
     }

@@ -32,7 +32,10 @@ const FORMATS: Format[] = [
     name: 'NDJSON',
     contentType: 'application/x-ndjson',
     rowsPerRequest: 100_000,
-    body: (first, count) => range(first, count).map((r) => `${JSON.stringify(r)}\n`).join(''),
+    body: (first, count) =>
+      range(first, count)
+        .map((r) => `${JSON.stringify(r)}\n`)
+        .join(''),
   },
 ];
 
@@ -47,7 +50,9 @@ async function refusal(system: BenchSystem, format: Format): Promise<string | nu
   const campaignId = await createCampaign(system, `warm-up ${format.name}`);
   const answer = await system.request('POST', `/campaigns/${campaignId}/targets`, format.body(0, WARM_UP_ROWS), format.contentType);
   if (answer.status === 200 && answer.json.inserted === WARM_UP_ROWS) return null;
-  return answer.status === 415 ? 'the API answers 415 Unsupported Media Type' : `a request answered ${answer.status}: ${JSON.stringify(answer.json).slice(0, 200)}`;
+  return answer.status === 415
+    ? 'the API answers 415 Unsupported Media Type'
+    : `a request answered ${answer.status}: ${JSON.stringify(answer.json).slice(0, 200)}`;
 }
 
 async function importRows(system: BenchSystem, format: Format, size: number): Promise<number> {

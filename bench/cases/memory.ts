@@ -44,7 +44,10 @@ export async function memoryCase(ctx: RunContext): Promise<Result[]> {
     sampling = false;
     await sampler;
     await dialer.close();
-    const { rows } = await system.pool.query<{ answered: number }>(`SELECT count(*)::int AS answered FROM calls WHERE campaign_id = $1::uuid AND status = 'answered'`, [campaignId]);
+    const { rows } = await system.pool.query<{ answered: number }>(
+      `SELECT count(*)::int AS answered FROM calls WHERE campaign_id = $1::uuid AND status = 'answered'`,
+      [campaignId],
+    );
     const note = `${rows[0]!.answered} calls answered in ${dialingMs / 1000} s`;
     const bare = await bareAddBulk(ctx, system.redis, MAX_PROMOTED);
     results.push(

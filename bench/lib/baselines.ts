@@ -86,13 +86,23 @@ export function bareWorker(ctx: RunContext, redis: Redis, jobs: number): Promise
     const prefix = `bench-bare-${Date.now().toString(36)}`;
     const queue = new Queue('bare', { connection: { url: REDIS_URL, maxRetriesPerRequest: null }, prefix });
     for (let offset = 0; offset < jobs; offset += 1000) {
-      await queue.addBulk(Array.from({ length: Math.min(1000, jobs - offset) }, (_, i) => ({ name: 'bare', data: barePayload(offset + i), opts: { removeOnComplete: true } })));
+      await queue.addBulk(
+        Array.from({ length: Math.min(1000, jobs - offset) }, (_, i) => ({ name: 'bare', data: barePayload(offset + i), opts: { removeOnComplete: true } })),
+      );
     }
     await queue.close();
-    const child = spawnNode('bare-worker', ['bench/bare/worker.ts'], { ...process.env, BARE_REDIS_URL: REDIS_URL, BARE_PREFIX: prefix, BARE_JOBS: String(jobs) }, ctx);
+    const child = spawnNode(
+      'bare-worker',
+      ['bench/bare/worker.ts'],
+      { ...process.env, BARE_REDIS_URL: REDIS_URL, BARE_PREFIX: prefix, BARE_JOBS: String(jobs) },
+      ctx,
+    );
     const code = await child.exited;
     await deletePrefix(redis, prefix);
-    const line = child.logTail(50).split('\n').find((text) => text.startsWith('{"jobsPerSecond"'));
+    const line = child
+      .logTail(50)
+      .split('\n')
+      .find((text) => text.startsWith('{"jobsPerSecond"'));
     if (code !== 0 || !line) throw new Error(`bare worker failed (exit ${code}):\n${child.logTail()}`);
     return JSON.parse(line) as BareWorker;
   });
@@ -108,17 +118,34 @@ export interface Latency {
 /** autocannon against `url` with `connections` connections for `seconds` seconds. */
 export async function measureLatency(options: autocannon.Options): Promise<Latency> {
   const result = await autocannon(options);
-  return { p50: result.latency.p50, p99: result.latency.p99, requestsPerSecond: result.requests.average, failed: result.non2xx + result.errors + result.timeouts };
+  return {
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requestsPerSecond: result.requests.average,
+    failed: result.non2xx + result.errors + result.timeouts,
+  };
 }
 
 /** The same load against a trivial Fastify route in a process of its own. */
 export function bareLatency(ctx: RunContext, connections: number, duration: number): Promise<Latency> {
   return ctx.once(`latency-${connections}-${duration}`, async () => {
     const port = await getPort();
-    const child = spawnNode('bare-fastify', ['bench/bare/fastify.ts'], { ...process.env, PORT: String(port), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' }, ctx);
+    const child = spawnNode(
+      'bare-fastify',
+      ['bench/bare/fastify.ts'],
+      { ...process.env, PORT: String(port), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' },
+      ctx,
+    );
     try {
       const url = `http://127.0.0.1:${port}/`;
-      for (let tries = 0; !(await fetch(url).then((r) => r.ok, () => false)); tries++) {
+      for (
+        let tries = 0;
+        !(await fetch(url).then(
+          (r) => r.ok,
+          () => false,
+        ));
+        tries++
+      ) {
         if (tries > 300 || !child.alive()) throw new Error(`trivial Fastify server did not start:\n${child.logTail()}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }

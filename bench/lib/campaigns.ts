@@ -50,7 +50,12 @@ export interface CommandRun {
 }
 
 /** A lifecycle command, timed until it finished: its answer, or its result polled after a 202. */
-export async function runCommand(system: BenchSystem, campaignId: string, command: 'start' | 'pause' | 'resume' | 'complete', body?: unknown): Promise<CommandRun> {
+export async function runCommand(
+  system: BenchSystem,
+  campaignId: string,
+  command: 'start' | 'pause' | 'resume' | 'complete',
+  body?: unknown,
+): Promise<CommandRun> {
   const started = performance.now();
   const answer = await system.request('POST', `/campaigns/${campaignId}/${command}`, body);
   if (answer.status !== 202) return { ms: performance.now() - started, status: answer.status, body: answer.json };
@@ -89,7 +94,10 @@ export async function waitDrawn(system: BenchSystem, campaignId: string, timeout
 
 /** Targets of the campaign whose round number is `round` (e.g. 0: never drawn). */
 export async function targetsInRound(system: BenchSystem, campaignId: string, round: number): Promise<number> {
-  const { rows } = await system.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM targets WHERE campaign_id = $1::uuid AND round = $2`, [campaignId, round]);
+  const { rows } = await system.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM targets WHERE campaign_id = $1::uuid AND round = $2`, [
+    campaignId,
+    round,
+  ]);
   return rows[0]!.n;
 }
 

@@ -23,9 +23,7 @@ export interface Result {
 
 type Comparison = '<' | '≥';
 
-export function result(
-  fields: Omit<Result, 'ratio' | 'goal'> & { goal?: [Comparison, number] },
-): Result {
+export function result(fields: Omit<Result, 'ratio' | 'goal'> & { goal?: [Comparison, number] }): Result {
   const { goal, ...rest } = fields;
   const measured: Result = { ...rest, ratio: fields.baseline > 0 ? fields.value / fields.baseline : Number.NaN };
   if (goal) {

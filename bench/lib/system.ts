@@ -124,7 +124,11 @@ export type Roles = 'api' | 'worker';
  * A fresh database cloned from the template, a new prefix, an organization and an API key, and
  * the requested roles running as children (production settings plus `env`).
  */
-export async function startBenchSystem(ctx: RunContext, caseName: string, options: { roles?: Roles[]; env?: Record<string, string> } = {}): Promise<BenchSystem> {
+export async function startBenchSystem(
+  ctx: RunContext,
+  caseName: string,
+  options: { roles?: Roles[]; env?: Record<string, string> } = {},
+): Promise<BenchSystem> {
   const roles = options.roles ?? ['api', 'worker'];
   await admin(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
   await admin(`CREATE DATABASE ${DATABASE} TEMPLATE ${TEMPLATE}`);
@@ -220,8 +224,10 @@ export async function startBenchSystem(ctx: RunContext, caseName: string, option
     },
   };
   try {
-    if (api) await waitFor('the API to be ready', async () => ((await request('GET', '/readyz').catch(() => null))?.status === 200 ? true : undefined), 60_000, 200);
-    if (worker) await waitFor('the workers to run', async () => (readFileSync(worker.logPath, 'utf8').includes('workers running') ? true : undefined), 60_000, 200);
+    if (api)
+      await waitFor('the API to be ready', async () => ((await request('GET', '/readyz').catch(() => null))?.status === 200 ? true : undefined), 60_000, 200);
+    if (worker)
+      await waitFor('the workers to run', async () => (readFileSync(worker.logPath, 'utf8').includes('workers running') ? true : undefined), 60_000, 200);
   } catch (error) {
     await system.close();
     throw error;

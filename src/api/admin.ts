@@ -28,7 +28,6 @@ function sameSecret(given: string, expected: Buffer): boolean {
   return timingSafeEqual(digest(given), expected);
 }
 
-
 export interface AdminDeps {
   config: ApiDeps['config'];
   deps: Pick<ApiDeps['deps'], 'queues' | 'logger'>;
@@ -77,9 +76,7 @@ export async function adminPlugin(app: FastifyInstance, { config, deps }: AdminD
       .code(401)
       .header('www-authenticate', ADMIN_CHALLENGE)
       .send({
-        detail: wrong
-          ? 'The admin user or password is wrong.'
-          : 'Authentication required: send the admin user and password with HTTP basic auth.',
+        detail: wrong ? 'The admin user or password is wrong.' : 'Authentication required: send the admin user and password with HTTP basic auth.',
       });
   });
 

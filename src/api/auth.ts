@@ -7,7 +7,6 @@ import type { Caller } from '../services/caller.js';
 import { apiKeyBudget, jwtBudget } from './rate-limit.js';
 import { checkedString } from './schemas/input-checks.js';
 
-
 declare module 'fastify' {
   interface FastifyRequest {
     caller: Caller;
@@ -75,7 +74,9 @@ export function createAuthenticator(credentials: CredentialResolver, jwtSecret: 
       return;
     }
     throw new Unauthorized(
-      authorization ? 'Unsupported Authorization scheme; use "Bearer <JWT>".' : 'Missing credentials: send an X-API-Key header or an Authorization: Bearer <JWT> header.',
+      authorization
+        ? 'Unsupported Authorization scheme; use "Bearer <JWT>".'
+        : 'Missing credentials: send an X-API-Key header or an Authorization: Bearer <JWT> header.',
     );
   };
 }

@@ -125,7 +125,11 @@ const CLIENT_ERRORS: Record<string, [number, string, string]> = {
  */
 export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, reason, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'Bad Request', 'The request is malformed HTTP (a header or the Content-Length is not valid).'];
+  const [status, reason, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [
+    400,
+    'Bad Request',
+    'The request is malformed HTTP (a header or the Content-Length is not valid).',
+  ];
   const body = JSON.stringify({ detail });
   if (socket.writable) {
     socket.write(

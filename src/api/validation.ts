@@ -66,8 +66,7 @@ export function validationItems(issues: readonly z.core.$ZodIssue[], prefix: Arr
     const missing = isAbsent(issue) || (rootNullIsMissing && issue.code === 'invalid_type' && issue.path.length === 0 && issue.input === null);
     if (missing) return { loc, msg: 'Field required', type: 'missing' };
     const params = issue.code === 'custom' ? (issue.params as { type?: unknown } | undefined) : undefined;
-    const type =
-      typeof params?.type === 'string' ? params.type : issue.code === 'invalid_type' ? `${issue.expected}_type` : issue.code;
+    const type = typeof params?.type === 'string' ? params.type : issue.code === 'invalid_type' ? `${issue.expected}_type` : issue.code;
     return { loc, msg: issue.message, type };
   });
 }
@@ -86,7 +85,9 @@ export class SchemaValidationError extends Error {
  * segments intact (a key may contain "/"), reports whether a field was absent or of the wrong
  * type, and never echoes the input.
  */
-export const validatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema }) => (data) => {
-  const result = schema.safeParse(data, PARSE_OPTIONS);
-  return result.success ? { value: result.data } : { error: new SchemaValidationError(result.error.issues) };
-};
+export const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
+  ({ schema }) =>
+  (data) => {
+    const result = schema.safeParse(data, PARSE_OPTIONS);
+    return result.success ? { value: result.data } : { error: new SchemaValidationError(result.error.issues) };
+  };

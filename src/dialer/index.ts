@@ -8,14 +8,7 @@
 import { Queue, QueueEvents, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { jobCatalog } from '../queues/catalog.js';
 import { JobName, QueueName } from '../queues/names.js';
-import {
-  CallJobData,
-  WhatsappJobData,
-  type CallOutcomeReport,
-  type ClaimJobData,
-  type ClaimResult,
-  type WhatsappEvent,
-} from '../queues/payloads.js';
+import { CallJobData, WhatsappJobData, type CallOutcomeReport, type ClaimJobData, type ClaimResult, type WhatsappEvent } from '../queues/payloads.js';
 
 export type { CallJobData, CallOutcomeReport, WhatsappJobData, WhatsappEvent };
 export { QueueName, JobName };
@@ -124,7 +117,11 @@ function startHelper<Data, Result>(
         // call to this job (its answer lost with Redis), nobody else would ever place it: ask
         // again until answered. The guard answers a claim of the current promotion (dial) or of
         // a stale one (the reconciler promoted the row again: drop), so it is placed once.
-        const state = await persist(() => job.getState(), () => closing, (failure) => onError(failure, { stage: 'connection', jobId: job.id }));
+        const state = await persist(
+          () => job.getState(),
+          () => closing,
+          (failure) => onError(failure, { stage: 'connection', jobId: job.id }),
+        );
         if (state !== 'unknown') throw error;
         let retry = 0;
         verdict = await persist(
@@ -206,7 +203,11 @@ export interface EventReporter {
 }
 
 /** One connection for all the later events a sender reports (replies arrive by the thousand). */
-export function createEventReporter(options: { connection: ConnectionOptions; prefix?: string; onError?: HelperOptions<unknown, unknown>['onError'] }): EventReporter {
+export function createEventReporter(options: {
+  connection: ConnectionOptions;
+  prefix?: string;
+  onError?: HelperOptions<unknown, unknown>['onError'];
+}): EventReporter {
   const dispatch = createDispatch(options.connection, options.prefix ?? 'bull', options.onError ?? printError);
   return {
     reportWhatsappEvent: (messageId, event) => dispatch.report(JobName.WhatsappEvent, { message_id: messageId, event }, `whatsapp-event-${messageId}-${event}`),

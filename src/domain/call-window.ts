@@ -101,7 +101,7 @@ function offsetMs(zone: Zone, instant: number): number {
 
 /** ISO weekday of a day counted from 1970-01-01, which was a Thursday. */
 function isoWeekday(dayNumber: number): number {
-  return (((dayNumber + 3) % 7) + 7) % 7 + 1;
+  return ((((dayNumber + 3) % 7) + 7) % 7) + 1;
 }
 
 function insideAtOffset(window: ResolvedWindow, instant: number, offset: number): boolean {

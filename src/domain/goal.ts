@@ -22,16 +22,14 @@ export interface ContactHistory {
   aiEvaluations: Array<{ label: string; score: number }>;
 }
 
-export const isReached = (history: Pick<ContactHistory, 'answeredCalls' | 'repliedMessages'>) =>
-  history.answeredCalls + history.repliedMessages > 0;
+export const isReached = (history: Pick<ContactHistory, 'answeredCalls' | 'repliedMessages'>) => history.answeredCalls + history.repliedMessages > 0;
 
 function objectiveMet(objective: Objective, history: ContactHistory): boolean {
   switch (objective.type) {
     case 'contact': {
       // No channels listed means both.
       const channels = objective.channels?.length ? objective.channels : ['call', 'whatsapp'];
-      const contacts =
-        (channels.includes('call') ? history.answeredCalls : 0) + (channels.includes('whatsapp') ? history.repliedMessages : 0);
+      const contacts = (channels.includes('call') ? history.answeredCalls : 0) + (channels.includes('whatsapp') ? history.repliedMessages : 0);
       return contacts >= objective.min_count;
     }
     case 'email':

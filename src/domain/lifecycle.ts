@@ -24,9 +24,7 @@ export function decideLifecycle(status: CampaignStatus, command: LifecycleComman
       return transition(status, 'running');
     case 'pause':
       if (status === 'running' || status === 'paused') return transition(status, 'paused');
-      return rejected(
-        new InvalidTransition(`A ${status} campaign cannot be paused; only a running campaign can.`),
-      );
+      return rejected(new InvalidTransition(`A ${status} campaign cannot be paused; only a running campaign can.`));
     case 'resume':
       if (status === 'paused' || status === 'done') return transition(status, 'running');
       return rejected(

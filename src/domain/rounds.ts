@@ -48,8 +48,7 @@ export function decideOpening(policy: RoundPolicy, facts: OpeningFacts): RoundOp
   if (facts.hasPending) return { kind: 'skip', reason: 'existing_pending' };
   if (facts.doNotContact) return { kind: 'skip', reason: 'do_not_contact' };
   const call = facts.hasPhone;
-  const message =
-    policy.hasWhatsappChannel && facts.hasWhatsapp && (!facts.hasPhone || policy.firstContactChannel === 'whatsapp');
+  const message = policy.hasWhatsappChannel && facts.hasWhatsapp && (!facts.hasPhone || policy.firstContactChannel === 'whatsapp');
   if (!call && !message) return { kind: 'skip', reason: 'missing_contact' };
   return {
     kind: 'open',

@@ -15,9 +15,7 @@ export interface RedisSettings {
  */
 export function createRedis(settings: RedisSettings, role: 'producer' | 'worker', monitor: DependencyMonitor): Redis {
   const options: RedisOptions =
-    role === 'producer'
-      ? { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: settings.connectTimeoutMs }
-      : { maxRetriesPerRequest: null };
+    role === 'producer' ? { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: settings.connectTimeoutMs } : { maxRetriesPerRequest: null };
   const redis = new Redis(settings.url, { ...options, retryStrategy: (attempt) => Math.min(attempt * 200, 2_000) });
   redis.on('error', (error) => monitor.down('redis', error));
   redis.on('ready', () => monitor.up('redis'));

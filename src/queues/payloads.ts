@@ -46,7 +46,6 @@ export const CallOutcomeReport = z.object({
 });
 export type CallOutcomeReport = z.output<typeof CallOutcomeReport>;
 
-
 export const ClaimJobData = z.object({
   kind: z.enum(['call', 'whatsapp']),
   id,

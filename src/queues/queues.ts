@@ -38,7 +38,12 @@ function prepare<N extends JobName>(name: N, job: JobToAdd<N>, options: JobsOpti
 }
 
 /** Queue errors are connection errors in practice: the monitor logs each outage once. */
-export function reportQueueErrors(emitter: { on(event: 'error', listener: (error: Error) => void): unknown }, name: string, logger: Logger, monitor: DependencyMonitor): void {
+export function reportQueueErrors(
+  emitter: { on(event: 'error', listener: (error: Error) => void): unknown },
+  name: string,
+  logger: Logger,
+  monitor: DependencyMonitor,
+): void {
   emitter.on('error', (error) => {
     if (isConnectionFailure(error)) monitor.down('redis', error);
     else logger.error({ err: error, queue: name }, 'queue error');

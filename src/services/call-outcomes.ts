@@ -42,12 +42,25 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
   const now = deps.clock();
   const recorded: Call[] = [];
   const effects = await deps.db.sql.transaction(async (tx) => {
-    const campaigns = await shareCampaigns(tx, accepted.map((entry) => entry.owner.campaignId));
-    const targets = await lockTargets(tx, accepted.map((entry) => entry.owner.targetId));
-    const calls = new Map((await lockCalls(tx, accepted.map((entry) => entry.report.callId))).map((call) => [call.id, call]));
+    const campaigns = await shareCampaigns(
+      tx,
+      accepted.map((entry) => entry.owner.campaignId),
+    );
+    const targets = await lockTargets(
+      tx,
+      accepted.map((entry) => entry.owner.targetId),
+    );
+    const calls = new Map(
+      (
+        await lockCalls(
+          tx,
+          accepted.map((entry) => entry.report.callId),
+        )
+      ).map((call) => [call.id, call]),
+    );
     const applied: AfterCommit[] = [];
     // Rounds of at most one report per target: each round sees the previous one's writes.
-    for (let pending = accepted; pending.length > 0; ) {
+    for (let pending = accepted; pending.length > 0;) {
       const seen = new Set<string>();
       const round = pending.filter((entry) => !seen.has(entry.owner.targetId) && seen.add(entry.owner.targetId));
       pending = pending.filter((entry) => !round.includes(entry));
@@ -68,7 +81,11 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
             aiScore: report.aiScore ?? null,
             summary: report.summary ?? null,
           });
-          events.push({ targetId: call.targetId, reachedNow: report.status === 'answered', call: { round: call.round, roundAttempt: call.roundAttempt, outcome: report.status } });
+          events.push({
+            targetId: call.targetId,
+            reachedNow: report.status === 'answered',
+            call: { round: call.round, roundAttempt: call.roundAttempt, outcome: report.status },
+          });
           writtenIndexes.push(index);
         }
       }
@@ -77,7 +94,13 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
         tx,
         writes
           .filter((write) => write.aiLabel !== null && write.aiScore !== null)
-          .map((write) => ({ campaignId: saved.get(write.id)!.campaignId, targetId: saved.get(write.id)!.targetId, callId: write.id, label: write.aiLabel!, score: write.aiScore! })),
+          .map((write) => ({
+            campaignId: saved.get(write.id)!.campaignId,
+            targetId: saved.get(write.id)!.targetId,
+            callId: write.id,
+            label: write.aiLabel!,
+            score: write.aiScore!,
+          })),
       );
       for (const index of writtenIndexes) {
         const call = saved.get(reports[index]!.callId)!;

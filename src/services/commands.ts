@@ -49,9 +49,7 @@ const StoredResult = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(false), kind: z.string(), detail: z.string() }),
 ]);
 
-export type CommandOutcome =
-  | { ok: true; campaign: Campaign; resume?: z.output<typeof ResumeCounts> }
-  | { ok: false; kind: ErrorKind; detail: string };
+export type CommandOutcome = { ok: true; campaign: Campaign; resume?: z.output<typeof ResumeCounts> } | { ok: false; kind: ErrorKind; detail: string };
 
 /** How long an Idempotency-Key replays its first response. */
 const IDEMPOTENCY_WINDOW_MS = 24 * 3600_000;
@@ -76,19 +74,14 @@ export interface CommandRequest {
 export type SubmittedCommand = { finished: true; command: Command; outcome: CommandOutcome } | { finished: false; command: Command };
 
 const sameRequest = (command: Command, request: CommandRequest) =>
-  command.campaignId === request.campaignId &&
-  command.name === request.command &&
-  JSON.stringify(command.params) === JSON.stringify(request.params ?? {});
+  command.campaignId === request.campaignId && command.name === request.command && JSON.stringify(command.params) === JSON.stringify(request.params ?? {});
 
 /** The outcome a finished command recorded, in the form callers read. */
 export function outcomeOf(command: Command): CommandOutcome | null {
   if (!command.result) return null;
   const result = StoredResult.parse(command.result);
   if (!result.ok) return { ok: false, kind: result.kind as ErrorKind, detail: result.detail };
-  const campaign = z
-    .object({ createdAt: z.coerce.date(), updatedAt: z.coerce.date() })
-    .loose()
-    .parse(result.campaign) as unknown as Campaign;
+  const campaign = z.object({ createdAt: z.coerce.date(), updatedAt: z.coerce.date() }).loose().parse(result.campaign) as unknown as Campaign;
   return { ok: true, campaign, ...(result.resume ? { resume: result.resume } : {}) };
 }
 

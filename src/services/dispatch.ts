@@ -58,7 +58,12 @@ export async function claimWork(deps: Deps, claims: readonly ClaimRequest[]): Pr
   for (const channel of channelNames) {
     const mine = claims.map((claim, index) => ({ claim, index })).filter(({ claim }) => claim.channel === channel);
     if (mine.length === 0) continue;
-    const owned = await ownedRequests(deps, channel, mine.map(({ claim }) => claim), (claim) => claim.id);
+    const owned = await ownedRequests(
+      deps,
+      channel,
+      mine.map(({ claim }) => claim),
+      (claim) => claim.id,
+    );
     // Over HTTP an unknown id, or another organization's, is not found; a job whose row is gone
     // is simply dropped.
     const visible = new Set(owned.map(({ index }) => index));
@@ -76,14 +81,28 @@ export async function claimWork(deps: Deps, claims: readonly ClaimRequest[]): Pr
       const settings = await findCampaignsByIds(tx, campaignIds);
       const organizations =
         channel === 'call' ? await lockLimitedOrganizations(tx, [...new Set([...settings.values()].map((campaign) => campaign.organizationId))]) : new Map();
-      const paced = channel === 'call' ? [...settings.values()].filter((campaign) => isPaced(campaign) || organizations.get(campaign.organizationId) !== null) : [];
+      const paced =
+        channel === 'call' ? [...settings.values()].filter((campaign) => isPaced(campaign) || organizations.get(campaign.organizationId) !== null) : [];
       const campaigns = await lockCampaignsForDispatch(tx, campaignIds, new Set(paced.map((campaign) => campaign.id)));
-      const rows = new Map((await lockWork(tx, channel, accepted.map(({ claim }) => claim.id))).map((row) => [row.id, row]));
+      const rows = new Map(
+        (
+          await lockWork(
+            tx,
+            channel,
+            accepted.map(({ claim }) => claim.id),
+          )
+        ).map((row) => [row.id, row]),
+      );
       // Decided as of now and from the locked campaign rows: a batch that waited for another's
       // locks sees that batch's dials (the settings above were read before the locks), and its
       // own dials come after them.
       const now = deps.clock();
-      const pacing = await readPacing(tx, paced.map((campaign) => campaigns.get(campaign.id) ?? campaign), organizations, now);
+      const pacing = await readPacing(
+        tx,
+        paced.map((campaign) => campaigns.get(campaign.id) ?? campaign),
+        organizations,
+        now,
+      );
 
       const dial: string[] = [];
       const hold: Array<{ id: string; until: Date | null }> = [];

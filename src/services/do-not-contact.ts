@@ -1,12 +1,5 @@
 import { shareCampaigns } from '../db/repositories/campaign-state.js';
-import {
-  addEntries,
-  deleteEntry,
-  listEntries,
-  type DoNotContact,
-  type DoNotContactKind,
-  type NewEntry,
-} from '../db/repositories/do-not-contact.js';
+import { addEntries, deleteEntry, listEntries, type DoNotContact, type DoNotContactKind, type NewEntry } from '../db/repositories/do-not-contact.js';
 import type { Page, PageRequest } from '../db/pagination.js';
 import { lockTargets } from '../db/repositories/target-progress.js';
 import { listedTargetsMatching, targetsCampaigns } from '../db/repositories/target-lookups.js';
@@ -37,7 +30,7 @@ export async function listList(deps: Deps, organizationId: string, filter: { val
 export async function removeFromList(deps: Deps, organizationId: string, id: string): Promise<DoNotContact> {
   const removed = await deleteEntry(deps.db.sql, organizationId, id);
   if (!removed) throw new NotFound('Do-not-contact entry not found.');
-  for (let after: string | null = null; ; ) {
+  for (let after: string | null = null; ;) {
     const ids = await listedTargetsMatching(deps.db.sql, organizationId, removed.value, after, BATCH);
     if (ids.length === 0) break;
     await listTargets(deps, ids);

@@ -41,9 +41,15 @@ async function recordTimeouts(deps: Deps): Promise<number> {
     const ids = await staleClaims(deps.db.sql, channel, before, STALE_BATCH);
     if (ids.length === 0) continue;
     if (channel.name === 'call') {
-      await recordCallOutcomes(deps, ids.map((callId) => ({ callId, status: 'timed_out', summary: 'No outcome reported within CALL_OUTCOME_TIMEOUT_SECONDS.' })));
+      await recordCallOutcomes(
+        deps,
+        ids.map((callId) => ({ callId, status: 'timed_out', summary: 'No outcome reported within CALL_OUTCOME_TIMEOUT_SECONDS.' })),
+      );
     } else {
-      await recordWhatsappEvents(deps, ids.map((messageId) => ({ messageId, event: 'failed' })));
+      await recordWhatsappEvents(
+        deps,
+        ids.map((messageId) => ({ messageId, event: 'failed' })),
+      );
     }
     total += ids.length;
   }

@@ -27,13 +27,19 @@ export async function reconcile(deps: Deps): Promise<{ requeuedWork: number; req
     for (const channel of channels) {
       const rows = await promotedWaiting(deps.db.sql, channel, campaignId, before);
       if (rows.length === 0) continue;
-      const live = await deps.queues.liveJobs(channel.queue, rows.map((row) => channel.jobId(row.id, row.promotion)));
+      const live = await deps.queues.liveJobs(
+        channel.queue,
+        rows.map((row) => channel.jobId(row.id, row.promotion)),
+      );
       const lost = rows.filter((row) => !live.has(channel.jobId(row.id, row.promotion)));
       requeuedWork += await unpromoteLost(deps.db.sql, channel, lost, now);
     }
   }
   const commands = await unfinishedCommands(deps.db.sql, before, COMMAND_BATCH);
-  const liveCommands = await deps.queues.liveJobs(QueueName.Lifecycle, commands.map((command) => command.id));
+  const liveCommands = await deps.queues.liveJobs(
+    QueueName.Lifecycle,
+    commands.map((command) => command.id),
+  );
   const lostCommands = commands.filter((command) => !liveCommands.has(command.id));
   for (const command of lostCommands) {
     await enqueueLifecycleCommand(deps.queues, { command_id: command.id, ...(command.requestId ? { request_id: command.requestId } : {}) });

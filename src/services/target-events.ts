@@ -8,9 +8,7 @@ import type { ServiceDeps } from './deps.js';
 import { advanceTargets } from './target-progress.js';
 import type { AiLabel } from '../domain/goal.js';
 
-export type TargetEventInput =
-  | { type: 'email_sent'; occurredAt?: Date | undefined }
-  | { type: 'ai_evaluation'; label: AiLabel; score: number };
+export type TargetEventInput = { type: 'email_sent'; occurredAt?: Date | undefined } | { type: 'ai_evaluation'; label: AiLabel; score: number };
 
 /** Records an email sent to the target or an AI evaluation of it; both count toward the goal. */
 export async function recordTargetEvent(

@@ -40,11 +40,24 @@ export async function recordWhatsappEvents(deps: Deps, reports: readonly Message
 
   const now = deps.clock();
   const effects = await deps.db.sql.transaction(async (tx) => {
-    const campaigns = await shareCampaigns(tx, accepted.map((entry) => entry.owner.campaignId));
-    const targets = await lockTargets(tx, accepted.map((entry) => entry.owner.targetId));
-    const messages = new Map((await lockMessages(tx, accepted.map((entry) => entry.report.messageId))).map((message) => [message.id, message]));
+    const campaigns = await shareCampaigns(
+      tx,
+      accepted.map((entry) => entry.owner.campaignId),
+    );
+    const targets = await lockTargets(
+      tx,
+      accepted.map((entry) => entry.owner.targetId),
+    );
+    const messages = new Map(
+      (
+        await lockMessages(
+          tx,
+          accepted.map((entry) => entry.report.messageId),
+        )
+      ).map((message) => [message.id, message]),
+    );
     const applied: AfterCommit[] = [];
-    for (let pending = accepted; pending.length > 0; ) {
+    for (let pending = accepted; pending.length > 0;) {
       const seen = new Set<string>();
       const round = pending.filter((entry) => !seen.has(entry.owner.targetId) && seen.add(entry.owner.targetId));
       pending = pending.filter((entry) => !round.includes(entry));

@@ -98,11 +98,13 @@ export async function startWorkers(deps: ServiceDeps, batched: BatchedUseCases, 
   const ensureSchedules = () =>
     Promise.all(
       SCHEDULES.map((schedule) =>
-        deps.queues.get(QueueName.Scheduler).upsertJobScheduler(
-          schedule.id,
-          { every: schedule.every(options) },
-          { name: schedule.name, data: {}, opts: { removeOnComplete: true, removeOnFail: { count: 100 } } },
-        ),
+        deps.queues
+          .get(QueueName.Scheduler)
+          .upsertJobScheduler(
+            schedule.id,
+            { every: schedule.every(options) },
+            { name: schedule.name, data: {}, opts: { removeOnComplete: true, removeOnFail: { count: 100 } } },
+          ),
       ),
     );
   await ensureSchedules();

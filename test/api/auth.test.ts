@@ -11,8 +11,7 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-const anonymous = (method: string, url: string, headers: Record<string, string> = {}) =>
-  t.system.app!.inject({ method: method as 'GET', url, headers });
+const anonymous = (method: string, url: string, headers: Record<string, string> = {}) => t.system.app!.inject({ method: method as 'GET', url, headers });
 
 describe('authentication', () => {
   it('refuses a request without credentials with 401 and a clear detail', async () => {

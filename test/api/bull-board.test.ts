@@ -42,9 +42,7 @@ describe('Bull Board at /admin/queues with ADMIN_USER and ADMIN_PASSWORD', () =>
   /** A browser context that only reaches the system under test (the board links a web font). */
   async function newPage(credentials?: { username: string; password: string }) {
     const context = await browser!.newContext(credentials ? { httpCredentials: credentials } : {});
-    await context.route('**/*', (route) =>
-      new URL(route.request().url()).origin === base ? route.continue() : route.abort('blockedbyclient'),
-    );
+    await context.route('**/*', (route) => (new URL(route.request().url()).origin === base ? route.continue() : route.abort('blockedbyclient')));
     return context.newPage();
   }
 

@@ -53,7 +53,10 @@ describe('campaign resource', () => {
     expect(paused.json()).toMatchObject({ status: 'paused', whatsapp_after_attempts: 2 });
   });
 
-  it.each([['running', ['start']], ['done', ['complete']]])('refuses to edit a %s campaign with 409', async (status, commands) => {
+  it.each([
+    ['running', ['start']],
+    ['done', ['complete']],
+  ])('refuses to edit a %s campaign with 409', async (status, commands) => {
     const id = await createCampaign(t, { targets: ONE_TARGET });
     for (const command of commands) await t.api('POST', `/campaigns/${id}/${command}`);
     const response = await t.api('PATCH', `/campaigns/${id}`, { name: 'nope' });

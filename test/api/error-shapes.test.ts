@@ -121,7 +121,7 @@ describe('wrong types say what is wrong', () => {
   });
 });
 
-describe('requests refused by Node\'s HTTP parser', () => {
+describe("requests refused by Node's HTTP parser", () => {
   let address: { port: number };
   beforeAll(async () => {
     await t.system.app!.listen({ host: '127.0.0.1', port: 0 });
@@ -178,7 +178,10 @@ describe('/readyz', () => {
       'api',
       { logger: createLogger('silent') },
     );
-    await eventually(() => down.app!.inject({ method: 'GET', url: '/readyz' }), (answer) => answer.json().redis === 'ok');
+    await eventually(
+      () => down.app!.inject({ method: 'GET', url: '/readyz' }),
+      (answer) => answer.json().redis === 'ok',
+    );
     await redis.stop();
   });
   afterAll(async () => {
@@ -186,7 +189,11 @@ describe('/readyz', () => {
     silent?.close();
     await redis?.start();
     // Closing while the connections are still reconnecting would wait for them.
-    if (down) await eventually(() => down.app!.inject({ method: 'GET', url: '/readyz' }), (answer) => answer.json().redis === 'ok');
+    if (down)
+      await eventually(
+        () => down.app!.inject({ method: 'GET', url: '/readyz' }),
+        (answer) => answer.json().redis === 'ok',
+      );
     await down?.close().catch(() => undefined);
     await redis?.stop();
   });

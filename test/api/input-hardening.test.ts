@@ -38,7 +38,12 @@ describe('campaign settings', () => {
     ['a delay over 30 days', { call_attempt_delays: [10, 43_201] }, ['body', 'call_attempt_delays', 1], 'less_than_equal'],
     ['21 delays', { call_attempt_delays: Array.from({ length: 21 }, () => 5) }, ['body', 'call_attempt_delays'], 'too_long'],
     ['21 objectives', { goal_spec: { objectives: Array.from({ length: 21 }, () => ({})) } }, ['body', 'goal_spec', 'objectives'], 'too_long'],
-    ['min_count beyond int32', { goal_spec: { objectives: [{ min_count: 2 ** 31 }] } }, ['body', 'goal_spec', 'objectives', 0, 'min_count'], 'int_out_of_range'],
+    [
+      'min_count beyond int32',
+      { goal_spec: { objectives: [{ min_count: 2 ** 31 }] } },
+      ['body', 'goal_spec', 'objectives', 0, 'min_count'],
+      'int_out_of_range',
+    ],
     ['a repeated channel', { goal_spec: { objectives: [{ channels: ['call', 'call'] }] } }, ['body', 'goal_spec', 'objectives', 0, 'channels'], 'not_unique'],
     ['a repeated weekday', { call_working_hours: { weekdays: [1, 1] } }, ['body', 'call_working_hours', 'weekdays'], 'not_unique'],
   ])('POST /campaigns refuses %s', async (_case, overrides, loc, type) => {
@@ -46,7 +51,11 @@ describe('campaign settings', () => {
   });
 
   it('accepts text at the limit: 2,000 characters, counted as characters', async () => {
-    const response = await t.api('POST', '/campaigns', campaignInput({ goal: '😀'.repeat(2_000), call_attempt_delays: Array.from({ length: 20 }, () => 43_200) }));
+    const response = await t.api(
+      'POST',
+      '/campaigns',
+      campaignInput({ goal: '😀'.repeat(2_000), call_attempt_delays: Array.from({ length: 20 }, () => 43_200) }),
+    );
     expect(response.statusCode).toBe(201);
   });
 
@@ -54,19 +63,29 @@ describe('campaign settings', () => {
     const id = (await t.api('POST', '/campaigns', campaignInput())).json().id;
     expectValidationError(await t.api('PATCH', `/campaigns/${id}`, { name: NUL }), ['body', 'name'], 'string_nul');
     expectValidationError(await t.api('PATCH', `/campaigns/${id}`, { whatsapp_after_attempts: 3e9 }), ['body', 'whatsapp_after_attempts']);
-    expectValidationError(await t.api('PATCH', `/campaigns/${id}`, { goal_spec: { objectives: [{ min_count: 3e9 }] } }), ['body', 'goal_spec', 'objectives', 0, 'min_count']);
+    expectValidationError(await t.api('PATCH', `/campaigns/${id}`, { goal_spec: { objectives: [{ min_count: 3e9 }] } }), [
+      'body',
+      'goal_spec',
+      'objectives',
+      0,
+      'min_count',
+    ]);
     expect((await t.api('GET', `/campaigns/${id}`)).json().name).toBe(campaignInput().name);
   });
 });
 
 describe('dispatch settings (campaign resource only)', () => {
   it('accepts blackout dates, call rate limits and a dispatch expiry', async () => {
-    const response = await t.api('POST', '/campaigns', campaignInput({
-      blackout_dates: ['2026-12-25', '2027-01-01'],
-      max_calls_per_minute: 120,
-      max_concurrent_calls: 2_147_483_647,
-      dispatch_expiry_minutes: 10_080,
-    }));
+    const response = await t.api(
+      'POST',
+      '/campaigns',
+      campaignInput({
+        blackout_dates: ['2026-12-25', '2027-01-01'],
+        max_calls_per_minute: 120,
+        max_concurrent_calls: 2_147_483_647,
+        dispatch_expiry_minutes: 10_080,
+      }),
+    );
     expect(response.statusCode).toBe(201);
     const id = response.json().id;
     const patched = await t.api('PATCH', `/campaigns/${id}`, { blackout_dates: null, max_calls_per_minute: null, dispatch_expiry_minutes: 1 });
@@ -77,7 +96,11 @@ describe('dispatch settings (campaign resource only)', () => {
     ['a malformed date', { blackout_dates: ['2026-13-01'] }, ['body', 'blackout_dates', 0]],
     ['a date that does not exist', { blackout_dates: ['2027-02-29'] }, ['body', 'blackout_dates', 0]],
     ['a repeated date', { blackout_dates: ['2026-12-25', '2026-12-25'] }, ['body', 'blackout_dates']],
-    ['367 dates', { blackout_dates: Array.from({ length: 367 }, (_, i) => new Date(Date.UTC(2027, 0, 1 + i)).toISOString().slice(0, 10)) }, ['body', 'blackout_dates']],
+    [
+      '367 dates',
+      { blackout_dates: Array.from({ length: 367 }, (_, i) => new Date(Date.UTC(2027, 0, 1 + i)).toISOString().slice(0, 10)) },
+      ['body', 'blackout_dates'],
+    ],
     ['max_calls_per_minute of 0', { max_calls_per_minute: 0 }, ['body', 'max_calls_per_minute']],
     ['max_concurrent_calls beyond int32', { max_concurrent_calls: 2 ** 31 }, ['body', 'max_concurrent_calls']],
     ['max_calls_per_minute with a fraction', { max_calls_per_minute: 1.5 }, ['body', 'max_calls_per_minute']],
@@ -87,7 +110,7 @@ describe('dispatch settings (campaign resource only)', () => {
     expectValidationError(await t.api('POST', '/campaigns', campaignInput(overrides)), loc);
   });
 
-  it('documents them on Campaign, CampaignCreate and CampaignUpdate, not on the contract\'s CampaignOut', async () => {
+  it("documents them on Campaign, CampaignCreate and CampaignUpdate, not on the contract's CampaignOut", async () => {
     const schemas = (await t.system.app!.inject({ method: 'GET', url: '/openapi.json' })).json().components.schemas;
     const fields = ['blackout_dates', 'max_calls_per_minute', 'max_concurrent_calls', 'dispatch_expiry_minutes'];
     for (const name of ['Campaign', 'CampaignCreate', 'CampaignUpdate']) expect(Object.keys(schemas[name].properties)).toEqual(expect.arrayContaining(fields));
@@ -150,7 +173,10 @@ describe('outcomes, events and claims', () => {
     const id = (await t.api('POST', '/campaigns', campaignInput({ call_attempt_delays: [0] }))).json().id;
     await t.api('POST', `/campaigns/${id}/targets`, [{ phone: '+14155550130', email: 'a@example.com' }]);
     await t.api('POST', `/campaigns/${id}/start`);
-    const call = await eventually(() => t.system.db.prisma.call.findFirst({ where: { campaignId: id } }), (row) => row !== null);
+    const call = await eventually(
+      () => t.system.db.prisma.call.findFirst({ where: { campaignId: id } }),
+      (row) => row !== null,
+    );
     const outcome = (body: unknown) => t.api('POST', `/calls/${call!.id}/outcome`, body);
     expectValidationError(await outcome({ status: 'answered', duration_s: 3_000_000_000 }), ['body', 'duration_s'], 'int_out_of_range');
     expectValidationError(await outcome({ status: 'answered', summary: NUL }), ['body', 'summary'], 'string_nul');

@@ -9,14 +9,17 @@ import { expectValidationError } from '../support/responses.js';
 
 let t: TestSystem;
 beforeAll(async () => {
-  t = await startTestSystem({
-    TEXT_MAX_CHARS: '10',
-    VARIABLES_MAX_BYTES: '64',
-    VARIABLES_MAX_DEPTH: '2',
-    CALL_ATTEMPT_DELAYS_MAX: '2',
-    CALL_ATTEMPT_DELAY_MAX_MINUTES: '60',
-    GOAL_OBJECTIVES_MAX: '1',
-  }, 'api');
+  t = await startTestSystem(
+    {
+      TEXT_MAX_CHARS: '10',
+      VARIABLES_MAX_BYTES: '64',
+      VARIABLES_MAX_DEPTH: '2',
+      CALL_ATTEMPT_DELAYS_MAX: '2',
+      CALL_ATTEMPT_DELAY_MAX_MINUTES: '60',
+      GOAL_OBJECTIVES_MAX: '1',
+    },
+    'api',
+  );
 });
 afterAll(() => t?.close());
 
@@ -25,7 +28,11 @@ describe('configured input limits', () => {
     expectValidationError(await t.api('POST', '/campaigns', campaignInput({ goal: 'g'.repeat(11) })), ['body', 'goal'], 'string_too_long');
     expectValidationError(await t.api('POST', '/campaigns', campaignInput({ call_attempt_delays: [1, 2, 3] })), ['body', 'call_attempt_delays'], 'too_long');
     expectValidationError(await t.api('POST', '/campaigns', campaignInput({ call_attempt_delays: [61] })), ['body', 'call_attempt_delays', 0]);
-    expectValidationError(await t.api('POST', '/campaigns', campaignInput({ goal_spec: { objectives: [{}, {}] } })), ['body', 'goal_spec', 'objectives'], 'too_long');
+    expectValidationError(
+      await t.api('POST', '/campaigns', campaignInput({ goal_spec: { objectives: [{}, {}] } })),
+      ['body', 'goal_spec', 'objectives'],
+      'too_long',
+    );
     const within = await t.api('POST', '/campaigns', campaignInput({ goal: 'g'.repeat(10), call_attempt_delays: [60, 0], goal_spec: { objectives: [{}] } }));
     expect(within.statusCode).toBe(201);
   });

@@ -89,8 +89,17 @@ describe('lifecycle commands', () => {
     const body = (await t.api('POST', `/campaigns/${id}/start`)).json();
     expect(Object.keys(body).sort()).toEqual(
       [
-        'agent_id', 'call_attempt_delays', 'call_working_hours', 'created_at', 'first_contact_channel', 'goal_logic',
-        'id', 'name', 'status', 'updated_at', 'whatsapp_after_attempts',
+        'agent_id',
+        'call_attempt_delays',
+        'call_working_hours',
+        'created_at',
+        'first_contact_channel',
+        'goal_logic',
+        'id',
+        'name',
+        'status',
+        'updated_at',
+        'whatsapp_after_attempts',
       ].sort(),
     );
   });

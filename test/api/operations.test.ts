@@ -74,7 +74,10 @@ describe('Redis unavailable', () => {
   });
 
   it('answers 503 and changes nothing; works again when Redis returns', async () => {
-    const id = await createCampaign(t, { settings: { call_working_hours: { start: '00:00', end: '23:59:59', weekdays: [1, 2, 3, 4, 5, 6, 7] } }, targets: ONE_TARGET });
+    const id = await createCampaign(t, {
+      settings: { call_working_hours: { start: '00:00', end: '23:59:59', weekdays: [1, 2, 3, 4, 5, 6, 7] } },
+      targets: ONE_TARGET,
+    });
     await redis.stop();
 
     const ready = await t.system.app!.inject({ method: 'GET', url: '/readyz' });
@@ -95,7 +98,11 @@ describe('Redis unavailable', () => {
       30_000,
     );
     expect(started).toBe(200);
-    await eventually(() => t.system.db.prisma.call.count({ where: { campaignId: id, promotedAt: { not: null } } }), (n) => n === 1, 30_000);
+    await eventually(
+      () => t.system.db.prisma.call.count({ where: { campaignId: id, promotedAt: { not: null } } }),
+      (n) => n === 1,
+      30_000,
+    );
   });
 });
 

@@ -14,7 +14,12 @@ afterAll(() => t?.close());
 const WHATSAPP_CHANNEL = '5b1c1a52-53b4-4a39-8d0e-2f9d6f4b8c02';
 
 const firstCall = async (campaignId: string) =>
-  (await eventually(() => t.api('GET', `/campaigns/${campaignId}/calls`).then((r) => r.json().items), (items) => items.length > 0))[0];
+  (
+    await eventually(
+      () => t.api('GET', `/campaigns/${campaignId}/calls`).then((r) => r.json().items),
+      (items) => items.length > 0,
+    )
+  )[0];
 
 /** Attempts follow each other at once, so a test sees the next one without waiting. */
 const started = (targets: Array<Record<string, unknown>>, settings: Record<string, unknown> = {}) =>
@@ -28,7 +33,10 @@ describe('POST /calls/{call_id}/outcome', () => {
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ id: call.id, status: 'voicemail', duration_s: 31, summary: 'left a message', attempt: 1 });
     const calls = (await t.api('GET', `/campaigns/${id}/calls`)).json().items;
-    expect(calls.map((c: { attempt: number; status: string }) => [c.attempt, c.status])).toEqual([[1, 'voicemail'], [2, 'scheduled']]);
+    expect(calls.map((c: { attempt: number; status: string }) => [c.attempt, c.status])).toEqual([
+      [1, 'voicemail'],
+      [2, 'scheduled'],
+    ]);
   });
 
   it('is harmless when repeated, and answers 409 for a different outcome', async () => {
@@ -110,14 +118,20 @@ describe('POST /whatsapp-messages/{message_id}/events', () => {
     expect((await send('opened')).statusCode).toBe(422);
     const [target] = (await t.api('GET', `/campaigns/${id}/targets`)).json().items;
     expect(target.state).toBe('goal_met');
-    await eventually(() => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status), (status) => status === 'done');
+    await eventually(
+      () => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status),
+      (status) => status === 'done',
+    );
   });
 });
 
 describe('GET /campaigns/{id}/calls and /stats', () => {
   it('filters calls by status and target, and counts everything', async () => {
     const id = await started([{ phone: '+14155550207' }, { phone: '+14155550208' }, { email: 'x@example.com' }]);
-    const calls = await eventually(() => t.api('GET', `/campaigns/${id}/calls`).then((r) => r.json().items), (items) => items.length === 2);
+    const calls = await eventually(
+      () => t.api('GET', `/campaigns/${id}/calls`).then((r) => r.json().items),
+      (items) => items.length === 2,
+    );
     await t.api('POST', `/calls/${calls[0].id}/outcome`, { status: 'failed' });
     const failed = (await t.api('GET', `/campaigns/${id}/calls?status=failed`)).json().items;
     expect(failed.map((call: { id: string }) => call.id)).toEqual([calls[0].id]);

@@ -107,7 +107,10 @@ describe('with Redis down', () => {
       for (let i = 0; i < 3; i++) expect((await t.api('GET', '/campaigns')).statusCode).toBe(200);
     } finally {
       await redis.start();
-      await eventually(() => t.system.app!.inject({ method: 'GET', url: '/readyz' }), (answer) => answer.json().redis === 'ok');
+      await eventually(
+        () => t.system.app!.inject({ method: 'GET', url: '/readyz' }),
+        (answer) => answer.json().redis === 'ok',
+      );
       await t.close();
       await redis.stop();
     }

@@ -113,7 +113,11 @@ describe('application/x-ndjson', () => {
 describe('every format', () => {
   it('keeps JSON arrays to 10,000 rows, pointing to CSV and NDJSON for more', async () => {
     const id = await createCampaign(t);
-    const response = await t.api('POST', `/campaigns/${id}/targets`, Array.from({ length: 10_001 }, (_, i) => ({ phone: phone(i) })));
+    const response = await t.api(
+      'POST',
+      `/campaigns/${id}/targets`,
+      Array.from({ length: 10_001 }, (_, i) => ({ phone: phone(i) })),
+    );
     expectValidationError(response, ['body'], 'too_long');
     expect(response.json().detail[0].msg).toContain('text/csv');
   });
@@ -126,7 +130,7 @@ describe('every format', () => {
     expect(await listed(id)).toHaveLength(1);
   });
 
-  it('answers 404 for another organization\'s campaign', async () => {
+  it("answers 404 for another organization's campaign", async () => {
     const id = await createCampaign(t);
     const other = await t.newOrganization();
     const response = await other.api('POST', `/campaigns/${id}/targets`, `phone\n${phone(30)}`, { 'content-type': 'text/csv' });

@@ -32,7 +32,9 @@ describe('POST /campaigns/{id}/targets', () => {
     expect(body.invalid.map((i: { index: number }) => i.index)).toEqual([1, 5, 6]);
     expect(body.invalid[0].errors[0]).toMatchObject({ loc: ['phone'], msg: expect.stringContaining('E.164') });
 
-    const again = (await t.api('POST', `/campaigns/${id}/targets`, [{ phone: phone(1) }, { customer_id: customer, email: 'new@example.com' }, { phone: phone(2) }])).json();
+    const again = (
+      await t.api('POST', `/campaigns/${id}/targets`, [{ phone: phone(1) }, { customer_id: customer, email: 'new@example.com' }, { phone: phone(2) }])
+    ).json();
     expect(again.inserted).toBe(1);
     expect(again.duplicates).toEqual([
       { index: 0, reason: 'the campaign already has a target with this phone' },
@@ -42,7 +44,11 @@ describe('POST /campaigns/{id}/targets', () => {
 
   it('lists the targets with pagination', async () => {
     const id = await createCampaign(t);
-    await t.api('POST', `/campaigns/${id}/targets`, Array.from({ length: 5 }, (_, i) => ({ phone: phone(100 + i), variables: { i } })));
+    await t.api(
+      'POST',
+      `/campaigns/${id}/targets`,
+      Array.from({ length: 5 }, (_, i) => ({ phone: phone(100 + i), variables: { i } })),
+    );
     const first = (await t.api('GET', `/campaigns/${id}/targets?limit=3`)).json();
     const second = (await t.api('GET', `/campaigns/${id}/targets?limit=3&cursor=${first.next_cursor}`)).json();
     expect([...first.items, ...second.items].map((target: { phone: string }) => target.phone)).toEqual([100, 101, 102, 103, 104].map(phone));

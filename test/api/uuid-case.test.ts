@@ -22,8 +22,14 @@ describe('a JWT whose org claim is in upper case', () => {
     const id = (await t.api('POST', '/campaigns', campaignInput({ call_attempt_delays: [0], whatsapp_channel_id: WHATSAPP_CHANNEL }))).json().id;
     await t.api('POST', `/campaigns/${id}/targets`, [{ phone: '+14155550300' }, { whatsapp: '+14155550301' }]);
     expect((await t.api('POST', `/campaigns/${id}/start`)).statusCode).toBe(200);
-    const call = await eventually(() => t.system.db.prisma.call.findFirst({ where: { campaignId: id } }), (row) => row !== null);
-    const message = await eventually(() => t.system.db.prisma.whatsappMessage.findFirst({ where: { campaignId: id } }), (row) => row !== null);
+    const call = await eventually(
+      () => t.system.db.prisma.call.findFirst({ where: { campaignId: id } }),
+      (row) => row !== null,
+    );
+    const message = await eventually(
+      () => t.system.db.prisma.whatsappMessage.findFirst({ where: { campaignId: id } }),
+      (row) => row !== null,
+    );
 
     const token = await t.bearer({ org: upper(t.org.id), sub: 'dialer' });
     const headers = { authorization: `Bearer ${token}` };

@@ -66,11 +66,15 @@ describe('422 in the contract shape', () => {
   });
 
   it('accepts the valid forms and fills the defaults', async () => {
-    const response = await t.api('POST', '/campaigns', campaignInput({
-      call_working_hours: { start: '08:30', end: '17:00' },
-      goal_spec: { objectives: [{}, { type: 'email' }, { type: 'ai', label_in: ['positive'], min_score: 0.7 }] },
-      timezone: 'America/New_York',
-    }));
+    const response = await t.api(
+      'POST',
+      '/campaigns',
+      campaignInput({
+        call_working_hours: { start: '08:30', end: '17:00' },
+        goal_spec: { objectives: [{}, { type: 'email' }, { type: 'ai', label_in: ['positive'], min_score: 0.7 }] },
+        timezone: 'America/New_York',
+      }),
+    );
     expect(response.statusCode).toBe(201);
     expect(response.json()).toMatchObject({
       status: 'draft',

@@ -1,13 +1,7 @@
 import fc from 'fast-check';
 import { DateTime, Info } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import {
-  addMinutesThenWindow,
-  effectiveZone,
-  isInsideWindow,
-  nextWindowMoment,
-  nextWindowOpening,
-} from '../../src/domain/call-window.js';
+import { addMinutesThenWindow, effectiveZone, isInsideWindow, nextWindowMoment, nextWindowOpening } from '../../src/domain/call-window.js';
 import { DEFAULT_CALL_WINDOW, type CallWindow } from '../../src/domain/working-hours.js';
 
 const HOUR_MS = 3_600_000;
@@ -76,9 +70,7 @@ function offsetChanges(zone: string, from: number, to: number, probeMs: number):
 }
 
 // Only used to bias samples towards transitions, so a coarse weekly probe is enough here.
-const TRANSITIONS = new Map<string, number[]>(
-  ZONES.map((zone) => [zone, offsetChanges(zone, RANGE_START, RANGE_END, 7 * DAY_MS)]),
-);
+const TRANSITIONS = new Map<string, number[]>(ZONES.map((zone) => [zone, offsetChanges(zone, RANGE_START, RANGE_END, 7 * DAY_MS)]));
 
 interface Case {
   zone: string;
@@ -110,10 +102,7 @@ function oracleInside(ms: number, c: Case): boolean {
   const local = DateTime.fromJSDate(new Date(ms), { zone: c.zone });
   const timeOfDayMs = ((local.hour * 60 + local.minute) * 60 + local.second) * 1000 + local.millisecond;
   return (
-    c.weekdays.includes(local.weekday) &&
-    !c.blackout.includes(local.toISODate() ?? '') &&
-    timeOfDayMs >= c.startSec * 1000 &&
-    timeOfDayMs < c.endSec * 1000
+    c.weekdays.includes(local.weekday) && !c.blackout.includes(local.toISODate() ?? '') && timeOfDayMs >= c.startSec * 1000 && timeOfDayMs < c.endSec * 1000
   );
 }
 
@@ -150,7 +139,9 @@ function windowStartInstants(c: Case, from: number, to: number, offsets: number[
  */
 function firstInsideBefore(c: Case, due: number, result: number): number | null {
   if (result <= due) return null;
-  const inside = flipCandidates(c, due, result).filter((t) => oracleInside(t, c)).sort((a, b) => a - b);
+  const inside = flipCandidates(c, due, result)
+    .filter((t) => oracleInside(t, c))
+    .sort((a, b) => a - b);
   return inside[0] ?? null;
 }
 
@@ -190,12 +181,7 @@ function firstOpeningBetween(c: Case, after: number, result: number): number | n
  * that is not a blackout date, so only such dates are searched, each padded by two days on either
  * side (more than any offset jump) so that none of its instants is missed.
  */
-function searchOpenDates(
-  search: (c: Case, from: number, to: number) => number | null,
-  c: Case,
-  due: number,
-  result: number,
-): number | null {
+function searchOpenDates(search: (c: Case, from: number, to: number) => number | null, c: Case, due: number, result: number): number | null {
   const found: number[] = [];
   const first = DateTime.fromMillis(due, { zone: c.zone });
   const lastDate = localDate(result, c.zone);
@@ -272,9 +258,7 @@ function blackoutArb(c: Case, anchors: number[]): fc.Arbitrary<Case> {
   const options: Array<fc.WeightedArbitrary<string[]>> = [
     { arbitrary: fc.constant([]), weight: 2 },
     {
-      arbitrary: fc
-        .uniqueArray(fc.integer({ min: -2, max: 21 }), { minLength: 1, maxLength: 8 })
-        .map((days) => days.map((k) => localDate(c.due, c.zone, k))),
+      arbitrary: fc.uniqueArray(fc.integer({ min: -2, max: 21 }), { minLength: 1, maxLength: 8 }).map((days) => days.map((k) => localDate(c.due, c.zone, k))),
       weight: 3,
     },
     {
@@ -311,7 +295,10 @@ function caseArb(timesFor: (zone: string, transition: number) => fc.Arbitrary<[n
             fc.integer({ min: transition - 8 * DAY_MS, max: transition + DAY_MS }),
           ),
           times: fc.oneof(windowTimesArb, timesFor(zone, transition)),
-          weekdays: fc.oneof(weekdaysArb, fc.constantFrom(weekdayBefore, weekdayAfter).map((d) => [d])),
+          weekdays: fc.oneof(
+            weekdaysArb,
+            fc.constantFrom(weekdayBefore, weekdayAfter).map((d) => [d]),
+          ),
         })
         .map(({ due, times, weekdays }) => ({ zone, due, startSec: times[0], endSec: times[1], weekdays, blackout: [] }))
         .chain((c) => blackoutArb(c, [transition - 1, transition]));
@@ -473,18 +460,14 @@ describe('nextWindowOpening examples', () => {
 
   it('skips blackout dates', () => {
     const window: CallWindow = { ...DEFAULT_CALL_WINDOW, blackoutDates: ['2024-06-11'] };
-    expect(nextWindowOpening(new Date('2024-06-10T10:00:00+02:00'), window, 'Europe/Berlin').toISOString()).toBe(
-      at('2024-06-12T09:00:00+02:00'),
-    );
+    expect(nextWindowOpening(new Date('2024-06-10T10:00:00+02:00'), window, 'Europe/Berlin').toISOString()).toBe(at('2024-06-12T09:00:00+02:00'));
   });
 
   it('a window open all day but its last second opens at each midnight', () => {
     const window: CallWindow = { start: '00:00:00', end: '23:59:59', weekdays: everyDay, blackoutDates: [] };
     expect(nextWindowOpening(new Date('2024-06-10T12:00:00Z'), window, 'UTC').toISOString()).toBe('2024-06-11T00:00:00.000Z');
     // America/Santiago has no Sunday 2024-09-08 00:00: that day opens at 01:00, just after the jump.
-    expect(nextWindowOpening(new Date('2024-09-07T12:00:00-04:00'), window, 'America/Santiago').toISOString()).toBe(
-      at('2024-09-08T01:00:00-03:00'),
-    );
+    expect(nextWindowOpening(new Date('2024-09-07T12:00:00-04:00'), window, 'America/Santiago').toISOString()).toBe(at('2024-09-08T01:00:00-03:00'));
   });
 
   it('on a US fall-back day, the repeated reading of the window opens a second interval', () => {
@@ -497,22 +480,16 @@ describe('nextWindowOpening examples', () => {
   it('an interval that the fall-back hour carries on is one interval', () => {
     const window: CallWindow = { start: '00:30:00', end: '03:00:00', weekdays: everyDay, blackoutDates: [] };
     // From 01:45 EDT the clocks run to 02:00, fall back to 01:00 EST and run on to 03:00 EST, all inside.
-    expect(nextWindowOpening(new Date('2024-11-03T01:45:00-04:00'), window, 'America/New_York').toISOString()).toBe(
-      at('2024-11-04T00:30:00-05:00'),
-    );
+    expect(nextWindowOpening(new Date('2024-11-03T01:45:00-04:00'), window, 'America/New_York').toISOString()).toBe(at('2024-11-04T00:30:00-05:00'));
   });
 
   it('on a US spring-forward day, a window starting in the gap opens at the jump', () => {
     const window: CallWindow = { start: '02:00:00', end: '03:30:00', weekdays: everyDay, blackoutDates: [] };
-    expect(nextWindowOpening(new Date('2024-03-09T02:30:00-05:00'), window, 'America/New_York').toISOString()).toBe(
-      at('2024-03-10T03:00:00-04:00'),
-    );
+    expect(nextWindowOpening(new Date('2024-03-09T02:30:00-05:00'), window, 'America/New_York').toISOString()).toBe(at('2024-03-10T03:00:00-04:00'));
   });
 
   it('handles the 45-minute offset of Asia/Kathmandu', () => {
-    expect(nextWindowOpening(new Date('2024-06-10T03:15:00Z'), DEFAULT_CALL_WINDOW, 'Asia/Kathmandu').toISOString()).toBe(
-      '2024-06-11T03:15:00.000Z',
-    );
+    expect(nextWindowOpening(new Date('2024-06-10T03:15:00Z'), DEFAULT_CALL_WINDOW, 'Asia/Kathmandu').toISOString()).toBe('2024-06-11T03:15:00.000Z');
   });
 
   it('rejects input that has no meaning', () => {
@@ -558,9 +535,7 @@ describe('blackout dates', () => {
     expect(isInsideWindow(new Date('2024-03-10T12:00:00-04:00'), window, zone)).toBe(false);
     expect(isInsideWindow(new Date('2024-03-10T23:59:58.999-04:00'), window, zone)).toBe(false);
     expect(isInsideWindow(new Date('2024-03-11T00:00:00-04:00'), window, zone)).toBe(true);
-    expect(nextWindowMoment(new Date('2024-03-10T00:00:00-05:00'), window, zone).toISOString()).toBe(
-      new Date('2024-03-11T00:00:00-04:00').toISOString(),
-    );
+    expect(nextWindowMoment(new Date('2024-03-10T00:00:00-05:00'), window, zone).toISOString()).toBe(new Date('2024-03-11T00:00:00-04:00').toISOString());
   });
 
   it('the day after a blackout date opens when its clocks begin, even when its midnight does not exist', () => {
@@ -631,18 +606,14 @@ describe('nextWindowMoment examples', () => {
 
   it('moves a Saturday due time to Monday 09:00 local', () => {
     const due = new Date('2024-06-15T14:00:00+02:00');
-    expect(nextWindowMoment(due, DEFAULT_CALL_WINDOW, 'Europe/Berlin').toISOString()).toBe(
-      new Date('2024-06-17T09:00:00+02:00').toISOString(),
-    );
+    expect(nextWindowMoment(due, DEFAULT_CALL_WINDOW, 'Europe/Berlin').toISOString()).toBe(new Date('2024-06-17T09:00:00+02:00').toISOString());
   });
 
   it('moves a due time after the end to the next allowed day’s start', () => {
     const window: CallWindow = { start: '10:00:00', end: '18:00:00', weekdays: [1, 3, 5], blackoutDates: [] };
     // Wednesday 18:00 is already outside: the end is exclusive.
     const due = new Date('2024-06-12T18:00:00-05:00');
-    expect(nextWindowMoment(due, window, 'America/Chicago').toISOString()).toBe(
-      new Date('2024-06-14T10:00:00-05:00').toISOString(),
-    );
+    expect(nextWindowMoment(due, window, 'America/Chicago').toISOString()).toBe(new Date('2024-06-14T10:00:00-05:00').toISOString());
   });
 
   it('keeps a due time inside the window to the millisecond', () => {
@@ -664,9 +635,7 @@ describe('nextWindowMoment examples', () => {
     expect(nextWindowMoment(firstPass, window, 'America/New_York').getTime()).toBe(firstPass.getTime());
     // After the first 01:30 EDT the clocks fall back and 01:00 comes round again, 30 minutes later.
     const between = new Date('2024-11-03T01:40:00-04:00');
-    expect(nextWindowMoment(between, window, 'America/New_York').toISOString()).toBe(
-      new Date('2024-11-03T01:00:00-05:00').toISOString(),
-    );
+    expect(nextWindowMoment(between, window, 'America/New_York').toISOString()).toBe(new Date('2024-11-03T01:00:00-05:00').toISOString());
   });
 
   it('handles the 45-minute offset of Asia/Kathmandu', () => {
@@ -678,22 +647,16 @@ describe('nextWindowMoment examples', () => {
     // America/Santiago jumps from Saturday 2024-09-07 24:00 to Sunday 01:00.
     const window: CallWindow = { start: '00:00:00', end: '00:30:00', weekdays: [7], blackoutDates: [] };
     const due = new Date('2024-09-07T22:00:00-04:00');
-    expect(nextWindowMoment(due, window, 'America/Santiago').toISOString()).toBe(
-      new Date('2024-09-15T00:00:00-03:00').toISOString(),
-    );
+    expect(nextWindowMoment(due, window, 'America/Santiago').toISOString()).toBe(new Date('2024-09-15T00:00:00-03:00').toISOString());
     // A wider window on that Sunday still has moments after the gap, so the day is not skipped.
     const wider: CallWindow = { start: '00:00:00', end: '02:00:00', weekdays: [7], blackoutDates: [] };
-    expect(nextWindowMoment(due, wider, 'America/Santiago').toISOString()).toBe(
-      new Date('2024-09-08T01:00:00-03:00').toISOString(),
-    );
+    expect(nextWindowMoment(due, wider, 'America/Santiago').toISOString()).toBe(new Date('2024-09-08T01:00:00-03:00').toISOString());
   });
 
   it('skips a calendar day that never happened (Pacific/Apia, Friday 2011-12-30)', () => {
     const window: CallWindow = { start: '09:00:00', end: '17:00:00', weekdays: [5], blackoutDates: [] };
     const due = new Date('2011-12-29T20:00:00-10:00');
-    expect(nextWindowMoment(due, window, 'Pacific/Apia').toISOString()).toBe(
-      new Date('2012-01-06T09:00:00+14:00').toISOString(),
-    );
+    expect(nextWindowMoment(due, window, 'Pacific/Apia').toISOString()).toBe(new Date('2012-01-06T09:00:00+14:00').toISOString());
   });
 
   it('reads the window in the target’s zone before the campaign’s', () => {

@@ -3,11 +3,7 @@ import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { isInsideWindow } from '../../src/domain/call-window.js';
-import {
-  decideDispatch,
-  type DispatchDecision,
-  type DispatchSnapshot,
-} from '../../src/domain/dispatch-policy.js';
+import { decideDispatch, type DispatchDecision, type DispatchSnapshot } from '../../src/domain/dispatch-policy.js';
 import { campaignStatuses, type CampaignStatus } from '../../src/domain/lifecycle.js';
 import { DEFAULT_CALL_WINDOW, type CallWindow } from '../../src/domain/working-hours.js';
 
@@ -100,16 +96,12 @@ interface Row {
 
 function snapshotOf(row: Row): DispatchSnapshot {
   const fixture = PACING[row.pacing];
-  const jobPromotion =
-    row.work === 'gone' ? ROW_PROMOTION : ROW_PROMOTION + { job_ahead: 1, same: 0, job_behind: -1 }[row.work.standing];
+  const jobPromotion = row.work === 'gone' ? ROW_PROMOTION : ROW_PROMOTION + { job_ahead: 1, same: 0, job_behind: -1 }[row.work.standing];
   return {
     now: NOW,
     channel: row.channel,
     jobPromotion,
-    work:
-      row.work === 'gone'
-        ? null
-        : { state: row.work.state, promotion: ROW_PROMOTION, promoted: row.work.promoted, dueAt: DUE[row.staleness] },
+    work: row.work === 'gone' ? null : { state: row.work.state, promotion: ROW_PROMOTION, promoted: row.work.promoted, dueAt: DUE[row.staleness] },
     campaign: {
       status: row.status,
       dispatchExpiryMinutes: 60,
@@ -150,9 +142,7 @@ function expectedByRule(row: Row): DispatchDecision {
 const workCases: WorkCase[] = [
   'gone',
   ...(['pending', 'claimed', 'finished'] as const).flatMap((state) =>
-    (['job_ahead', 'same', 'job_behind'] as const).flatMap((standing) =>
-      [true, false].map((promoted) => ({ state, standing, promoted })),
-    ),
+    (['job_ahead', 'same', 'job_behind'] as const).flatMap((standing) => [true, false].map((promoted) => ({ state, standing, promoted }))),
   ),
 ];
 
@@ -183,10 +173,12 @@ describe('decideDispatch: every combination', () => {
     expect(workCases).toHaveLength(19);
     expect(rows).toHaveLength(2 * 19 * 4 * 2 * 3 * 6);
     // Every kind of decision and every hold reason occurs in the table.
-    const kinds = new Set(rows.map((row) => {
-      const e = expectedByRule(row);
-      return e.kind === 'hold' ? `hold:${e.reason}` : e.kind;
-    }));
+    const kinds = new Set(
+      rows.map((row) => {
+        const e = expectedByRule(row);
+        return e.kind === 'hold' ? `hold:${e.reason}` : e.kind;
+      }),
+    );
     expect([...kinds].sort()).toEqual([
       'cancel',
       'dial',
@@ -221,7 +213,13 @@ describe('decideDispatch: scenarios', () => {
   });
 
   it('a dialer crashed mid-call: the redelivered job dials again, whatever else changed since', () => {
-    const s = base({ work: { state: 'claimed', standing: 'same', promoted: true }, status: 'paused', doNotContact: true, staleness: 'expired', pacing: 'all_limits' });
+    const s = base({
+      work: { state: 'claimed', standing: 'same', promoted: true },
+      status: 'paused',
+      doNotContact: true,
+      staleness: 'expired',
+      pacing: 'all_limits',
+    });
     expect(decideDispatch(s)).toEqual({ kind: 'dial' });
   });
 
@@ -329,9 +327,7 @@ describe('decideDispatch properties', () => {
     })
     .map((r): DispatchSnapshot => {
       const local = DateTime.fromMillis(r.now, { zone: r.zone });
-      const blackoutDates = r.blackoutDays.map(
-        (k) => DateTime.utc(local.year, local.month, local.day).plus({ days: k }).toISODate() ?? '',
-      );
+      const blackoutDates = r.blackoutDays.map((k) => DateTime.utc(local.year, local.month, local.day).plus({ days: k }).toISODate() ?? '');
       return {
         now: new Date(r.now),
         channel: r.channel,
@@ -373,16 +369,14 @@ describe('decideDispatch properties', () => {
     );
   }
 
-  const expired = (s: DispatchSnapshot) =>
-    s.work !== null && s.now.getTime() - s.work.dueAt.getTime() > s.campaign.dispatchExpiryMinutes * MIN;
+  const expired = (s: DispatchSnapshot) => s.work !== null && s.now.getTime() - s.work.dueAt.getTime() > s.campaign.dispatchExpiryMinutes * MIN;
 
   it('new contact happens only for current, pending work of a running campaign, an unlisted target, on time and within the limits', () => {
     fc.assert(
       fc.property(snapshots, (s) => {
         const decision = decideDispatch(s);
         const fresh = s.work !== null && s.work.state === 'pending' && s.work.promoted && s.jobPromotion === s.work.promotion;
-        const allowed =
-          s.campaign.status === 'running' && !s.target.doNotContact && !expired(s) && (s.channel === 'whatsapp' || !limitsReached(s));
+        const allowed = s.campaign.status === 'running' && !s.target.doNotContact && !expired(s) && (s.channel === 'whatsapp' || !limitsReached(s));
         if (fresh) expect(decision.kind === 'dial').toBe(allowed);
         if (decision.kind === 'dial') {
           expect(s.work).not.toBeNull();
@@ -402,8 +396,7 @@ describe('decideDispatch properties', () => {
         const decision = decideDispatch(s);
         expect(decision.kind === 'retry').toBe(s.work !== null && s.jobPromotion > s.work.promotion);
         const dropped =
-          s.work === null ||
-          (s.jobPromotion <= s.work.promotion && (s.jobPromotion < s.work.promotion || !s.work.promoted || s.work.state === 'finished'));
+          s.work === null || (s.jobPromotion <= s.work.promotion && (s.jobPromotion < s.work.promotion || !s.work.promoted || s.work.state === 'finished'));
         expect(decision.kind === 'drop').toBe(dropped);
       }),
       { numRuns: 1000 },

@@ -85,8 +85,7 @@ describe('isGoalMet: email objective', () => {
 
 describe('isGoalMet: ai objective', () => {
   type Label = 'positive' | 'negative' | 'neutral';
-  const ai = (minScore: number, labelIn?: Label[]): GoalSpec =>
-    only({ type: 'ai', min_score: minScore, ...(labelIn ? { label_in: labelIn } : {}) });
+  const ai = (minScore: number, labelIn?: Label[]): GoalSpec => only({ type: 'ai', min_score: minScore, ...(labelIn ? { label_in: labelIn } : {}) });
   const evaluated = (...evaluations: Array<[string, number]>) =>
     history({ answeredCalls: 1, aiEvaluations: evaluations.map(([label, score]) => ({ label, score })) });
 

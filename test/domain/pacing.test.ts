@@ -40,7 +40,11 @@ describe('spreadDueTimes examples', () => {
   });
 
   it('200 due targets at 10 per minute take 20 minutes 34 seconds, never more than 10 in a minute', () => {
-    const spread = spreadDueTimes(Array.from({ length: 200 }, () => at(0)), 10, null).map((d) => d.getTime());
+    const spread = spreadDueTimes(
+      Array.from({ length: 200 }, () => at(0)),
+      10,
+      null,
+    ).map((d) => d.getTime());
     expect(spread.at(-1)).toBe(T0 + 199 * 6200);
     expect(busiestMinute(spread)).toBe(10);
   });
@@ -153,22 +157,18 @@ describe('rateHoldUntil examples', () => {
 describe('rateHoldUntil properties', () => {
   it('allows a dial exactly when fewer than the limit lie in (now − W, now]', () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.integer({ min: -120 * S, max: 30 * S }), { maxLength: 20 }),
-        fc.integer({ min: 1, max: 8 }),
-        (dials, maxPerMinute) => {
-          const inWindow = dials.filter((d) => d > -W && d <= 0).length;
-          const hold = rateHoldUntil(at(0), dials.map(at), maxPerMinute);
-          expect(hold === null).toBe(inWindow < maxPerMinute);
-          if (hold !== null) {
-            const past = dials.filter((d) => d <= 0).map(at);
-            // Later than now, allowed then, and not a millisecond earlier.
-            expect(hold.getTime()).toBeGreaterThan(T0);
-            expect(rateHoldUntil(hold, past, maxPerMinute)).toBeNull();
-            expect(rateHoldUntil(new Date(hold.getTime() - 1), past, maxPerMinute)).not.toBeNull();
-          }
-        },
-      ),
+      fc.property(fc.array(fc.integer({ min: -120 * S, max: 30 * S }), { maxLength: 20 }), fc.integer({ min: 1, max: 8 }), (dials, maxPerMinute) => {
+        const inWindow = dials.filter((d) => d > -W && d <= 0).length;
+        const hold = rateHoldUntil(at(0), dials.map(at), maxPerMinute);
+        expect(hold === null).toBe(inWindow < maxPerMinute);
+        if (hold !== null) {
+          const past = dials.filter((d) => d <= 0).map(at);
+          // Later than now, allowed then, and not a millisecond earlier.
+          expect(hold.getTime()).toBeGreaterThan(T0);
+          expect(rateHoldUntil(hold, past, maxPerMinute)).toBeNull();
+          expect(rateHoldUntil(new Date(hold.getTime() - 1), past, maxPerMinute)).not.toBeNull();
+        }
+      }),
     );
   });
 

@@ -245,9 +245,7 @@ describe('decideOpening', () => {
     const facts = { hasPending: false, hasPhone: true, hasWhatsapp: true, doNotContact: false };
     for (const callAttemptDelays of [[], [1, 2, 3]]) {
       for (const whatsappAfterAttempts of [1, 8]) {
-        expect(decideOpening(policy({ firstContactChannel: 'whatsapp', callAttemptDelays, whatsappAfterAttempts }), facts)).toEqual(
-          messageThenCall,
-        );
+        expect(decideOpening(policy({ firstContactChannel: 'whatsapp', callAttemptDelays, whatsappAfterAttempts }), facts)).toEqual(messageThenCall);
       }
     }
   });
@@ -279,9 +277,7 @@ describe('decideOpening', () => {
           const scheduledCalls = count((o) => o.kind === 'open' && o.countsAs === 'scheduled_calls');
           const queuedWhatsapp = count((o) => o.kind === 'open' && o.countsAs === 'queued_whatsapp');
           const skipped = (reason: string) => count((o) => o.kind === 'skip' && o.reason === reason);
-          expect(scheduledCalls + queuedWhatsapp + skipped('existing_pending') + skipped('missing_contact') + skipped('do_not_contact')).toBe(
-            targets.length,
-          );
+          expect(scheduledCalls + queuedWhatsapp + skipped('existing_pending') + skipped('missing_contact') + skipped('do_not_contact')).toBe(targets.length);
           // As the SQL counts them: rounds with a first message are queued_whatsapp, the other opened ones scheduled_calls.
           expect(queuedWhatsapp).toBe(count((o) => o.kind === 'open' && o.message !== null));
           expect(scheduledCalls).toBe(count((o) => o.kind === 'open') - queuedWhatsapp);

@@ -81,9 +81,9 @@ describe('statusAfterEvent', () => {
   it('property: the final status does not depend on the order the events arrived in', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.constantFrom(...whatsappEvents), { minLength: 1, maxLength: 8 }).chain((events) =>
-          fc.tuple(fc.constant(events), fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length })),
-        ),
+        fc
+          .array(fc.constantFrom(...whatsappEvents), { minLength: 1, maxLength: 8 })
+          .chain((events) => fc.tuple(fc.constant(events), fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }))),
         ([events, shuffled]) => {
           const furthest = events.reduce((a, b) => (position(b) > position(a) ? b : a));
           expect(fold(events)).toBe(furthest);

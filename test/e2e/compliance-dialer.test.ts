@@ -86,9 +86,12 @@ function startReadmeDialer(apiKey: string, options: { callMs?: number } = {}) {
 const start = async (id: string) => expect((await t.api('POST', `/campaigns/${id}/start`)).statusCode).toBe(200);
 const campaignStatus = (id: string) => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status as string);
 const callsOf = (id: string) =>
-  t.api('GET', `/campaigns/${id}/calls?limit=500`).then((r) => r.json().items as Array<{ id: string; target_id: string; attempt: number; status: string; cancel_reason: string | null }>);
+  t
+    .api('GET', `/campaigns/${id}/calls?limit=500`)
+    .then((r) => r.json().items as Array<{ id: string; target_id: string; attempt: number; status: string; cancel_reason: string | null }>);
 const targetIdOf = async (id: string, phone: string) =>
-  ((await t.api('GET', `/campaigns/${id}/targets?limit=500`)).json().items as Array<{ id: string; phone: string }>).find((target) => target.phone === phone)!.id;
+  ((await t.api('GET', `/campaigns/${id}/targets?limit=500`)).json().items as Array<{ id: string; phone: string }>).find((target) => target.phone === phone)!
+    .id;
 
 /** Steps the clock from due time to due time (each once nothing is due or under way) until the campaign is done. */
 async function driveToDone(id: string) {
@@ -97,7 +100,10 @@ async function driveToDone(id: string) {
     await eventually(
       async () => ({
         busy: await t.system.db.prisma.call.count({
-          where: { campaignId: id, OR: [{ status: 'dialing' }, { status: 'scheduled', promotedAt: { not: null } }, { status: 'scheduled', scheduledFor: { lte: clock.now() } }] },
+          where: {
+            campaignId: id,
+            OR: [{ status: 'dialing' }, { status: 'scheduled', promotedAt: { not: null } }, { status: 'scheduled', scheduledFor: { lte: clock.now() } }],
+          },
         }),
         status: await campaignStatus(id),
       }),
@@ -111,11 +117,17 @@ async function driveToDone(id: string) {
 
 describe('a dialer built only from the README', () => {
   it('holds calls beyond max_concurrent_calls with 409 and dials them once a slot frees', async () => {
-    const id = await createCampaign(t, { settings: { max_concurrent_calls: 1, call_attempt_delays: [] }, targets: [{ phone: '+14155550301' }, { phone: '+14155550302' }, { phone: '+14155550303' }] });
+    const id = await createCampaign(t, {
+      settings: { max_concurrent_calls: 1, call_attempt_delays: [] },
+      targets: [{ phone: '+14155550301' }, { phone: '+14155550302' }, { phone: '+14155550303' }],
+    });
     const dialer = startReadmeDialer(t.org.apiKey, { callMs: 400 });
     try {
       await start(id);
-      await eventually(() => campaignStatus(id), (status) => status === 'done');
+      await eventually(
+        () => campaignStatus(id),
+        (status) => status === 'done',
+      );
       expect(dialer.dials.map((dial) => dial.job.phone).sort()).toEqual(['+14155550301', '+14155550302', '+14155550303']);
       expect(dialer.maxOnLine()).toBe(1);
       const held = dialer.claims.filter((claim) => claim.status === 409);
@@ -142,7 +154,10 @@ describe('a dialer built only from the README', () => {
     const id = await createCampaign(t, { settings: { max_calls_per_minute: 3, max_concurrent_calls: 2, call_attempt_delays: [1] }, targets: targets });
     await start(id);
     // Its call is a row already when the number is listed.
-    await eventually(() => t.system.db.prisma.call.count({ where: { campaignId: id } }), (n) => n === targets.length - 1);
+    await eventually(
+      () => t.system.db.prisma.call.count({ where: { campaignId: id } }),
+      (n) => n === targets.length - 1,
+    );
     expect((await t.api('POST', '/do-not-contact', [{ phone: listedAfter }])).statusCode).toBe(201);
 
     const dialer = startReadmeDialer(t.org.apiKey);
@@ -157,7 +172,9 @@ describe('a dialer built only from the README', () => {
       const calls = await callsOf(id);
       const listedAfterId = await targetIdOf(id, listedAfter);
       const listedBeforeId = await targetIdOf(id, listedBefore);
-      expect(calls.filter((call) => call.target_id === listedAfterId).map((call) => [call.status, call.cancel_reason])).toEqual([['canceled', 'do_not_contact']]);
+      expect(calls.filter((call) => call.target_id === listedAfterId).map((call) => [call.status, call.cancel_reason])).toEqual([
+        ['canceled', 'do_not_contact'],
+      ]);
       expect(calls.filter((call) => call.target_id === listedBeforeId)).toEqual([]);
       // The dialer was told not to dial the number listed after scheduling.
       const refused = dialer.claims.filter((claim) => calls.some((call) => call.id === claim.callId && call.target_id === listedAfterId));
@@ -178,13 +195,19 @@ describe('a dialer built only from the README', () => {
   it('is never told to dial while the do-not-contact list cannot be checked; the job is retried and dialed once it can', async () => {
     const id = await createCampaign(t, { settings: { call_attempt_delays: [] }, targets: [{ phone: '+14155550321' }] });
     await start(id);
-    await eventually(() => t.system.db.prisma.call.count({ where: { campaignId: id, promotedAt: { not: null } } }), (n) => n === 1);
+    await eventually(
+      () => t.system.db.prisma.call.count({ where: { campaignId: id, promotedAt: { not: null } } }),
+      (n) => n === 1,
+    );
     await t.system.db.pool.query('ALTER TABLE do_not_contact RENAME TO do_not_contact_off');
     let broken = true;
     const dialer = startReadmeDialer(t.org.apiKey);
     try {
       // The claim cannot be decided: the dialer gets an error answer, not a go.
-      await eventually(async () => dialer.claims, (claims) => claims.length > 0);
+      await eventually(
+        async () => dialer.claims,
+        (claims) => claims.length > 0,
+      );
       expect(dialer.claims[0]!.status).toBeGreaterThanOrEqual(500);
       expect(dialer.dials).toEqual([]);
       expect((await callsOf(id))[0]!.status).toBe('scheduled');
@@ -195,7 +218,10 @@ describe('a dialer built only from the README', () => {
       const delayed = async () => (await t.system.queues.get(QueueName.Calls).getDelayed()).filter((job) => job.data.campaign_id === id);
       const [retry] = await eventually(delayed, (jobs) => jobs.length === 1);
       await retry!.promote();
-      await eventually(() => campaignStatus(id), (status) => status === 'done');
+      await eventually(
+        () => campaignStatus(id),
+        (status) => status === 'done',
+      );
       expect(dialer.dials).toHaveLength(1);
       expect(dialer.claims.map((claim) => claim.status).at(-1)).toBe(200);
       expect((await callsOf(id))[0]!.status).toBe('answered');

@@ -37,7 +37,12 @@ interface TargetRow {
 
 const start = async (id: string) => expect((await t.api('POST', `/campaigns/${id}/start`)).statusCode).toBe(200);
 const campaignStatus = (id: string) => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status as string);
-const waitDone = (id: string, timeoutMs?: number) => eventually(() => campaignStatus(id), (status) => status === 'done', timeoutMs);
+const waitDone = (id: string, timeoutMs?: number) =>
+  eventually(
+    () => campaignStatus(id),
+    (status) => status === 'done',
+    timeoutMs,
+  );
 const callsOf = (id: string) => t.api('GET', `/campaigns/${id}/calls?limit=500`).then((r) => r.json().items as CallRow[]);
 const targetsOf = (id: string) => t.api('GET', `/campaigns/${id}/targets?limit=500`).then((r) => r.json().items as TargetRow[]);
 const statsOf = (id: string) => t.api('GET', `/campaigns/${id}/stats`).then((r) => r.json());
@@ -102,7 +107,10 @@ describe('the do-not-contact API', () => {
       [[{ customer_id: 'not-a-uuid' }], ['body', 0, 'customer_id']],
       [[{ fax: '+14155550125' }], ['body', 0]],
       [[{ phone: '+14155550125', email: 'two@example.com' }], ['body', 0]],
-      [[{ phone: '+14155550126' }, { whatsapp: 12 }], ['body', 1, 'whatsapp']],
+      [
+        [{ phone: '+14155550126' }, { whatsapp: 12 }],
+        ['body', 1, 'whatsapp'],
+      ],
     ];
     for (const [body, loc] of bad) {
       const response = await t.api('POST', '/do-not-contact', body);
@@ -134,7 +142,7 @@ describe('the do-not-contact API', () => {
     expect(await lookup('+1 415 555 0199')).toEqual([]);
   });
 
-  it('keeps each organization to its own list; another organization\'s entry is not found', async () => {
+  it("keeps each organization to its own list; another organization's entry is not found", async () => {
     const other = await t.newOrganization();
     const mine = (await t.api('GET', `/do-not-contact?value=${encodeURIComponent('+14155550123')}`)).json().items[0] as { id: string };
     expect((await other.api('GET', '/do-not-contact')).json()).toEqual({ items: [], next_cursor: null });
@@ -157,16 +165,22 @@ describe('the do-not-contact list in running campaigns', () => {
   it('never dials a number listed after its call was scheduled, promoted or not', async () => {
     clock.set(new Date('2026-11-30T10:00:00Z'));
     const listedCustomer = '7d1f0a5e-3b2c-4d6e-8f90-0a1b2c3d4e5f';
-    const id = await createCampaign(t, { settings: { call_attempt_delays: [30] }, targets: [
-      // Listed once its first call is promoted (its job waits in Redis).
-      { phone: '+14155550111', variables: { calls: ['answered'] } },
-      // Listed, by customer id, after its first attempt, while the second is a row due in 30 min.
-      { phone: '+14155550112', customer_id: listedCustomer, variables: { calls: ['no_answer', 'answered'] } },
-      { phone: '+14155550113', variables: { calls: ['no_answer', 'answered'] } },
-    ] });
+    const id = await createCampaign(t, {
+      settings: { call_attempt_delays: [30] },
+      targets: [
+        // Listed once its first call is promoted (its job waits in Redis).
+        { phone: '+14155550111', variables: { calls: ['answered'] } },
+        // Listed, by customer id, after its first attempt, while the second is a row due in 30 min.
+        { phone: '+14155550112', customer_id: listedCustomer, variables: { calls: ['no_answer', 'answered'] } },
+        { phone: '+14155550113', variables: { calls: ['no_answer', 'answered'] } },
+      ],
+    });
     await start(id);
     // No dialer yet: every first call gets promoted and waits in Redis.
-    await eventually(() => promotedCalls(id), (n) => n === 3);
+    await eventually(
+      () => promotedCalls(id),
+      (n) => n === 3,
+    );
     const listed = await t.api('POST', '/do-not-contact', [{ phone: '+1 (415) 555-0111' }]);
     expect(listed.json().added).toHaveLength(1);
 
@@ -198,7 +212,11 @@ describe('the do-not-contact list in running campaigns', () => {
       expect(dialed.sort()).toEqual(['+14155550112', '+14155550113', '+14155550113']);
 
       const states = byPhone(await targetsOf(id));
-      expect([states['+14155550111']!.state, states['+14155550112']!.state, states['+14155550113']!.state]).toEqual(['do_not_contact', 'do_not_contact', 'goal_met']);
+      expect([states['+14155550111']!.state, states['+14155550112']!.state, states['+14155550113']!.state]).toEqual([
+        'do_not_contact',
+        'do_not_contact',
+        'goal_met',
+      ]);
       const stats = await statsOf(id);
       expect(stats.targets).toMatchObject({ total: 3, do_not_contact: 2, goal_met: 1, by_state: { do_not_contact: 2, goal_met: 1 } });
       expect(stats.calls).toMatchObject({ canceled: 2, no_answer: 2, answered: 1 });
@@ -211,7 +229,10 @@ describe('the do-not-contact list in running campaigns', () => {
     const before = '+14155550121';
     const later = '+14155550122';
     const entry = (await t.api('POST', '/do-not-contact', [{ phone: before }])).json().added[0] as { id: string };
-    const id = await createCampaign(t, { settings: { call_attempt_delays: [] }, targets: [{ phone: before }, { phone: later }, { phone: '+14155550123', variables: { calls: ['answered'] } }] });
+    const id = await createCampaign(t, {
+      settings: { call_attempt_delays: [] },
+      targets: [{ phone: before }, { phone: later }, { phone: '+14155550123', variables: { calls: ['answered'] } }],
+    });
     const dialer = startTestDialer(t, clock.now);
     try {
       await start(id);
@@ -220,7 +241,12 @@ describe('the do-not-contact list in running campaigns', () => {
       expect(targets[before]!.state).toBe('do_not_contact');
       expect(targets[later]!.state).toBe('not_answered');
       expect((await t.api('GET', `/campaigns/${id}/calls?target_id=${targets[before]!.id}`)).json().items).toEqual([]);
-      expect(dialer.dials.filter((dial) => dial.data.campaign_id === id).map((dial) => dial.data.phone).sort()).toEqual([later, '+14155550123']);
+      expect(
+        dialer.dials
+          .filter((dial) => dial.data.campaign_id === id)
+          .map((dial) => dial.data.phone)
+          .sort(),
+      ).toEqual([later, '+14155550123']);
       expect((await statsOf(id)).targets).toMatchObject({ do_not_contact: 1, by_state: { do_not_contact: 1, not_answered: 1, goal_met: 1 } });
 
       // Listed after its round: a resume of its segment selects it and skips it.
@@ -258,9 +284,15 @@ describe('failing closed', () => {
   it('hands nothing out while the list cannot be checked; the job retries and the call proceeds once it can', async () => {
     const id = await createCampaign(t, { settings: { call_attempt_delays: [] }, targets: [{ phone: '+14155550131' }] });
     await start(id);
-    await eventually(() => promotedCalls(id), (n) => n === 1);
+    await eventually(
+      () => promotedCalls(id),
+      (n) => n === 1,
+    );
     const [call] = await callsOf(id);
-    const callJob = async () => (await t.system.queues.get(QueueName.Calls).getJobs(['waiting', 'delayed', 'active', 'completed', 'failed'])).find((job) => job?.data.call_id === call!.id);
+    const callJob = async () =>
+      (await t.system.queues.get(QueueName.Calls).getJobs(['waiting', 'delayed', 'active', 'completed', 'failed'])).find(
+        (job) => job?.data.call_id === call!.id,
+      );
 
     // A real fault: the list's table is gone from the test's own database.
     await t.system.db.pool.query('ALTER TABLE do_not_contact RENAME TO do_not_contact_off');
@@ -303,11 +335,14 @@ describe('failing closed', () => {
 
 describe('the unknown outcome', () => {
   it('is recorded, ends the round, is never redialed by itself, and has its own count', async () => {
-    const id = await createCampaign(t, { settings: { call_attempt_delays: [0, 0] }, targets: [
-      { phone: '+14155550141', variables: { calls: ['unknown'] } },
-      // The same round without an outcome of unknown: all three attempts.
-      { phone: '+14155550142', variables: { calls: ['no_answer', 'no_answer', 'no_answer'] } },
-    ] });
+    const id = await createCampaign(t, {
+      settings: { call_attempt_delays: [0, 0] },
+      targets: [
+        { phone: '+14155550141', variables: { calls: ['unknown'] } },
+        // The same round without an outcome of unknown: all three attempts.
+        { phone: '+14155550142', variables: { calls: ['no_answer', 'no_answer', 'no_answer'] } },
+      ],
+    });
     const dialer = startTestDialer(t, clock.now);
     try {
       await start(id);
@@ -329,20 +364,28 @@ describe('the unknown outcome', () => {
 });
 
 const decisions = async (decision: string) =>
-  (await t.system.deps.metrics.dispatchDecisions.get()).values.find((value) => value.labels.channel === 'call' && value.labels.decision === decision)?.value ?? 0;
+  (await t.system.deps.metrics.dispatchDecisions.get()).values.find((value) => value.labels.channel === 'call' && value.labels.decision === decision)?.value ??
+  0;
 
 describe('stale dispatch', () => {
   it('does not dial a job handed out past dispatch_expiry_minutes: the call moves to the next window opening and is dialed then', async () => {
     // Wednesday 2026-12-02 11:00 in Paris, inside the default 09:00–19:00 weekday window.
     clock.set(new Date('2026-12-02T10:00:00Z'));
-    const stale = await createCampaign(t, { settings: { dispatch_expiry_minutes: 30, call_attempt_delays: [] }, targets: [
-      { phone: '+33612345651', timezone: 'Europe/Paris', variables: { calls: ['answered'] } },
-    ] });
+    const stale = await createCampaign(t, {
+      settings: { dispatch_expiry_minutes: 30, call_attempt_delays: [] },
+      targets: [{ phone: '+33612345651', timezone: 'Europe/Paris', variables: { calls: ['answered'] } }],
+    });
     // The same delay within its expiry (default 60 minutes): dialed late, but dialed.
-    const fresh = await createCampaign(t, { settings: { call_attempt_delays: [] }, targets: [{ phone: '+33612345652', timezone: 'Europe/Paris', variables: { calls: ['answered'] } }] });
+    const fresh = await createCampaign(t, {
+      settings: { call_attempt_delays: [] },
+      targets: [{ phone: '+33612345652', timezone: 'Europe/Paris', variables: { calls: ['answered'] } }],
+    });
     await start(stale);
     await start(fresh);
-    await eventually(async () => (await promotedCalls(stale)) + (await promotedCalls(fresh)), (n) => n === 2);
+    await eventually(
+      async () => (await promotedCalls(stale)) + (await promotedCalls(fresh)),
+      (n) => n === 2,
+    );
     const [call] = await callsOf(stale);
     const dueAt = Date.parse(call!.scheduled_for);
 
@@ -391,7 +434,7 @@ describe('blackout dates', () => {
     throw new Error('no open instant within 30 days');
   };
 
-  it('schedules and dials no call on a date that is a blackout in the target\'s zone; due times move to the next open window', async () => {
+  it("schedules and dials no call on a date that is a blackout in the target's zone; due times move to the next open window", async () => {
     // Monday 2026-12-07 21:00 UTC: still the 7th in UTC and New York, already the 8th (the
     // blackout date) in Auckland and Kolkata.
     const startAt = new Date('2026-12-07T21:00:00Z');
@@ -404,12 +447,15 @@ describe('blackout dates', () => {
       { phone: '+14155550164', variables: { calls: ['answered'] } },
     ];
     const zoneOf = new Map(targets.map((target) => [target.phone, target.timezone ?? 'Pacific/Auckland']));
-    const id = await createCampaign(t, { settings: {
+    const id = await createCampaign(t, {
+      settings: {
         timezone: 'Pacific/Auckland',
         blackout_dates: [BLACKOUT],
         call_attempt_delays: [60],
         call_working_hours: { start: '09:00', end: '17:00', weekdays: [1, 2, 3, 4, 5, 6, 7] },
-      }, targets: targets });
+      },
+      targets: targets,
+    });
     expect((await t.api('GET', `/campaigns/${id}`)).json().blackout_dates).toEqual([BLACKOUT]);
     const dialer = startTestDialer(t, clock.now);
     try {

@@ -34,14 +34,16 @@ const retriedClaims = async () => {
   return metric.values.filter((value) => value.labels.decision === 'retry').reduce((sum, value) => sum + value.value, 0);
 };
 
-const promotedRows = async (campaignId: string) =>
-  t.system.db.prisma.call.count({ where: { campaignId, status: 'scheduled', promotedAt: { not: null } } });
+const promotedRows = async (campaignId: string) => t.system.db.prisma.call.count({ where: { campaignId, status: 'scheduled', promotedAt: { not: null } } });
 
 describe('the hopper keeps Redis bounded', () => {
   it('holds at most HOPPER_MAX_PROMOTED_PER_CAMPAIGN jobs of a larger campaign', async () => {
     const id = await createCampaign(t, { targets: phones(120, 0) });
     await t.api('POST', `/campaigns/${id}/start`);
-    await eventually(() => promotedRows(id), (n) => n === 25);
+    await eventually(
+      () => promotedRows(id),
+      (n) => n === 25,
+    );
     // Several more passes change nothing: the budget is spent.
     await afterHopperPasses(t, 3);
     expect(await promotedRows(id)).toBe(25);
@@ -68,7 +70,10 @@ describe('pause, start and the dispatch guard', () => {
   it('pause withdraws promoted jobs and keeps the rows pending; start promotes them again', async () => {
     const id = await createCampaign(t, { targets: phones(6, 2000) });
     await t.api('POST', `/campaigns/${id}/start`);
-    await eventually(() => promotedRows(id), (n) => n === 6);
+    await eventually(
+      () => promotedRows(id),
+      (n) => n === 6,
+    );
     const before = (await jobsInRedis(id)).map((job) => job.id);
 
     expect((await t.api('POST', `/campaigns/${id}/pause`)).json().status).toBe('paused');
@@ -78,7 +83,10 @@ describe('pause, start and the dispatch guard', () => {
     // Due times that passed while paused move to the next moment inside the window.
     clock.advance(3 * 3600_000);
     expect((await t.api('POST', `/campaigns/${id}/start`)).json().status).toBe('running');
-    await eventually(() => promotedRows(id), (n) => n === 6);
+    await eventually(
+      () => promotedRows(id),
+      (n) => n === 6,
+    );
     const after = await jobsInRedis(id);
     expect(after).toHaveLength(6);
     expect(after.map((job) => job.id).filter((jobId) => before.includes(jobId))).toEqual([]);
@@ -93,7 +101,10 @@ describe('pause, start and the dispatch guard', () => {
   it('a repeated start schedules nothing twice', async () => {
     const id = await createCampaign(t, { targets: phones(4, 3000) });
     await t.api('POST', `/campaigns/${id}/start`);
-    await eventually(() => promotedRows(id), (n) => n === 4);
+    await eventually(
+      () => promotedRows(id),
+      (n) => n === 4,
+    );
     await t.api('POST', `/campaigns/${id}/start`);
     await t.api('POST', `/campaigns/${id}/start`);
     await afterHopperPasses(t, 3);
@@ -105,7 +116,10 @@ describe('pause, start and the dispatch guard', () => {
   it('acknowledges a job that escaped withdrawal without contacting anyone', async () => {
     const id = await createCampaign(t, { targets: phones(1, 4000) });
     await t.api('POST', `/campaigns/${id}/start`);
-    await eventually(() => promotedRows(id), (n) => n === 1);
+    await eventually(
+      () => promotedRows(id),
+      (n) => n === 1,
+    );
     const [escaped] = await jobsInRedis(id);
     await t.api('POST', `/campaigns/${id}/pause`);
     // As if the removal had failed: the same job is back in Redis, due now.
@@ -149,7 +163,10 @@ describe('a crash between writing rows and promoting them', () => {
       const dialer = startTestDialer(t, clock.now);
       try {
         // Every job was claimed at least once and told to retry (its promotion is not recorded).
-        await eventually(() => retriedClaims(), (n) => n >= 5);
+        await eventually(
+          () => retriedClaims(),
+          (n) => n >= 5,
+        );
         expect(dialer.dials.filter((dial) => dial.data.campaign_id === id)).toEqual([]);
         const calls = await t.system.db.prisma.call.findMany({ where: { campaignId: id } });
         await promoteDueWork({ ...deps, queues: t.system.queues });
@@ -158,7 +175,11 @@ describe('a crash between writing rows and promoting them', () => {
         // The process is back: its periodic hopper (and completion sweep) runs again.
         scheduler.resume();
 
-        await eventually(() => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status), (status) => status === 'done', 30_000);
+        await eventually(
+          () => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status),
+          (status) => status === 'done',
+          30_000,
+        );
         const dialed = dialer.dials.filter((dial) => dial.data.campaign_id === id).map((dial) => dial.data.call_id);
         expect(dialed.sort()).toEqual(calls.map((call) => call.id).sort());
       } finally {

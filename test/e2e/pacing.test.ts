@@ -41,7 +41,11 @@ const start = async (id: string, headers?: Record<string, string>) =>
   expect((await t.api('POST', `/campaigns/${id}/start`, undefined, headers)).statusCode).toBe(200);
 const campaignStatus = (id: string, headers?: Record<string, string>) =>
   t.api('GET', `/campaigns/${id}`, undefined, headers).then((r) => r.json().status as string);
-const waitDone = (id: string, headers?: Record<string, string>) => eventually(() => campaignStatus(id, headers), (status) => status === 'done');
+const waitDone = (id: string, headers?: Record<string, string>) =>
+  eventually(
+    () => campaignStatus(id, headers),
+    (status) => status === 'done',
+  );
 const dialing = (campaignIds: string[]) => t.system.db.prisma.call.count({ where: { campaignId: { in: campaignIds }, status: 'dialing' } });
 
 const holds = async () =>
@@ -97,7 +101,10 @@ async function drain(dialer: ReturnType<typeof startSlowDialer>, campaignIds: st
     dialer.hangUp(1);
     // The freed slot goes to a held call, if one is left.
     await eventually(
-      async () => ({ dialed: dialer.dials.length, waiting: await t.system.db.prisma.call.count({ where: { campaignId: { in: campaignIds }, status: 'scheduled' } }) }),
+      async () => ({
+        dialed: dialer.dials.length,
+        waiting: await t.system.db.prisma.call.count({ where: { campaignId: { in: campaignIds }, status: 'scheduled' } }),
+      }),
       (now) => now.dialed > dialed || now.waiting === 0,
     );
   }
@@ -140,7 +147,10 @@ describe('max_calls_per_minute', () => {
       await start(id);
       const startedAt = clock.now().getTime();
       // Rounds open lazily: wait for the hopper to draw every target.
-      await eventually(() => t.system.db.prisma.call.count({ where: { campaignId: id } }), (n) => n >= targets.length);
+      await eventually(
+        () => t.system.db.prisma.call.count({ where: { campaignId: id } }),
+        (n) => n >= targets.length,
+      );
       // Drive the clock from due time to due time: several minutes of dials in a few seconds.
       const minutes = 5;
       while (clock.now().getTime() - startedAt < minutes * 60_000) {
@@ -171,10 +181,16 @@ describe('max_calls_per_minute', () => {
     let dials = 0;
     let dialer: ReturnType<typeof createDialerWorker> | undefined;
     try {
-      const id = await createCampaign(s, { settings: { max_calls_per_minute: 10, call_attempt_delays: [] }, targets: phones(25, 5000).map((phone) => ({ phone })) });
+      const id = await createCampaign(s, {
+        settings: { max_calls_per_minute: 10, call_attempt_delays: [] },
+        targets: phones(25, 5000).map((phone) => ({ phone })),
+      });
       expect((await s.api('POST', `/campaigns/${id}/start`)).statusCode).toBe(200);
       const calls = s.system.queues.get(QueueName.Calls);
-      await eventually(() => calls.getDelayedCount(), (n) => n === 24);
+      await eventually(
+        () => calls.getDelayedCount(),
+        (n) => n === 24,
+      );
 
       // No dialer ran for ten minutes: every job came due. Its delay elapsing is what BullMQ's
       // promote does; then a dialer starts and claims them all at once.
@@ -213,7 +229,10 @@ describe('max_calls_per_minute', () => {
         await otherProcess.query('COMMIT');
         otherProcess.release();
       }
-      await eventually(async () => (await calls.getWaitingCount()) + (await calls.getActiveCount()), (n) => n === 0);
+      await eventually(
+        async () => (await calls.getWaitingCount()) + (await calls.getActiveCount()),
+        (n) => n === 0,
+      );
       const holds = ((await s.system.deps.metrics.dispatchDecisions.get()).values.find((v) => v.labels.decision === 'hold')?.value ?? 0) - holdsBefore;
       // The guard let ten through and held the rest.
       expect({ dials, holds }).toEqual({ dials: 10, holds: 15 });
@@ -234,14 +253,20 @@ describe('max_calls_per_minute', () => {
 
 describe('max_concurrent_calls', () => {
   it('holds a campaign at its limit while a slow dialer keeps calls on the line; another campaign proceeds meanwhile', async () => {
-    const limited = await createCampaign(t, { settings: { max_concurrent_calls: 2, call_attempt_delays: [] }, targets: phones(6, 1000).map((phone) => ({ phone })) });
+    const limited = await createCampaign(t, {
+      settings: { max_concurrent_calls: 2, call_attempt_delays: [] },
+      targets: phones(6, 1000).map((phone) => ({ phone })),
+    });
     const free = await createCampaign(t, { settings: { call_attempt_delays: [] }, targets: phones(4, 2000).map((phone) => ({ phone })) });
     const dialer = startSlowDialer(new Set([limited]));
     try {
       const holdsBefore = await holds();
       await start(limited);
       // Two calls on the line; the others were offered and held.
-      await eventually(async () => ({ active: dialer.active(), holds: await holds() }), (now) => now.active === 2 && now.holds >= holdsBefore + 4);
+      await eventually(
+        async () => ({ active: dialer.active(), holds: await holds() }),
+        (now) => now.active === 2 && now.holds >= holdsBefore + 4,
+      );
       expect(await dialing([limited])).toBe(2);
 
       await start(free);
@@ -262,9 +287,13 @@ describe('max_concurrent_calls', () => {
     const name = uniqueName('limited-org');
     const org = await t.newOrganization(name);
     const as = { 'x-api-key': org.apiKey };
-    const { stdout } = await promisify(execFile)('npm', ['run', '--silent', 'cli', '--', 'org', 'set-call-limit', '--org', name, '--max-concurrent-calls', '3'], {
-      env: { ...process.env, DATABASE_URL: t.config.DATABASE_URL },
-    });
+    const { stdout } = await promisify(execFile)(
+      'npm',
+      ['run', '--silent', 'cli', '--', 'org', 'set-call-limit', '--org', name, '--max-concurrent-calls', '3'],
+      {
+        env: { ...process.env, DATABASE_URL: t.config.DATABASE_URL },
+      },
+    );
     expect(stdout).toContain('max concurrent calls 3');
 
     const first = await createCampaign(t, { settings: { call_attempt_delays: [] }, targets: phones(4, 3000).map((phone) => ({ phone })), headers: as });
@@ -274,7 +303,10 @@ describe('max_concurrent_calls', () => {
       const holdsBefore = await holds();
       await start(first, as);
       await start(second, as);
-      await eventually(async () => ({ active: dialer.active(), holds: await holds() }), (now) => now.active === 3 && now.holds >= holdsBefore + 5);
+      await eventually(
+        async () => ({ active: dialer.active(), holds: await holds() }),
+        (now) => now.active === 3 && now.holds >= holdsBefore + 5,
+      );
       expect(await dialing([first, second])).toBe(3);
 
       await drain(dialer, [first, second], 3, as);

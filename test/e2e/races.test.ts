@@ -76,16 +76,24 @@ const callsOf = (campaignId: string) => t.system.db.prisma.call.findMany({ where
 /** Backends of the test's database waiting for a lock, or idle inside an open transaction. */
 async function waiting(state: 'lock' | 'idle in transaction'): Promise<number> {
   const condition = state === 'lock' ? sql`wait_event_type = 'Lock'` : sql`state = 'idle in transaction'`;
-  const [row] = await t.system.db.sql.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND ${condition}`);
+  const [row] = await t.system.db.sql.query<{ n: number }>(
+    sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND ${condition}`,
+  );
   return row!.n;
 }
 
 /** Places every promoted call of the campaign (dispatch guard, then the answered outcome). */
 async function placeAll(campaignId: string) {
   const promoted = (await callsOf(campaignId)).filter((call) => call.promotedAt !== null);
-  const decisions = await claimWork(deps(), promoted.map((call) => ({ channel: 'call' as const, id: call.id, promotion: call.promotion })));
+  const decisions = await claimWork(
+    deps(),
+    promoted.map((call) => ({ channel: 'call' as const, id: call.id, promotion: call.promotion })),
+  );
   expect(decisions.map((decision) => ('kind' in decision ? decision.kind : decision.message))).toEqual(promoted.map(() => 'dial'));
-  await recordCallOutcomes(deps(), promoted.map((call) => ({ callId: call.id, status: 'answered' as const })));
+  await recordCallOutcomes(
+    deps(),
+    promoted.map((call) => ({ callId: call.id, status: 'answered' as const })),
+  );
 }
 
 describe('an outcome recorded while complete commits', () => {
@@ -104,7 +112,10 @@ describe('an outcome recorded while complete commits', () => {
       await blocker.query('BEGIN');
       await blocker.query('SELECT 1 FROM calls WHERE id = $1 FOR UPDATE', [call!.id]);
       const outcome = recordCallOutcomes(deps(), [{ callId: call!.id, status: 'no_answer' }]);
-      await eventually(() => waiting('lock'), (n) => n === 1);
+      await eventually(
+        () => waiting('lock'),
+        (n) => n === 1,
+      );
       // Complete now: it must wait for the outcome (or, if it could go ahead, it would commit here).
       let completed = false;
       const complete = apply(campaignId, 'complete').then((result) => ((completed = true), result));
@@ -131,7 +142,8 @@ describe('a pause committing while the hopper promotes', () => {
   it('leaves no promoted row and no job behind, and the campaign settles once it runs again', async () => {
     const campaignId = await campaignWith(20);
     await started(campaignId);
-    const jobs = async () => (await t.system.queues.get(QueueName.Calls).getJobs(['waiting', 'delayed', 'active'])).filter((job) => job?.data.campaign_id === campaignId);
+    const jobs = async () =>
+      (await t.system.queues.get(QueueName.Calls).getJobs(['waiting', 'delayed', 'active'])).filter((job) => job?.data.campaign_id === campaignId);
 
     // The promotion batch is held between reading the campaign and recording its promotions:
     // Redis is suspended, so its addBulk waits (its rows locked, its transaction open).
@@ -140,7 +152,10 @@ describe('a pause committing while the hopper promotes', () => {
     let pause: Promise<unknown> | undefined;
     try {
       promotion = promoteDueWork(deps());
-      await eventually(() => waiting('idle in transaction'), (n) => n === 1);
+      await eventually(
+        () => waiting('idle in transaction'),
+        (n) => n === 1,
+      );
       let paused = false;
       pause = apply(campaignId, 'pause').then((result) => ((paused = true), result));
       // The pause waits for the batch (or, if it could go ahead, it commits now).
@@ -162,7 +177,6 @@ describe('a pause committing while the hopper promotes', () => {
     await placeAll(campaignId);
     expect(await settleCampaign(deps(), campaignId)).toEqual({ completed: true });
   });
-
 });
 
 describe('the dispatch guard', () => {

@@ -18,7 +18,9 @@ const readme = readDialerExamples();
 
 /** The one README request for this route whose body matches and that shows an answer of this status. */
 function example(route: string, matches: (body: Record<string, unknown>) => boolean, status = 200): ReadmeRequest {
-  const found = readme.requests.filter((request) => request.route === route && matches(request.body) && request.answers.some((answer) => answer.status === status));
+  const found = readme.requests.filter(
+    (request) => request.route === route && matches(request.body) && request.answers.some((answer) => answer.status === status),
+  );
   if (found.length !== 1) throw new Error(`README: expected one ${route} example answered ${status}, found ${found.length}`);
   return found[0]!;
 }
@@ -67,9 +69,7 @@ const bodyOf = (request: ReadmeRequest, job: Record<string, unknown> = {}) =>
 
 /** Sends the README request over HTTP with its own headers (the key placeholder replaced). */
 async function send(request: ReadmeRequest, ids: string[], body: unknown = request.body): Promise<Exchange> {
-  const headers = Object.fromEntries(
-    Object.entries(request.headers).map(([name, value]) => [name, value === 'cek_...' ? t.org.apiKey : value]),
-  );
+  const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, value === 'cek_...' ? t.org.apiKey : value]));
   const response = await fetch(`${base}${pathOf(request, ids)}`, { method: request.method, headers, body: JSON.stringify(body) });
   const exchange = { request, status: response.status, body: await response.json() };
   exchanges.push(exchange);
@@ -142,7 +142,10 @@ function runCampaign() {
       async () => {
         // A README request that the system refuses would leave the campaign running: say which.
         const refused = exchanges.find((exchange) => exchange.status !== 200);
-        if (refused) throw new Error(`README request ${refused.request.route} ${JSON.stringify(refused.request.body)} answered ${refused.status}: ${JSON.stringify(refused.body)}`);
+        if (refused)
+          throw new Error(
+            `README request ${refused.request.route} ${JSON.stringify(refused.request.body)} answered ${refused.status}: ${JSON.stringify(refused.body)}`,
+          );
         return {
           status: (await t.api('GET', `/campaigns/${id}`)).json().status,
           messages: (await t.api('GET', `/campaigns/${id}/stats`)).json().whatsapp_messages,
@@ -192,27 +195,31 @@ describe("a dialer and a WhatsApp sender written from the README's examples", ()
     expect(exchanges.filter((exchange) => exchange.request === REPLIED).map((exchange) => (exchange.body as { status: string }).status)).toEqual(['replied']);
   });
 
-  it("answers the README's other examples exactly: claims 409 and 425, a conflicting outcome, the wrong WhatsApp field, target events", { timeout: 45_000 }, async () => {
-    const { id, targets } = await runCampaign();
-    const call = jobs.find((job) => job.queue === 'campaign-calls' && !(job.data.variables as { answers?: boolean }).answers)!.data;
-    const message = jobs.find((job) => job.queue === 'campaign-whatsapp')!.data;
-    const target = targets.find((row) => row.state === 'goal_met')!;
-    const exactly = async (request: ReadmeRequest, ids: string[], status: number, body: unknown = request.body) => {
-      const exchange = await send(request, ids, body);
-      expect({ status: exchange.status, body: exchange.body }, request.route).toEqual({ status, body: readmeAnswer(request, status) });
-    };
+  it(
+    "answers the README's other examples exactly: claims 409 and 425, a conflicting outcome, the wrong WhatsApp field, target events",
+    { timeout: 45_000 },
+    async () => {
+      const { id, targets } = await runCampaign();
+      const call = jobs.find((job) => job.queue === 'campaign-calls' && !(job.data.variables as { answers?: boolean }).answers)!.data;
+      const message = jobs.find((job) => job.queue === 'campaign-whatsapp')!.data;
+      const target = targets.find((row) => row.state === 'goal_met')!;
+      const exactly = async (request: ReadmeRequest, ids: string[], status: number, body: unknown = request.body) => {
+        const exchange = await send(request, ids, body);
+        expect({ status: exchange.status, body: exchange.body }, request.route).toEqual({ status, body: readmeAnswer(request, status) });
+      };
 
-    // The call ended: a claim of its job is refused; a job ahead of its row is told to retry.
-    await exactly(CLAIM, [call.call_id as string], 409, bodyOf(CLAIM, call));
-    await exactly(CLAIM, [call.call_id as string], 425, { ...bodyOf(CLAIM, call), promotion: (call.promotion as number) + 1 });
-    await exactly(MESSAGE_CLAIM, [message.message_id as string], 409, bodyOf(MESSAGE_CLAIM, message));
-    // The call ended as no_answer: the same report again is harmless, another one is refused.
-    const again = await send(NO_ANSWER, [call.call_id as string]);
-    expect(again.status).toBe(200);
-    expect(again.body).toMatchObject({ id: call.call_id, status: 'no_answer' });
-    await exactly(CONFLICTING_OUTCOME, [call.call_id as string], 409);
-    await exactly(WRONG_FIELD, [message.message_id as string], 422);
-    await exactly(EMAIL_SENT, [id, target.id as string], 200);
-    await exactly(AI_EVALUATION, [id, target.id as string], 200);
-  });
+      // The call ended: a claim of its job is refused; a job ahead of its row is told to retry.
+      await exactly(CLAIM, [call.call_id as string], 409, bodyOf(CLAIM, call));
+      await exactly(CLAIM, [call.call_id as string], 425, { ...bodyOf(CLAIM, call), promotion: (call.promotion as number) + 1 });
+      await exactly(MESSAGE_CLAIM, [message.message_id as string], 409, bodyOf(MESSAGE_CLAIM, message));
+      // The call ended as no_answer: the same report again is harmless, another one is refused.
+      const again = await send(NO_ANSWER, [call.call_id as string]);
+      expect(again.status).toBe(200);
+      expect(again.body).toMatchObject({ id: call.call_id, status: 'no_answer' });
+      await exactly(CONFLICTING_OUTCOME, [call.call_id as string], 409);
+      await exactly(WRONG_FIELD, [message.message_id as string], 422);
+      await exactly(EMAIL_SENT, [id, target.id as string], 200);
+      await exactly(AI_EVALUATION, [id, target.id as string], 200);
+    },
+  );
 });

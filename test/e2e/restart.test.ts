@@ -53,7 +53,15 @@ async function startProcess(): Promise<Running> {
   child.stdout!.on('data', (chunk) => output.push(String(chunk)));
   child.stderr!.on('data', (chunk) => output.push(String(chunk)));
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await eventually(() => fetch(`${baseUrl}/healthz`).then((r) => r.status, () => 0), (status) => status === 200, 30_000);
+  await eventually(
+    () =>
+      fetch(`${baseUrl}/healthz`).then(
+        (r) => r.status,
+        () => 0,
+      ),
+    (status) => status === 200,
+    30_000,
+  );
   return { child, output, exit };
 }
 
@@ -81,11 +89,17 @@ describe('graceful shutdown and restart', () => {
     let running = await startProcess();
     try {
       const allWeek = { start: '00:00', end: '23:59:59', weekdays: [1, 2, 3, 4, 5, 6, 7] };
-      const id = ((await (await api('POST', '/campaigns', campaignInput({ call_attempt_delays: [0, 0], call_working_hours: allWeek }))).json()) as { id: string }).id;
+      const id = (
+        (await (await api('POST', '/campaigns', campaignInput({ call_attempt_delays: [0, 0], call_working_hours: allWeek }))).json()) as { id: string }
+      ).id;
       const targets = Array.from({ length: 20 }, (_, i) => ({ phone: `+1646555${String(i).padStart(4, '0')}` }));
       await api('POST', `/campaigns/${id}/targets`, targets);
       expect((await api('POST', `/campaigns/${id}/start`)).status).toBe(200);
-      await eventually(async () => dials.length, (n) => n >= 15, 30_000);
+      await eventually(
+        async () => dials.length,
+        (n) => n >= 15,
+        30_000,
+      );
 
       const stoppedAt = Date.now();
       running.child.kill('SIGTERM');

@@ -28,7 +28,11 @@ type Counts = Record<string, number>;
 const COUNT_KEYS = ['scheduled_calls', 'queued_whatsapp', 'skipped_existing_pending', 'skipped_missing_contact'];
 
 const statusOf = async (id: string) => (await t.api('GET', `/campaigns/${id}`)).json().status as CampaignStatus;
-const untilDone = (id: string) => eventually(() => statusOf(id), (status) => status === 'done');
+const untilDone = (id: string) =>
+  eventually(
+    () => statusOf(id),
+    (status) => status === 'done',
+  );
 const statesOf = async (id: string) =>
   Object.fromEntries(
     ((await t.api('GET', `/campaigns/${id}/targets?limit=500`)).json().items as Array<{ phone: string | null; email: string | null; state: string }>).map(
@@ -53,12 +57,12 @@ describe('resume a done campaign, segment by segment', () => {
     id = await createCampaign(t, {
       settings: goal,
       targets: [
-      { phone: '+14155550301', variables: { calls: [GOOD] } },
-      { phone: '+14155550302', variables: { calls: [WEAK, GOOD] } },
-      { phone: '+14155550303', variables: { calls: ['no_answer', GOOD] } },
-      { phone: '+14155550304', variables: { calls: ['failed', 'no_answer'] } },
-      { email: 'no-phone@example.com' },
-      { phone: '+14155550306', variables: { calls: ['busy', 'voicemail'] } },
+        { phone: '+14155550301', variables: { calls: [GOOD] } },
+        { phone: '+14155550302', variables: { calls: [WEAK, GOOD] } },
+        { phone: '+14155550303', variables: { calls: ['no_answer', GOOD] } },
+        { phone: '+14155550304', variables: { calls: ['failed', 'no_answer'] } },
+        { email: 'no-phone@example.com' },
+        { phone: '+14155550306', variables: { calls: ['busy', 'voicemail'] } },
       ],
       start: true,
     });
@@ -127,7 +131,10 @@ describe('resume a done campaign, segment by segment', () => {
 describe('resume from paused, and refusals', () => {
   it('skips targets that still have pending work and runs the campaign again', async () => {
     const id = await createCampaign(t, { settings: { call_attempt_delays: [600] }, targets: [{ phone: '+14155550311' }], start: true });
-    await eventually(() => t.api('GET', `/campaigns/${id}/calls`).then((r) => r.json().items), (items) => items.length === 2);
+    await eventually(
+      () => t.api('GET', `/campaigns/${id}/calls`).then((r) => r.json().items),
+      (items) => items.length === 2,
+    );
     expect((await t.api('POST', `/campaigns/${id}/pause`)).statusCode).toBe(200);
     const response = await resume(id, { segment: 'not_answered' });
     expect(response.json()).toMatchObject({
@@ -190,14 +197,21 @@ describe('Idempotency-Key', () => {
 describe('a resume racing a pause', () => {
   it('serialises: the log is a chain of allowed transitions, and a paused campaign holds no job', async () => {
     for (let round = 0; round < 4; round++) {
-      const id = await createCampaign(t, { settings: { call_attempt_delays: [600] }, targets: [
-        { phone: `+1415555${String(400 + round * 2).padStart(4, '0')}` },
-        { phone: `+1415555${String(401 + round * 2).padStart(4, '0')}` },
-      ], start: true });
+      const id = await createCampaign(t, {
+        settings: { call_attempt_delays: [600] },
+        targets: [{ phone: `+1415555${String(400 + round * 2).padStart(4, '0')}` }, { phone: `+1415555${String(401 + round * 2).padStart(4, '0')}` }],
+        start: true,
+      });
       await t.api('POST', `/campaigns/${id}/pause`);
       const commands = round % 2 ? ['pause', 'resume', 'pause', 'resume'] : ['resume', 'pause', 'resume', 'pause'];
-      await Promise.all(commands.map((command) => t.api('POST', `/campaigns/${id}/${command}`, command === 'resume' ? { segment: 'not_contacted' } : undefined)));
-      const events = (await t.api('GET', `/campaigns/${id}/events`)).json().items as Array<{ command: 'start' | 'pause' | 'resume' | 'complete'; from: CampaignStatus; to: CampaignStatus }>;
+      await Promise.all(
+        commands.map((command) => t.api('POST', `/campaigns/${id}/${command}`, command === 'resume' ? { segment: 'not_contacted' } : undefined)),
+      );
+      const events = (await t.api('GET', `/campaigns/${id}/events`)).json().items as Array<{
+        command: 'start' | 'pause' | 'resume' | 'complete';
+        from: CampaignStatus;
+        to: CampaignStatus;
+      }>;
       let status: CampaignStatus = 'draft';
       for (const event of events) {
         expect(event.from).toBe(status);

@@ -26,7 +26,10 @@ const WHATSAPP_CHANNEL = '5b1c1a52-53b4-4a39-8d0e-2f9d6f4b8c02';
 
 async function run(settings: Record<string, unknown>, targets: Array<Record<string, unknown>>) {
   const id = await createCampaign(t, { settings, targets, start: true });
-  await eventually(() => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status), (status) => status === 'done');
+  await eventually(
+    () => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status),
+    (status) => status === 'done',
+  );
   const calls = (await t.api('GET', `/campaigns/${id}/calls?limit=500`)).json().items as Array<Record<string, unknown>>;
   const targetRows = (await t.api('GET', `/campaigns/${id}/targets?limit=500`)).json().items as Array<Record<string, unknown>>;
   const events = (await t.api('GET', `/campaigns/${id}/events`)).json().items as Array<Record<string, unknown>>;
@@ -59,13 +62,14 @@ describe('contact rounds through a real dialer', () => {
     expect(second).toMatchObject({ attempt: 2, status: 'scheduled' });
     expect(Date.parse(second.scheduled_for) - Date.parse(first.ended_at)).toBe(30 * 60_000);
     clock.advance(30 * 60_000);
-    await eventually(() => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status), (status) => status === 'done');
+    await eventually(
+      () => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status),
+      (status) => status === 'done',
+    );
   });
 
   it('ends the round when the target is reached; no objectives means reached is the goal', async () => {
-    const { calls, targets } = await run({ call_attempt_delays: [0, 0, 0] }, [
-      { phone: '+14155550103', variables: { calls: ['busy', 'answered'] } },
-    ]);
+    const { calls, targets } = await run({ call_attempt_delays: [0, 0, 0] }, [{ phone: '+14155550103', variables: { calls: ['busy', 'answered'] } }]);
     expect(callsOf(calls, targets[0]!.id)).toEqual([
       [1, 'busy'],
       [2, 'answered'],
@@ -100,10 +104,9 @@ describe('contact rounds through a real dialer', () => {
   });
 
   it('falls back after the last attempt when whatsapp_after_attempts exceeds the round', async () => {
-    const { id, calls, targets } = await run(
-      { call_attempt_delays: [0], whatsapp_after_attempts: 5, whatsapp_channel_id: WHATSAPP_CHANNEL },
-      [{ phone: '+14155550107', whatsapp: '+14155550107' }],
-    );
+    const { id, calls, targets } = await run({ call_attempt_delays: [0], whatsapp_after_attempts: 5, whatsapp_channel_id: WHATSAPP_CHANNEL }, [
+      { phone: '+14155550107', whatsapp: '+14155550107' },
+    ]);
     expect(callsOf(calls, targets[0]!.id)).toHaveLength(2);
     expect(sender.sent.filter((data) => data.campaign_id === id).map((data) => data.kind)).toEqual(['fallback']);
   });
@@ -118,10 +121,9 @@ describe('contact rounds through a real dialer', () => {
   });
 
   it('counts a WhatsApp reply as reaching the target: pending calls are canceled', async () => {
-    const { calls, targets } = await run(
-      { call_attempt_delays: [600], whatsapp_channel_id: WHATSAPP_CHANNEL, first_contact_channel: 'whatsapp' },
-      [{ phone: '+14155550109', whatsapp: '+14155550177' }],
-    );
+    const { calls, targets } = await run({ call_attempt_delays: [600], whatsapp_channel_id: WHATSAPP_CHANNEL, first_contact_channel: 'whatsapp' }, [
+      { phone: '+14155550109', whatsapp: '+14155550177' },
+    ]);
     expect(targets[0]!.state).toBe('goal_met');
     // The reply may land before or after attempt 1; attempt 2 (10 hours later) never happens.
     expect(calls.filter((call) => call.status === 'scheduled')).toEqual([]);
@@ -129,10 +131,7 @@ describe('contact rounds through a real dialer', () => {
   });
 
   it('rounds only WhatsApp for a target without a phone; no contact at all means no round', async () => {
-    const { stats, targets } = await run({ whatsapp_channel_id: WHATSAPP_CHANNEL }, [
-      { whatsapp: '+14155550110' },
-      { email: 'nobody@example.com' },
-    ]);
+    const { stats, targets } = await run({ whatsapp_channel_id: WHATSAPP_CHANNEL }, [{ whatsapp: '+14155550110' }, { email: 'nobody@example.com' }]);
     const byContact = Object.fromEntries(targets.map((target) => [target.whatsapp ?? target.email, target.state]));
     expect(byContact).toEqual({ '+14155550110': 'not_answered', 'nobody@example.com': 'not_contacted' });
     expect(stats.whatsapp_messages).toEqual({ sent: 1 });
@@ -145,23 +144,32 @@ describe('goals', () => {
   const AI_WEAK = { status: 'answered', ai_label: 'positive', ai_score: 0.4 };
 
   it('ai objective: a label in label_in with at least min_score', async () => {
-    const { targets } = await run(
-      { goal_spec: { objectives: [{ type: 'ai', label_in: ['positive'], min_score: 0.8 }] } },
-      [
-        { phone: '+14155550111', variables: { calls: [AI_GOOD] } },
-        { phone: '+14155550112', variables: { calls: [AI_WEAK] } },
-      ],
-    );
+    const { targets } = await run({ goal_spec: { objectives: [{ type: 'ai', label_in: ['positive'], min_score: 0.8 }] } }, [
+      { phone: '+14155550111', variables: { calls: [AI_GOOD] } },
+      { phone: '+14155550112', variables: { calls: [AI_WEAK] } },
+    ]);
     const byPhone = Object.fromEntries(targets.map((target) => [target.phone, target.state]));
     expect(byPhone).toEqual({ '+14155550111': 'goal_met', '+14155550112': 'unresolved' });
   });
 
   it('all needs every objective; an email reported later completes it', async () => {
-    const id = await createCampaign(t, { settings: {
-      goal_logic: 'all',
-      goal_spec: { objectives: [{ type: 'contact', channels: ['call'] }, { type: 'email', min_count: 1 }] },
-    }, targets: [{ phone: '+14155550113', variables: { calls: ['answered'] } }], start: true });
-    await eventually(() => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status), (status) => status === 'done');
+    const id = await createCampaign(t, {
+      settings: {
+        goal_logic: 'all',
+        goal_spec: {
+          objectives: [
+            { type: 'contact', channels: ['call'] },
+            { type: 'email', min_count: 1 },
+          ],
+        },
+      },
+      targets: [{ phone: '+14155550113', variables: { calls: ['answered'] } }],
+      start: true,
+    });
+    await eventually(
+      () => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status),
+      (status) => status === 'done',
+    );
     const [target] = (await t.api('GET', `/campaigns/${id}/targets`)).json().items;
     expect(target.state).toBe('unresolved');
     const reported = await t.api('POST', `/campaigns/${id}/targets/${target.id}/events`, { type: 'email_sent' });
@@ -169,11 +177,20 @@ describe('goals', () => {
   });
 
   it('any needs one objective: an AI evaluation reported for the target meets it mid-round', async () => {
-    const id = await createCampaign(t, { settings: {
-      goal_logic: 'any',
-      call_attempt_delays: [600],
-      goal_spec: { objectives: [{ type: 'email', min_count: 2 }, { type: 'ai', min_score: 0.5 }] },
-    }, targets: [{ phone: '+14155550114' }], start: true });
+    const id = await createCampaign(t, {
+      settings: {
+        goal_logic: 'any',
+        call_attempt_delays: [600],
+        goal_spec: {
+          objectives: [
+            { type: 'email', min_count: 2 },
+            { type: 'ai', min_score: 0.5 },
+          ],
+        },
+      },
+      targets: [{ phone: '+14155550114' }],
+      start: true,
+    });
     const [, second] = await eventually(
       () => t.api('GET', `/campaigns/${id}/calls`).then((r) => r.json().items),
       (items) => items.length === 2,
@@ -185,6 +202,9 @@ describe('goals', () => {
     expect(met.json()).toEqual({ target_state: 'goal_met' });
     const calls = (await t.api('GET', `/campaigns/${id}/calls`)).json().items;
     expect(calls[1]).toMatchObject({ status: 'canceled', cancel_reason: 'goal_met' });
-    await eventually(() => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status), (status) => status === 'done');
+    await eventually(
+      () => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status),
+      (status) => status === 'done',
+    );
   });
 });

@@ -28,7 +28,7 @@ function insideLocalWindow(instant: Date, zone: string): boolean {
 }
 
 describe('a campaign across time zones', () => {
-  it('runs to done against the dialer, every call inside its target\'s local working hours', async () => {
+  it("runs to done against the dialer, every call inside its target's local working hours", async () => {
     const script = ['no_answer', 'busy', 'answered'];
     const targets = [
       { phone: '+33612345601', timezone: 'Europe/Paris', variables: { calls: script } },
@@ -39,11 +39,15 @@ describe('a campaign across time zones', () => {
       // No zone of its own: the campaign's (Los Angeles) applies.
       { phone: '+14155550106', variables: { calls: script } },
     ];
-    const id = await createCampaign(t, { settings: {
-      timezone: 'America/Los_Angeles',
-      call_attempt_delays: [60, 24 * 60],
-      call_working_hours: { start: '09:00', end: '17:00', weekdays: [1, 2, 3, 4, 5] },
-    }, targets: targets, start: true });
+    const id = await createCampaign(t, {
+      settings: {
+        timezone: 'America/Los_Angeles',
+        call_attempt_delays: [60, 24 * 60],
+        call_working_hours: { start: '09:00', end: '17:00', weekdays: [1, 2, 3, 4, 5] },
+      },
+      targets: targets,
+      start: true,
+    });
 
     // Drive time forward from due time to due time until the campaign is done.
     for (let step = 0; step < 40; step++) {
@@ -55,10 +59,11 @@ describe('a campaign across time zones', () => {
       });
       if (next && next.status === 'scheduled' && next.scheduledFor > clock.now()) clock.set(next.scheduledFor);
       await eventually(
-        () => t.system.db.prisma.call.count({ where: { campaignId: id, status: { in: ['dialing'] } } }).then(async (dialing) => ({
-          dialing,
-          due: await t.system.db.prisma.call.count({ where: { campaignId: id, status: 'scheduled', scheduledFor: { lte: clock.now() } } }),
-        })),
+        () =>
+          t.system.db.prisma.call.count({ where: { campaignId: id, status: { in: ['dialing'] } } }).then(async (dialing) => ({
+            dialing,
+            due: await t.system.db.prisma.call.count({ where: { campaignId: id, status: 'scheduled', scheduledFor: { lte: clock.now() } } }),
+          })),
         ({ dialing, due }) => dialing === 0 && due === 0,
       );
     }
@@ -73,7 +78,11 @@ describe('a campaign across time zones', () => {
     }
 
     const calls = (await t.api('GET', `/campaigns/${id}/calls?limit=100`)).json().items as Array<{
-      target_id: string; attempt: number; scheduled_for: string; ended_at: string; status: string;
+      target_id: string;
+      attempt: number;
+      scheduled_for: string;
+      ended_at: string;
+      status: string;
     }>;
     const byTarget = new Map<string, typeof calls>();
     for (const call of calls) byTarget.set(call.target_id, [...(byTarget.get(call.target_id) ?? []), call]);

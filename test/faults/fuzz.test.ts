@@ -19,7 +19,14 @@ const MIN_REQUESTS = 2_000;
 const TIME_LIMIT_MS = 50_000;
 
 let t: TestSystem;
-const ids = { campaigns: [] as string[], foreignCampaign: '', targets: [] as string[], calls: [] as string[], messages: [] as string[], commands: [] as string[] };
+const ids = {
+  campaigns: [] as string[],
+  foreignCampaign: '',
+  targets: [] as string[],
+  calls: [] as string[],
+  messages: [] as string[],
+  commands: [] as string[],
+};
 let foreignKey = '';
 let bearer = '';
 
@@ -28,7 +35,9 @@ beforeAll(async () => {
   const create = async (overrides: Record<string, unknown> = {}) => (await t.api('POST', '/campaigns', campaignInput(overrides))).json().id as string;
   for (const status of ['draft', 'paused', 'running', 'done'] as const) {
     const id = await create({ call_attempt_delays: [0, 30], whatsapp_channel_id: '5b1c1a52-53b4-4a39-8d0e-2f9d6f4b8c02' });
-    await t.api('POST', `/campaigns/${id}/targets`, [{ phone: `+1415555${status.length}00${ids.campaigns.length}`, whatsapp: '+14155550999', email: 'f@example.com' }]);
+    await t.api('POST', `/campaigns/${id}/targets`, [
+      { phone: `+1415555${status.length}00${ids.campaigns.length}`, whatsapp: '+14155550999', email: 'f@example.com' },
+    ]);
     await t.system.db.prisma.campaign.update({ where: { id }, data: { status } });
     ids.campaigns.push(id);
   }
@@ -36,9 +45,22 @@ beforeAll(async () => {
   const targets = await t.system.db.prisma.target.findMany({ where: { campaignId: { in: ids.campaigns } } });
   ids.targets = targets.map((target) => target.id);
   const target = targets.find((row) => row.campaignId === running)!;
-  for (const [attempt, status] of [[1, 'scheduled'], [2, 'dialing']] as const) {
+  for (const [attempt, status] of [
+    [1, 'scheduled'],
+    [2, 'dialing'],
+  ] as const) {
     const call = await t.system.db.prisma.call.create({
-      data: { campaignId: running, targetId: target.id, round: 1, attempt, roundAttempt: attempt, status, scheduledFor: new Date(), promotion: 1, promotedAt: new Date() },
+      data: {
+        campaignId: running,
+        targetId: target.id,
+        round: 1,
+        attempt,
+        roundAttempt: attempt,
+        status,
+        scheduledFor: new Date(),
+        promotion: 1,
+        promotedAt: new Date(),
+      },
     });
     ids.calls.push(call.id);
   }
@@ -50,14 +72,29 @@ beforeAll(async () => {
   ids.commands.push(started.json().command_id);
   const foreign = await t.newOrganization();
   foreignKey = foreign.apiKey;
-  ids.foreignCampaign = (await t.system.app!.inject({ method: 'POST', url: '/campaigns', headers: { 'x-api-key': foreignKey }, payload: campaignInput() })).json().id;
+  ids.foreignCampaign = (
+    await t.system.app!.inject({ method: 'POST', url: '/campaigns', headers: { 'x-api-key': foreignKey }, payload: campaignInput() })
+  ).json().id;
   bearer = await t.bearer({ org: t.org.id.toUpperCase(), sub: 'fuzzer' });
 });
 afterAll(() => t?.close());
 
 // ---------------------------------------------------------------- values
 
-const hostileString = fc.constantFrom('', ' ', '\u0000', 'a\u0000b', '\ud800', 'x\udfffy', '😀', 'x'.repeat(2_001), '<script>', '%00', "'; DROP TABLE campaigns; --", '\\u0000');
+const hostileString = fc.constantFrom(
+  '',
+  ' ',
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  'x\udfffy',
+  '😀',
+  'x'.repeat(2_001),
+  '<script>',
+  '%00',
+  "'; DROP TABLE campaigns; --",
+  '\\u0000',
+);
 const hostileNumber = fc.constantFrom(-1, 0, 1.5, 2 ** 31, -(2 ** 31) - 1, 2 ** 53, Number.MAX_SAFE_INTEGER, 1e308, -0);
 const hostile = fc.oneof(hostileString, hostileNumber, fc.constantFrom(null, true, false, [], {}, [null], { a: {} }), fc.jsonValue({ maxDepth: 3 }));
 const nested = (depth: number): unknown => (depth === 0 ? 1 : { n: nested(depth - 1) });
@@ -72,8 +109,15 @@ const variables = fc.oneof(
 const nearly = <T>(valid: fc.Arbitrary<T>) => fc.oneof({ weight: 4, arbitrary: valid }, { weight: 1, arbitrary: hostile });
 const maybe = <T>(value: fc.Arbitrary<T>) => fc.option(value, { nil: undefined });
 
-const uuidLike = fc.oneof(fc.uuid(), fc.uuid().map((id) => id.toUpperCase()), fc.constantFrom('not-a-uuid', '0b6f0d3e-8a41-4d4e-9a0e-3f1f6f1c2a1', ''));
-const phone = fc.oneof(fc.integer({ min: 0, max: 9_999_999 }).map((n) => `+1202${String(n).padStart(7, '0')}`), fc.constantFrom('555-1234', '+0', ''));
+const uuidLike = fc.oneof(
+  fc.uuid(),
+  fc.uuid().map((id) => id.toUpperCase()),
+  fc.constantFrom('not-a-uuid', '0b6f0d3e-8a41-4d4e-9a0e-3f1f6f1c2a1', ''),
+);
+const phone = fc.oneof(
+  fc.integer({ min: 0, max: 9_999_999 }).map((n) => `+1202${String(n).padStart(7, '0')}`),
+  fc.constantFrom('555-1234', '+0', ''),
+);
 
 const campaignBody = fc.record(
   {
@@ -85,8 +129,20 @@ const campaignBody = fc.record(
     call_attempt_delays: nearly(fc.array(nearly(fc.integer({ min: 0, max: 43_200 })), { maxLength: 25 })),
     goal_logic: nearly(fc.constantFrom('all', 'any')),
     first_contact_channel: nearly(fc.constantFrom('call', 'whatsapp')),
-    goal_spec: nearly(fc.record({ objectives: fc.array(fc.record({ type: fc.constantFrom('contact', 'email', 'ai'), min_count: nearly(fc.integer({ min: 1, max: 5 })) }), { maxLength: 22 }) })),
-    call_working_hours: nearly(fc.record({ start: fc.constantFrom('08:00', '09:30:00', '25:00', '9am'), end: fc.constantFrom('17:00', '08:00'), weekdays: fc.array(fc.integer({ min: 0, max: 8 }), { maxLength: 8 }) })),
+    goal_spec: nearly(
+      fc.record({
+        objectives: fc.array(fc.record({ type: fc.constantFrom('contact', 'email', 'ai'), min_count: nearly(fc.integer({ min: 1, max: 5 })) }), {
+          maxLength: 22,
+        }),
+      }),
+    ),
+    call_working_hours: nearly(
+      fc.record({
+        start: fc.constantFrom('08:00', '09:30:00', '25:00', '9am'),
+        end: fc.constantFrom('17:00', '08:00'),
+        weekdays: fc.array(fc.integer({ min: 0, max: 8 }), { maxLength: 8 }),
+      }),
+    ),
     timezone: nearly(fc.constantFrom('UTC', 'Europe/Paris', 'Mars/Olympus')),
     blackout_dates: nearly(fc.array(fc.constantFrom('2026-12-25', '2027-02-29', '2026-13-01', 'tomorrow'), { maxLength: 4 })),
     max_calls_per_minute: nearly(fc.integer({ min: 0, max: 100 })),
@@ -121,18 +177,40 @@ const targetRow = fc.record(
   { requiredKeys: [] },
 );
 
-const csvBody = fc.array(fc.tuple(phone, fc.oneof(fc.string({ maxLength: 10 }), hostileString)), { maxLength: 8 }).map(
-  (rows) => ['phone,name,var_note', ...rows.map(([number, name]) => `${number},"${name.replaceAll('"', '""')}",x`)].join('\n'),
+const csvBody = fc
+  .array(fc.tuple(phone, fc.oneof(fc.string({ maxLength: 10 }), hostileString)), { maxLength: 8 })
+  .map((rows) => ['phone,name,var_note', ...rows.map(([number, name]) => `${number},"${name.replaceAll('"', '""')}",x`)].join('\n'));
+const ndjsonBody = fc
+  .array(
+    fc.oneof(
+      targetRow.map((row) => JSON.stringify(row)),
+      fc.constantFrom('{"phone":', '[]', ''),
+    ),
+    { maxLength: 8 },
+  )
+  .map((lines) => lines.join('\n'));
+const rawJson = fc.constantFrom(
+  '{"name": ',
+  '[',
+  'null',
+  '"text"',
+  '{"__proto__": {"x": 1}}',
+  `{"a":${'['.repeat(3_000)}${']'.repeat(3_000)}}`,
+  '{"name": 1e999}',
+  '{"whatsapp_after_attempts": 99999999999999999999}',
 );
-const ndjsonBody = fc.array(fc.oneof(targetRow.map((row) => JSON.stringify(row)), fc.constantFrom('{"phone":', '[]', '')), { maxLength: 8 }).map((lines) => lines.join('\n'));
-const rawJson = fc.constantFrom('{"name": ', '[', 'null', '"text"', '{"__proto__": {"x": 1}}', `{"a":${'['.repeat(3_000)}${']'.repeat(3_000)}}`, '{"name": 1e999}', '{"whatsapp_after_attempts": 99999999999999999999}');
 
 type Body = { json: unknown } | { raw: string; type: string } | undefined;
 const json = (value: fc.Arbitrary<unknown>): fc.Arbitrary<Body> => value.map((body) => ({ json: body }));
 const anyBody: fc.Arbitrary<Body> = fc.oneof(
   json(hostile),
   rawJson.map((raw) => ({ raw, type: 'application/json' })),
-  fc.constantFrom({ raw: 'a=b', type: 'application/x-www-form-urlencoded' }, { raw: '<x/>', type: 'application/xml' }, { raw: 'hi', type: 'text/plain' }, { raw: '{}', type: 'application/json; charset=utf-16' }),
+  fc.constantFrom(
+    { raw: 'a=b', type: 'application/x-www-form-urlencoded' },
+    { raw: '<x/>', type: 'application/xml' },
+    { raw: 'hi', type: 'text/plain' },
+    { raw: '{}', type: 'application/json; charset=utf-16' },
+  ),
   fc.constant(undefined),
 );
 
@@ -147,11 +225,18 @@ interface Route {
 }
 
 const limit = fc.oneof(fc.integer({ min: 1, max: 500 }).map(String), fc.constantFrom('0', '-1', '0x10', '1e3', 'abc', '', '501', '99999999999999999999', ' 7'));
-const executionQuery = fc.record({ agent_id: fc.oneof(fc.constant(campaignInput().agent_id), uuidLike), obj_id: uuidLike, id: uuidLike, extra: fc.string({ maxLength: 5 }) }, { requiredKeys: [] });
+const executionQuery = fc.record(
+  { agent_id: fc.oneof(fc.constant(campaignInput().agent_id), uuidLike), obj_id: uuidLike, id: uuidLike, extra: fc.string({ maxLength: 5 }) },
+  { requiredKeys: [] },
+);
 const pageQuery = fc.record({ limit, cursor: uuidLike }, { requiredKeys: [] });
 
 const ROUTES: Route[] = [
-  { method: 'POST', path: '/campaigns', body: fc.oneof(json(validCampaign), json(campaignBody.map((fields) => ({ ...campaignInput(), ...fields }))), json(campaignBody), anyBody) },
+  {
+    method: 'POST',
+    path: '/campaigns',
+    body: fc.oneof(json(validCampaign), json(campaignBody.map((fields) => ({ ...campaignInput(), ...fields }))), json(campaignBody), anyBody),
+  },
   { method: 'GET', path: '/campaigns', query: pageQuery },
   { method: 'GET', path: '/campaigns/:campaign' },
   { method: 'PATCH', path: '/campaigns/:campaign', body: fc.oneof(json(validCampaign), json(campaignBody), anyBody) },
@@ -170,29 +255,76 @@ const ROUTES: Route[] = [
   },
   { method: 'GET', path: '/campaigns/:campaign/targets', query: pageQuery },
   { method: 'GET', path: '/campaigns/:campaign/events', query: pageQuery },
-  ...['start', 'pause', 'complete'].map((command) => ({ method: 'POST', path: `/campaigns/:campaign/${command}`, query: executionQuery, body: fc.oneof(fc.constant(undefined), anyBody) })),
-  { method: 'POST', path: '/campaigns/:campaign/resume', query: executionQuery, body: fc.oneof(json(fc.record({ segment: nearly(fc.constantFrom('not_answered', 'failed', 'goal_met')) }, { requiredKeys: [] })), anyBody) },
+  ...['start', 'pause', 'complete'].map((command) => ({
+    method: 'POST',
+    path: `/campaigns/:campaign/${command}`,
+    query: executionQuery,
+    body: fc.oneof(fc.constant(undefined), anyBody),
+  })),
+  {
+    method: 'POST',
+    path: '/campaigns/:campaign/resume',
+    query: executionQuery,
+    body: fc.oneof(json(fc.record({ segment: nearly(fc.constantFrom('not_answered', 'failed', 'goal_met')) }, { requiredKeys: [] })), anyBody),
+  },
   { method: 'GET', path: '/commands/:command' },
   {
     method: 'POST',
     path: '/calls/:call/outcome',
     body: fc.oneof(
-      json(fc.record({ status: nearly(fc.constantFrom('answered', 'no_answer', 'busy', 'ringing')), duration_s: nearly(fc.integer({ min: 0, max: 3_600 })), summary: nearly(fc.string({ maxLength: 30 })), ai_label: nearly(fc.constantFrom('positive', 'meh')), ai_score: nearly(fc.double({ min: 0, max: 1, noNaN: true })) }, { requiredKeys: [] })),
+      json(
+        fc.record(
+          {
+            status: nearly(fc.constantFrom('answered', 'no_answer', 'busy', 'ringing')),
+            duration_s: nearly(fc.integer({ min: 0, max: 3_600 })),
+            summary: nearly(fc.string({ maxLength: 30 })),
+            ai_label: nearly(fc.constantFrom('positive', 'meh')),
+            ai_score: nearly(fc.double({ min: 0, max: 1, noNaN: true })),
+          },
+          { requiredKeys: [] },
+        ),
+      ),
       anyBody,
     ),
   },
-  { method: 'POST', path: '/calls/:call/claim', body: fc.oneof(json(fc.record({ promotion: nearly(fc.integer({ min: 0, max: 3 })) }, { requiredKeys: [] })), anyBody) },
-  { method: 'POST', path: '/whatsapp-messages/:message/events', body: fc.oneof(json(fc.record({ event: nearly(fc.constantFrom('sent', 'delivered', 'read', 'replied', 'failed', 'opened')) })), anyBody) },
+  {
+    method: 'POST',
+    path: '/calls/:call/claim',
+    body: fc.oneof(json(fc.record({ promotion: nearly(fc.integer({ min: 0, max: 3 })) }, { requiredKeys: [] })), anyBody),
+  },
+  {
+    method: 'POST',
+    path: '/whatsapp-messages/:message/events',
+    body: fc.oneof(json(fc.record({ event: nearly(fc.constantFrom('sent', 'delivered', 'read', 'replied', 'failed', 'opened')) })), anyBody),
+  },
   {
     method: 'POST',
     path: '/campaigns/:campaign/targets/:target/events',
     body: fc.oneof(
-      json(fc.record({ type: fc.constant('email_sent'), occurred_at: nearly(fc.constantFrom('2026-11-30T10:00:00Z', '0000-01-01T00:00:00Z', '2026-02-30T00:00:00Z', '+275760-09-13T00:00:00Z')) }, { requiredKeys: ['type'] })),
-      json(fc.record({ type: fc.constant('ai_evaluation'), label: nearly(fc.constantFrom('positive', 'negative')), score: nearly(fc.double({ min: -1, max: 2, noNaN: true })) })),
+      json(
+        fc.record(
+          {
+            type: fc.constant('email_sent'),
+            occurred_at: nearly(fc.constantFrom('2026-11-30T10:00:00Z', '0000-01-01T00:00:00Z', '2026-02-30T00:00:00Z', '+275760-09-13T00:00:00Z')),
+          },
+          { requiredKeys: ['type'] },
+        ),
+      ),
+      json(
+        fc.record({
+          type: fc.constant('ai_evaluation'),
+          label: nearly(fc.constantFrom('positive', 'negative')),
+          score: nearly(fc.double({ min: -1, max: 2, noNaN: true })),
+        }),
+      ),
       anyBody,
     ),
   },
-  { method: 'GET', path: '/campaigns/:campaign/calls', query: fc.record({ limit, status: fc.constantFrom('failed', 'ringing', ''), target_id: uuidLike }, { requiredKeys: [] }) },
+  {
+    method: 'GET',
+    path: '/campaigns/:campaign/calls',
+    query: fc.record({ limit, status: fc.constantFrom('failed', 'ringing', ''), target_id: uuidLike }, { requiredKeys: [] }),
+  },
   { method: 'GET', path: '/campaigns/:campaign/stats' },
   ...['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs/', '/admin/queues', '/nowhere', '/campaigns/x/y/z/w'].map((path) => ({ method: 'GET', path })),
 ];
@@ -210,7 +342,15 @@ const paramValue = (param: Param) =>
 
 const credentials: fc.Arbitrary<Record<string, string>> = fc.oneof(
   { weight: 12, arbitrary: fc.constant<Record<string, string>>({}) },
-  { weight: 1, arbitrary: fc.constantFrom<Record<string, string>>({ 'x-api-key': '' }, { 'x-api-key': 'cek_wrong' }, { authorization: 'Bearer not.a.jwt' }, { authorization: 'Basic eDp5' }) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom<Record<string, string>>(
+      { 'x-api-key': '' },
+      { 'x-api-key': 'cek_wrong' },
+      { authorization: 'Bearer not.a.jwt' },
+      { authorization: 'Basic eDp5' },
+    ),
+  },
   { weight: 1, arbitrary: fc.constant<Record<string, string>>({ 'x-api-key': '' }).map(() => ({ 'x-api-key': foreignKey })) },
   { weight: 1, arbitrary: fc.constant<Record<string, string>>({}).map(() => ({ 'x-api-key': '', authorization: `Bearer ${bearer}` })) },
 );
@@ -233,7 +373,10 @@ const request: fc.Arbitrary<Request> = fc.constantFrom(...ROUTES).chain((route) 
   const params = [...route.path.matchAll(/:(\w+)/g)].map((match) => match[1] as Param);
   return fc
     .record({
-      method: fc.oneof({ weight: 9, arbitrary: fc.constant(route.method) }, { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD') }),
+      method: fc.oneof(
+        { weight: 9, arbitrary: fc.constant(route.method) },
+        { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD') },
+      ),
       values: fc.tuple(...params.map(paramValue)),
       query: route.query ? maybe(route.query) : fc.constant(undefined),
       body: route.body ?? fc.constant(undefined),
@@ -250,12 +393,25 @@ const request: fc.Arbitrary<Request> = fc.constantFrom(...ROUTES).chain((route) 
 
 // ---------------------------------------------------------------- checks
 
-const TABLES = ['organizations', 'api_keys', 'campaigns', 'targets', 'calls', 'whatsapp_messages', 'email_events', 'ai_evaluations', 'campaign_events', 'commands'];
+const TABLES = [
+  'organizations',
+  'api_keys',
+  'campaigns',
+  'targets',
+  'calls',
+  'whatsapp_messages',
+  'email_events',
+  'ai_evaluations',
+  'campaign_events',
+  'commands',
+];
 const WITH_UPDATES = new Set(['campaigns', 'targets', 'calls', 'whatsapp_messages']);
 
 /** Row counts and the latest write of every table, in one cheap statement. */
 async function digest(): Promise<string> {
-  const parts = TABLES.map((table) => `(SELECT count(*) || '/' || coalesce(max(${WITH_UPDATES.has(table) ? 'updated_at' : 'created_at'})::text, '-') FROM ${table}) AS ${table}`);
+  const parts = TABLES.map(
+    (table) => `(SELECT count(*) || '/' || coalesce(max(${WITH_UPDATES.has(table) ? 'updated_at' : 'created_at'})::text, '-') FROM ${table}) AS ${table}`,
+  );
   const [row] = await t.system.db.prisma.$queryRawUnsafe<Array<Record<string, string>>>(`SELECT ${parts.join(', ')}`);
   return JSON.stringify(row);
 }

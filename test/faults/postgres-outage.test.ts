@@ -78,9 +78,17 @@ describe('PostgreSQL unreachable for longer than the call jobs retry', () => {
         holding && held.length < HELD_CALLS ? new Promise<void>((resolve) => held.push(resolve)) : new Promise((resolve) => setTimeout(resolve, 30)),
     });
     expect((await api('POST', `/campaigns/${campaignId}/start`)).status).toBe(200);
-    await eventually(async () => dialer!.placed.length, (n) => n >= 40, 60_000);
+    await eventually(
+      async () => dialer!.placed.length,
+      (n) => n >= 40,
+      60_000,
+    );
     holding = true;
-    await eventually(async () => held.length, (n) => n === HELD_CALLS, 30_000);
+    await eventually(
+      async () => held.length,
+      (n) => n === HELD_CALLS,
+      30_000,
+    );
 
     // The outage begins while the system's transactions are open: a transaction of the test
     // holds the campaign row until some wait for it, then the proxy cuts every connection.
@@ -88,7 +96,10 @@ describe('PostgreSQL unreachable for longer than the call jobs retry', () => {
     await blocker.query('BEGIN');
     await blocker.query('SELECT 1 FROM campaigns WHERE id = $1 FOR UPDATE', [campaignId]);
     await eventually(
-      async () => (await fixture.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`))[0]!.n,
+      async () =>
+        (
+          await fixture.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
+        )[0]!.n,
       (n) => n >= 1,
     );
     const outageStart = Date.now();

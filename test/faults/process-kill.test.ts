@@ -74,7 +74,9 @@ describe('SIGKILL of the system process', () => {
     }
     const restartedAt = Date.now();
     await eventually(
-      async () => (await f.query<{ finished: boolean }>('SELECT bool_and(finished_at IS NOT NULL) AS finished FROM rollouts WHERE campaign_id = $1', [campaignId]))[0]!.finished,
+      async () =>
+        (await f.query<{ finished: boolean }>('SELECT bool_and(finished_at IS NOT NULL) AS finished FROM rollouts WHERE campaign_id = $1', [campaignId]))[0]!
+          .finished,
       (finished) => finished,
       180_000,
     );
@@ -102,8 +104,12 @@ describe('SIGKILL of the system process', () => {
     const env = { COMMAND_WAIT_MS: '1000' };
     let system: SystemProcess = await startSystem(f, env);
     const api = () => httpClient(system.url!, f.apiKey);
-    const busy = (await api()('POST', '/campaigns', campaignInput({ call_working_hours: ALL_WEEK, timezone: 'UTC', call_attempt_delays: [0] }))).body.id as string;
-    const targets = Array.from({ length: 1_000 }, (_, i) => ({ phone: `+1312555${String(i).padStart(4, '0')}`, variables: { calls: i % 2 ? ['answered'] : ['busy', 'answered'] } }));
+    const busy = (await api()('POST', '/campaigns', campaignInput({ call_working_hours: ALL_WEEK, timezone: 'UTC', call_attempt_delays: [0] }))).body
+      .id as string;
+    const targets = Array.from({ length: 1_000 }, (_, i) => ({
+      phone: `+1312555${String(i).padStart(4, '0')}`,
+      variables: { calls: i % 2 ? ['answered'] : ['busy', 'answered'] },
+    }));
     expect((await api()('POST', `/campaigns/${busy}/targets`, targets)).body.inserted).toBe(targets.length);
     const waiting = (await api()('POST', '/campaigns', campaignInput({ call_working_hours: ALL_WEEK, timezone: 'UTC' }))).body.id as string;
     await api()('POST', `/campaigns/${waiting}/targets`, [{ phone: '+13125559999' }]);
@@ -113,7 +119,11 @@ describe('SIGKILL of the system process', () => {
     const dispatch = new Queue(QueueName.Dispatch, { connection: { url: f.redisUrl }, prefix: f.prefix });
     queues.push(lifecycle, dispatch);
     expect((await api()('POST', `/campaigns/${busy}/start`)).status).toBe(200);
-    await eventually(async () => dialer!.placed.length, (n) => n >= 400, 60_000);
+    await eventually(
+      async () => dialer!.placed.length,
+      (n) => n >= 400,
+      60_000,
+    );
 
     // The kill falls inside the transactions: a transaction of the test holds both campaign rows
     // until outcome recording and the start command wait for them inside theirs.
@@ -149,9 +159,17 @@ describe('SIGKILL of the system process', () => {
 
     const status = async (id: string) => (await f.query<{ status: string }>('SELECT status FROM campaigns WHERE id = $1', [id]))[0]!.status;
     // Applied: out of draft (it may already have run its one call and completed).
-    await eventually(() => status(waiting), (value) => value !== 'draft', 120_000);
+    await eventually(
+      () => status(waiting),
+      (value) => value !== 'draft',
+      120_000,
+    );
     const commandMs = Date.now() - restartedAt;
-    await eventually(() => status(busy), (value) => value === 'done', 120_000);
+    await eventually(
+      () => status(busy),
+      (value) => value === 'done',
+      120_000,
+    );
     const doneMs = Date.now() - restartedAt;
 
     // Every outcome the dialer reported is recorded, and every call was placed once.

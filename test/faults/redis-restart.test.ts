@@ -67,7 +67,11 @@ async function runThroughRedisCrash(persistence: 'none' | 'append-only') {
   expect((await system.api('POST', `/campaigns/${campaignId}/start`)).statusCode).toBe(200);
 
   // Mid-campaign: about a third of the calls placed, the rest promoted and waiting in Redis.
-  await eventually(async () => placed.length, (n) => n >= expectedCalls / 3, 60_000);
+  await eventually(
+    async () => placed.length,
+    (n) => n >= expectedCalls / 3,
+    60_000,
+  );
   // Redis dies while the guard is deciding claims: a transaction of the test holds the campaign
   // row until claims wait for it, Redis is killed, then the claims commit (the calls are handed
   // out) and their answers cannot reach the dialer.
@@ -78,10 +82,16 @@ async function runThroughRedisCrash(persistence: 'none' | 'append-only') {
     await blocker.query('BEGIN');
     await blocker.query('SELECT 1 FROM campaigns WHERE id = $1 FOR UPDATE', [campaignId]);
     const dispatch = system.system.queues.get(QueueName.Dispatch);
-    await eventually(async () => (await dispatch.getJobs(['active'])).filter((job) => job?.name === JobName.Claim).length, (n) => n >= 2);
+    await eventually(
+      async () => (await dispatch.getJobs(['active'])).filter((job) => job?.name === JobName.Claim).length,
+      (n) => n >= 2,
+    );
     killedAt = Date.now();
     await redis.stop();
-    await eventually(() => metric('campaign_dependency_up', { dependency: 'redis' }), (up) => up === 0);
+    await eventually(
+      () => metric('campaign_dependency_up', { dependency: 'redis' }),
+      (up) => up === 0,
+    );
     await blocker.query('COMMIT');
   } finally {
     await blocker.end();

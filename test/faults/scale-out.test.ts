@@ -50,7 +50,10 @@ describe('two API and three worker processes', () => {
     const campaignId = (await a('POST', '/campaigns', campaignInput({ call_working_hours: ALL_WEEK, timezone: 'UTC' }))).body.id as string;
     // Targets added through both APIs, 5,000 per request.
     for (let batch = 0; batch < TARGETS / 5_000; batch++) {
-      const targets = Array.from({ length: 5_000 }, (_, i) => ({ phone: `+1415${String(batch * 5_000 + i).padStart(7, '0')}`, variables: { calls: ['answered'] } }));
+      const targets = Array.from({ length: 5_000 }, (_, i) => ({
+        phone: `+1415${String(batch * 5_000 + i).padStart(7, '0')}`,
+        variables: { calls: ['answered'] },
+      }));
       const added = await (batch % 2 ? b : a)('POST', `/campaigns/${campaignId}/targets`, targets);
       expect(added.body.inserted).toBe(5_000);
     }
@@ -69,11 +72,17 @@ describe('two API and three worker processes', () => {
     expect(answers.every((answer) => [200, 409].includes(answer.status))).toBe(true);
 
     const status = async (id: string) => (await fixture.query<{ status: string }>('SELECT status FROM campaigns WHERE id = $1', [id]))[0]!.status;
-    await eventually(() => status(campaignId), (value) => value === 'done', 180_000);
+    await eventually(
+      () => status(campaignId),
+      (value) => value === 'done',
+      180_000,
+    );
     const elapsedMs = Date.now() - started;
 
     // Every call placed exactly once, from the job of its first and only promotion.
-    const rows = await fixture.query<{ id: string; status: string; promotion: number }>('SELECT id, status, promotion FROM calls WHERE campaign_id = $1', [campaignId]);
+    const rows = await fixture.query<{ id: string; status: string; promotion: number }>('SELECT id, status, promotion FROM calls WHERE campaign_id = $1', [
+      campaignId,
+    ]);
     expect(rows).toHaveLength(TARGETS);
     const dials = dialer.dialsPerCall();
     expect(rows.filter((row) => dials.get(row.id) !== 1)).toEqual([]);

@@ -72,34 +72,86 @@ const somePending = () => targetIds.slice(0, 50);
 
 const statements: Array<[string, (db: Db) => Promise<unknown>, { ordered?: boolean }]> = [
   ['draw a start rollout', (db) => drawCandidates(db, rollout({}), scope(true), 5_000), { ordered: true }],
-  ['draw a resume rollout, the list checked', (db) => drawCandidates(db, rollout({ kind: 'resume', segment: 'not_answered' }), scope(false), 5_000), { ordered: true }],
+  [
+    'draw a resume rollout, the list checked',
+    (db) => drawCandidates(db, rollout({ kind: 'resume', segment: 'not_answered' }), scope(false), 5_000),
+    { ordered: true },
+  ],
   ['count a segment by opening facts', (db) => segmentFacts(db, campaignId, 'not_contacted', [rollout({})], scope(false)), {}],
   ['open rounds', (db) => writeOpenings(db, campaignId, [{ targetId: targetIds[0]!, callDue: now(), message: null }], now()), {}],
   ['lock due work of a campaign', (db) => lockDueWork(db, campaignId, now(), 1_000), { ordered: true }],
   ['count promoted work', (db) => promotedCount(db, campaignId), {}],
-  ['cancel a target\'s waiting work', (db) => cancelWaiting(db, { targets: somePending() }, 'goal_met', now()), {}],
-  ['cancel a campaign\'s waiting work', (db) => cancelWaiting(db, { campaign: campaignId }, 'campaign_completed', now()), {}],
-  ['withdraw a paused campaign\'s jobs', (db) => unpromoteCampaign(db, campaignId, now()), {}],
+  ["cancel a target's waiting work", (db) => cancelWaiting(db, { targets: somePending() }, 'goal_met', now()), {}],
+  ["cancel a campaign's waiting work", (db) => cancelWaiting(db, { campaign: campaignId }, 'campaign_completed', now()), {}],
+  ["withdraw a paused campaign's jobs", (db) => unpromoteCampaign(db, campaignId, now()), {}],
   ['refresh pending flags of targets', (db) => refreshPending(db, somePending(), now()), {}],
   ['refresh pending flags of a campaign', (db) => refreshCampaignPending(db, campaignId, now()), {}],
   ['does the campaign hold work', (db) => campaignHasPending(db, campaignId), {}],
   ['campaigns without work', (db) => runningCampaignsWithoutWork(db), {}],
   ['campaigns with due work', (db) => campaignsWithDueWork(db, now()), {}],
-  ...channels.map((channel) => [`claims past the timeout (${channel.name})`, (db: Db) => staleClaims(db, channel, now(), 500), {}] as [string, (db: Db) => Promise<unknown>, object]),
-  ...channels.map((channel) => [`promoted rows to reconcile (${channel.name})`, (db: Db) => promotedWaiting(db, channel, campaignId, now()), {}] as [string, (db: Db) => Promise<unknown>, object]),
+  ...channels.map(
+    (channel) =>
+      [`claims past the timeout (${channel.name})`, (db: Db) => staleClaims(db, channel, now(), 500), {}] as [string, (db: Db) => Promise<unknown>, object],
+  ),
+  ...channels.map(
+    (channel) =>
+      [`promoted rows to reconcile (${channel.name})`, (db: Db) => promotedWaiting(db, channel, campaignId, now()), {}] as [
+        string,
+        (db: Db) => Promise<unknown>,
+        object,
+      ],
+  ),
   ['lock work at dispatch', (db) => lockWork(db, 'call', somePending()), {}],
   ['owners of claimed work', (db) => workOwners(db, 'call', somePending()), {}],
   ['mark work claimed', (db) => markClaimed(db, 'call', somePending(), now()), {}],
-  ['hold work', (db) => holdWork(db, 'call', somePending().map((id) => ({ id, until: now() })), now()), {}],
+  [
+    'hold work',
+    (db) =>
+      holdWork(
+        db,
+        'call',
+        somePending().map((id) => ({ id, until: now() })),
+        now(),
+      ),
+    {},
+  ],
   ['cancel listed work', (db) => cancelWork(db, 'whatsapp', somePending(), 'do_not_contact', now()), {}],
   ['calls dialing for a campaign', (db) => activeCalls(db, campaignId), {}],
   ['calls dialing for an organization', (db) => organizationActiveCalls(db, organizationId), {}],
   ['mark targets listed', (db) => markListed(db, somePending(), now()), {}],
   ['lock targets for outcomes', (db) => lockTargets(db, somePending()), {}],
   ['lock calls for outcomes', (db) => lockCalls(db, somePending()), {}],
-  ['record outcomes', (db) => saveOutcomes(db, somePending().map((id) => ({ id, status: 'no_answer', durationS: null, aiLabel: null, aiScore: null, summary: null })), now()), {}],
-  ['record promotions', (db) => markPromoted(db, somePending().map((id) => ({ channel: 'call', id, dueAt: now() })), now()), {}],
-  ['give lost work back', (db) => unpromoteLost(db, channels[0]!, somePending().map((id) => ({ id, promotion: 1 })), now()), {}],
+  [
+    'record outcomes',
+    (db) =>
+      saveOutcomes(
+        db,
+        somePending().map((id) => ({ id, status: 'no_answer', durationS: null, aiLabel: null, aiScore: null, summary: null })),
+        now(),
+      ),
+    {},
+  ],
+  [
+    'record promotions',
+    (db) =>
+      markPromoted(
+        db,
+        somePending().map((id) => ({ channel: 'call', id, dueAt: now() })),
+        now(),
+      ),
+    {},
+  ],
+  [
+    'give lost work back',
+    (db) =>
+      unpromoteLost(
+        db,
+        channels[0]!,
+        somePending().map((id) => ({ id, promotion: 1 })),
+        now(),
+      ),
+    {},
+  ],
   ['campaigns of targets', (db) => targetsCampaigns(db, somePending()), {}],
   ['load target histories', (db) => loadHistories(db, somePending()), {}],
   ['campaign stats', (db) => campaignCounts(db, campaignId, [rollout({})]), {}],
@@ -111,7 +163,11 @@ describe('plans on tables without statistics', () => {
     for (const { text, plan } of await plansOf(run)) {
       expect(scansOfBigTables(plan), `sequential scan in: ${text}`).toEqual([]);
       // A walk in index order: no sort of everything it could read.
-      if (ordered) expect(planNodes(plan).filter((node) => node['Node Type'] === 'Sort'), `sort in: ${text}`).toEqual([]);
+      if (ordered)
+        expect(
+          planNodes(plan).filter((node) => node['Node Type'] === 'Sort'),
+          `sort in: ${text}`,
+        ).toEqual([]);
     }
   });
 });

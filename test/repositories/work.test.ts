@@ -32,7 +32,12 @@ describe('drawing a rollout', () => {
     expect(first[0]).toMatchObject({ hasPending: false, hasPhone: true, hasWhatsapp: false, listed: false, zone: 'Europe/Paris' });
 
     const due = new Date('2026-12-01T09:00:00Z');
-    await writeOpenings(sqlDb.db, campaignId, first.map((candidate) => ({ targetId: candidate.id, callDue: due, message: null })), new Date());
+    await writeOpenings(
+      sqlDb.db,
+      campaignId,
+      first.map((candidate) => ({ targetId: candidate.id, callDue: due, message: null })),
+      new Date(),
+    );
     const after = await drawCandidates(sqlDb.db, startRollout(campaignId, ids[3]), { ...scope, organizationId }, 100);
     expect(after.map((candidate) => candidate.id)).toEqual(ids.slice(4));
     // From the start again: the opened targets are no longer candidates of a start rollout.
@@ -71,7 +76,9 @@ describe('promotion', () => {
     await writeOpenings(
       sqlDb.db,
       campaignId,
-      ids.map((targetId, i) => (i < 250 ? { targetId, callDue: new Date(t0 + i * 1000), message: null } : { targetId, callDue: null, message: { endsRound: true } })),
+      ids.map((targetId, i) =>
+        i < 250 ? { targetId, callDue: new Date(t0 + i * 1000), message: null } : { targetId, callDue: null, message: { endsRound: true } },
+      ),
       new Date(),
     );
     await sqlDb.pool.query(`UPDATE whatsapp_messages SET scheduled_for = $2 WHERE campaign_id = $1`, [campaignId, new Date(t0 + 60_000)]);
@@ -90,7 +97,12 @@ describe('cancel, pending flags and reconciliation', () => {
   it('cancels waiting work, names only rows that had a job, and marks the targets idle', async () => {
     const campaignId = await sqlDb.campaign(organizationId);
     const [a, b] = await sqlDb.targets(campaignId, 2, { from: 20_000 });
-    await writeOpenings(sqlDb.db, campaignId, [a!, b!].map((targetId) => ({ targetId, callDue: new Date(), message: null })), new Date());
+    await writeOpenings(
+      sqlDb.db,
+      campaignId,
+      [a!, b!].map((targetId) => ({ targetId, callDue: new Date(), message: null })),
+      new Date(),
+    );
     const [promoted] = await rowsOf<{ id: string }>('SELECT id FROM calls WHERE target_id = $1', [a]);
     await markPromoted(sqlDb.db, [{ channel: 'call', id: promoted!.id, dueAt: new Date() }], new Date());
 
@@ -109,13 +121,27 @@ describe('cancel, pending flags and reconciliation', () => {
   it('gives back only rows still waiting under the promotion whose job was lost', async () => {
     const campaignId = await sqlDb.campaign(organizationId);
     const targets = await sqlDb.targets(campaignId, 3, { from: 30_000 });
-    await writeOpenings(sqlDb.db, campaignId, targets.map((targetId) => ({ targetId, callDue: new Date(), message: null })), new Date());
+    await writeOpenings(
+      sqlDb.db,
+      campaignId,
+      targets.map((targetId) => ({ targetId, callDue: new Date(), message: null })),
+      new Date(),
+    );
     const calls = await rowsOf<{ id: string }>('SELECT id FROM calls WHERE campaign_id = $1 ORDER BY id', [campaignId]);
-    await markPromoted(sqlDb.db, calls.map((call) => ({ channel: 'call', id: call.id, dueAt: new Date() })), new Date());
+    await markPromoted(
+      sqlDb.db,
+      calls.map((call) => ({ channel: 'call', id: call.id, dueAt: new Date() })),
+      new Date(),
+    );
     // One was promoted again meanwhile (its promotion moved on), one is being dialed.
     await sqlDb.pool.query(`UPDATE calls SET promotion = 2 WHERE id = $1`, [calls[1]!.id]);
     await sqlDb.pool.query(`UPDATE calls SET status = 'dialing' WHERE id = $1`, [calls[2]!.id]);
-    const given = await unpromoteLost(sqlDb.db, channelNamed('call'), calls.map((call) => ({ id: call.id, promotion: 1 })), new Date());
+    const given = await unpromoteLost(
+      sqlDb.db,
+      channelNamed('call'),
+      calls.map((call) => ({ id: call.id, promotion: 1 })),
+      new Date(),
+    );
     expect(given).toBe(1);
     expect(await rowsOf('SELECT promoted_at IS NULL AS unpromoted FROM calls WHERE campaign_id = $1 ORDER BY id', [campaignId])).toEqual([
       { unpromoted: true },

@@ -18,16 +18,11 @@ function isExecutable(path: string): boolean {
 /** Runs a command; resolves with its stdout, rejects with an error that carries the output's tail. */
 function run(command: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(
-      command,
-      args,
-      { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        if (!error) return resolve(stdout);
-        const tail = `${stdout}${stderr}`.trim().split('\n').slice(-20).join('\n');
-        reject(new Error(`${command} ${args.join(' ')} failed (${error.message.split('\n')[0]}):\n${tail}`));
-      },
-    );
+    execFile(command, args, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (!error) return resolve(stdout);
+      const tail = `${stdout}${stderr}`.trim().split('\n').slice(-20).join('\n');
+      reject(new Error(`${command} ${args.join(' ')} failed (${error.message.split('\n')[0]}):\n${tail}`));
+    });
   });
 }
 
@@ -44,7 +39,9 @@ export async function ensureChromium(log: (line: string) => void = console.log):
   if (!isExecutable('/usr/bin/apt-get')) throw cannot('apt-get is not available (not a Debian machine)');
   if (process.getuid?.() !== 0) throw cannot('installing packages needs root');
 
-  log(`[test set-up] ${CHROMIUM_PATH} is missing: installing Debian's chromium package for the Bull Board browser test (${MANUAL_STEP}); this happens once per machine...`);
+  log(
+    `[test set-up] ${CHROMIUM_PATH} is missing: installing Debian's chromium package for the Bull Board browser test (${MANUAL_STEP}); this happens once per machine...`,
+  );
   const started = Date.now();
   const waitForLock = ['-o', 'DPkg::Lock::Timeout=600'];
   try {

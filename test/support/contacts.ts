@@ -1,5 +1,13 @@
 import type { Job } from 'bullmq';
-import { createDialerWorker, createEventReporter, createWhatsappWorker, type CallJobData, type CallOutcomeReport, type RunningHelper, type WhatsappJobData } from '../../src/dialer/index.js';
+import {
+  createDialerWorker,
+  createEventReporter,
+  createWhatsappWorker,
+  type CallJobData,
+  type CallOutcomeReport,
+  type RunningHelper,
+  type WhatsappJobData,
+} from '../../src/dialer/index.js';
 import type { Clock } from '../../src/services/clock.js';
 import type { TestSystem } from './harness.js';
 

@@ -66,10 +66,7 @@ export default async function setup(project: TestProject) {
   // Migrating an existing template again is a no-op; a half-made one (crash) is finished here.
   await deployMigrations(withDatabase(services.databaseUrl, template));
   // Connections left open on the template would make CREATE DATABASE ... TEMPLATE fail.
-  await adminQuery(
-    services.databaseUrl,
-    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${template}' AND pid <> pg_backend_pid()`,
-  );
+  await adminQuery(services.databaseUrl, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${template}' AND pid <> pg_backend_pid()`);
   await dropStaleTemplates(services.databaseUrl, template);
   project.provide('databaseServerUrl', services.databaseUrl);
   project.provide('templateDatabase', template);

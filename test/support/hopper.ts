@@ -13,5 +13,10 @@ export async function hopperPasses(t: TestSystem): Promise<number> {
  */
 export async function afterHopperPasses(t: TestSystem, count = 2, timeoutMs = 15_000): Promise<void> {
   const target = (await hopperPasses(t)) + count;
-  await eventually(() => hopperPasses(t), (passes) => passes >= target, timeoutMs, 25);
+  await eventually(
+    () => hopperPasses(t),
+    (passes) => passes >= target,
+    timeoutMs,
+    25,
+  );
 }

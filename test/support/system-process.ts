@@ -67,7 +67,11 @@ export async function startSystemProcess(role: Role, env: Record<string, string>
   const url = port ? `http://127.0.0.1:${port}` : undefined;
   const ready = async () => {
     if (!process_.running()) throw new Error(`system process (${role}) exited at start: ${JSON.stringify(logs.slice(-5))}`);
-    if (url) return fetch(`${url}/healthz`).then((response) => response.ok, () => false);
+    if (url)
+      return fetch(`${url}/healthz`).then(
+        (response) => response.ok,
+        () => false,
+      );
     return logs.some((line) => line.msg === 'workers running');
   };
   await eventually(ready, Boolean, options.readyWithinMs ?? 60_000);

@@ -65,7 +65,5 @@ export function routeJsonSchema(schema: z.ZodType): JsonSchema {
 /** Every schema registered with an id, for `components.schemas`. */
 export function componentSchemas(): Record<string, JsonSchema> {
   const { schemas } = z.toJSONSchema(z.globalRegistry, options);
-  return Object.fromEntries(
-    Object.entries(schemas).map(([id, schema]) => [id, stripIdentity(schema as JsonSchema)]),
-  );
+  return Object.fromEntries(Object.entries(schemas).map(([id, schema]) => [id, stripIdentity(schema as JsonSchema)]));
 }

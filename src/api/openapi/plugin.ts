@@ -29,9 +29,7 @@ const PARAMETER_ORDER = ['path', 'query', 'header', 'cookie'];
 
 function renameHeaders(schema: JsonObject): JsonObject {
   const properties = (schema.properties ?? {}) as JsonObject;
-  const renamed = Object.fromEntries(
-    Object.entries(properties).map(([name, value]) => [CANONICAL_HEADER_NAMES[name] ?? name, value]),
-  );
+  const renamed = Object.fromEntries(Object.entries(properties).map(([name, value]) => [CANONICAL_HEADER_NAMES[name] ?? name, value]));
   const required = ((schema.required ?? []) as string[]).map((name) => CANONICAL_HEADER_NAMES[name] ?? name);
   return { ...schema, properties: renamed, ...(required.length ? { required } : {}) };
 }
@@ -41,9 +39,7 @@ function transformResponse(response: unknown): unknown {
   const documented = response as { description: string; content: Record<string, { schema: z.ZodType }> };
   return {
     description: documented.description,
-    content: Object.fromEntries(
-      Object.entries(documented.content).map(([type, { schema }]) => [type, { schema: routeJsonSchema(schema) }]),
-    ),
+    content: Object.fromEntries(Object.entries(documented.content).map(([type, { schema }]) => [type, { schema: routeJsonSchema(schema) }])),
   };
 }
 
@@ -57,9 +53,7 @@ function transformRouteSchema({ schema, url }: { schema: FastifySchema; url: str
   if (headers) converted.headers = renameHeaders(routeJsonSchema(headers as z.ZodType));
   if (body) converted.body = routeJsonSchema(body as z.ZodType);
   if (response) {
-    converted.response = Object.fromEntries(
-      Object.entries(response as JsonObject).map(([code, value]) => [code, transformResponse(value)]),
-    );
+    converted.response = Object.fromEntries(Object.entries(response as JsonObject).map(([code, value]) => [code, transformResponse(value)]));
   }
   return { schema: converted as FastifySchema, url };
 }
@@ -103,8 +97,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       tags: [
         {
           name: 'campaign-execution',
-          description:
-            'Control lifecycle transitions for campaign execution, such as starting a campaign once its configuration is ready.',
+          description: 'Control lifecycle transitions for campaign execution, such as starting a campaign once its configuration is ready.',
         },
       ],
     },

@@ -12,7 +12,7 @@ export const validationError = json(HTTPValidationError, 'Validation Error');
 /** The error answers every authenticated route can give besides 422. */
 export const errorResponses = {
   401: json(ErrorDetail, 'Missing or invalid credentials.'),
-  404: json(ErrorDetail, 'Not found in the caller\'s organization.'),
+  404: json(ErrorDetail, "Not found in the caller's organization."),
   422: validationError,
   503: json(ErrorDetail, 'A dependency (PostgreSQL or Redis) is unavailable; nothing was changed.'),
 };

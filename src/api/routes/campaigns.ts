@@ -71,8 +71,6 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps
         },
       },
     },
-    async (request) =>
-      campaignView(await updateCampaignFor(deps, request.caller.organizationId, request.params.campaign_id, settingsFromUpdate(request.body))),
+    async (request) => campaignView(await updateCampaignFor(deps, request.caller.organizationId, request.params.campaign_id, settingsFromUpdate(request.body))),
   );
 };
-

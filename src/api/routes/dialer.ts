@@ -87,7 +87,12 @@ export const dialerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { batche
       async (request, reply) =>
         sendClaim(
           reply,
-          await batched.claim({ channel: route.channel, id: request.params.id, promotion: request.body.promotion, organizationId: request.caller.organizationId }),
+          await batched.claim({
+            channel: route.channel,
+            id: request.params.id,
+            promotion: request.body.promotion,
+            organizationId: request.caller.organizationId,
+          }),
           route.channel,
         ),
     );

@@ -21,7 +21,8 @@ export const doNotContactRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { 
       schema: {
         tags,
         summary: 'Add phone numbers, WhatsApp numbers, emails or customer ids to the list',
-        description: 'Up to 10,000 entries per request, each `{"phone"}`, `{"whatsapp"}`, `{"email"}` or `{"customer_id"}`. A listed number blocks calls and WhatsApp alike.',
+        description:
+          'Up to 10,000 entries per request, each `{"phone"}`, `{"whatsapp"}`, `{"email"}` or `{"customer_id"}`. A listed number blocks calls and WhatsApp alike.',
         body: DoNotContactBatch,
         response: { 201: json(DoNotContactAdded, 'Entries added, and values that were listed already.'), ...errorResponses },
       },

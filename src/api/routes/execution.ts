@@ -20,9 +20,7 @@ function idempotencyKeyOf(headers: FastifyRequest['headers']): string | undefine
   const key = headers['idempotency-key'];
   if (key === undefined) return undefined;
   if (typeof key === 'string' && IDEMPOTENCY_KEY.test(key)) return key;
-  throw new RequestValidationError([
-    { loc: ['header', 'Idempotency-Key'], msg: 'must be 1 to 255 visible ASCII characters', type: 'string_pattern_mismatch' },
-  ]);
+  throw new RequestValidationError([{ loc: ['header', 'Idempotency-Key'], msg: 'must be 1 to 255 visible ASCII characters', type: 'string_pattern_mismatch' }]);
 }
 
 interface ExecutionRequest {

@@ -64,7 +64,5 @@ export const healthRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps, 
     },
   );
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 };

@@ -71,10 +71,7 @@ export const EmailObjective = z
 export const AiObjective = z
   .object({
     type: z.literal('ai').default('ai').meta({ title: 'Type' }),
-    label_in: z
-      .array(z.enum(aiLabels))
-      .optional()
-      .meta({ title: 'Label In' }),
+    label_in: z.array(z.enum(aiLabels)).optional().meta({ title: 'Label In' }),
     min_score: z.number().default(0).meta({ title: 'Min Score' }),
   })
   .meta({ id: 'AiObjective', title: 'AiObjective' });
@@ -141,17 +138,13 @@ const dispatch = {
     .array(z.iso.date({ error: 'Input should be a date as YYYY-MM-DD' }))
     .max(366)
     .refine((dates) => new Set(dates).size === dates.length, { error: 'dates must not repeat' })
-    .meta({ title: 'Blackout Dates', description: 'Dates (YYYY-MM-DD, in each target\'s zone) on which nobody is contacted.' }),
+    .meta({ title: 'Blackout Dates', description: "Dates (YYYY-MM-DD, in each target's zone) on which nobody is contacted." }),
   max_calls_per_minute: positiveInt32('Max Calls Per Minute', 'Calls the campaign may start per minute; no limit when absent.'),
   max_concurrent_calls: positiveInt32('Max Concurrent Calls', 'Calls of the campaign in progress at once; no limit when absent.'),
-  dispatch_expiry_minutes: z
-    .int()
-    .min(1)
-    .max(10_080)
-    .meta({
-      title: 'Dispatch Expiry Minutes',
-      description: 'Work not handed out within this many minutes of its due time moves to the next window instead.',
-    }),
+  dispatch_expiry_minutes: z.int().min(1).max(10_080).meta({
+    title: 'Dispatch Expiry Minutes',
+    description: 'Work not handed out within this many minutes of its due time moves to the next window instead.',
+  }),
 };
 
 /** CampaignOut plus the fields this system adds; what the campaign resource endpoints answer. */

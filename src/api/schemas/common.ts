@@ -66,5 +66,4 @@ export const CursorQuery = z.object({
 });
 export type CursorQuery = z.output<typeof CursorQuery>;
 
-export const page = <T extends z.ZodType>(item: T) =>
-  z.object({ items: z.array(item), next_cursor: z.string().nullable() });
+export const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), next_cursor: z.string().nullable() });

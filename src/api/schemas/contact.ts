@@ -20,10 +20,7 @@ export const CallOutcomeIn = z
     path: ['ai_score'],
   })
   .superRefine((outcome, ctx) =>
-    report(ctx, [
-      ...int32Problems(outcome.duration_s, ['duration_s']),
-      ...textProblems(outcome.summary, ['summary'], inputLimits().summaryMaxChars),
-    ]),
+    report(ctx, [...int32Problems(outcome.duration_s, ['duration_s']), ...textProblems(outcome.summary, ['summary'], inputLimits().summaryMaxChars)]),
   )
   .meta({ id: 'CallOutcomeIn', title: 'CallOutcomeIn' });
 
@@ -50,9 +47,7 @@ export const CallListQuery = CursorQuery.extend({
   target_id: guid().optional(),
 });
 
-export const WhatsappEventIn = z
-  .object({ event: z.enum(whatsappEvents) })
-  .meta({ id: 'WhatsappEventIn', title: 'WhatsappEventIn' });
+export const WhatsappEventIn = z.object({ event: z.enum(whatsappEvents) }).meta({ id: 'WhatsappEventIn', title: 'WhatsappEventIn' });
 
 export const WhatsappMessageOut = z
   .object({

@@ -54,9 +54,5 @@ export const DoNotContactAdded = z
   .meta({ id: 'DoNotContactAdded', title: 'DoNotContactAdded' });
 
 export const DoNotContactQuery = CursorQuery.extend({
-  value: z
-    .string()
-    .max(320)
-    .optional()
-    .meta({ description: 'An identifier to look for (normalized as entries are: numbers to E.164, emails to lower case).' }),
+  value: z.string().max(320).optional().meta({ description: 'An identifier to look for (normalized as entries are: numbers to E.164, emails to lower case).' }),
 });

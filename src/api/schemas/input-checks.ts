@@ -61,8 +61,7 @@ export function int32Problems(value: number | null | undefined, path: Array<stri
 }
 
 /** A string refinement: no NUL, well-formed, and at most `maxChars()` characters when given. */
-export const checkedString = (maxChars?: () => number) =>
-  z.string().superRefine((value, ctx) => report(ctx, textProblems(value, [], maxChars?.())));
+export const checkedString = (maxChars?: () => number) => z.string().superRefine((value, ctx) => report(ctx, textProblems(value, [], maxChars?.())));
 
 /** An integer that fits PostgreSQL's `integer`. */
 export const int32 = () => z.int().superRefine((value, ctx) => report(ctx, int32Problems(value, [])));

@@ -30,7 +30,10 @@ export async function lockCampaignsForDispatch(tx: Db, ids: string[], paced: Set
   const rows = exclusive.length
     ? await tx.query<Campaign>(sql`SELECT ${campaignColumns('k')} FROM campaigns k WHERE k.id = ANY(${exclusive}::uuid[]) ORDER BY k.id FOR NO KEY UPDATE`)
     : [];
-  const shared = await shareCampaigns(tx, ids.filter((id) => !paced.has(id)));
+  const shared = await shareCampaigns(
+    tx,
+    ids.filter((id) => !paced.has(id)),
+  );
   return new Map([...rows.map((row) => [row.id, row] as const), ...shared]);
 }
 

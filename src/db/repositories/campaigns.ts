@@ -4,7 +4,10 @@ import { keysetArgs, toPage, type Page, type PageRequest } from '../pagination.j
 export type { Campaign };
 
 /** Campaign CRUD: single statements through the ORM, outside transactions. */
-export type CampaignWrite = Omit<Prisma.CampaignUncheckedCreateInput, 'organizationId' | 'id' | 'status' | 'createdAt' | 'updatedAt' | 'recentDials' | 'pacedUntil'>;
+export type CampaignWrite = Omit<
+  Prisma.CampaignUncheckedCreateInput,
+  'organizationId' | 'id' | 'status' | 'createdAt' | 'updatedAt' | 'recentDials' | 'pacedUntil'
+>;
 
 export async function createCampaign(prisma: PrismaClient, organizationId: string, data: CampaignWrite, now: Date): Promise<Campaign> {
   return prisma.campaign.create({ data: { ...data, organizationId, createdAt: now, updatedAt: now } });

@@ -92,9 +92,10 @@ export async function campaignsWithDueWork(db: Db, until: Date): Promise<string[
   const rows = await db.query<{ id: string }>(sql`
     SELECT k.id FROM campaigns k
     WHERE k.status = 'running' AND (${join(
-      channels.map(
-        (channel) =>
-          exists(sql`SELECT true FROM ${channel.table} w WHERE w.campaign_id = k.id AND ${waitingSql(channel)} AND w.promoted_at IS NULL AND w.scheduled_for <= ${until}`),
+      channels.map((channel) =>
+        exists(
+          sql`SELECT true FROM ${channel.table} w WHERE w.campaign_id = k.id AND ${waitingSql(channel)} AND w.promoted_at IS NULL AND w.scheduled_for <= ${until}`,
+        ),
       ),
       ' OR ',
     )})

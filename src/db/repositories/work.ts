@@ -10,8 +10,7 @@ export interface PromotedWork {
 
 type Scope = { targets: string[] } | { campaign: string };
 
-const scopeSql = (scope: Scope): Sql =>
-  'campaign' in scope ? sql`w.campaign_id = ${scope.campaign}::uuid` : sql`w.target_id = ANY(${scope.targets}::uuid[])`;
+const scopeSql = (scope: Scope): Sql => ('campaign' in scope ? sql`w.campaign_id = ${scope.campaign}::uuid` : sql`w.target_id = ANY(${scope.targets}::uuid[])`);
 
 /**
  * Cancels waiting calls and messages (a round ended, the target is listed, the campaign is
