@@ -55,16 +55,19 @@ function csvRow(columns: Column[], cells: string[]): unknown {
   if (cells.length !== columns.length) {
     return new UnreadableRow({ loc: [], msg: `the row has ${cells.length} fields, the header ${columns.length}`, type: 'csv_row_width' });
   }
-  const fields: Array<[string, string]> = [];
+  // Field names are the fixed CSV_COLUMNS; variable names come from the header, so they are
+  // defined through fromEntries (own properties: a column named var___proto__ stays plain data).
+  const row: Record<string, unknown> = {};
   const variables: Array<[string, string]> = [];
   cells.forEach((cell, position) => {
     if (cell === '') return;
     const column = columns[position]!;
-    if ('field' in column) fields.push([column.field, cell]);
+    if ('field' in column) row[column.field] = cell;
     else variables.push([column.variable, cell]);
   });
-  // fromEntries defines own properties: a column named var___proto__ stays plain data.
-  return Object.fromEntries([...fields, ['variables', Object.fromEntries(variables)]]);
+  // No variables is the default (an empty object), with nothing to check.
+  if (variables.length > 0) row.variables = Object.fromEntries(variables);
+  return row;
 }
 
 const CSV_ERRORS: Record<string, string> = {

@@ -1,14 +1,13 @@
 import { lockCalls, saveOutcomes, type Call, type RecordedCall } from '../db/repositories/calls.js';
-import { shareCampaigns } from '../db/repositories/campaign-state.js';
 import { insertEvaluations } from '../db/repositories/evaluations.js';
-import { lockTargets } from '../db/repositories/target-progress.js';
 import { Conflict, NotFound } from '../domain/errors.js';
 import { decideOutcome, type CallStatus, type RecordedOutcome } from '../domain/outcomes.js';
-import { applyAfterCommit, mergeEffects, type AfterCommit } from './after-commit.js';
+import { applyAfterCommit } from './after-commit.js';
 import { createBatcher } from './batcher.js';
 import { ownedRequests } from './owned-work.js';
 import type { ServiceDeps } from './deps.js';
-import { advanceTargets, type TargetEvent } from './target-progress.js';
+import { inReportRounds } from './report-rounds.js';
+import type { TargetEvent } from './target-progress.js';
 import type { AiLabel } from '../domain/goal.js';
 
 /** An outcome as a dialer reports it (or the timeout sweep records it). */
@@ -26,48 +25,30 @@ export interface OutcomeReport {
 type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger' | 'metrics'>;
 
 /**
- * Records a batch of outcomes in one transaction: locks campaigns (shared: a lifecycle command
- * waits, and cannot slip between reading the campaign and writing the next attempt), then
- * targets and calls in id order; records each outcome the call's status allows; then moves each
- * target on (goal, round end, next step). A target with several reports in the batch gets them
- * one after the other. Each report gets its own answer: the call, or its own error.
+ * Records a batch of outcomes in one transaction (`inReportRounds`: campaigns, targets and calls
+ * locked; a target's reports one after the other): each outcome the call's status allows, its
+ * AI evaluation, and the target moved on. Each report gets its own answer: the call, or its own
+ * error.
  */
 export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeReport[]): Promise<Array<Call | Error>> {
   const results: Array<Call | Error | undefined> = reports.map(() => undefined);
-  const accepted = (await ownedRequests(deps, 'call', reports, (report) => report.callId)).map(({ request, ...rest }) => ({ report: request, ...rest }));
+  const accepted = await ownedRequests(deps, 'call', reports, (report) => report.callId);
   // Unknown ids, and another organization's, are not found (errors made only for those).
   const answered = () => results.map((result) => result ?? new NotFound('Call not found.'));
   if (accepted.length === 0) return answered();
 
   const now = deps.clock();
   const recorded: Call[] = [];
-  const effects = await deps.db.sql.transaction(async (tx) => {
-    const campaigns = await shareCampaigns(
-      tx,
-      accepted.map((entry) => entry.owner.campaignId),
-    );
-    const targets = await lockTargets(
-      tx,
-      accepted.map((entry) => entry.owner.targetId),
-    );
-    const calls = new Map(
-      (
-        await lockCalls(
-          tx,
-          accepted.map((entry) => entry.report.callId),
-        )
-      ).map((call) => [call.id, call]),
-    );
-    const applied: AfterCommit[] = [];
-    // Rounds of at most one report per target: each round sees the previous one's writes.
-    for (let pending = accepted; pending.length > 0;) {
-      const seen = new Set<string>();
-      const round = pending.filter((entry) => !seen.has(entry.owner.targetId) && seen.add(entry.owner.targetId));
-      pending = pending.filter((entry) => !round.includes(entry));
+  const effects = await inReportRounds(
+    deps,
+    accepted,
+    (report) => report.callId,
+    lockCalls,
+    async (round, { tx, rows: calls }) => {
       const writes: RecordedCall[] = [];
       const events: TargetEvent[] = [];
       const writtenIndexes: number[] = [];
-      for (const { report, index } of round) {
+      for (const { request: report, index } of round) {
         const call = calls.get(report.callId)!;
         const decision = decideOutcome({ status: call.status as CallStatus, cancelReason: call.cancelReason }, report.status);
         if (decision.kind === 'conflict') results[index] = new Conflict(decision.detail);
@@ -108,12 +89,10 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
         results[index] = call;
         recorded.push(call);
       }
-      if (events.length > 0) applied.push((await advanceTargets(tx, campaigns, targets, events, now)).effects);
-      // The next round of reports reads targets as this one left them.
-      if (pending.length > 0) for (const [id, target] of await lockTargets(tx, [...targets.keys()])) targets.set(id, target);
-    }
-    return mergeEffects(...applied);
-  });
+      return events;
+    },
+    now,
+  );
   for (const call of recorded) {
     deps.metrics.callOutcomes.inc({ status: call.status });
     deps.logger.debug({ call_id: call.id, campaign_id: call.campaignId, status: call.status }, 'call outcome recorded');

@@ -1,13 +1,12 @@
-import { shareCampaigns } from '../db/repositories/campaign-state.js';
 import { lockMessages, saveMessageEvents, type MessageEventTimes, type WhatsappMessage } from '../db/repositories/messages.js';
-import { lockTargets } from '../db/repositories/target-progress.js';
 import { NotFound } from '../domain/errors.js';
 import { statusAfterEvent, type WhatsappEvent, type WhatsappStatus } from '../domain/whatsapp-status.js';
-import { applyAfterCommit, mergeEffects, type AfterCommit } from './after-commit.js';
+import { applyAfterCommit } from './after-commit.js';
 import { createBatcher } from './batcher.js';
 import { ownedRequests } from './owned-work.js';
 import type { ServiceDeps } from './deps.js';
-import { advanceTargets } from './target-progress.js';
+import { inReportRounds } from './report-rounds.js';
+import type { TargetEvent } from './target-progress.js';
 
 export interface MessageEventReport {
   messageId: string;
@@ -26,45 +25,29 @@ const TIME_OF: Record<WhatsappEvent, keyof Omit<MessageEventTimes, 'id' | 'statu
 type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger'>;
 
 /**
- * Records WhatsApp events in one transaction (locks as for call outcomes). The first time of
+ * Records WhatsApp events in one transaction (`inReportRounds`, as call outcomes). The first time of
  * each event counts (a repeat changes nothing); a reply reaches the target and ends its round.
  * A message that is its round's last step ends the round by being sent or failing: no work is
  * left after it.
  */
 export async function recordWhatsappEvents(deps: Deps, reports: readonly MessageEventReport[]): Promise<Array<WhatsappMessage | Error>> {
   const results: Array<WhatsappMessage | Error | undefined> = reports.map(() => undefined);
-  const accepted = (await ownedRequests(deps, 'whatsapp', reports, (report) => report.messageId)).map(({ request, ...rest }) => ({ report: request, ...rest }));
+  const accepted = await ownedRequests(deps, 'whatsapp', reports, (report) => report.messageId);
   // Unknown ids, and another organization's, are not found (errors made only for those).
   const answered = () => results.map((result) => result ?? new NotFound('WhatsApp message not found.'));
   if (accepted.length === 0) return answered();
 
   const now = deps.clock();
-  const effects = await deps.db.sql.transaction(async (tx) => {
-    const campaigns = await shareCampaigns(
-      tx,
-      accepted.map((entry) => entry.owner.campaignId),
-    );
-    const targets = await lockTargets(
-      tx,
-      accepted.map((entry) => entry.owner.targetId),
-    );
-    const messages = new Map(
-      (
-        await lockMessages(
-          tx,
-          accepted.map((entry) => entry.report.messageId),
-        )
-      ).map((message) => [message.id, message]),
-    );
-    const applied: AfterCommit[] = [];
-    for (let pending = accepted; pending.length > 0;) {
-      const seen = new Set<string>();
-      const round = pending.filter((entry) => !seen.has(entry.owner.targetId) && seen.add(entry.owner.targetId));
-      pending = pending.filter((entry) => !round.includes(entry));
+  const effects = await inReportRounds(
+    deps,
+    accepted,
+    (report) => report.messageId,
+    lockMessages,
+    async (round, { tx, rows: messages }) => {
       const writes: MessageEventTimes[] = [];
-      const reached = new Map<string, boolean>();
+      const events: TargetEvent[] = [];
       const writtenIndexes: number[] = [];
-      for (const { report, index } of round) {
+      for (const { request: report, index } of round) {
         const message = messages.get(report.messageId)!;
         const column = TIME_OF[report.event];
         if (message[column] !== null) {
@@ -81,19 +64,15 @@ export async function recordWhatsappEvents(deps: Deps, reports: readonly Message
           failedAt: message.failedAt,
           [column]: now,
         });
-        reached.set(message.targetId, report.event === 'replied');
+        events.push({ targetId: message.targetId, reachedNow: report.event === 'replied' });
         writtenIndexes.push(index);
       }
       for (const message of await saveMessageEvents(tx, writes, now)) messages.set(message.id, message);
       for (const index of writtenIndexes) results[index] = messages.get(reports[index]!.messageId)!;
-      if (reached.size > 0) {
-        const events = [...reached].map(([targetId, reachedNow]) => ({ targetId, reachedNow }));
-        applied.push((await advanceTargets(tx, campaigns, targets, events, now)).effects);
-      }
-      if (pending.length > 0) for (const [id, target] of await lockTargets(tx, [...targets.keys()])) targets.set(id, target);
-    }
-    return mergeEffects(...applied);
-  });
+      return events;
+    },
+    now,
+  );
   await applyAfterCommit(deps, effects);
   return answered();
 }

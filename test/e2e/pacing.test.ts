@@ -113,12 +113,12 @@ async function drain(dialer: ReturnType<typeof startSlowDialer>, campaignIds: st
 
 describe('max_calls_per_minute', () => {
   it('never puts more than the limit of dials in any 60 seconds, measured at the dialer', async () => {
-    // Half the targets answer their first call; the others get a retry a minute later, which
-    // competes with first attempts for the same minutes. Forty first attempts take four minutes
-    // at the limit, so the fifth minute has retries whatever order the competition takes.
-    const targets = phones(40, 0).map((phone, i) => ({ phone, variables: { calls: i % 2 === 0 ? ['answered'] : ['no_answer', 'answered'] } }));
+    // 200 targets due at once. Half answer their first call; the others get a retry a minute
+    // later, which competes with first attempts for the same minutes.
+    const targets = phones(200, 0).map((phone, i) => ({ phone, variables: { calls: i % 2 === 0 ? ['answered'] : ['no_answer', 'answered'] } }));
     const id = await createCampaign(t, { settings: { max_calls_per_minute: 10, call_attempt_delays: [1] }, targets });
     const dials: Date[] = [];
+    const dialed: CallJobData[] = [];
     const failures: unknown[] = [];
     const dialer = createDialerWorker({
       connection: { url: t.config.REDIS_URL, maxRetriesPerRequest: null },
@@ -127,6 +127,7 @@ describe('max_calls_per_minute', () => {
       onError: (error, failure) => failures.push({ ...failure, error: error instanceof Error ? error.message : error }),
       handler: async (data) => {
         dials.push(clock.now());
+        dialed.push(data);
         const script = data.variables.calls as Array<'answered' | 'no_answer'>;
         return { status: script[data.attempt - 1] ?? 'answered' };
       },
@@ -152,8 +153,11 @@ describe('max_calls_per_minute', () => {
         (n) => n >= targets.length,
       );
       // Drive the clock from due time to due time: several minutes of dials in a few seconds.
+      // At least five minutes, and until a retry has been dialed (first attempts run out after
+      // twenty, so the loop ends whatever order the retries and first attempts take).
       const minutes = 5;
-      while (clock.now().getTime() - startedAt < minutes * 60_000) {
+      const retried = () => dialed.some((call) => call.attempt > 1);
+      while (clock.now().getTime() - startedAt < minutes * 60_000 || !retried()) {
         await eventually(quiet, (now) => now.dialing === 0 && now.promoted === 0 && now.due === 0, 15_000, 20);
         const next = await t.system.db.prisma.call.findFirst({ where: { campaignId: id, status: 'scheduled' }, orderBy: { scheduledFor: 'asc' } });
         if (!next) break;

@@ -1,0 +1,61 @@
+import type { Campaign } from '../db/repositories/campaign-rows.js';
+import { shareCampaigns } from '../db/repositories/campaign-state.js';
+import { lockTargets, type LockedTarget } from '../db/repositories/target-progress.js';
+import type { Db } from '../db/sql.js';
+import { mergeEffects, type AfterCommit } from './after-commit.js';
+import type { ServiceDeps } from './deps.js';
+import type { OwnedRequest } from './owned-work.js';
+import { advanceTargets, type TargetEvent } from './target-progress.js';
+
+/** What a round of reports sees: the locked campaigns, targets and reported rows (kept current). */
+export interface ReportContext<Row> {
+  tx: Db;
+  campaigns: Map<string, Campaign>;
+  targets: Map<string, LockedTarget>;
+  rows: Map<string, Row>;
+}
+
+/**
+ * The transaction every kind of report (call outcomes, WhatsApp events) runs in. Campaigns are
+ * locked shared first (a lifecycle command waits, and cannot slip between reading a campaign and
+ * writing what follows), then targets and the reported rows in id order. The reports are applied
+ * in rounds of at most one per target, each round reading targets as the previous one left them;
+ * `applyRound` writes its rows and says which targets to move on (goal, round end, next step).
+ */
+export async function inReportRounds<R, Row extends { id: string }>(
+  deps: Pick<ServiceDeps, 'db'>,
+  accepted: ReadonlyArray<OwnedRequest<R>>,
+  rowIdOf: (report: R) => string,
+  lockRows: (tx: Db, ids: string[]) => Promise<Row[]>,
+  applyRound: (round: ReadonlyArray<OwnedRequest<R>>, context: ReportContext<Row>) => Promise<TargetEvent[]>,
+  now: Date,
+): Promise<AfterCommit> {
+  return deps.db.sql.transaction(async (tx) => {
+    const campaigns = await shareCampaigns(
+      tx,
+      accepted.map((entry) => entry.owner.campaignId),
+    );
+    const targets = await lockTargets(
+      tx,
+      accepted.map((entry) => entry.owner.targetId),
+    );
+    const rows = new Map(
+      (
+        await lockRows(
+          tx,
+          accepted.map((entry) => rowIdOf(entry.request)),
+        )
+      ).map((row) => [row.id, row]),
+    );
+    const applied: AfterCommit[] = [];
+    for (let pending = accepted; pending.length > 0;) {
+      const seen = new Set<string>();
+      const round = pending.filter((entry) => !seen.has(entry.owner.targetId) && seen.add(entry.owner.targetId));
+      pending = pending.filter((entry) => !round.includes(entry));
+      const events = await applyRound(round, { tx, campaigns, targets, rows });
+      if (events.length > 0) applied.push((await advanceTargets(tx, campaigns, targets, events, now)).effects);
+      if (pending.length > 0) for (const [id, target] of await lockTargets(tx, [...targets.keys()])) targets.set(id, target);
+    }
+    return mergeEffects(...applied);
+  });
+}
