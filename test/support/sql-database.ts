@@ -13,6 +13,10 @@ export const AGENT_ID = '0b6f0d3e-8a41-4d4e-9a0e-3f1f6f1c2a10';
 export async function startSqlDatabase() {
   const database = await createTestDatabase(inject('databaseServerUrl'), inject('templateDatabase'));
   const pool = new pg.Pool({ connectionString: database.url, max: 4 });
+  // An idle connection the server ends (a restart, a terminated backend, too many clients on a
+  // busy machine) is emitted on the pool, and an 'error' without a listener ends the test
+  // process. Statements in flight still fail their test; the pool opens a new connection.
+  pool.on('error', (error) => console.warn(`test database pool: an idle connection ended: ${error.message}`));
   const db = poolDb(pool);
   const one = async <T>(text: string, values: unknown[] = []) => (await pool.query(text, values)).rows[0] as T;
 
