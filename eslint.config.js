@@ -64,7 +64,7 @@ export default tseslint.config(
             may('db', 'db', 'domain', 'generated', 'channels', 'infra'),
             may('queues', 'queues', 'domain', 'infra'),
             may('channels', 'db', 'queues', 'domain'),
-            may('services', 'services', 'domain', 'db', 'queues', 'channels', 'generated', 'infra'),
+            may('services', 'services', 'domain', 'db', 'queues', 'channels', 'infra'),
             may('workers', 'workers', 'services', 'queues', 'domain', 'infra'),
             may('api', 'api', 'services', 'domain', 'infra', ['db', 'type']),
             may('dialer', 'dialer', 'queues', 'domain'),

@@ -1,4 +1,3 @@
-import { Prisma } from '../generated/prisma/client.js';
 import { createCampaign, findCampaign, updateCampaignIfStatus, type Campaign, type CampaignWrite } from '../db/repositories/campaigns.js';
 import { Conflict, NotFound } from '../domain/errors.js';
 import type { GoalLogic, GoalSpec } from '../domain/goal.js';
@@ -32,9 +31,8 @@ export interface CampaignSettings {
 type Deps = Pick<ServiceDeps, 'db' | 'clock'>;
 
 function toWrite(settings: Partial<CampaignSettings>): Partial<CampaignWrite> {
-  const { goalSpec, callWorkingHours, blackoutDates, ...plain } = settings;
+  const { callWorkingHours, blackoutDates, ...plain } = settings;
   const write: Partial<CampaignWrite> = { ...plain };
-  if (goalSpec !== undefined) write.goalSpec = goalSpec === null ? Prisma.DbNull : (goalSpec as Prisma.InputJsonObject);
   if (callWorkingHours !== undefined) {
     // Stored normalized (HH:MM:SS, sorted weekdays); the blackout dates have their own column.
     const { blackoutDates: _none, ...window } = normalizeCallWindow(callWorkingHours ?? undefined);

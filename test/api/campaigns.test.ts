@@ -42,11 +42,14 @@ describe('campaign resource', () => {
   });
 
   it('edits a draft and a paused campaign, clears optional settings with null', async () => {
-    const id = await createCampaign(t, { settings: { goal: 'renew' }, targets: ONE_TARGET });
-    const edited = await t.api('PATCH', `/campaigns/${id}`, { name: 'Renamed', goal: null, call_attempt_delays: [10, 60] });
+    const goalSpec = { objectives: [{ type: 'ai', min_score: 0.8 }] };
+    const id = await createCampaign(t, { settings: { goal: 'renew', goal_spec: goalSpec }, targets: ONE_TARGET });
+    expect((await t.api('GET', `/campaigns/${id}`)).json().goal_spec).toMatchObject(goalSpec);
+    const edited = await t.api('PATCH', `/campaigns/${id}`, { name: 'Renamed', goal: null, goal_spec: null, call_attempt_delays: [10, 60] });
     expect(edited.statusCode).toBe(200);
     expect(edited.json()).toMatchObject({ name: 'Renamed', call_attempt_delays: [10, 60] });
     expect(edited.json()).not.toHaveProperty('goal');
+    expect(edited.json()).not.toHaveProperty('goal_spec');
     await t.api('POST', `/campaigns/${id}/start`);
     await t.api('POST', `/campaigns/${id}/pause`);
     const paused = await t.api('PATCH', `/campaigns/${id}`, { whatsapp_after_attempts: 2 });

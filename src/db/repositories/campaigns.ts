@@ -1,4 +1,5 @@
-import type { Campaign, CampaignStatus, Prisma, PrismaClient } from '../../generated/prisma/client.js';
+import { Prisma, type Campaign, type CampaignStatus, type PrismaClient } from '../../generated/prisma/client.js';
+import type { GoalSpec } from '../../domain/goal.js';
 import { keysetArgs, toPage, type Page, type PageRequest } from '../pagination.js';
 
 export type { Campaign };
@@ -6,11 +7,16 @@ export type { Campaign };
 /** Campaign CRUD: single statements through the ORM, outside transactions. */
 export type CampaignWrite = Omit<
   Prisma.CampaignUncheckedCreateInput,
-  'organizationId' | 'id' | 'status' | 'createdAt' | 'updatedAt' | 'recentDials' | 'pacedUntil'
->;
+  'organizationId' | 'id' | 'status' | 'createdAt' | 'updatedAt' | 'recentDials' | 'pacedUntil' | 'goalSpec'
+> & { goalSpec?: GoalSpec | null };
+
+/** A JSON column is cleared with the ORM's DbNull, not with `null`. */
+function columns<W extends Partial<CampaignWrite>>({ goalSpec, ...rest }: W) {
+  return goalSpec === undefined ? rest : { ...rest, goalSpec: goalSpec === null ? Prisma.DbNull : (goalSpec as Prisma.InputJsonObject) };
+}
 
 export async function createCampaign(prisma: PrismaClient, organizationId: string, data: CampaignWrite, now: Date): Promise<Campaign> {
-  return prisma.campaign.create({ data: { ...data, organizationId, createdAt: now, updatedAt: now } });
+  return prisma.campaign.create({ data: { ...columns(data), organizationId, createdAt: now, updatedAt: now } });
 }
 
 export async function findCampaign(prisma: PrismaClient, organizationId: string, id: string): Promise<Campaign | null> {
@@ -31,6 +37,6 @@ export async function updateCampaignIfStatus(
   data: Partial<CampaignWrite>,
   now: Date,
 ): Promise<boolean> {
-  const { count } = await prisma.campaign.updateMany({ where: { id, status: { in: allowed } }, data: { ...data, updatedAt: now } });
+  const { count } = await prisma.campaign.updateMany({ where: { id, status: { in: allowed } }, data: { ...columns(data), updatedAt: now } });
   return count === 1;
 }
