@@ -2,7 +2,7 @@ import type { Campaign } from '../db/repositories/campaign-rows.js';
 import { lockCampaign } from '../db/repositories/campaign-state.js';
 import { hasEntries } from '../db/repositories/do-not-contact.js';
 import { drawCandidates, markListed, segmentFacts, writeOpenings, type DrawScope, type Opening } from '../db/repositories/draws.js';
-import { activeRollouts, advanceRollout, lockRollout, rolloutsToDraw, type DrawCounts } from '../db/repositories/rollouts.js';
+import { activeRollouts, advanceRollout, lockRollout, rolloutsToDraw, emptyDrawCounts, type DrawCounts } from '../db/repositories/rollouts.js';
 import type { Db } from '../db/sql.js';
 import { nextWindowMoment } from '../domain/call-window.js';
 import type { ResumeSegment } from '../domain/lifecycle.js';
@@ -11,15 +11,6 @@ import { callWindowOf, roundPolicyOf } from './campaign-policy.js';
 import type { ServiceDeps } from './deps.js';
 
 type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'logger' | 'settings'>;
-
-const emptyCounts = (): DrawCounts => ({
-  selected: 0,
-  scheduledCalls: 0,
-  queuedWhatsapp: 0,
-  skippedExistingPending: 0,
-  skippedMissingContact: 0,
-  skippedDoNotContact: 0,
-});
 
 /**
  * Adds one target's (or one group's) opening decision to the counts. A listed target has no
@@ -49,7 +40,7 @@ async function scopeOf(db: Db, campaign: Campaign): Promise<DrawScope> {
  */
 export async function countSegment(tx: Db, campaign: Campaign, segment: ResumeSegment): Promise<DrawCounts> {
   const groups = await segmentFacts(tx, campaign.id, segment, await activeRollouts(tx, campaign.id), await scopeOf(tx, campaign));
-  const counts = emptyCounts();
+  const counts = emptyDrawCounts();
   const policy = roundPolicyOf(campaign);
   for (const { count: n, ...facts } of groups) count(counts, decideOpening(policy, openingFacts(facts)), n);
   return counts;
@@ -117,7 +108,7 @@ async function drawBatch(deps: Deps, rolloutId: string): Promise<(DrawCounts & {
       if (!dueByZone.has(zone)) dueByZone.set(zone, nextWindowMoment(now, window, zone));
       return dueByZone.get(zone)!;
     };
-    const counts = emptyCounts();
+    const counts = emptyDrawCounts();
     const openings: Opening[] = [];
     const listed: string[] = [];
     for (const candidate of candidates) {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignInput } from '../support/campaigns.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
+import { expectValidationError } from '../support/responses.js';
 
 // Validation needs no workers: the API alone answers every request of this file.
 let t: TestSystem;
@@ -10,15 +11,6 @@ beforeAll(async () => {
   campaignId = (await t.api('POST', '/campaigns', campaignInput())).json().id;
 });
 afterAll(() => t?.close());
-
-/** The spec's HTTPValidationError: `{detail: [{loc, msg, type}]}`. */
-function expectValidationError(response: { statusCode: number; json(): unknown }, loc: Array<string | number>) {
-  expect(response.statusCode).toBe(422);
-  const body = response.json() as { detail: Array<{ loc: unknown[]; msg: string; type: string }> };
-  expect(body.detail.length).toBeGreaterThan(0);
-  for (const item of body.detail) expect(item).toEqual({ loc: expect.any(Array), msg: expect.any(String), type: expect.any(String) });
-  expect(body.detail.map((item) => item.loc)).toContainEqual(loc);
-}
 
 describe('422 in the contract shape', () => {
   it.each([

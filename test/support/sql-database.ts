@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { inject } from 'vitest';
-import type { Rollout } from '../../src/db/repositories/rollouts.js';
+import { emptyDrawCounts, type Rollout } from '../../src/db/repositories/rollouts.js';
 import { poolDb, type Db, type Sql } from '../../src/db/sql.js';
 import { createTestDatabase } from './databases.js';
 
@@ -90,12 +90,7 @@ export function rolloutFixture(campaignId: string, overrides: Partial<Rollout> =
     segment: null,
     createdAt: new Date(),
     cursor: '00000000-0000-0000-0000-000000000000',
-    selected: 0,
-    scheduledCalls: 0,
-    queuedWhatsapp: 0,
-    skippedExistingPending: 0,
-    skippedMissingContact: 0,
-    skippedDoNotContact: 0,
+    ...emptyDrawCounts(),
     finishedAt: null,
     ...overrides,
   };

@@ -59,6 +59,15 @@ export interface DrawCounts {
   skippedDoNotContact: number;
 }
 
+export const emptyDrawCounts = (): DrawCounts => ({
+  selected: 0,
+  scheduledCalls: 0,
+  queuedWhatsapp: 0,
+  skippedExistingPending: 0,
+  skippedMissingContact: 0,
+  skippedDoNotContact: 0,
+});
+
 /** Moves the cursor past a drawn batch and adds its counts; `finished` when nothing is left. */
 export async function advanceRollout(tx: Db, id: string, cursor: string, counts: DrawCounts, finishedAt: Date | null): Promise<void> {
   await tx.query(sql`
