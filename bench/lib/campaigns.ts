@@ -114,6 +114,6 @@ export async function waitAllAnswered(system: BenchSystem, campaignId: string, c
       return rows[0]!.answered >= count && rows[0]!.pending === 0 ? true : undefined;
     },
     timeoutMs,
-    200,
+    100,
   );
 }
