@@ -9,6 +9,7 @@ import { campaignInput, createCampaign, ONE_TARGET } from '../support/campaigns.
 import { startTestSystem, TEST_JWT_SECRET, type TestSystem } from '../support/harness.js';
 import { stopOwnedProcesses } from '../support/processes.js';
 import { startOwnRedis } from '../support/redis-server.js';
+import { deletePrefixAt } from '../support/redis-keys.js';
 
 describe('health, readiness and metrics', () => {
   let t: TestSystem;
@@ -109,11 +110,12 @@ describe('Redis unavailable', () => {
 describe('PostgreSQL unavailable', () => {
   it('answers 503 with a clear detail, and /readyz says which dependency failed', async () => {
     const port = await getPort();
+    const prefix = uniqueName('pgdown');
     const config = loadConfig({
       NODE_ENV: 'test',
       DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/nowhere`,
       REDIS_URL: inject('redisUrl'),
-      QUEUE_PREFIX: uniqueName('pgdown'),
+      QUEUE_PREFIX: prefix,
       JWT_SECRET: TEST_JWT_SECRET,
     });
     const down = await startSystem(config, 'api', { logger: createLogger('silent') });
@@ -135,6 +137,7 @@ describe('PostgreSQL unavailable', () => {
       expect(response.json().detail).toMatch(/PostgreSQL or Redis/);
     } finally {
       await down.close().catch(() => undefined);
+      await deletePrefixAt(inject('redisUrl'), prefix);
     }
   });
 });

@@ -8,6 +8,7 @@ import { createTestDatabase, uniqueName } from '../support/databases.js';
 import { campaignInput } from '../support/campaigns.js';
 import { TEST_JWT_SECRET } from '../support/harness.js';
 import getPort from 'get-port';
+import { deletePrefixAt } from '../support/redis-keys.js';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let db: ReturnType<typeof createStandalonePrisma>;
@@ -38,6 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.$disconnect();
   await database?.drop();
+  if (env) await deletePrefixAt(inject('redisUrl'), env.QUEUE_PREFIX!);
 });
 
 interface Running {
