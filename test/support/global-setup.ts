@@ -30,6 +30,21 @@ function templateName(): string {
   return `cetest_template_${hash.digest('hex').slice(0, 12)}`;
 }
 
+/**
+ * Test runs of other checkouts on the same server set up one at a time: one run's clean-up of the
+ * template's connections would otherwise end another run's migration connection mid-deploy.
+ */
+async function withTemplateLock(serverUrl: string, work: () => Promise<void>): Promise<void> {
+  const client = new pg.Client({ connectionString: withDatabase(serverUrl, 'postgres') });
+  await client.connect();
+  try {
+    await client.query(`SELECT pg_advisory_lock(hashtext('campaign-execution test template'))`);
+    await work();
+  } finally {
+    await client.end();
+  }
+}
+
 /** A template unused for this long belongs to a migration set nobody tests any more. */
 const STALE_TEMPLATE_MS = 24 * 3600_000;
 
@@ -63,11 +78,13 @@ export default async function setup(project: TestProject) {
   await ensureChromium();
   const services = await resolveServices();
   const template = templateName();
-  // Migrating an existing template again is a no-op; a half-made one (crash) is finished here.
-  await deployMigrations(withDatabase(services.databaseUrl, template));
-  // Connections left open on the template would make CREATE DATABASE ... TEMPLATE fail.
-  await adminQuery(services.databaseUrl, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${template}' AND pid <> pg_backend_pid()`);
-  await dropStaleTemplates(services.databaseUrl, template);
+  await withTemplateLock(services.databaseUrl, async () => {
+    // Migrating an existing template again is a no-op; a half-made one (crash) is finished here.
+    await deployMigrations(withDatabase(services.databaseUrl, template));
+    // Connections left open on the template would make CREATE DATABASE ... TEMPLATE fail.
+    await adminQuery(services.databaseUrl, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${template}' AND pid <> pg_backend_pid()`);
+    await dropStaleTemplates(services.databaseUrl, template);
+  });
   project.provide('databaseServerUrl', services.databaseUrl);
   project.provide('templateDatabase', template);
   project.provide('redisUrl', services.redisUrl);
