@@ -1,10 +1,11 @@
 import type { FastifyRequest } from 'fastify';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { z } from 'zod';
-import { hashApiKey, type CredentialResolver } from '../services/credentials.js';
+import type { CredentialResolver } from '../services/credentials.js';
 import { Unauthorized } from '../domain/errors.js';
 import type { Caller } from '../services/caller.js';
 import { apiKeyBudget, jwtBudget } from './rate-limit.js';
+import { guid } from './schemas/common.js';
 import { checkedString } from './schemas/input-checks.js';
 
 declare module 'fastify' {
@@ -15,7 +16,7 @@ declare module 'fastify' {
 
 // Uuids are compared in lower case everywhere: the claim is normalized here, at the boundary.
 // The subject ends up in the audit log (`jwt:<sub>`): it must be storable text.
-const orgClaim = z.object({ org: z.guid().toLowerCase(), sub: checkedString(() => 255).optional() });
+const orgClaim = z.object({ org: guid(), sub: checkedString(() => 255).optional() });
 
 interface Identified {
   caller: Caller;
@@ -50,9 +51,9 @@ export function createAuthenticator(credentials: CredentialResolver, jwtSecret: 
   }
 
   async function fromApiKey(apiKey: string): Promise<Identified> {
-    const organizationId = await credentials.organizationOfApiKey(apiKey);
-    if (!organizationId) throw new Unauthorized('The API key is invalid or revoked.');
-    return { caller: { organizationId, actor: `api_key:${apiKey.slice(0, 10)}` }, budget: apiKeyBudget(hashApiKey(apiKey)) };
+    const owner = await credentials.ownerOfApiKey(apiKey);
+    if (!owner) throw new Unauthorized('The API key is invalid or revoked.');
+    return { caller: { organizationId: owner.organizationId, actor: `api_key:${apiKey.slice(0, 10)}` }, budget: apiKeyBudget(owner.keyHash) };
   }
 
   function identify(request: FastifyRequest, identified: Identified): void {

@@ -3,9 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { failedDependency, isConnectionFailure, type DependencyMonitor } from '../dependencies.js';
 import { DomainError, type ErrorKind } from '../domain/errors.js';
 import type { AllowedMethods } from './method-not-allowed.js';
-import { SchemaValidationError, validationItems, type ValidationErrorItem } from './validation.js';
-
-export type { ValidationErrorItem };
+import { SchemaValidationError, truncated, validationItems, type ValidationErrorItem } from './validation.js';
 
 export const HTTP_STATUS_OF: Record<ErrorKind, number> = {
   bad_request: 400,
@@ -30,7 +28,7 @@ export class RequestValidationError extends Error {
 
 /** The caller sent more requests than its rate limit allows; `Retry-After` is already set. */
 export class TooManyRequests extends Error {
-  constructor(readonly retryAfterSeconds: number) {
+  constructor(retryAfterSeconds: number) {
     super(`Too many requests: retry in ${retryAfterSeconds} s.`);
   }
 }
@@ -103,7 +101,7 @@ export function registerErrorHandling(app: FastifyInstance, allowed: AllowedMeth
         .header('allow', methods.join(', '))
         .send({ detail: `Method ${request.method} is not allowed here; use ${methods.join(', ')}.` });
     }
-    const shown = path.length > MAX_ECHOED_PATH ? `${path.slice(0, MAX_ECHOED_PATH)}…` : path;
+    const shown = truncated(path, MAX_ECHOED_PATH);
     return reply.code(404).send({ detail: `No route for ${request.method} ${shown}.` });
   });
 }

@@ -11,7 +11,7 @@ const escape = (text: string) => text.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 function patternOf(url: string): RegExp {
   const source = url
     .split('/')
-    .map((part) => (part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : escape(part).replace(/\*/g, '.*')))
+    .map((part) => (part.startsWith(':') ? '[^/]+' : escape(part).replace(/\*/g, '.*')))
     .join('/');
   return new RegExp(`^${source}$`);
 }

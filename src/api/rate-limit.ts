@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sha256Hex } from '../util/sha256.js';
 import { withTimeout } from '../util/timeout.js';
 import type { ApiDeps } from './context.js';
 import { TooManyRequests } from './error-handler.js';
@@ -17,13 +17,11 @@ const REDIS_WAIT_MS = 1_000;
 
 export type RateLimiter = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
-const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
-
 /** The budget of an API key: its hash (the key itself is never kept, not even in Redis). */
 export const apiKeyBudget = (keyHash: string) => `key:${keyHash}`;
 
 /** The budget of a bearer token: its organization and subject, hashed to a fixed length. */
-export const jwtBudget = (organizationId: string, subject: string | undefined) => `jwt:${digest(`${organizationId}\u0000${subject ?? ''}`)}`;
+export const jwtBudget = (organizationId: string, subject: string | undefined) => `jwt:${sha256Hex(`${organizationId}\u0000${subject ?? ''}`)}`;
 
 /**
  * Per-credential rate limiting with @fastify/rate-limit and its Redis store, on the API's

@@ -5,7 +5,7 @@ import secureJson from 'secure-json-parse';
 import type { IndexedTarget } from '../services/targets.js';
 import { RequestValidationError } from './error-handler.js';
 import { TargetIn, type TargetBatchResult } from './schemas/target.js';
-import { PARSE_OPTIONS, validationItems, type ValidationErrorItem } from './validation.js';
+import { PARSE_OPTIONS, truncated, validationItems, type ValidationErrorItem } from './validation.js';
 
 // Bodies of POST /campaigns/{id}/targets: a JSON array (up to 10,000 rows), or for bulk loads
 // CSV (`text/csv`) or NDJSON (`application/x-ndjson`), up to 100,000 rows. Each format becomes
@@ -33,7 +33,7 @@ class UnreadableRow {
 const bodyProblem = (msg: string, type: string) => new RequestValidationError([{ loc: ['body'], msg, type }]);
 const tooMany = (max: number) => bodyProblem(`at most ${max} targets per request`, 'too_long');
 
-const shown = (text: string) => JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+const shown = (text: string) => JSON.stringify(truncated(text, 40));
 
 type Column = { field: (typeof CSV_COLUMNS)[number] } | { variable: string };
 

@@ -52,12 +52,11 @@ const messageFor: z.core.$ZodErrorMap = (issue) => {
 
 export const PARSE_OPTIONS = { reportInput: true, error: messageFor } as const;
 
+/** Text a client sent, echoed back in an answer: cut after `max` characters. */
+export const truncated = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text);
+
 const MAX_SEGMENT = 100;
-const segment = (key: PropertyKey): string | number => {
-  if (typeof key === 'number') return key;
-  const text = String(key);
-  return text.length > MAX_SEGMENT ? `${text.slice(0, MAX_SEGMENT)}…` : text;
-};
+const segment = (key: PropertyKey): string | number => (typeof key === 'number' ? key : truncated(String(key), MAX_SEGMENT));
 
 /** zod issues as ValidationError items under `prefix` (e.g. `["body"]`). */
 export function validationItems(issues: readonly z.core.$ZodIssue[], prefix: Array<string | number>, rootNullIsMissing = false): ValidationErrorItem[] {

@@ -8,23 +8,29 @@ import type { ServiceDeps } from './deps.js';
  */
 const CREDENTIAL_CACHE = { max: 10_000, ttl: 30_000 };
 
+/** The organization an API key acts for, and the key's hash (what the rate limiter counts by). */
+export interface KeyOwner {
+  organizationId: string;
+  keyHash: string;
+}
+
 /** Which organization a credential acts for; null when it is unknown or revoked. */
 export function createCredentialResolver(deps: Pick<ServiceDeps, 'db'>) {
-  const keys = new LRUCache<string, string>({
+  const keys = new LRUCache<string, KeyOwner>({
     ...CREDENTIAL_CACHE,
-    fetchMethod: async (apiKey) => (await findOrganizationIdByApiKey(deps.db.prisma, apiKey)) ?? undefined,
+    fetchMethod: async (apiKey) => {
+      const organizationId = await findOrganizationIdByApiKey(deps.db.prisma, apiKey);
+      return organizationId ? { organizationId, keyHash: hashApiKey(apiKey) } : undefined;
+    },
   });
   const organizations = new LRUCache<string, true>({
     ...CREDENTIAL_CACHE,
     fetchMethod: async (id) => ((await organizationExists(deps.db.prisma, id)) ? true : undefined),
   });
   return {
-    organizationOfApiKey: async (apiKey: string): Promise<string | null> => (await keys.fetch(apiKey)) ?? null,
+    ownerOfApiKey: async (apiKey: string): Promise<KeyOwner | null> => (await keys.fetch(apiKey)) ?? null,
     organizationExists: async (id: string): Promise<boolean> => (await organizations.fetch(id)) === true,
   };
 }
 
 export type CredentialResolver = ReturnType<typeof createCredentialResolver>;
-
-/** How keys are stored (a one-way hash); the rate limiter counts per hash, never per key. */
-export { hashApiKey };

@@ -51,7 +51,8 @@ export async function inReportRounds<R, Row extends { id: string }>(
     for (let pending = accepted; pending.length > 0;) {
       const seen = new Set<string>();
       const round = pending.filter((entry) => !seen.has(entry.owner.targetId) && seen.add(entry.owner.targetId));
-      pending = pending.filter((entry) => !round.includes(entry));
+      const inRound = new Set(round);
+      pending = pending.filter((entry) => !inRound.has(entry));
       const events = await applyRound(round, { tx, campaigns, targets, rows });
       if (events.length > 0) applied.push((await advanceTargets(tx, campaigns, targets, events, now)).effects);
       if (pending.length > 0) for (const [id, target] of await lockTargets(tx, [...targets.keys()])) targets.set(id, target);

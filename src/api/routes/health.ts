@@ -1,12 +1,12 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { TimeoutError, withTimeout } from '../../util/timeout.js';
 import type { ApiDeps } from '../context.js';
 import { json } from '../openapi/responses.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
-const TIMED_OUT = Symbol('timed out');
 const DependencyState = z.enum(['ok', 'unavailable', 'timeout']);
 type DependencyState = z.output<typeof DependencyState>;
 
@@ -15,21 +15,16 @@ type DependencyState = z.output<typeof DependencyState>;
  * dependency only: hosts, ports and driver errors go to the log, never to the caller.
  */
 async function check(what: string, probe: () => Promise<unknown>, logger: FastifyBaseLogger): Promise<DependencyState> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), CHECK_TIMEOUT_MS);
-  });
   try {
-    if ((await Promise.race([probe(), timeout])) === TIMED_OUT) {
+    await withTimeout(probe(), CHECK_TIMEOUT_MS, what);
+    return 'ok';
+  } catch (error) {
+    if (error instanceof TimeoutError) {
       logger.warn({ dependency: what }, 'readiness: no answer within the timeout');
       return 'timeout';
     }
-    return 'ok';
-  } catch (error) {
     logger.warn({ dependency: what, err: error }, 'readiness: dependency unavailable');
     return 'unavailable';
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -6,6 +6,8 @@ import { inputLimits } from '../limits.js';
 import { ianaTimezone, uuid } from './common.js';
 import { INT32_MAX, int32Problems, report, textProblems, type InputProblem } from './input-checks.js';
 
+const unique = (values: readonly unknown[]) => new Set(values).size === values.length;
+
 // Shapes of the public contract (spec/campaign-execution.openapi.json). Constraints that the
 // contract does not spell out in JSON Schema are checked with refinements, which keep the
 // generated document identical to the contract.
@@ -137,7 +139,7 @@ const dispatch = {
   blackout_dates: z
     .array(z.iso.date({ error: 'Input should be a date as YYYY-MM-DD' }))
     .max(366)
-    .refine((dates) => new Set(dates).size === dates.length, { error: 'dates must not repeat' })
+    .refine(unique, { error: 'dates must not repeat' })
     .meta({ title: 'Blackout Dates', description: "Dates (YYYY-MM-DD, in each target's zone) on which nobody is contacted." }),
   max_calls_per_minute: positiveInt32('Max Calls Per Minute', 'Calls the campaign may start per minute; no limit when absent.'),
   max_concurrent_calls: positiveInt32('Max Concurrent Calls', 'Calls of the campaign in progress at once; no limit when absent.'),
@@ -156,8 +158,6 @@ export const CampaignResource = CampaignOut.extend({
   dispatch_expiry_minutes: dispatch.dispatch_expiry_minutes,
 }).meta({ id: 'Campaign', title: 'Campaign' });
 export type CampaignResource = z.output<typeof CampaignResource>;
-
-const unique = (values: readonly unknown[]) => new Set(values).size === values.length;
 
 interface SettingsInput {
   name?: string | undefined;

@@ -7,7 +7,7 @@ import { z } from 'zod';
  * the API receives (path, query, body) is lower-cased here. `toLowerCase` is an overwrite, not a
  * transform: the generated OpenAPI document does not change.
  */
-export const guid = () => z.guid({ error: 'Input should be a valid UUID' }).toLowerCase();
+export const guid = (error = 'Input should be a valid UUID') => z.guid({ error }).toLowerCase();
 export const uuid = (title: string) => guid().meta({ title });
 
 const ZONE_CACHE_MAX = 4_096;
@@ -17,7 +17,7 @@ const zoneValidity = new Map<string, boolean>();
  * luxon's isValidZone builds an Intl.DateTimeFormat on every call (slow in bulk imports), so
  * answers are cached; the cache is bounded since callers choose the strings.
  */
-export function isValidZone(zone: string): boolean {
+function isValidZone(zone: string): boolean {
   let valid = zoneValidity.get(zone);
   if (valid === undefined) {
     valid = zone.length <= 64 && IANAZone.isValidZone(zone);
@@ -35,7 +35,7 @@ const DECIMAL = /^[0-9]{1,15}$/;
  * An integer query parameter, written in plain decimal digits: `0x10`, `1e3`, ` 7` or `1.0` are
  * refused (a coercing Number() would read them).
  */
-export const queryInt = (min: number, max: number, fallback: number) =>
+const queryInt = (min: number, max: number, fallback: number) =>
   z.preprocess(
     (value) => (typeof value === 'string' && DECIMAL.test(value) ? Number(value) : value),
     z
@@ -62,7 +62,7 @@ export const HTTPValidationError = z
 
 export const CursorQuery = z.object({
   limit: queryInt(1, 500, 50),
-  cursor: z.guid({ error: 'Input should be a cursor returned by a previous page' }).toLowerCase().optional(),
+  cursor: guid('Input should be a cursor returned by a previous page').optional(),
 });
 export type CursorQuery = z.output<typeof CursorQuery>;
 

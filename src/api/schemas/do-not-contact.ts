@@ -40,7 +40,7 @@ export const DoNotContactBatch = z.array(DoNotContactEntryIn).min(1).max(10_000)
 export const DoNotContactOut = z
   .object({
     id: z.guid(),
-    kind: z.enum(['phone', 'whatsapp', 'email', 'customer_id']),
+    kind: z.enum(KINDS),
     value: z.string(),
     created_at: z.string(),
   })

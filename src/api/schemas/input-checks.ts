@@ -25,9 +25,9 @@ export interface InputProblem {
 
 type IssueSink = { addIssue(issue: { code: 'custom'; message: string; path?: PropertyKey[]; params: { type: string } }): void };
 
-export function report(ctx: IssueSink, problems: InputProblem[], prefix: Array<string | number> = []): void {
+export function report(ctx: IssueSink, problems: InputProblem[]): void {
   for (const problem of problems) {
-    ctx.addIssue({ code: 'custom', message: problem.message, path: [...prefix, ...problem.path], params: { type: problem.type } });
+    ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path, params: { type: problem.type } });
   }
 }
 
@@ -62,9 +62,6 @@ export function int32Problems(value: number | null | undefined, path: Array<stri
 
 /** A string refinement: no NUL, well-formed, and at most `maxChars()` characters when given. */
 export const checkedString = (maxChars?: () => number) => z.string().superRefine((value, ctx) => report(ctx, textProblems(value, [], maxChars?.())));
-
-/** An integer that fits PostgreSQL's `integer`. */
-export const int32 = () => z.int().superRefine((value, ctx) => report(ctx, int32Problems(value, [])));
 
 const MAX_PROBLEMS = 10;
 

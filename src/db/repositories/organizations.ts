@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { PrismaClient } from '../../generated/prisma/client.js';
+import { sha256Hex } from '../../util/sha256.js';
 
 const KEY_PREFIX = 'cek_';
 
-export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
+export const hashApiKey = sha256Hex;
 
 export async function findOrCreateOrganization(db: PrismaClient, name: string) {
   return db.organization.upsert({ where: { name }, create: { name }, update: {} });
