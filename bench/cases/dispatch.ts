@@ -115,28 +115,38 @@ function transactionCounter(system: BenchSystem) {
   };
 }
 
-async function run(system: BenchSystem, size: number, variant: string, startDialer: (system: BenchSystem) => Dialer) {
-  const campaignId = await createCampaign(system, `dispatch ${variant} ${size}`);
+/** A started campaign of `size` targets with every round open: the dialer has everything to take. */
+async function readyCampaign(system: BenchSystem, size: number, label: string): Promise<string> {
+  const campaignId = await createCampaign(system, `dispatch ${label} ${size}`);
   await insertTargets(system, campaignId, size);
   expectOk(await runCommand(system, campaignId, 'start'), 'start');
   await waitDrawn(system, campaignId, 10 * 60_000);
-  const cpu = await cpuMeters(system);
-  const transactions = transactionCounter(system);
-  await transactions.start();
-  await cpu.start();
+  return campaignId;
+}
+
+/** Dials every call of the campaign with a new dialer: milliseconds from its first dial, and its errors. */
+async function dialAll(system: BenchSystem, campaignId: string, size: number, startDialer: (system: BenchSystem) => Dialer) {
   const started = performance.now();
   const dialer = startDialer(system);
-  let ms: number;
   try {
     await waitAllAnswered(system, campaignId, size, Math.max(120_000, size * 20));
     // From the first dial: the dialer's own start (connections, QueueEvents) is not dispatch,
     // and at 2,000 calls it was a tenth of the time.
-    ms = performance.now() - (dialer.firstDialAt() ?? started);
+    return { ms: performance.now() - (dialer.firstDialAt() ?? started), failures: dialer.failures() };
   } finally {
     await dialer.close();
   }
+}
+
+async function run(system: BenchSystem, size: number, variant: string, startDialer: (system: BenchSystem) => Dialer) {
+  const campaignId = await readyCampaign(system, size, variant);
+  const cpu = await cpuMeters(system);
+  const transactions = transactionCounter(system);
+  await transactions.start();
+  await cpu.start();
+  const { ms, failures } = await dialAll(system, campaignId, size, startDialer);
   const spent = await cpu.stop();
-  return { callsPerSecond: size / seconds(ms), cpu: spent, transactions: (await transactions.stop()) / size, failures: dialer.failures() };
+  return { callsPerSecond: size / seconds(ms), cpu: spent, transactions: (await transactions.stop()) / size, failures };
 }
 
 export async function dispatchCase(ctx: RunContext): Promise<Result[]> {
@@ -145,7 +155,7 @@ export async function dispatchCase(ctx: RunContext): Promise<Result[]> {
   try {
     // An untimed round of each dialer first, as the import case sends an untimed request: the
     // system's processes answer the first size warm (the API's HTTP path ran cold at 2,000 calls).
-    for (const startDialer of [helperDialer, httpDialer]) await run(system, 500, 'warm-up', startDialer);
+    for (const startDialer of [helperDialer, httpDialer]) await dialAll(system, await readyCampaign(system, 500, 'warm-up'), 500, startDialer);
     for (const size of ctx.sizes([2_000, 20_000])) {
       // Enough jobs for the bare worker to reach its pace (a few thousand drain in a blink).
       const bare = await bareWorker(ctx, system.redis, Math.max(size, 20_000));

@@ -136,6 +136,7 @@ export function bareLatency(ctx: RunContext, connections: number, duration: numb
       { ...process.env, PORT: String(port), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' },
       ctx,
     );
+    let latency: Latency;
     try {
       const url = `http://127.0.0.1:${port}/`;
       for (
@@ -149,13 +150,13 @@ export function bareLatency(ctx: RunContext, connections: number, duration: numb
         if (tries > 300 || !child.alive()) throw new Error(`trivial Fastify server did not start:\n${child.logTail()}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      const latency = await measureLatency({ url, connections, duration });
-      await child.stop();
-      // Two lines per request at tens of thousands of requests per second: hundreds of MiB.
-      rmSync(child.logPath);
-      return latency;
+      latency = await measureLatency({ url, connections, duration });
     } finally {
       await child.stop();
     }
+    // Two lines per request at tens of thousands of requests per second: hundreds of MiB (kept
+    // when the server failed, for its tail).
+    rmSync(child.logPath);
+    return latency;
   });
 }

@@ -99,7 +99,7 @@ describe('organization isolation', () => {
 
 describe('agent_id query parameter', () => {
   it("must name the campaign's agent, else 404", async () => {
-    const id = (await t.api('POST', '/campaigns', campaignInput())).json().id;
+    const id = await createCampaign(t);
     const wrong = await t.api('POST', `/campaigns/${id}/start?agent_id=7d1b1a52-53b4-4a39-8d0e-2f9d6f4b8c01`);
     expect(wrong.statusCode).toBe(404);
     expect((await t.api('GET', `/campaigns/${id}`)).json().status).toBe('draft');

@@ -69,7 +69,7 @@ describe('campaign resource', () => {
   });
 
   it('refuses an empty PATCH', async () => {
-    const id = (await t.api('POST', '/campaigns', campaignInput())).json().id;
+    const id = await createCampaign(t);
     expect((await t.api('PATCH', `/campaigns/${id}`, {})).statusCode).toBe(422);
   });
 });

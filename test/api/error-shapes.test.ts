@@ -5,7 +5,7 @@ import { createLogger } from '../../src/logger.js';
 import { startSystem, type System } from '../../src/system.js';
 import { uniqueName } from '../support/databases.js';
 import { eventually } from '../support/poll.js';
-import { campaignInput } from '../support/campaigns.js';
+import { campaignInput, createCampaign } from '../support/campaigns.js';
 import { startTestSystem, TEST_JWT_SECRET, type TestSystem } from '../support/harness.js';
 import { startOwnRedis } from '../support/redis-server.js';
 import { expectDetail, expectValidationError } from '../support/responses.js';
@@ -17,7 +17,7 @@ let t: TestSystem;
 let campaignId: string;
 beforeAll(async () => {
   t = await startTestSystem({}, 'api');
-  campaignId = (await t.api('POST', '/campaigns', campaignInput())).json().id;
+  campaignId = await createCampaign(t);
 });
 afterAll(() => t?.close());
 

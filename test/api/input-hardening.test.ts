@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestClock } from '../support/clock.js';
 import { eventually } from '../support/poll.js';
-import { campaignInput } from '../support/campaigns.js';
+import { campaignInput, createCampaign } from '../support/campaigns.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
 import { expectDetail, expectValidationError } from '../support/responses.js';
 
@@ -60,7 +60,7 @@ describe('campaign settings', () => {
   });
 
   it('refuses the same on PATCH and changes nothing', async () => {
-    const id = (await t.api('POST', '/campaigns', campaignInput())).json().id;
+    const id = await createCampaign(t);
     expectValidationError(await t.api('PATCH', `/campaigns/${id}`, { name: NUL }), ['body', 'name'], 'string_nul');
     expectValidationError(await t.api('PATCH', `/campaigns/${id}`, { whatsapp_after_attempts: 3e9 }), ['body', 'whatsapp_after_attempts']);
     expectValidationError(await t.api('PATCH', `/campaigns/${id}`, { goal_spec: { objectives: [{ min_count: 3e9 }] } }), [
@@ -122,7 +122,7 @@ describe('dispatch settings (campaign resource only)', () => {
 
 describe('POST /campaigns/{id}/targets', () => {
   it('keeps the valid rows of a batch and names every unstorable one by index and field', async () => {
-    const id = (await t.api('POST', '/campaigns', campaignInput())).json().id;
+    const id = await createCampaign(t);
     const rows = [
       { phone: '+14155550100', name: 'Valid' },
       { phone: '+14155550101', name: NUL },
@@ -150,7 +150,7 @@ describe('POST /campaigns/{id}/targets', () => {
   });
 
   it('refuses variables nested 5,000 levels deep without overflowing the stack, keeping the other rows', async () => {
-    const id = (await t.api('POST', '/campaigns', campaignInput())).json().id;
+    const id = await createCampaign(t);
     const payload = `[{"phone":"+14155550110","variables":${deepJson(5_000)}},{"phone":"+14155550111","variables":${deepJson(32)}},{"phone":"+14155550112","variables":${deepJson(33)}}]`;
     const response = await raw('POST', `/campaigns/${id}/targets`, payload);
     expect(response.statusCode).toBe(200);
@@ -162,7 +162,7 @@ describe('POST /campaigns/{id}/targets', () => {
   });
 
   it('refuses numbers JSON cannot carry back (1e999)', async () => {
-    const id = (await t.api('POST', '/campaigns', campaignInput())).json().id;
+    const id = await createCampaign(t);
     const response = await raw('POST', `/campaigns/${id}/targets`, '[{"phone":"+14155550120","variables":{"n":1e999}}]');
     expect(response.json().invalid[0].errors[0]).toMatchObject({ loc: ['variables', 'n'], type: 'finite_number' });
   });

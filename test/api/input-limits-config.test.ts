@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { campaignInput } from '../support/campaigns.js';
+import { campaignInput, createCampaign } from '../support/campaigns.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
 import { expectValidationError } from '../support/responses.js';
 
@@ -38,7 +38,7 @@ describe('configured input limits', () => {
   });
 
   it('apply to target variables', async () => {
-    const id = (await t.api('POST', '/campaigns', campaignInput())).json().id;
+    const id = await createCampaign(t);
     const response = await t.api('POST', `/campaigns/${id}/targets`, [
       { phone: '+14155550100', variables: { a: { b: 1 } } },
       { phone: '+14155550101', variables: { a: { b: { c: 1 } } } },
@@ -52,7 +52,7 @@ describe('configured input limits', () => {
   });
 
   it('never make a response fail for a row stored before a limit was lowered', async () => {
-    const id = (await t.api('POST', '/campaigns', campaignInput())).json().id;
+    const id = await createCampaign(t);
     await t.system.db.prisma.campaign.update({ where: { id }, data: { goal: 'a goal longer than ten characters', callAttemptDelays: [1, 2, 3, 500] } });
     const response = await t.api('GET', `/campaigns/${id}`);
     expect(response.statusCode).toBe(200);

@@ -5,7 +5,7 @@ import { createLogger } from '../../src/logger.js';
 import { startSystem } from '../../src/system.js';
 import { uniqueName } from '../support/databases.js';
 import { eventually } from '../support/poll.js';
-import { campaignInput, createCampaign, ONE_TARGET } from '../support/campaigns.js';
+import { ALL_WEEK, campaignInput, createCampaign, ONE_TARGET } from '../support/campaigns.js';
 import { startTestSystem, TEST_JWT_SECRET, type TestSystem } from '../support/harness.js';
 import { stopOwnedProcesses } from '../support/processes.js';
 import { startOwnRedis } from '../support/redis-server.js';
@@ -76,7 +76,7 @@ describe('Redis unavailable', () => {
 
   it('answers 503 and changes nothing; works again when Redis returns', async () => {
     const id = await createCampaign(t, {
-      settings: { call_working_hours: { start: '00:00', end: '23:59:59', weekdays: [1, 2, 3, 4, 5, 6, 7] } },
+      settings: { call_working_hours: ALL_WEEK },
       targets: ONE_TARGET,
     });
     await redis.stop();

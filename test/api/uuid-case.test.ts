@@ -66,7 +66,7 @@ describe('uuids in upper case in the path, query and body', () => {
   });
 
   it('treats a customer_id in upper case as the same customer, and filters by upper-case ids', async () => {
-    const id = (await t.api('POST', '/campaigns', campaignInput())).json().id;
+    const id = await createCampaign(t);
     const customer = '3c9a1d52-7c1e-4b8f-9a3e-1d2c3b4a5f60';
     const added = await t.api('POST', `/campaigns/${upper(id)}/targets`, [
       { customer_id: customer, phone: '+14155550320' },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { campaignInput } from '../support/campaigns.js';
+import { campaignInput, createCampaign } from '../support/campaigns.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
 import { expectValidationError } from '../support/responses.js';
 
@@ -8,7 +8,7 @@ let t: TestSystem;
 let campaignId: string;
 beforeAll(async () => {
   t = await startTestSystem({}, 'api');
-  campaignId = (await t.api('POST', '/campaigns', campaignInput())).json().id;
+  campaignId = await createCampaign(t);
 });
 afterAll(() => t?.close());
 

@@ -7,6 +7,7 @@ import { startTestDialer } from '../support/contacts.js';
 import { eventually } from '../support/poll.js';
 import { createCampaign } from '../support/campaigns.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
+import { afterHopperPasses } from '../support/hopper.js';
 
 // Monday 2026-11-30 10:00 UTC, inside the default 09:00–19:00 weekday window. Tests run in order
 // and only ever move the clock forward.
@@ -55,14 +56,6 @@ const attemptsOf = (calls: CallRow[], targetId: string) =>
 
 /** Calls of the campaign whose job sits in Redis (promoted, not yet handed out). */
 const promotedCalls = (campaignId: string) => t.system.db.prisma.call.count({ where: { campaignId, status: 'scheduled', promotedAt: { not: null } } });
-
-const hopperPasses = async () => (await t.system.deps.metrics.hopperPasses.get()).values[0]?.value ?? 0;
-
-/** Waits for `n` complete hopper passes that started after this call. */
-async function hopperPassesFromNow(n: number) {
-  const before = await hopperPasses();
-  await eventually(hopperPasses, (passes) => passes >= before + n + 1);
-}
 
 describe('the do-not-contact API', () => {
   it('adds entries in bulk, normalized, reporting values already listed', async () => {
@@ -348,7 +341,8 @@ describe('the unknown outcome', () => {
       await start(id);
       await waitDone(id);
       // Passes of the hopper after the campaign settled open nothing for it.
-      await hopperPassesFromNow(3);
+      // Three complete passes that started after this point (the one under way may predate it).
+      await afterHopperPasses(t, 4);
       const targets = byPhone(await targetsOf(id));
       const calls = await callsOf(id);
       expect(attemptsOf(calls, targets['+14155550141']!.id)).toEqual([[1, 'unknown', null]]);

@@ -5,7 +5,7 @@ import { createApiKey, findOrCreateOrganization } from '../../src/db/repositorie
 import { createDialerWorker, type CallJobData } from '../../src/dialer/index.js';
 import { eventually } from '../support/poll.js';
 import { createTestDatabase, uniqueName } from '../support/databases.js';
-import { campaignInput } from '../support/campaigns.js';
+import { ALL_WEEK, campaignInput } from '../support/campaigns.js';
 import { TEST_JWT_SECRET } from '../support/harness.js';
 import getPort from 'get-port';
 import { deletePrefixAt } from '../support/redis-keys.js';
@@ -90,9 +90,8 @@ describe('graceful shutdown and restart', () => {
     });
     let running = await startProcess();
     try {
-      const allWeek = { start: '00:00', end: '23:59:59', weekdays: [1, 2, 3, 4, 5, 6, 7] };
       const id = (
-        (await (await api('POST', '/campaigns', campaignInput({ call_attempt_delays: [0, 0], call_working_hours: allWeek }))).json()) as { id: string }
+        (await (await api('POST', '/campaigns', campaignInput({ call_attempt_delays: [0, 0], call_working_hours: ALL_WEEK }))).json()) as { id: string }
       ).id;
       const targets = Array.from({ length: 20 }, (_, i) => ({ phone: `+1646555${String(i).padStart(4, '0')}` }));
       await api('POST', `/campaigns/${id}/targets`, targets);

@@ -1,8 +1,9 @@
 import type { TestSystem } from './harness.js';
+import { AGENT_ID } from './sql-database.js';
 
 export const campaignInput = (overrides: Record<string, unknown> = {}) => ({
   name: 'Spring renewals',
-  agent_id: '0b6f0d3e-8a41-4d4e-9a0e-3f1f6f1c2a10',
+  agent_id: AGENT_ID,
   ...overrides,
 });
 

@@ -11,7 +11,7 @@ import { inject } from 'vitest';
  * group that is still alive, whichever test file forgot it. (A mark in the environment would not
  * do: redis-server overwrites its environment block with its process title.)
  */
-export const ledgerPath = (runId: string) => join(tmpdir(), `cetest-processes-${runId}.jsonl`);
+const ledgerPath = (runId: string) => join(tmpdir(), `cetest-processes-${runId}.jsonl`);
 
 function recordGroup(group: number, command: string[]): void {
   appendFileSync(ledgerPath(inject('testRunId')), `${JSON.stringify({ group, command: command.join(' ') })}\n`);

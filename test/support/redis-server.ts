@@ -48,7 +48,6 @@ export async function startOwnRedis(options: OwnRedisOptions = {}) {
     port,
     start,
     stop,
-    running: () => server?.running() ?? false,
     /** Suspends the server (SIGSTOP): connections stay open, commands wait for an answer. */
     freeze: () => process.kill(server!.pid, 'SIGSTOP'),
     thaw: () => process.kill(server!.pid, 'SIGCONT'),

@@ -44,7 +44,6 @@ export async function startTcpProxy(target: { host: string; port: number }) {
 
   await open();
   return {
-    port,
     /** `url` with its host and port replaced by the proxy's. */
     via(url: string): string {
       const parsed = new URL(url);
