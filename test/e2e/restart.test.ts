@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createStandalonePrisma } from '../../src/db/client.js';
 import { createApiKey, findOrCreateOrganization } from '../../src/db/repositories/organizations.js';
@@ -9,6 +9,7 @@ import { ALL_WEEK, campaignInput } from '../support/campaigns.js';
 import { TEST_JWT_SECRET } from '../support/harness.js';
 import getPort from 'get-port';
 import { deletePrefixAt } from '../support/redis-keys.js';
+import { spawnOwned, stopOwnedProcesses } from '../support/processes.js';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let db: ReturnType<typeof createStandalonePrisma>;
@@ -37,6 +38,7 @@ beforeAll(async () => {
   apiKey = (await createApiKey(db, organization.id)).key;
 });
 afterAll(async () => {
+  await stopOwnedProcesses();
   await db?.$disconnect();
   await database?.drop();
   if (env) await deletePrefixAt(inject('redisUrl'), env.QUEUE_PREFIX!);
@@ -49,12 +51,10 @@ interface Running {
 }
 
 async function startProcess(): Promise<Running> {
-  // node itself (not npx) so that SIGTERM reaches the process under test.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'all'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // node itself (not npx) so that SIGTERM reaches the process under test; owned, so the run's
+  // ledger knows it and a failed test's teardown kills it.
   const output: string[] = [];
-  child.stdout!.on('data', (chunk) => output.push(String(chunk)));
-  child.stderr!.on('data', (chunk) => output.push(String(chunk)));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const { child, exited: exit } = spawnOwned(process.execPath, ['--import', 'tsx', 'src/main.ts', 'all'], { env, output: (chunk) => output.push(chunk) });
   await eventually(
     () =>
       fetch(`${baseUrl}/healthz`).then(
