@@ -18,7 +18,7 @@ const elements = [
   { type: 'api', pattern: 'src/api/**' },
   { type: 'dialer', pattern: 'src/dialer/**' },
   { type: 'infra', pattern: ['src/config.ts', 'src/logger.ts', 'src/metrics.ts', 'src/dependencies.ts', 'src/util/*.ts'], mode: 'file' },
-  { type: 'app', pattern: ['src/system.ts', 'src/main.ts', 'src/cli.ts', 'src/migrate.ts'], mode: 'file' },
+  { type: 'app', pattern: ['src/system.ts', 'src/main.ts', 'src/cli.ts', 'src/cli-commands.ts', 'src/migrate.ts'], mode: 'file' },
 ];
 
 const element = (type) => ({ element: { type } });

@@ -113,56 +113,66 @@ describe('a newcomer on a fresh machine', () => {
     const run = (label: string, command: string, args: string[], timeoutMs = 120_000) =>
       timed(label, () => processes.run(command, args, { cwd: clone, env, timeoutMs }));
 
-    // The README: npm ci, then the system's own steps. npm ci generates the Prisma client.
+    // The README: npm ci, which generates the Prisma client.
     await run('npm ci', 'npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], 240_000);
     expect(existsSync(join(clone, 'src/generated/prisma/client.ts')), 'npm ci must generate the Prisma client (postinstall)').toBe(true);
-    await run('npm run migrate', 'npm', ['run', 'migrate']);
-    const key = apiKeyOf(await run('npm run cli', 'npm', ['run', 'cli', '--', 'api-key', 'create', '--org', 'acme']));
 
-    const port = await getPort();
-    const system = processes.start('npm', ['start'], { cwd: clone, env: { ...env, PORT: String(port) } });
-    expect(await timed('npm start until ready', () => readyz(system, port))).toEqual({ status: 'ready', postgres: 'ok', redis: 'ok' });
-    const call = api(port, key);
-    const created = await call('POST', '/campaigns', README_CAMPAIGN);
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    expect((await call('GET', '/campaigns')).body.items.map((campaign) => campaign.id)).toEqual([created.body.id]);
-    await processes.stop(system);
+    // The README's steps and the Procfile's share nothing but the clone (each has its own
+    // database), so they run side by side.
+    const readmeSteps = async () => {
+      await run('npm run migrate', 'npm', ['run', 'migrate']);
+      const key = apiKeyOf(await run('npm run cli', 'npm', ['run', 'cli', '--', 'api-key', 'create', '--org', 'acme']));
+      const port = await getPort();
+      const system = processes.start('npm', ['start'], { cwd: clone, env: { ...env, PORT: String(port) } });
+      expect(await timed('npm start until ready', () => readyz(system, port))).toEqual({ status: 'ready', postgres: 'ok', redis: 'ok' });
+      const call = api(port, key);
+      const created = await call('POST', '/campaigns', README_CAMPAIGN);
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      expect((await call('GET', '/campaigns')).body.items.map((campaign) => campaign.id)).toEqual([created.body.id]);
+      await processes.stop(system);
+    };
 
     // The Procfile: build, release (migrate), web and worker, in production mode.
-    await run('npm run build', 'npm', ['run', 'build'], 180_000);
-    const production = {
-      ...env,
-      DATABASE_URL: withDatabase(serverUrl, databases[1]!),
-      NODE_ENV: 'production',
-      // What production refuses to start without.
-      JWT_SECRET,
-      ADMIN_USER: 'ops',
-      ADMIN_PASSWORD: 'newcomer-test-admin-password',
-      COMMAND_WAIT_MS: '20000',
+    const procfileSteps = async () => {
+      await run('npm run build', 'npm', ['run', 'build'], 180_000);
+      const production = {
+        ...env,
+        DATABASE_URL: withDatabase(serverUrl, databases[1]!),
+        NODE_ENV: 'production',
+        // What production refuses to start without.
+        JWT_SECRET,
+        ADMIN_USER: 'ops',
+        ADMIN_PASSWORD: 'newcomer-test-admin-password',
+        COMMAND_WAIT_MS: '20000',
+      };
+      const node = (label: string, args: string[]) => timed(label, () => processes.run('node', args, { cwd: clone, env: production, timeoutMs: 60_000 }));
+      await node('node dist/migrate.js', ['dist/migrate.js']);
+      const productionKey = apiKeyOf(await node('node dist/cli.js', ['dist/cli.js', 'api-key', 'create', '--org', 'acme']));
+
+      const webPort = await getPort();
+      const web = processes.start('node', ['dist/main.js', 'api'], { cwd: clone, env: { ...production, PORT: String(webPort) } });
+      const worker = processes.start('node', ['dist/main.js', 'worker'], { cwd: clone, env: production });
+      await timed('web and worker until ready', async () => {
+        expect(await readyz(web, webPort)).toEqual({ status: 'ready', postgres: 'ok', redis: 'ok' });
+        await printed(worker, /"msg":"workers running"/);
+      });
+      // The worker process applies the web process's lifecycle command: 200, not 202 after the wait.
+      const callProduction = api(webPort, productionKey);
+      const campaign = await callProduction('POST', '/campaigns', README_CAMPAIGN);
+      expect(campaign.status, JSON.stringify(campaign.body)).toBe(201);
+      const started = await callProduction('POST', `/campaigns/${campaign.body.id}/start`);
+      expect(started.status, JSON.stringify(started.body)).toBe(200);
+      expect(started.body.status).toMatch(/^(running|done)$/);
+
+      // SIGTERM: both stop gracefully and exit 0.
+      const [webExit, workerExit] = await Promise.all([processes.stop(web), processes.stop(worker)]);
+      expect(webExit, processes.tail(web.output())).toEqual({ code: 0, signal: null });
+      expect(workerExit, processes.tail(worker.output())).toEqual({ code: 0, signal: null });
+      for (const service of [web, worker]) expect(service.output()).toMatch(/"signal":"SIGTERM","msg":"shutting down"/);
     };
-    const node = (label: string, args: string[]) => timed(label, () => processes.run('node', args, { cwd: clone, env: production, timeoutMs: 60_000 }));
-    await node('node dist/migrate.js', ['dist/migrate.js']);
-    const productionKey = apiKeyOf(await node('node dist/cli.js', ['dist/cli.js', 'api-key', 'create', '--org', 'acme']));
 
-    const webPort = await getPort();
-    const web = processes.start('node', ['dist/main.js', 'api'], { cwd: clone, env: { ...production, PORT: String(webPort) } });
-    const worker = processes.start('node', ['dist/main.js', 'worker'], { cwd: clone, env: production });
-    await timed('web and worker until ready', async () => {
-      expect(await readyz(web, webPort)).toEqual({ status: 'ready', postgres: 'ok', redis: 'ok' });
-      await printed(worker, /"msg":"workers running"/);
-    });
-    // The worker process applies the web process's lifecycle command: 200, not 202 after the wait.
-    const callProduction = api(webPort, productionKey);
-    const campaign = await callProduction('POST', '/campaigns', README_CAMPAIGN);
-    expect(campaign.status, JSON.stringify(campaign.body)).toBe(201);
-    const started = await callProduction('POST', `/campaigns/${campaign.body.id}/start`);
-    expect(started.status, JSON.stringify(started.body)).toBe(200);
-    expect(started.body.status).toMatch(/^(running|done)$/);
-
-    // SIGTERM: both stop gracefully and exit 0.
-    const [webExit, workerExit] = await Promise.all([processes.stop(web), processes.stop(worker)]);
-    expect(webExit, processes.tail(web.output())).toEqual({ code: 0, signal: null });
-    expect(workerExit, processes.tail(worker.output())).toEqual({ code: 0, signal: null });
-    for (const service of [web, worker]) expect(service.output()).toMatch(/"signal":"SIGTERM","msg":"shutting down"/);
+    // Both run to their end before the test ends, so teardown never pulls a database from under either.
+    const outcomes = await Promise.allSettled([readmeSteps(), procfileSteps()]);
+    for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
   });
 });

@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
+import { runCli } from '../../src/cli-commands.js';
 import { PACING_WINDOW_MS } from '../../src/domain/pacing.js';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDialerWorker, type CallJobData } from '../../src/dialer/index.js';
 import { QueueName } from '../../src/queues/names.js';
@@ -291,14 +290,13 @@ describe('max_concurrent_calls', () => {
     const name = uniqueName('limited-org');
     const org = await t.newOrganization(name);
     const as = { 'x-api-key': org.apiKey };
-    const { stdout } = await promisify(execFile)(
-      'npm',
-      ['run', '--silent', 'cli', '--', 'org', 'set-call-limit', '--org', name, '--max-concurrent-calls', '3'],
-      {
-        env: { ...process.env, DATABASE_URL: t.config.DATABASE_URL },
-      },
-    );
-    expect(stdout).toContain('max concurrent calls 3');
+    // The CLI's command, run in this process (test/config.test.ts runs its entry as a process).
+    const printed: string[] = [];
+    await runCli(['org', 'set-call-limit', '--org', name, '--max-concurrent-calls', '3'], {
+      print: (line) => printed.push(line),
+      env: { DATABASE_URL: t.config.DATABASE_URL },
+    });
+    expect(printed.join('\n')).toContain('max concurrent calls 3');
 
     const first = await createCampaign(t, { settings: { call_attempt_delays: [] }, targets: phones(4, 3000).map((phone) => ({ phone })), headers: as });
     const second = await createCampaign(t, { settings: { call_attempt_delays: [] }, targets: phones(4, 4000).map((phone) => ({ phone })), headers: as });
