@@ -1,12 +1,16 @@
 import { configDefaults, defineConfig } from 'vitest/config';
-import { LongestFirstSequencer } from './test/support/sequencer.js';
 
 export default defineConfig({
   test: {
     globalSetup: ['test/support/global-setup.ts'],
     include: ['test/**/*.test.ts'],
-    // Fault tests kill and restart processes and run for minutes: `npm run test:faults`.
-    exclude: [...configDefaults.exclude, 'test/faults/**'],
+    exclude: [
+      ...configDefaults.exclude,
+      // Fault tests kill and restart processes and run for minutes: `npm run test:faults`.
+      'test/faults/**',
+      // A fresh clone's npm ci and build, about 80 s of CPU: `npm run test:newcomer`, run by CI.
+      'test/newcomer.test.ts',
+    ],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
@@ -15,6 +19,5 @@ export default defineConfig({
     // on two cores. Files keep their own state all the same: each builds its own system, database
     // and queue prefix, and stops what it started; no file stubs globals, the environment or modules.
     isolate: false,
-    sequence: { sequencer: LongestFirstSequencer },
   },
 });
