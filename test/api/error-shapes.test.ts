@@ -5,36 +5,30 @@ import { createLogger } from '../../src/logger.js';
 import { startSystem, type System } from '../../src/system.js';
 import { uniqueName } from '../support/databases.js';
 import { eventually } from '../support/poll.js';
-import { campaignInput, createCampaign } from '../support/campaigns.js';
-import { startTestSystem, TEST_JWT_SECRET, type TestSystem } from '../support/harness.js';
+import { apiWithCampaign, campaignInput } from '../support/campaigns.js';
+import { TEST_JWT_SECRET } from '../support/harness.js';
 import { startOwnRedis } from '../support/redis-server.js';
 import { expectDetail, expectValidationError } from '../support/responses.js';
 
 // Every 4xx/5xx answers `{"detail": "..."}` or the contract's 422 shape, never Fastify's own
 // `{"error", "message", "statusCode"}`, and never echoes a long or hostile request back.
 
-let t: TestSystem;
-let campaignId: string;
-beforeAll(async () => {
-  t = await startTestSystem({}, 'api');
-  campaignId = await createCampaign(t);
-});
-afterAll(() => t?.close());
+const suite = apiWithCampaign();
 
 const send = (options: { method?: string; url: string; headers?: Record<string, string>; payload?: string }) =>
-  t.system.app!.inject({
+  suite.t.system.app!.inject({
     method: (options.method ?? 'POST') as 'POST',
     url: options.url,
-    headers: { 'x-api-key': t.org.apiKey, ...options.headers },
+    headers: { 'x-api-key': suite.t.org.apiKey, ...options.headers },
     ...(options.payload === undefined ? {} : { payload: options.payload }),
   });
 
 describe('routing errors', () => {
   it('answers 405 with an Allow header for an unknown method on a known path', async () => {
-    const response = await send({ method: 'DELETE', url: `/campaigns/${campaignId}` });
+    const response = await send({ method: 'DELETE', url: `/campaigns/${suite.campaignId}` });
     expect(expectDetail(response, 405)).toContain('DELETE');
     expect(response.headers.allow).toBe('GET, HEAD, PATCH');
-    const put = await send({ method: 'PUT', url: `/campaigns/${campaignId}/start` });
+    const put = await send({ method: 'PUT', url: `/campaigns/${suite.campaignId}/start` });
     expectDetail(put, 405);
     expect(put.headers.allow).toBe('POST');
   });
@@ -102,7 +96,7 @@ describe('wrong types say what is wrong', () => {
     ['name: 7', '/campaigns', campaignInput({ name: 7 }), ['body', 'name'], /string.*number/],
     ['a {} targets body', 'TARGETS', {}, ['body'], /array.*object/],
   ])('POST with %s', async (_case, url, body, loc, message) => {
-    const response = await t.api('POST', url === 'TARGETS' ? `/campaigns/${campaignId}/targets` : url, body);
+    const response = await suite.t.api('POST', url === 'TARGETS' ? `/campaigns/${suite.campaignId}/targets` : url, body);
     expectValidationError(response, loc);
     const item = response.json().detail.find((candidate: { loc: unknown[] }) => JSON.stringify(candidate.loc) === JSON.stringify(loc));
     expect(item.type).not.toBe('missing');
@@ -110,13 +104,13 @@ describe('wrong types say what is wrong', () => {
   });
 
   it('says "missing" only for a truly absent field or body', async () => {
-    const response = await t.api('POST', '/campaigns', { agent_id: campaignInput().agent_id });
+    const response = await suite.t.api('POST', '/campaigns', { agent_id: campaignInput().agent_id });
     expect(response.json().detail).toEqual([{ loc: ['body', 'name'], msg: 'Field required', type: 'missing' }]);
     expect((await send({ url: '/campaigns' })).json().detail).toEqual([{ loc: ['body'], msg: 'Field required', type: 'missing' }]);
   });
 
   it('keeps a key holding "/" whole in the location', async () => {
-    const response = await t.api('POST', `/campaigns/${campaignId}/targets`, [{ phone: '+14155550100', variables: { 'a/b': 'x\u0000' } }]);
+    const response = await suite.t.api('POST', `/campaigns/${suite.campaignId}/targets`, [{ phone: '+14155550100', variables: { 'a/b': 'x\u0000' } }]);
     expect(response.json().invalid[0].errors[0].loc).toEqual(['variables', 'a/b']);
   });
 });
@@ -124,8 +118,8 @@ describe('wrong types say what is wrong', () => {
 describe("requests refused by Node's HTTP parser", () => {
   let address: { port: number };
   beforeAll(async () => {
-    await t.system.app!.listen({ host: '127.0.0.1', port: 0 });
-    address = t.system.app!.server.address() as { port: number };
+    await suite.t.system.app!.listen({ host: '127.0.0.1', port: 0 });
+    address = suite.t.system.app!.server.address() as { port: number };
   });
 
   async function rawRequest(text: string): Promise<{ status: number; body: string }> {
@@ -208,6 +202,6 @@ describe('/readyz', () => {
   });
 
   it('says ok for both on a healthy system', async () => {
-    expect((await t.system.app!.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'ready', postgres: 'ok', redis: 'ok' });
+    expect((await suite.t.system.app!.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'ready', postgres: 'ok', redis: 'ok' });
   });
 });

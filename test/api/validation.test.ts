@@ -1,16 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { campaignInput, createCampaign } from '../support/campaigns.js';
-import { startTestSystem, type TestSystem } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { apiWithCampaign, campaignInput } from '../support/campaigns.js';
 import { expectValidationError } from '../support/responses.js';
 
 // Validation needs no workers: the API alone answers every request of this file.
-let t: TestSystem;
-let campaignId: string;
-beforeAll(async () => {
-  t = await startTestSystem({}, 'api');
-  campaignId = await createCampaign(t);
-});
-afterAll(() => t?.close());
+const suite = apiWithCampaign();
 
 describe('422 in the contract shape', () => {
   it.each([
@@ -28,37 +21,37 @@ describe('422 in the contract shape', () => {
     ['an unknown time zone', campaignInput({ timezone: 'Mars/Olympus' }), ['body', 'timezone']],
     ['an objective of unknown type', campaignInput({ goal_spec: { objectives: [{ type: 'sms' }] } }), ['body', 'goal_spec', 'objectives', 0]],
   ])('POST /campaigns with %s', async (_case, body, loc) => {
-    const response = await t.api('POST', '/campaigns', body);
+    const response = await suite.t.api('POST', '/campaigns', body);
     expectValidationError(response, loc);
   });
 
   it('reports a missing field as type "missing", like the contract', async () => {
-    const response = await t.api('POST', '/campaigns', { agent_id: campaignInput().agent_id });
+    const response = await suite.t.api('POST', '/campaigns', { agent_id: campaignInput().agent_id });
     expect(response.json().detail).toContainEqual({ loc: ['body', 'name'], msg: 'Field required', type: 'missing' });
   });
 
   it('rejects a malformed campaign id in the path', async () => {
-    expectValidationError(await t.api('POST', '/campaigns/not-a-uuid/start'), ['path', 'campaign_id']);
-    expectValidationError(await t.api('GET', '/campaigns/12345'), ['path', 'campaign_id']);
+    expectValidationError(await suite.t.api('POST', '/campaigns/not-a-uuid/start'), ['path', 'campaign_id']);
+    expectValidationError(await suite.t.api('GET', '/campaigns/12345'), ['path', 'campaign_id']);
   });
 
   it.each(['obj_id', 'agent_id', 'customer_id', 'knowledge_base_id', 'id'])('rejects a malformed %s query parameter', async (name) => {
-    expectValidationError(await t.api('POST', `/campaigns/${campaignId}/complete?${name}=nope`), ['query', name]);
-    expect((await t.api('GET', `/campaigns/${campaignId}`)).json().status).toBe('draft');
+    expectValidationError(await suite.t.api('POST', `/campaigns/${suite.campaignId}/complete?${name}=nope`), ['query', name]);
+    expect((await suite.t.api('GET', `/campaigns/${suite.campaignId}`)).json().status).toBe('draft');
   });
 
   it('rejects a body that is not JSON', async () => {
-    const response = await t.system.app!.inject({
+    const response = await suite.t.system.app!.inject({
       method: 'POST',
       url: '/campaigns',
-      headers: { 'x-api-key': t.org.apiKey, 'content-type': 'application/json' },
+      headers: { 'x-api-key': suite.t.org.apiKey, 'content-type': 'application/json' },
       payload: '{"name": ',
     });
     expectValidationError(response, ['body']);
   });
 
   it('accepts the valid forms and fills the defaults', async () => {
-    const response = await t.api(
+    const response = await suite.t.api(
       'POST',
       '/campaigns',
       campaignInput({
@@ -87,7 +80,7 @@ describe('422 in the contract shape', () => {
   });
 
   it('answers 404 with a detail for an unknown route', async () => {
-    const response = await t.api('GET', '/nowhere');
+    const response = await suite.t.api('GET', '/nowhere');
     expect(response.statusCode).toBe(404);
     expect(response.json()).toEqual({ detail: 'No route for GET /nowhere.' });
   });

@@ -1,4 +1,5 @@
-import type { TestSystem } from './harness.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startTestSystem, type TestSystem } from './harness.js';
 import { AGENT_ID } from './sql-database.js';
 
 export const campaignInput = (overrides: Record<string, unknown> = {}) => ({
@@ -41,4 +42,18 @@ export async function createCampaign(t: TestSystem, { settings = {}, targets = [
     if (started.statusCode !== 200) throw new Error(`campaign not started (${started.statusCode}): ${started.body}`);
   }
   return id;
+}
+
+/**
+ * For a file whose tests only send requests: an API-only system (no workers) with one draft
+ * campaign, started before the file's tests and closed after them. Read its fields inside tests.
+ */
+export function apiWithCampaign(): { readonly t: TestSystem; readonly campaignId: string } {
+  const fixture = {} as { t: TestSystem; campaignId: string };
+  beforeAll(async () => {
+    fixture.t = await startTestSystem({}, 'api');
+    fixture.campaignId = await createCampaign(fixture.t);
+  });
+  afterAll(() => fixture.t?.close());
+  return fixture;
 }
