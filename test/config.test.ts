@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { runCli } from '../src/cli-commands.js';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { cliOutput } from './support/cli.js';
 import { createTestDatabase } from './support/databases.js';
 
 describe('loadConfig', () => {
@@ -52,17 +52,10 @@ describe('loadConfig', () => {
 });
 
 describe('npm run cli -- api-key create', () => {
-  /** The CLI's commands in this process: its entry (src/cli.ts) only adds the exit code, checked below. */
-  async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<string[]> {
-    const lines: string[] = [];
-    await runCli(argv, { print: (line) => lines.push(line), env });
-    return lines;
-  }
-
   it('creates the organization and prints the key alone on the last line', async () => {
     const database = await createTestDatabase(inject('databaseServerUrl'), inject('templateDatabase'));
     try {
-      const run = () => cli(['api-key', 'create', '--org', 'Acme'], { DATABASE_URL: database.url });
+      const run = () => cliOutput(['api-key', 'create', '--org', 'Acme'], { DATABASE_URL: database.url });
       const first = await run();
       const second = await run();
       expect(first.at(-1)).toMatch(/^cek_[A-Za-z0-9_-]{32}$/);

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { findOrganizationIdByApiKey, hashApiKey, organizationExists } from '../db/repositories/organizations.js';
+import { findOrganizationIdByKeyHash, hashApiKey, organizationExists } from '../db/repositories/organizations.js';
 import type { ServiceDeps } from './deps.js';
 
 /**
@@ -19,8 +19,9 @@ export function createCredentialResolver(deps: Pick<ServiceDeps, 'db'>) {
   const keys = new LRUCache<string, KeyOwner>({
     ...CREDENTIAL_CACHE,
     fetchMethod: async (apiKey) => {
-      const organizationId = await findOrganizationIdByApiKey(deps.db.prisma, apiKey);
-      return organizationId ? { organizationId, keyHash: hashApiKey(apiKey) } : undefined;
+      const keyHash = hashApiKey(apiKey);
+      const organizationId = await findOrganizationIdByKeyHash(deps.db.prisma, keyHash);
+      return organizationId ? { organizationId, keyHash } : undefined;
     },
   });
   const organizations = new LRUCache<string, true>({

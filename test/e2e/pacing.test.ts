@@ -1,8 +1,8 @@
-import { runCli } from '../../src/cli-commands.js';
 import { PACING_WINDOW_MS } from '../../src/domain/pacing.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDialerWorker, type CallJobData } from '../../src/dialer/index.js';
 import { QueueName } from '../../src/queues/names.js';
+import { cliOutput } from '../support/cli.js';
 import { createTestClock } from '../support/clock.js';
 import { uniqueName } from '../support/databases.js';
 import { eventually } from '../support/poll.js';
@@ -290,12 +290,7 @@ describe('max_concurrent_calls', () => {
     const name = uniqueName('limited-org');
     const org = await t.newOrganization(name);
     const as = { 'x-api-key': org.apiKey };
-    // The CLI's command, run in this process (test/config.test.ts runs its entry as a process).
-    const printed: string[] = [];
-    await runCli(['org', 'set-call-limit', '--org', name, '--max-concurrent-calls', '3'], {
-      print: (line) => printed.push(line),
-      env: { DATABASE_URL: t.config.DATABASE_URL },
-    });
+    const printed = await cliOutput(['org', 'set-call-limit', '--org', name, '--max-concurrent-calls', '3'], { DATABASE_URL: t.config.DATABASE_URL });
     expect(printed.join('\n')).toContain('max concurrent calls 3');
 
     const first = await createCampaign(t, { settings: { call_attempt_delays: [] }, targets: phones(4, 3000).map((phone) => ({ phone })), headers: as });

@@ -19,9 +19,10 @@ export async function createApiKey(db: PrismaClient, organizationId: string): Pr
   return { id: created.id, key };
 }
 
-export async function findOrganizationIdByApiKey(db: PrismaClient, key: string): Promise<string | null> {
+/** The organization of the unrevoked key stored under `keyHash` (hashApiKey of the key). */
+export async function findOrganizationIdByKeyHash(db: PrismaClient, keyHash: string): Promise<string | null> {
   const found = await db.apiKey.findUnique({
-    where: { keyHash: hashApiKey(key) },
+    where: { keyHash },
     select: { organizationId: true, revokedAt: true },
   });
   return found && !found.revokedAt ? found.organizationId : null;
