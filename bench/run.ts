@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --quick] [--only=start,dispatch] [--size=100000] [--profile]`: measures the cases of
- * issue 10 against the local PostgreSQL and Redis (a database and BullMQ prefixes of its own),
- * prints a Markdown table and writes bench/results/latest.json. See README "Performance".
+ * bench/README.md against the local PostgreSQL and Redis (a database and BullMQ prefixes of its own),
+ * prints a Markdown table and writes bench/results/latest.json.
  */
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';

@@ -16,7 +16,7 @@ export interface Result {
   baselineUnit?: string;
   /** value / baseline. */
   ratio: number;
-  /** The goal, when it sets one, and whether this run met it. */
+  /** The performance goal of bench/README.md, when the case has one, and whether this run met it. */
   goal?: { text: string; met: boolean };
   note?: string;
 }

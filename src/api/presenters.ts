@@ -15,7 +15,7 @@ const optional = <K extends string, V>(key: K, value: V | null | undefined) =>
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
-/** A campaign as the contract's CampaignOut (optional fields omitted, never null). */
+/** A campaign as the execution contract (docs/execution-contract.openapi.json) CampaignOut (optional fields omitted, never null). */
 export function campaignOut(row: Campaign): CampaignOut {
   return {
     id: row.id,
@@ -64,7 +64,7 @@ export function commandAnswer(outcome: Extract<CommandOutcome, { ok: true }>) {
     queued_whatsapp: counts.queuedWhatsapp,
     skipped_existing_pending: counts.skippedExistingPending,
     skipped_missing_contact: counts.skippedMissingContact,
-    // Beyond the contract, a part of skipped_missing_contact: targets on the do-not-contact list.
+    // Beyond the execution contract, a part of skipped_missing_contact: targets on the do-not-contact list.
     skipped_do_not_contact: counts.skippedDoNotContact,
   };
 }

@@ -1,7 +1,7 @@
 import type { FastifySchemaCompiler } from 'fastify';
 import type { z } from 'zod';
 
-/** One problem in the contract's ValidationError shape (FastAPI's `{loc, msg, type}`). */
+/** One problem in the execution contract's ValidationError (docs/execution-contract.openapi.json) shape (FastAPI's `{loc, msg, type}`). */
 export interface ValidationErrorItem {
   loc: Array<string | number>;
   msg: string;

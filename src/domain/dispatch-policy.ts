@@ -5,7 +5,7 @@ import { rateHoldUntil } from './pacing.js';
 import type { CallWindow } from './working-hours.js';
 
 /**
- * The one dispatch decision (PRODUCT.md "Lifecycle" guard, "Compliance and pacing"): whether a
+ * The one dispatch decision (docs/product.md, "Lifecycle" guard, "Compliance and pacing"): whether a
  * call or message whose job has just been handed out is contacted now. Pure; every transport
  * (queue worker, HTTP claim) reads one snapshot under lock and maps the decision in one place.
  */

@@ -2,7 +2,7 @@
 export const aiLabels = ['positive', 'negative', 'neutral'] as const;
 export type AiLabel = (typeof aiLabels)[number];
 
-/** A campaign's goal as stored (the contract's CampaignGoalSpec, defaults filled in). */
+/** A campaign's goal as stored (the execution contract's CampaignGoalSpec, docs/execution-contract.openapi.json, defaults filled in). */
 export type Objective =
   | { type: 'contact'; channels?: Array<'call' | 'whatsapp'>; min_count: number }
   | { type: 'email'; min_count: number }
@@ -43,7 +43,7 @@ function objectiveMet(objective: Objective, history: ContactHistory): boolean {
   }
 }
 
-/** PRODUCT.md "Goal": all/any of the objectives; with none, the goal is met once the target is reached. */
+/** docs/product.md, "Goal": all/any of the objectives; with none, the goal is met once the target is reached. */
 export function isGoalMet(spec: GoalSpec | null | undefined, logic: GoalLogic, history: ContactHistory): boolean {
   const objectives = spec?.objectives ?? [];
   if (objectives.length === 0) return isReached(history);

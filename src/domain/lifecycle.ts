@@ -16,7 +16,7 @@ const transition = (from: CampaignStatus, to: CampaignStatus): LifecycleDecision
 
 const rejected = (error: DomainError): LifecycleDecision => ({ outcome: 'rejected', error });
 
-/** The lifecycle table of PRODUCT.md, one command at a time. */
+/** The lifecycle table of docs/product.md, one command at a time. */
 export function decideLifecycle(status: CampaignStatus, command: LifecycleCommand): LifecycleDecision {
   switch (command) {
     case 'start':
@@ -42,7 +42,7 @@ export function decideLifecycle(status: CampaignStatus, command: LifecycleComman
 /** Campaign settings may change only while nothing runs on them. */
 export const editableStatuses = ['draft', 'paused'] as const satisfies readonly CampaignStatus[];
 
-/** What a status change does to the campaign's contact work (PRODUCT.md "Lifecycle"). */
+/** What a status change does to the campaign's contact work (docs/product.md, "Lifecycle"). */
 export type LifecycleEffect =
   /** First start: every target gets its first round. */
   | 'open_rounds'

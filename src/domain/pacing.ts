@@ -1,5 +1,5 @@
 /**
- * Call pacing, `max_calls_per_minute` (PRODUCT.md "Compliance and pacing"): due times are spread
+ * Call pacing, `max_calls_per_minute` (docs/product.md, "Compliance and pacing"): due times are spread
  * when they are assigned, so that no minute is planned to hold more than the limit, and the
  * dispatcher checks a sliding minute right before each dial, which also covers retries, resumes
  * and anything the plan could not foresee.

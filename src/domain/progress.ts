@@ -20,7 +20,7 @@ export interface TargetProgress {
 }
 
 /**
- * After any outcome (PRODUCT.md "Goal", "Contact rounds"): the goal is evaluated on the whole
+ * After any outcome (docs/product.md, "Goal", "Contact rounds"): the goal is evaluated on the whole
  * history; the round ends when the goal is met, the target is listed, or this event reached it
  * (reaching it in an earlier round does not end this one).
  */

@@ -1,5 +1,5 @@
 /**
- * Contact rounds (PRODUCT.md "Contact rounds"): what a round opens with, and what follows a
+ * Contact rounds (docs/product.md, "Contact rounds"): what a round opens with, and what follows a
  * call outcome. Pure: the caller supplies the campaign's policy and what it knows of the target.
  */
 
@@ -39,7 +39,7 @@ export type RoundOpening =
 export const attemptsPerRound = (policy: RoundPolicy) => policy.callAttemptDelays.length + 1;
 
 /**
- * Whether and how a target's round opens (PRODUCT.md "Contact rounds", "Resume segments"): not
+ * Whether and how a target's round opens (docs/product.md, "Contact rounds", "Resume segments"): not
  * while earlier work is pending, never for a listed target; a call when there is a phone, and a
  * WhatsApp message first when the campaign has the channel and the target a number, if there is
  * no phone or the campaign opens with WhatsApp. With neither, there is no round.

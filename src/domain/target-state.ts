@@ -13,7 +13,7 @@ export interface TargetHistory extends ContactHistory {
 }
 
 /**
- * PRODUCT.md "Resume segments": each target is in exactly one state. A listed target has its
+ * docs/product.md, "Resume segments": each target is in exactly one state. A listed target has its
  * own state (no segment selects it); a goal already met stays met.
  */
 export function deriveTargetState(history: TargetHistory, goalMet: boolean): TargetState {

@@ -66,7 +66,7 @@ export interface CommandRequest {
   command: LifecycleCommand;
   requestId: string;
   params?: Record<string, unknown>;
-  /** The contract's optional `agent_id` query parameter: it must name the campaign's agent. */
+  /** The execution contract's optional `agent_id` query parameter: it must name the campaign's agent. */
   agentId?: string | undefined;
   idempotencyKey?: string | undefined;
 }

@@ -14,7 +14,7 @@ type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'logger' | 'settings'>;
 
 /**
  * Adds one target's (or one group's) opening decision to the counts. A listed target has no
- * channel that may serve it: it counts as skipped for missing contact (the seed's four counts
+ * channel that may serve it: it counts as skipped for missing contact (the resume result's four counts
  * still add up to the selection), and apart in `skippedDoNotContact`.
  */
 function count(counts: DrawCounts, opening: RoundOpening, n = 1): void {
@@ -34,7 +34,7 @@ async function scopeOf(db: Db, campaign: Campaign): Promise<DrawScope> {
 }
 
 /**
- * What a resume of `segment` will do, counted now by aggregate (PRODUCT.md "Resume segments"):
+ * What a resume of `segment` will do, counted now by aggregate (docs/product.md, "Resume segments"):
  * the segment's targets grouped by their opening facts, each group decided by the domain. The
  * rounds themselves are opened by the hopper, drawing the rollout.
  */

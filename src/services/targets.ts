@@ -16,7 +16,7 @@ export interface AddedTargets {
   duplicates: Array<{ index: number; reason: string }>;
 }
 
-/** Unique per campaign by customer_id when given, else by phone (PRODUCT.md, "Target"). */
+/** Unique per campaign by customer_id when given, else by phone (docs/product.md, "Resources"). */
 export function dedupeKey(target: Pick<TargetData, 'customerId' | 'phone'>): string | null {
   if (target.customerId) return `customer:${target.customerId.toLowerCase()}`;
   if (target.phone) return `phone:${target.phone}`;

@@ -10,7 +10,7 @@ import { TEST_JWT_SECRET } from '../support/harness.js';
 import { startOwnRedis } from '../support/redis-server.js';
 import { expectDetail, expectValidationError } from '../support/responses.js';
 
-// Every 4xx/5xx answers `{"detail": "..."}` or the contract's 422 shape, never Fastify's own
+// Every 4xx/5xx answers `{"detail": "..."}` or the execution contract's 422 shape, never Fastify's own
 // `{"error", "message", "statusCode"}`, and never echoes a long or hostile request back.
 
 const suite = apiWithCampaign();
@@ -60,7 +60,7 @@ describe('body errors', () => {
     expect(detail).toContain('application/json');
   });
 
-  it('answers 422 in the contract shape for JSON that does not parse, or smuggles a prototype', async () => {
+  it('answers 422 in the execution contract shape for JSON that does not parse, or smuggles a prototype', async () => {
     for (const payload of ['{"name": ', '{"__proto__": {"admin": true}}', '{"constructor": {"prototype": {"x": 1}}}']) {
       expectValidationError(await send({ url: '/campaigns', headers: { 'content-type': 'application/json' }, payload }), ['body'], 'json_invalid');
     }

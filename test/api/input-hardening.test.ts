@@ -110,7 +110,7 @@ describe('dispatch settings (campaign resource only)', () => {
     expectValidationError(await t.api('POST', '/campaigns', campaignInput(overrides)), loc);
   });
 
-  it("documents them on Campaign, CampaignCreate and CampaignUpdate, not on the contract's CampaignOut", async () => {
+  it("documents them on Campaign, CampaignCreate and CampaignUpdate, not on the execution contract's CampaignOut", async () => {
     const schemas = (await t.system.app!.inject({ method: 'GET', url: '/openapi.json' })).json().components.schemas;
     const fields = ['blackout_dates', 'max_calls_per_minute', 'max_concurrent_calls', 'dispatch_expiry_minutes'];
     for (const name of ['Campaign', 'CampaignCreate', 'CampaignUpdate']) expect(Object.keys(schemas[name].properties)).toEqual(expect.arrayContaining(fields));

@@ -23,7 +23,7 @@ async function campaignIn(status: Status): Promise<string> {
 
 const events = async (id: string) => (await t.api('GET', `/campaigns/${id}/events`)).json().items as Array<Record<string, string>>;
 
-// Every cell of PRODUCT.md's lifecycle table, through the API and the lifecycle worker.
+// Every cell of the lifecycle table of docs/product.md, through the API and the lifecycle worker.
 const CELLS: Array<[Status, string, number, Status]> = [
   ['draft', 'start', 200, 'running'],
   ['draft', 'pause', 409, 'draft'],
@@ -84,7 +84,7 @@ describe('lifecycle commands', () => {
     expect((await events(id)).at(-1)).toMatchObject({ request_id: 'req-lifecycle-1' });
   });
 
-  it('answers the contract shape: CampaignOut without extra fields', async () => {
+  it("answers the execution contract's shape: CampaignOut without extra fields", async () => {
     const id = await campaignIn('draft');
     const body = (await t.api('POST', `/campaigns/${id}/start`)).json();
     expect(Object.keys(body).sort()).toEqual(

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
 
-// A copy of ../shared/spec/campaign-execution.openapi.json: the project must build and test alone.
-const contract = JSON.parse(readFileSync(new URL('../fixtures/campaign-execution.openapi.json', import.meta.url), 'utf8'));
+// The execution contract: start, resume and complete exactly as clients were promised them.
+const contract = JSON.parse(readFileSync(new URL('../../docs/execution-contract.openapi.json', import.meta.url), 'utf8'));
 
 type Json = Record<string, unknown>;
 

@@ -5,7 +5,7 @@ import { expectValidationError } from '../support/responses.js';
 // Validation needs no workers: the API alone answers every request of this file.
 const suite = apiWithCampaign();
 
-describe('422 in the contract shape', () => {
+describe('422 in the execution contract shape', () => {
   it.each([
     ['missing name', { agent_id: campaignInput().agent_id }, ['body', 'name']],
     ['agent_id not a uuid', campaignInput({ agent_id: 'agent-7' }), ['body', 'agent_id']],
@@ -25,7 +25,7 @@ describe('422 in the contract shape', () => {
     expectValidationError(response, loc);
   });
 
-  it('reports a missing field as type "missing", like the contract', async () => {
+  it('reports a missing field as type "missing", like the execution contract', async () => {
     const response = await suite.t.api('POST', '/campaigns', { agent_id: campaignInput().agent_id });
     expect(response.json().detail).toContainEqual({ loc: ['body', 'name'], msg: 'Field required', type: 'missing' });
   });

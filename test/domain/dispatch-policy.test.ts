@@ -7,7 +7,7 @@ import { decideDispatch, type DispatchDecision, type DispatchSnapshot } from '..
 import { campaignStatuses, type CampaignStatus } from '../../src/domain/lifecycle.js';
 import { DEFAULT_CALL_WINDOW, type CallWindow } from '../../src/domain/working-hours.js';
 
-// PRODUCT.md "Lifecycle" (the guard), "Compliance and pacing"; issue 11 "One dispatch policy".
+// docs/product.md, "Lifecycle" (the guard) and "Compliance and pacing": one dispatch policy.
 
 const S = 1000;
 const MIN = 60 * S;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isGoalMet, isReached, type ContactHistory, type GoalSpec, type Objective } from '../../src/domain/goal.js';
 
-// PRODUCT.md "Goal".
+// docs/product.md, "Goal".
 
 const history = (overrides: Partial<ContactHistory> = {}): ContactHistory => ({
   answeredCalls: 0,

@@ -3,7 +3,7 @@ import { decideLifecycle, lifecycleEffect, type CampaignStatus, type LifecycleCo
 
 type Expected = CampaignStatus | 'unchanged' | 400 | 409;
 
-// PRODUCT.md "Lifecycle".
+// docs/product.md, "Lifecycle".
 const TABLE: Record<CampaignStatus, Record<LifecycleCommand, Expected>> = {
   draft: { start: 'running', pause: 409, resume: 409, complete: 'done' },
   running: { start: 'unchanged', pause: 'paused', resume: 409, complete: 'done' },

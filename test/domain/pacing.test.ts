@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HANDOUT_MARGIN_MS, PACING_WINDOW_MS, rateHoldUntil, spreadDueTimes } from '../../src/domain/pacing.js';
 
-// PRODUCT.md "Compliance and pacing": no minute holds more dials than max_calls_per_minute. The
+// docs/product.md, "Compliance and pacing": no minute holds more dials than max_calls_per_minute. The
 // guard decides at hand-out over a window W of a minute plus a margin, so that the dialers'
 // delay between hand-out and dial cannot push an extra dial into a minute.
 const W = PACING_WINDOW_MS;

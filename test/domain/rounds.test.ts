@@ -13,7 +13,7 @@ import {
   type RoundPolicy,
 } from '../../src/domain/rounds.js';
 
-// PRODUCT.md "Contact rounds".
+// docs/product.md, "Contact rounds".
 
 const policy = (overrides: Partial<RoundPolicy> = {}): RoundPolicy => ({
   firstContactChannel: 'call',

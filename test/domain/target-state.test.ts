@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { deriveTargetState, type TargetHistory, type TargetState } from '../../src/domain/target-state.js';
 
-// PRODUCT.md "Resume segments": every target is in exactly one state.
+// docs/product.md, "Resume segments": every target is in exactly one state.
 
 const history = (overrides: Partial<TargetHistory> = {}): TargetHistory => ({
   answeredCalls: 0,

@@ -17,7 +17,7 @@ import { stopOwnedProcesses } from '../support/processes.js';
 import { startOwnRedis } from '../support/redis-server.js';
 
 /**
- * The two races of issue 9, made deterministic: the test holds a lock (or suspends Redis) at the
+ * Two races, made deterministic: the test holds a lock (or suspends Redis) at the
  * point where the interleaving matters, and drives the use cases itself (the API process runs
  * no workers), so each step happens exactly when the test says.
  */

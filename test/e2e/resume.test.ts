@@ -44,7 +44,7 @@ async function resume(id: string, body: unknown, headers: Record<string, string>
   const response = await t.api('POST', `/campaigns/${id}/resume`, body, headers);
   if (response.statusCode === 200) {
     const result = response.json() as Counts & { selected_targets: number };
-    // The invariant of PRODUCT.md "Resume segments".
+    // The invariant of docs/product.md, "Resume segments".
     expect(COUNT_KEYS.reduce((sum, key) => sum + result[key]!, 0)).toBe(result.selected_targets);
   }
   return response;

@@ -6,7 +6,7 @@ import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 // A fast-check fuzz of every endpoint: valid, nearly-valid and hostile bodies, paths, queries,
 // headers and content types. Whatever comes, no answer is a 5xx, every error is `{"detail":
-// string}` or the contract's 422 shape, and a refused request changes nothing in PostgreSQL
+// string}` or the execution contract's 422 shape, and a refused request changes nothing in PostgreSQL
 // (a digest of row counts and last update times per table, taken around each refusal).
 //
 // The API runs without workers and answers commands at once (COMMAND_WAIT_MS=0), so the

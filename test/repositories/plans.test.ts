@@ -14,7 +14,7 @@ import { campaignHasPending, cancelWaiting, refreshCampaignPending, refreshPendi
 import type { Db } from '../../src/db/sql.js';
 import { explainingDb, planNodes, rolloutFixture, startSqlDatabase, type PlanNode } from '../support/sql-database.js';
 
-// A query plan must not decide whether a campaign starts (issue 10): PostgreSQL here has
+// A query plan must not decide whether a campaign starts: PostgreSQL here has
 // autovacuum off, so freshly written tables have no statistics and the planner guesses. Every
 // statement whose cost grows with a campaign is planned here on tables that were never analyzed,
 // and must read its rows through an index (no sequential scan of targets, calls or messages), and

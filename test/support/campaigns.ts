@@ -13,7 +13,7 @@ export const ALL_WEEK = { start: '00:00', end: '23:59:59', weekdays: [1, 2, 3, 4
 
 /**
  * One callable target. A started campaign without targets has no work and completes by itself
- * (PRODUCT.md), which lifecycle tests must not race with.
+ * (docs/product.md), which lifecycle tests must not race with.
  */
 export const ONE_TARGET = [{ phone: '+14155550199', name: 'Pat' }];
 

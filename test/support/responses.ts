@@ -6,7 +6,7 @@ interface Answer {
   json(): unknown;
 }
 
-/** The contract's HTTPValidationError (`{detail: [{loc, msg, type}]}`), with an item at `loc`. */
+/** The execution contract's HTTPValidationError (`{detail: [{loc, msg, type}]}`), with an item at `loc`. */
 export function expectValidationError(response: Answer, loc: Array<string | number>, type?: string): void {
   expect(response.statusCode, JSON.stringify(response.json())).toBe(422);
   const body = response.json() as { detail: Array<{ loc: unknown[]; msg: string; type: string }> };

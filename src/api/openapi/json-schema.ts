@@ -16,7 +16,7 @@ function pydanticStyle(ctx: { jsonSchema: JsonSchema }): void {
 }
 
 // Request and response schemas are both rendered in input mode: a field with a default is
-// documented as optional with its default, as the contract does for CampaignOut.
+// documented as optional with its default, as the execution contract (docs/execution-contract.openapi.json) does for CampaignOut.
 const options = {
   target: 'draft-2020-12',
   io: 'input',
@@ -29,7 +29,7 @@ const options = {
 } as const;
 
 /**
- * zod merges a union of primitives into a `type` list after any override runs; the contract
+ * zod merges a union of primitives into a `type` list after any override runs; the execution contract
  * spells it `anyOf`. A `type` keyword holding an array can only be that keyword (a property
  * named "type" holds a schema object), so the walk is safe.
  */

@@ -7,7 +7,7 @@ import { componentSchemas, routeJsonSchema } from './json-schema.js';
 
 type JsonObject = Record<string, unknown>;
 
-/** Header names as the contract spells them; Fastify sees headers lower-cased. */
+/** Header names as the execution contract (docs/execution-contract.openapi.json) spells them; Fastify sees headers lower-cased. */
 const CANONICAL_HEADER_NAMES: Record<string, string> = { 'x-api-key': 'X-API-Key', 'idempotency-key': 'Idempotency-Key' };
 
 const SECURITY_SCHEMES = {
@@ -59,10 +59,10 @@ function transformRouteSchema({ schema, url }: { schema: FastifySchema; url: str
 }
 
 /**
- * Finishes the document: component schemas from the zod registry, the contract's security, and
- * parameters in the contract's order (path, query, header). Security is added here rather than
+ * Finishes the document: component schemas from the zod registry, the execution contract's security, and
+ * parameters in the execution contract's order (path, query, header). Security is added here rather than
  * in the base document because @fastify/swagger drops header parameters named like a security
- * scheme, and the contract lists X-API-Key as a parameter too.
+ * scheme, and the execution contract lists X-API-Key as a parameter too.
  */
 const finishDocument: SwaggerTransformObject = (document) => {
   if (!('openapiObject' in document)) throw new Error('only OpenAPI 3 documents are generated');

@@ -14,7 +14,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /**
  * The optional Idempotency-Key header (README): read here rather than declared in the route
- * schema, which documents the contract's parameters exactly.
+ * schema, which documents the execution contract's parameters (docs/execution-contract.openapi.json) exactly.
  */
 function idempotencyKeyOf(headers: FastifyRequest['headers']): string | undefined {
   const key = headers['idempotency-key'];
@@ -92,7 +92,7 @@ export const executionRoutesPlugin: FastifyPluginAsyncZod<ApiDeps> = async (app,
     },
     async (request, reply) => {
       const submitted = await submit({ ...commandRequest(request), command: 'resume', params: { segment: request.body.segment } });
-      // The body carries skipped_do_not_contact beyond the contract's fields (which allow extras):
+      // The body carries skipped_do_not_contact beyond the execution contract's fields (which allow extras):
       // serialized as is, not through the documented schema that would drop it.
       return sendSubmitted(reply.serializer(JSON.stringify), submitted);
     },

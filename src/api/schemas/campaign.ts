@@ -10,7 +10,7 @@ const unique = (values: readonly unknown[]) => new Set(values).size === values.l
 
 // Shapes of the public contract (spec/campaign-execution.openapi.json). Constraints that the
 // contract does not spell out in JSON Schema are checked with refinements, which keep the
-// generated document identical to the contract.
+// generated document identical to the execution contract (docs/execution-contract.openapi.json).
 //
 // The settings below are shared by the requests and the responses (CampaignOut). Input limits
 // (storable text, int32, sizes: src/api/limits.ts) are checked on the request objects only, by
@@ -134,7 +134,7 @@ const timezone = ianaTimezone.meta({
 
 const positiveInt32 = (title: string, description: string) => z.int().min(1).max(INT32_MAX).meta({ title, description });
 
-/** Dispatch settings of this system, beyond the contract (campaign resource endpoints only). */
+/** Dispatch settings of this system, beyond the execution contract (campaign resource endpoints only). */
 const dispatch = {
   blackout_dates: z
     .array(z.iso.date({ error: 'Input should be a date as YYYY-MM-DD' }))
@@ -262,7 +262,7 @@ export const CampaignUpdate = z
   .meta({ id: 'CampaignUpdate', title: 'CampaignUpdate' });
 export type CampaignUpdate = z.output<typeof CampaignUpdate>;
 
-/** Query parameters that the contract lists on every execution endpoint. */
+/** Query parameters that the execution contract lists on every execution endpoint. */
 export const ExecutionQuery = z.object({
   obj_id: uuid('Obj Id').optional(),
   agent_id: uuid('Agent Id').optional(),

@@ -4,7 +4,7 @@ import { inputLimits } from '../limits.js';
 // Checks for what PostgreSQL, the JSON serializer or Redis would refuse or choke on: NUL
 // characters, lone surrogates, integers beyond int32, unbounded text and nesting, datetimes out
 // of range. They are refinements (never JSON-Schema keywords), so the generated OpenAPI
-// document stays the contract's, and they read the configured limits at parse time.
+// document stays the execution contract's (docs/execution-contract.openapi.json), and they read the configured limits at parse time.
 
 declare global {
   interface String {
