@@ -18,6 +18,9 @@ const MAX_BULK_TARGETS = 100_000;
 const CSV_TYPE = 'text/csv';
 const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson'];
 
+/** The body's media types, as the OpenAPI document lists them. */
+export const TARGET_MEDIA_TYPES = ['application/json', CSV_TYPE, ...NDJSON_TYPES];
+
 /** CSV columns; `var_<name>` columns become `variables.<name>` (a string). */
 const CSV_COLUMNS = ['customer_id', 'name', 'phone', 'whatsapp', 'email', 'timezone'] as const;
 const VARIABLE_PREFIX = 'var_';

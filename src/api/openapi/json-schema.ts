@@ -54,9 +54,12 @@ function stripIdentity(schema: JsonSchema): JsonSchema {
 export function routeJsonSchema(schema: z.ZodType): JsonSchema {
   const id = z.globalRegistry.get(schema)?.id;
   if (id) return { $ref: `${COMPONENT_PREFIX}${id}` };
-  // zod emits `$ref`s to registered schemas only when converting a registry, so the route
-  // schema goes through a registry of its own.
+  // zod emits `$ref`s to registered schemas only when converting a registry, and only to the
+  // schemas of that registry (any other it nests under a `__shared` document that
+  // `components.schemas` does not have): the route schema goes through a registry that holds
+  // every component as well.
   const registry = z.registry<{ id: string }>();
+  for (const [id, component] of z.globalRegistry._idmap) registry.add(component, { id });
   registry.add(schema, { id: PLACEHOLDER_ID });
   const converted = z.toJSONSchema(registry, options).schemas[PLACEHOLDER_ID] as JsonSchema;
   return stripIdentity(converted);

@@ -43,15 +43,29 @@ function transformResponse(response: unknown): unknown {
   };
 }
 
+const JSON_TYPE = 'application/json';
+
+/**
+ * A body schema per media type. `consumes` lists the media types a route parses itself (CSV,
+ * NDJSON) besides JSON: those are documented as text, and the zod schema, which validates what
+ * every parser produces, documents JSON.
+ */
+function requestBody(body: z.ZodType, consumes: string[] | undefined): JsonObject {
+  const schema = routeJsonSchema(body);
+  if (!consumes) return schema;
+  const text = { type: 'string', description: 'The rows as a text document of this media type.' };
+  return { content: Object.fromEntries(consumes.map((type) => [type, { schema: type === JSON_TYPE ? schema : text }])) };
+}
+
 /** Route schemas are zod; @fastify/swagger wants JSON Schema. */
 function transformRouteSchema({ schema, url }: { schema: FastifySchema; url: string }) {
   if (!schema) return { schema, url };
-  const { params, querystring, headers, body, response, ...rest } = schema as Record<string, unknown>;
+  const { params, querystring, headers, body, response, consumes, ...rest } = schema as Record<string, unknown>;
   const converted: JsonObject = { ...rest };
   if (params) converted.params = routeJsonSchema(params as z.ZodType);
   if (querystring) converted.querystring = routeJsonSchema(querystring as z.ZodType);
   if (headers) converted.headers = renameHeaders(routeJsonSchema(headers as z.ZodType));
-  if (body) converted.body = routeJsonSchema(body as z.ZodType);
+  if (body) converted.body = requestBody(body as z.ZodType, consumes as string[] | undefined);
   if (response) {
     converted.response = Object.fromEntries(Object.entries(response as JsonObject).map(([code, value]) => [code, transformResponse(value)]));
   }
@@ -94,6 +108,9 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         version: '0.1.0',
         description: 'Runs outbound contact campaigns for AI voice agents.',
       },
+      // Relative: the API is wherever this document is served from, so one document (and the
+      // client generated from it) fits every deployment.
+      servers: [{ url: '/', description: 'The server that serves this document' }],
       tags: [
         {
           name: 'campaign-execution',

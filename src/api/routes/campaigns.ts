@@ -17,6 +17,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps
       schema: {
         tags,
         summary: 'Create a campaign (draft)',
+        operationId: 'create_campaign',
         body: CampaignCreate,
         response: { 201: json(CampaignResource, 'The new campaign, in draft.'), ...errorResponses },
       },
@@ -33,6 +34,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps
       schema: {
         tags,
         summary: "List the organization's campaigns",
+        operationId: 'list_campaigns',
         querystring: CursorQuery,
         response: { 200: json(page(CampaignResource), 'A page of campaigns, oldest first.'), ...errorResponses },
       },
@@ -49,6 +51,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps
       schema: {
         tags,
         summary: 'Get a campaign',
+        operationId: 'get_campaign',
         params: CampaignIdParams,
         response: { 200: json(CampaignResource, 'The campaign.'), ...errorResponses },
       },
@@ -62,6 +65,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps
       schema: {
         tags,
         summary: 'Change settings of a draft or paused campaign',
+        operationId: 'update_campaign',
         params: CampaignIdParams,
         body: CampaignUpdate,
         response: {

@@ -14,6 +14,7 @@ export const commandRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps 
       schema: {
         tags: ['campaign-execution'],
         summary: 'Status and result of a lifecycle command',
+        operationId: 'get_command',
         params: z.object({ command_id: guid() }),
         response: { 200: json(CommandOut, 'The command.'), ...errorResponses },
       },

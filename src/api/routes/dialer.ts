@@ -41,6 +41,7 @@ export const dialerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { batche
       schema: {
         tags: ['dialer'],
         summary: "Report a call's outcome",
+        operationId: 'report_call_outcome',
         description: 'Reporting the same outcome twice is harmless; a different outcome for an ended call answers 409.',
         params: z.object({ call_id: guid() }),
         body: CallOutcomeIn,
@@ -63,8 +64,16 @@ export const dialerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { batche
 
   // The guard over HTTP, one route per channel: the same answers, in the channel's words.
   const claimRoutes = [
-    { channel: 'call', path: '/calls/:id/claim', act: 'dial', noun: 'call', claimed: '`dialing`' },
-    { channel: 'whatsapp', path: '/whatsapp-messages/:id/claim', act: 'send', noun: 'message', claimed: '`sending`' },
+    { channel: 'call', path: '/calls/:call_id/claim', id: 'call_id', operationId: 'claim_call', act: 'dial', noun: 'call', claimed: '`dialing`' },
+    {
+      channel: 'whatsapp',
+      path: '/whatsapp-messages/:message_id/claim',
+      id: 'message_id',
+      operationId: 'claim_whatsapp_message',
+      act: 'send',
+      noun: 'message',
+      claimed: '`sending`',
+    },
   ] as const;
   for (const route of claimRoutes) {
     app.post(
@@ -73,8 +82,9 @@ export const dialerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { batche
         schema: {
           tags: ['dialer'],
           summary: `The dispatch guard, for ${route.channel === 'call' ? 'dialers' : 'WhatsApp senders'} that do not use the helper`,
+          operationId: route.operationId,
           description: `Call before you ${route.act}, with the \`promotion\` of the job. 200: ${route.act} (the ${route.noun} is now ${route.claimed}). 409: do not ${route.act} (campaign not running, ${route.noun} no longer needed, target on the do-not-contact list, pacing, expiry, or a stale job); acknowledge the job. 425: the job is ahead of its row; retry the job shortly.`,
-          params: z.object({ id: guid() }),
+          params: z.object({ [route.id]: guid() }),
           body: ClaimIn,
           response: {
             200: json(z.object({ proceed: z.literal(true) }), `${route.act[0]!.toUpperCase()}${route.act.slice(1)}.`),
@@ -89,7 +99,7 @@ export const dialerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { batche
           reply,
           await batched.claim({
             channel: route.channel,
-            id: request.params.id,
+            id: request.params[route.id]!,
             promotion: request.body.promotion,
             organizationId: request.caller.organizationId,
           }),
@@ -104,6 +114,7 @@ export const dialerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { batche
       schema: {
         tags: ['dialer'],
         summary: 'Report a WhatsApp message event (sent, delivered, read, replied, failed)',
+        operationId: 'report_whatsapp_event',
         params: z.object({ message_id: guid() }),
         body: WhatsappEventIn,
         response: { 200: json(WhatsappMessageOut, 'The message as recorded.'), ...errorResponses },

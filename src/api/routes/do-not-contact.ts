@@ -21,6 +21,7 @@ export const doNotContactRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { 
       schema: {
         tags,
         summary: 'Add phone numbers, WhatsApp numbers, emails or customer ids to the list',
+        operationId: 'add_do_not_contact_entries',
         description:
           'Up to 10,000 entries per request, each `{"phone"}`, `{"whatsapp"}`, `{"email"}` or `{"customer_id"}`. A listed number blocks calls and WhatsApp alike.',
         body: DoNotContactBatch,
@@ -40,6 +41,7 @@ export const doNotContactRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { 
       schema: {
         tags,
         summary: 'List the do-not-contact entries, optionally for one value',
+        operationId: 'list_do_not_contact_entries',
         querystring: DoNotContactQuery,
         response: { 200: json(page(DoNotContactOut), 'A page of entries, oldest first.'), ...errorResponses },
       },
@@ -57,6 +59,7 @@ export const doNotContactRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { 
       schema: {
         tags,
         summary: 'Remove an entry; targets it kept from contact get the state their history gives',
+        operationId: 'delete_do_not_contact_entry',
         params: z.object({ entry_id: guid() }),
         response: { 200: json(DoNotContactOut, 'The entry removed.'), ...errorResponses },
       },

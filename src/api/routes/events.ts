@@ -28,6 +28,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps })
       schema: {
         tags: ['campaigns'],
         summary: "A campaign's audit log: every lifecycle command applied, oldest first",
+        operationId: 'list_campaign_events',
         params: CampaignIdParams,
         querystring: CursorQuery,
         response: { 200: json(page(CampaignEventOut), 'A page of campaign events.'), ...errorResponses },

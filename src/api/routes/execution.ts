@@ -5,7 +5,9 @@ import { submitCommand, type CommandRequest } from '../../services/commands.js';
 import { sendSubmitted } from '../command-reply.js';
 import type { ApiDeps } from '../context.js';
 import { RequestValidationError } from '../error-handler.js';
-import { json, validationError } from '../openapi/responses.js';
+import { errorResponses, json, validationError } from '../openapi/responses.js';
+import { CommandAccepted } from '../schemas/command.js';
+import { ErrorDetail } from '../schemas/common.js';
 import { CampaignIdParams, CampaignOut, CampaignResumeRequest, CampaignResumeResult, ExecutionQuery } from '../schemas/campaign.js';
 
 const ApiKeyHeader = z.looseObject({ 'x-api-key': z.string().optional().meta({ title: 'X-Api-Key' }) });
@@ -13,7 +15,7 @@ const ApiKeyHeader = z.looseObject({ 'x-api-key': z.string().optional().meta({ t
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /**
- * The optional Idempotency-Key header (README): read here rather than declared in the route
+ * The optional Idempotency-Key header (docs/api.md): read here rather than declared in the route
  * schema, which documents the execution contract's parameters (docs/execution-contract.openapi.json) exactly.
  */
 function idempotencyKeyOf(headers: FastifyRequest['headers']): string | undefined {
@@ -42,9 +44,10 @@ const commandRequest = (request: ExecutionRequest) => ({
 const contract = { tags: ['campaign-execution'], params: CampaignIdParams, querystring: ExecutionQuery, headers: ApiKeyHeader };
 const campaignAnswer = { 200: json(CampaignOut, 'Request completed successfully.'), 422: validationError };
 
-// Start, resume and complete are documented exactly as the public contract
-// (spec/campaign-execution.openapi.json); the other answers (202 while pending, 400/401/404/409/503
-// as `{detail}`) are described in the README.
+// Start, resume and complete are documented exactly as the execution contract
+// (docs/execution-contract.openapi.json); their other answers (202 while pending, 400/401/404/409/503
+// as `{detail}`) are described in docs/api.md. Pause is not part of the contract: its document
+// lists every answer.
 export const executionRoutesPlugin: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps, config, lifecycleEvents }) => {
   const submit = (request: CommandRequest) =>
     submitCommand({ ...deps, lifecycleEvents, commandWaitMs: config.COMMAND_WAIT_MS, redisCommandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS }, request);
@@ -72,7 +75,12 @@ export const executionRoutesPlugin: FastifyPluginAsyncZod<ApiDeps> = async (app,
         summary: 'Pause Campaign',
         description: 'Pause a running campaign: pending work stays pending until it runs again. Pausing a paused campaign is idempotent.',
         operationId: 'pause_campaign_campaigns__campaign_id__pause_post',
-        response: campaignAnswer,
+        response: {
+          ...campaignAnswer,
+          202: json(CommandAccepted, 'The command is accepted and still running: poll GET /commands/{command_id}.'),
+          409: json(ErrorDetail, 'The campaign is in draft or done: it cannot be paused.'),
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => sendSubmitted(reply, await submit({ ...commandRequest(request), command: 'pause' })),

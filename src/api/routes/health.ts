@@ -35,7 +35,15 @@ export const healthRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps, 
   const { db, metrics } = deps;
   app.get(
     '/healthz',
-    { schema: { tags: ['operations'], summary: 'The process is up', security: [], response: { 200: json(z.object({ status: z.literal('ok') }), 'Alive.') } } },
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'The process is up',
+        operationId: 'get_health',
+        security: [],
+        response: { 200: json(z.object({ status: z.literal('ok') }), 'Alive.') },
+      },
+    },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -45,6 +53,7 @@ export const healthRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps, 
       schema: {
         tags: ['operations'],
         summary: 'PostgreSQL and Redis answer',
+        operationId: 'get_readiness',
         security: [],
         response: { 200: json(Readiness, 'Ready.'), 503: json(Readiness, 'A dependency does not answer.') },
       },

@@ -16,6 +16,7 @@ export const targetEventRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { d
       schema: {
         tags: ['targets'],
         summary: 'Report an email sent to a target, or an AI evaluation of it',
+        operationId: 'report_target_event',
         params: CampaignIdParams.extend({ target_id: guid() }),
         body: TargetEventIn,
         response: { 200: json(z.object({ target_state: z.enum(targetStates) }), "The target's state after the event."), ...errorResponses },

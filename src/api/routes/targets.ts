@@ -3,7 +3,7 @@ import { targetsOf } from '../../services/reads.js';
 import { addTargets } from '../../services/targets.js';
 import type { ApiDeps } from '../context.js';
 import { targetView } from '../presenters.js';
-import { checkJsonRowCount, registerTargetBodyParsers, validateTargetRows } from '../targets-import.js';
+import { checkJsonRowCount, registerTargetBodyParsers, TARGET_MEDIA_TYPES, validateTargetRows } from '../targets-import.js';
 import { errorResponses, json } from '../openapi/responses.js';
 import { CampaignIdParams } from '../schemas/campaign.js';
 import { CursorQuery, ErrorDetail, page } from '../schemas/common.js';
@@ -21,10 +21,12 @@ export const targetRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps, 
       schema: {
         tags,
         summary: 'Add targets in bulk',
+        operationId: 'add_targets',
         description:
           'A JSON array of up to 10,000 targets, or for bulk loads up to 100,000 as `text/csv` (a header row naming columns among customer_id, name, phone, whatsapp, email, timezone and `var_<name>` for `variables.<name>`; empty cells are absent) or `application/x-ndjson` (one target object per line). ' +
           'Rows are numbered from 0 in the order sent (a CSV header and blank lines are not rows). Each row is validated on its own: valid rows are inserted, duplicates (same customer_id, else same phone) and invalid rows are reported with their index.',
         params: CampaignIdParams,
+        consumes: TARGET_MEDIA_TYPES,
         body: TargetBatch,
         response: {
           200: json(TargetBatchResult, 'What was inserted, and why the other rows were not.'),
@@ -47,6 +49,7 @@ export const targetRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps, 
       schema: {
         tags,
         summary: "List a campaign's targets",
+        operationId: 'list_targets',
         params: CampaignIdParams,
         querystring: CursorQuery,
         response: { 200: json(page(TargetOut), 'A page of targets.'), ...errorResponses },
