@@ -13,7 +13,7 @@ const ApiKeyHeader = z.looseObject({ 'x-api-key': z.string().optional().meta({ t
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /**
- * The optional Idempotency-Key header (README): read here rather than declared in the route
+ * The optional Idempotency-Key header (docs/api.md, "Idempotency"): read here rather than declared in the route
  * schema, which documents the execution contract's parameters (docs/execution-contract.openapi.json) exactly.
  */
 function idempotencyKeyOf(headers: FastifyRequest['headers']): string | undefined {
@@ -42,9 +42,9 @@ const commandRequest = (request: ExecutionRequest) => ({
 const contract = { tags: ['campaign-execution'], params: CampaignIdParams, querystring: ExecutionQuery, headers: ApiKeyHeader };
 const campaignAnswer = { 200: json(CampaignOut, 'Request completed successfully.'), 422: validationError };
 
-// Start, resume and complete are documented exactly as the public contract
-// (spec/campaign-execution.openapi.json); the other answers (202 while pending, 400/401/404/409/503
-// as `{detail}`) are described in the README.
+// Start, resume and complete are documented exactly as the execution contract
+// (docs/execution-contract.openapi.json); the other answers (202 while pending, 400/401/404/409/503
+// as `{detail}`) are described in docs/api.md, "Lifecycle commands".
 export const executionRoutesPlugin: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps, config, lifecycleEvents }) => {
   const submit = (request: CommandRequest) =>
     submitCommand({ ...deps, lifecycleEvents, commandWaitMs: config.COMMAND_WAIT_MS, redisCommandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS }, request);
