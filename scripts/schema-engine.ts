@@ -1,6 +1,6 @@
 // Prisma's schema engine, compiled to WebAssembly, driven through @prisma/adapter-pg. The Prisma
 // CLI cannot use it (it insists on downloading a native engine), so we call it directly; see
-// "Prisma without the native schema engine" in the shared NOTES.md for the pitfalls handled here.
+// docs/development.md, "Pitfalls of the WebAssembly schema engine", for the pitfalls handled here.
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -134,7 +134,7 @@ async function connectAdapter(target: DatabaseTarget): Promise<SqlDriverAdapter>
   const pool = new pg.Pool(clientConfig(target));
   pool.on('connect', reportCatalogTypesAsText);
   const adapter = await new PrismaPg(pool, { disposeExternalPool: true }).connect();
-  // Pitfall not in NOTES.md: adapter-pg's executeScript splits on every ";", so replaying a
+  // Pitfall 5: adapter-pg's executeScript splits on every ";", so replaying a
   // migration with `DEFAULT 'a; b'`, a DO block or a function body on the shadow database
   // fails. Send the whole script as one simple query, as Prisma's native engine does.
   adapter.executeScript = async (script: string) => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,15 +9,16 @@ import { adminQuery, uniqueName, withDatabase } from './support/databases.js';
 import { createProcesses, type Service } from './support/processes.js';
 import getPort from 'get-port';
 import { deletePrefixAt } from './support/redis-keys.js';
+import { readQuickStart } from './support/quickstart.js';
 
 /**
  * A newcomer's first hour, in a clone of the committed HEAD: the README's steps (npm ci, the
- * CLI, npm run migrate, npm start, curl), then the Procfile's (npm run build, node dist/...).
- * A missing generate or install step fails here, not on someone's laptop.
+ * CLI, npm run migrate, npm start, the quick start's campaign), then the Procfile's (npm run
+ * build, node dist/...). A missing generate or install step fails here, not on someone's laptop.
+ * The whole quick start runs in test/e2e/readme-quickstart.test.ts.
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const README_CAMPAIGN = { name: 'Renewals', agent_id: '0b6f0d3e-8a41-4d4e-9a0e-3f1f6f1c2a10', timezone: 'Europe/Paris' };
 const JWT_SECRET = 'newcomer-test-secret-of-at-least-32-characters';
 
 const processes = createProcesses();
@@ -107,6 +108,8 @@ describe('a newcomer on a fresh machine', () => {
       await processes.run('git', ['checkout', '--quiet', '--detach', head], { cwd: clone, env: newcomerEnv({}), timeoutMs: 60_000 });
     });
     expect(existsSync(join(clone, 'node_modules'))).toBe(false);
+    // The campaign of the clone's README quick start.
+    const readmeCampaign = JSON.parse(readQuickStart(readFileSync(join(clone, 'README.md'), 'utf8')).files['campaign.json']!);
 
     const serverUrl = inject('databaseServerUrl');
     const env = newcomerEnv({ DATABASE_URL: withDatabase(serverUrl, databases[0]!), REDIS_URL: inject('redisUrl'), QUEUE_PREFIX: prefix });
@@ -126,7 +129,7 @@ describe('a newcomer on a fresh machine', () => {
       const system = processes.start('npm', ['start'], { cwd: clone, env: { ...env, PORT: String(port) } });
       expect(await timed('npm start until ready', () => readyz(system, port))).toEqual({ status: 'ready', postgres: 'ok', redis: 'ok' });
       const call = api(port, key);
-      const created = await call('POST', '/campaigns', README_CAMPAIGN);
+      const created = await call('POST', '/campaigns', readmeCampaign);
       expect(created.status, JSON.stringify(created.body)).toBe(201);
       expect((await call('GET', '/campaigns')).body.items.map((campaign) => campaign.id)).toEqual([created.body.id]);
       await processes.stop(system);
@@ -158,7 +161,7 @@ describe('a newcomer on a fresh machine', () => {
       });
       // The worker process applies the web process's lifecycle command: 200, not 202 after the wait.
       const callProduction = api(webPort, productionKey);
-      const campaign = await callProduction('POST', '/campaigns', README_CAMPAIGN);
+      const campaign = await callProduction('POST', '/campaigns', readmeCampaign);
       expect(campaign.status, JSON.stringify(campaign.body)).toBe(201);
       const started = await callProduction('POST', `/campaigns/${campaign.body.id}/start`);
       expect(started.status, JSON.stringify(started.body)).toBe(200);

@@ -7,7 +7,7 @@ export { whatsappEvents, type WhatsappEvent };
 
 const id = z.uuid();
 
-/** Data of a `call` job on `campaign-calls`: the dialer contract (README "Dialer contract"). */
+/** Data of a `call` job on `campaign-calls`: what dialers receive (docs/dialers.md, "The call job"). */
 export const CallJobData = z.object({
   call_id: id,
   campaign_id: id,

@@ -8,11 +8,11 @@ import { createCampaign } from '../support/campaigns.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 /*
- * A dialer written only from the README ("Writing a dialer", "Compliance and pacing"): a plain
+ * A dialer written only from docs/dialers.md (the claim, its answers under compliance and pacing): a plain
  * BullMQ Worker on queue `campaign-calls` with the system's prefix, which asks
  * `POST /calls/{id}/claim` before dialing and reports with `POST /calls/{id}/outcome`, over real
  * HTTP with the organization's API key, against campaigns with do-not-contact entries and pacing
- * limits (readme-dialer.test.ts checks the README's own examples). Nothing of src/ is imported.
+ * limits (dialer-examples.test.ts checks the page's own examples). Nothing of src/ is imported.
  */
 
 // Monday 2026-11-30 10:00 UTC, inside the default 09:00–19:00 weekday window.
@@ -43,7 +43,7 @@ interface Claim {
   detail?: string;
 }
 
-/** The README's dialer. `variables.calls` scripts each target's outcomes by attempt (default answered). */
+/** The page's dialer. `variables.calls` scripts each target's outcomes by attempt (default answered). */
 function startReadmeDialer(apiKey: string, options: { callMs?: number } = {}) {
   const dials: Array<{ job: CallJob; at: Date }> = [];
   const claims: Claim[] = [];
@@ -115,7 +115,7 @@ async function driveToDone(id: string) {
   throw new Error('the campaign did not finish');
 }
 
-describe('a dialer built only from the README', () => {
+describe('a dialer built only from docs/dialers.md', () => {
   it('holds calls beyond max_concurrent_calls with 409 and dials them once a slot frees', async () => {
     const id = await createCampaign(t, {
       settings: { max_concurrent_calls: 1, call_attempt_delays: [] },

@@ -20,7 +20,7 @@ let workers: SystemProcess[];
 let dialer: ScriptedDialer | undefined;
 
 beforeAll(async () => {
-  // The prefix is hash-tagged as Redis Cluster needs it (README): `{fault_…}`.
+  // The prefix is hash-tagged as Redis Cluster needs it (docs/operations.md, "Redis"): `{fault_…}`.
   fixture = await createProcessFixture({ hashTaggedPrefix: true });
   const env = systemEnv(
     { databaseUrl: fixture.databaseUrl, redisUrl: fixture.redisUrl, prefix: fixture.prefix },

@@ -15,7 +15,7 @@ const ApiKeyHeader = z.looseObject({ 'x-api-key': z.string().optional().meta({ t
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /**
- * The optional Idempotency-Key header (docs/api.md): read here rather than declared in the route
+ * The optional Idempotency-Key header (docs/api.md, "Idempotency"): read here rather than declared in the route
  * schema, which documents the execution contract's parameters (docs/execution-contract.openapi.json) exactly.
  */
 function idempotencyKeyOf(headers: FastifyRequest['headers']): string | undefined {
@@ -46,8 +46,8 @@ const campaignAnswer = { 200: json(CampaignOut, 'Request completed successfully.
 
 // Start, resume and complete are documented exactly as the execution contract
 // (docs/execution-contract.openapi.json); their other answers (202 while pending, 400/401/404/409/503
-// as `{detail}`) are described in docs/api.md. Pause is not part of the contract: its document
-// lists every answer.
+// as `{detail}`) are described in docs/api.md, "Lifecycle commands". Pause is not part of the
+// contract: its document lists every answer.
 export const executionRoutesPlugin: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps, config, lifecycleEvents }) => {
   const submit = (request: CommandRequest) =>
     submitCommand({ ...deps, lifecycleEvents, commandWaitMs: config.COMMAND_WAIT_MS, redisCommandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS }, request);

@@ -8,9 +8,9 @@ import { INT32_MAX, int32Problems, report, textProblems, type InputProblem } fro
 
 const unique = (values: readonly unknown[]) => new Set(values).size === values.length;
 
-// Shapes of the public contract (spec/campaign-execution.openapi.json). Constraints that the
+// Shapes of the execution contract (docs/execution-contract.openapi.json). Constraints that the
 // contract does not spell out in JSON Schema are checked with refinements, which keep the
-// generated document identical to the execution contract (docs/execution-contract.openapi.json).
+// generated document identical to it.
 //
 // The settings below are shared by the requests and the responses (CampaignOut). Input limits
 // (storable text, int32, sizes: src/api/limits.ts) are checked on the request objects only, by

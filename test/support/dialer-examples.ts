@@ -1,30 +1,32 @@
-import { readFileSync } from 'node:fs';
+import { fencedBlocks, readMarkdown } from './markdown.js';
 
 /**
- * The worked examples of the README's "Writing a dialer" section, parsed from its code blocks:
- * ```http blocks are requests (`POST <path> HTTP/1.1`, headers, blank line, JSON body) or
- * answers to the request before them (`HTTP/1.1 <status> <reason>`, blank line, JSON body);
- * ```json blocks are job data.
+ * The worked examples of docs/dialers.md, parsed from its code blocks: ```http blocks are
+ * requests (`POST <path> HTTP/1.1`, headers, blank line, JSON body) or answers to the request
+ * before them (`HTTP/1.1 <status> <reason>`, blank line, JSON body); ```json blocks are job data;
+ * blocks named after their language (```js dialer-http.mjs) are whole programs.
  */
 
-export interface ReadmeAnswer {
+export interface ExampleAnswer {
   status: number;
   body: unknown;
 }
 
-export interface ReadmeRequest {
+export interface ExampleRequest {
   method: string;
   path: string;
   /** The path with every uuid replaced by `{id}`, e.g. `/calls/{id}/claim`. */
   route: string;
   headers: Record<string, string>;
   body: Record<string, unknown>;
-  answers: ReadmeAnswer[];
+  answers: ExampleAnswer[];
 }
 
-export interface ReadmeExamples {
-  requests: ReadmeRequest[];
+export interface DialerExamples {
+  requests: ExampleRequest[];
   jobData: Array<Record<string, unknown>>;
+  /** Named programs, by file name. */
+  programs: Record<string, string>;
 }
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
@@ -36,18 +38,15 @@ function splitMessage(text: string): { head: string[]; body: unknown } {
   return { head, body: rawBody === '' ? undefined : JSON.parse(rawBody) };
 }
 
-export function readDialerExamples(readmePath = 'README.md'): ReadmeExamples {
-  const readme = readFileSync(readmePath, 'utf8');
-  const start = readme.indexOf('\n## Writing a dialer\n');
-  if (start === -1) throw new Error('README has no "## Writing a dialer" section');
-  const end = readme.indexOf('\n## ', start + 1);
-  const section = readme.slice(start, end === -1 ? undefined : end);
-
-  const requests: ReadmeRequest[] = [];
+export function readDialerExamples(path = 'docs/dialers.md'): DialerExamples {
+  const requests: ExampleRequest[] = [];
   const jobData: Array<Record<string, unknown>> = [];
-  for (const [, lang, content] of section.matchAll(/```(\w+)\n([\s\S]*?)```/g)) {
-    const text = content!.trim();
-    if (lang === 'json') {
+  const programs: Record<string, string> = {};
+  for (const { lang, name, content } of fencedBlocks(readMarkdown(path))) {
+    const text = content.trim();
+    if (name) {
+      programs[name] = content;
+    } else if (lang === 'json') {
       jobData.push(JSON.parse(text) as Record<string, unknown>);
     } else if (lang === 'http') {
       const { head, body } = splitMessage(text);
@@ -55,12 +54,12 @@ export function readDialerExamples(readmePath = 'README.md'): ReadmeExamples {
       const answer = first!.match(/^HTTP\/1\.1 (\d{3}) /);
       if (answer) {
         const request = requests.at(-1);
-        if (!request) throw new Error(`README answer before any request: ${first}`);
+        if (!request) throw new Error(`${path}: an answer before any request: ${first}`);
         request.answers.push({ status: Number(answer[1]), body });
         continue;
       }
       const line = first!.match(/^(GET|POST|PUT|PATCH|DELETE) (\/\S*) HTTP\/1\.1$/);
-      if (!line) throw new Error(`README http block is neither a request nor an answer: ${first}`);
+      if (!line) throw new Error(`${path}: an http block is neither a request nor an answer: ${first}`);
       const headers = Object.fromEntries(
         headerLines.map((header) => {
           const colon = header.indexOf(':');
@@ -77,5 +76,5 @@ export function readDialerExamples(readmePath = 'README.md'): ReadmeExamples {
       });
     }
   }
-  return { requests, jobData };
+  return { requests, jobData, programs };
 }

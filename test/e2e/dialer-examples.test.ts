@@ -5,23 +5,23 @@ import { createTestClock } from '../support/clock.js';
 import { eventually } from '../support/poll.js';
 import { campaignInput } from '../support/campaigns.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
-import { readDialerExamples, type ReadmeRequest } from '../support/readme-examples.js';
+import { readDialerExamples, type ExampleRequest } from '../support/dialer-examples.js';
 
 /**
- * "A sender written only from the README's examples completes a campaign": a dialer and a
- * WhatsApp sender that are plain BullMQ workers calling the HTTP API over real HTTP, with the
- * request bodies and headers read from the README's "Writing a dialer" section, and the
- * system's answers compared with the README's.
+ * "A sender written only from docs/dialers.md completes a campaign": a dialer and a WhatsApp
+ * sender that are plain BullMQ workers calling the HTTP API over real HTTP, with the request
+ * bodies and headers read from the examples of docs/dialers.md, and the system's answers
+ * compared with the ones shown there. dialer-programs.test.ts runs the page's whole programs.
  */
 
-const readme = readDialerExamples();
+const examples = readDialerExamples();
 
-/** The one README request for this route whose body matches and that shows an answer of this status. */
-function example(route: string, matches: (body: Record<string, unknown>) => boolean, status = 200): ReadmeRequest {
-  const found = readme.requests.filter(
+/** The one example request for this route whose body matches and that shows an answer of this status. */
+function example(route: string, matches: (body: Record<string, unknown>) => boolean, status = 200): ExampleRequest {
+  const found = examples.requests.filter(
     (request) => request.route === route && matches(request.body) && request.answers.some((answer) => answer.status === status),
   );
-  if (found.length !== 1) throw new Error(`README: expected one ${route} example answered ${status}, found ${found.length}`);
+  if (found.length !== 1) throw new Error(`docs/dialers.md: expected one ${route} example answered ${status}, found ${found.length}`);
   return found[0]!;
 }
 const any = () => true;
@@ -36,8 +36,8 @@ const WRONG_FIELD = example('/whatsapp-messages/{id}/events', any, 422);
 const EMAIL_SENT = example('/campaigns/{id}/targets/{id}/events', (body) => body.type === 'email_sent');
 const AI_EVALUATION = example('/campaigns/{id}/targets/{id}/events', (body) => body.type === 'ai_evaluation');
 
-const readmeAnswer = (request: ReadmeRequest, status: number) => request.answers.find((answer) => answer.status === status)!.body;
-const readmeJob = (key: string) => readme.jobData.find((data) => key in data)!;
+const shownAnswer = (request: ExampleRequest, status: number) => request.answers.find((answer) => answer.status === status)!.body;
+const shownJob = (key: string) => examples.jobData.find((data) => key in data)!;
 const keysOf = (value: unknown) => Object.keys(value as object).sort();
 
 // Monday 2026-11-30 10:00 UTC: inside the default 09:00–19:00 weekday window.
@@ -50,25 +50,25 @@ let base: string;
 const workers: Worker[] = [];
 
 interface Exchange {
-  request: ReadmeRequest;
+  request: ExampleRequest;
   status: number;
   body: unknown;
 }
 const exchanges: Exchange[] = [];
 const jobs: Array<{ queue: string; name: string; data: Record<string, unknown> }> = [];
 
-/** The README's path with its ids replaced, in order. */
-const pathOf = (request: ReadmeRequest, ids: string[]) => {
+/** The example's path with its ids replaced, in order. */
+const pathOf = (request: ExampleRequest, ids: string[]) => {
   let index = 0;
   return request.route.replace(/\{id\}/g, () => ids[index++]!);
 };
 
-/** The README's body; a field that the job carries (the claim's `promotion`) takes the job's value. */
-const bodyOf = (request: ReadmeRequest, job: Record<string, unknown> = {}) =>
+/** The example's body; a field that the job carries (the claim's `promotion`) takes the job's value. */
+const bodyOf = (request: ExampleRequest, job: Record<string, unknown> = {}) =>
   Object.fromEntries(Object.entries(request.body).map(([key, value]) => [key, key in job ? job[key] : value]));
 
-/** Sends the README request over HTTP with its own headers (the key placeholder replaced). */
-async function send(request: ReadmeRequest, ids: string[], body: unknown = request.body): Promise<Exchange> {
+/** Sends the example request over HTTP with its own headers (the key placeholder replaced). */
+async function send(request: ExampleRequest, ids: string[], body: unknown = request.body): Promise<Exchange> {
   const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, value === 'cek_...' ? t.org.apiKey : value]));
   const response = await fetch(`${base}${pathOf(request, ids)}`, { method: request.method, headers, body: JSON.stringify(body) });
   const exchange = { request, status: response.status, body: await response.json() };
@@ -122,7 +122,7 @@ afterAll(async () => {
 
 let finished: Promise<{ id: string; targets: Array<Record<string, unknown>> }> | undefined;
 
-/** One campaign run by the README's dialer and sender, shared by the tests of this file. */
+/** One campaign run by the examples' dialer and sender, shared by the tests of this file. */
 function runCampaign() {
   finished ??= (async () => {
     const created = await t.api(
@@ -140,11 +140,11 @@ function runCampaign() {
     expect((await t.api('POST', `/campaigns/${id}/start`)).statusCode).toBe(200);
     await eventually(
       async () => {
-        // A README request that the system refuses would leave the campaign running: say which.
+        // An example request that the system refuses would leave the campaign running: say which.
         const refused = exchanges.find((exchange) => exchange.status !== 200);
         if (refused)
           throw new Error(
-            `README request ${refused.request.route} ${JSON.stringify(refused.request.body)} answered ${refused.status}: ${JSON.stringify(refused.body)}`,
+            `example request ${refused.request.route} ${JSON.stringify(refused.request.body)} answered ${refused.status}: ${JSON.stringify(refused.body)}`,
           );
         return {
           status: (await t.api('GET', `/campaigns/${id}`)).json().status,
@@ -160,8 +160,8 @@ function runCampaign() {
   return finished;
 }
 
-describe("a dialer and a WhatsApp sender written from the README's examples", () => {
-  it('complete a campaign, and the system answers them as the README shows', { timeout: 45_000 }, async () => {
+describe('a dialer and a WhatsApp sender written from the examples of docs/dialers.md', () => {
+  it('complete a campaign, and the system answers them as the page shows', { timeout: 45_000 }, async () => {
     const { id, targets } = await runCampaign();
 
     const byName = Object.fromEntries(targets.map((target) => [target.name, target.state]));
@@ -170,25 +170,25 @@ describe("a dialer and a WhatsApp sender written from the README's examples", ()
     expect(stats.calls).toEqual({ answered: 1, no_answer: 2 });
     expect(stats.whatsapp_messages).toEqual({ replied: 1, sent: 1 });
 
-    // The jobs are the README's: queue, job name and exactly the fields of its job data examples.
+    // The jobs are the page's: queue, job name and exactly the fields of its job data examples.
     const callJobs = jobs.filter((job) => job.queue === 'campaign-calls');
     const messageJobs = jobs.filter((job) => job.queue === 'campaign-whatsapp');
     expect(callJobs).toHaveLength(3);
     expect(messageJobs).toHaveLength(2);
     for (const job of callJobs) {
       expect(job.name).toBe('call');
-      expect(keysOf(job.data)).toEqual(keysOf(readmeJob('call_id')));
+      expect(keysOf(job.data)).toEqual(keysOf(shownJob('call_id')));
     }
     for (const job of messageJobs) {
       expect(job.name).toBe('whatsapp');
-      expect(keysOf(job.data)).toEqual(keysOf(readmeJob('message_id')));
+      expect(keysOf(job.data)).toEqual(keysOf(shownJob('message_id')));
     }
 
-    // Every answer has the README's status and shape: claims 200 exactly, the others field by field.
+    // Every answer has the page's status and shape: claims 200 exactly, the others field by field.
     expect(exchanges.length).toBe(3 + 3 + 2 + 2 + 1);
     for (const exchange of exchanges) {
       expect(exchange.status, exchange.request.route).toBe(200);
-      const shown = readmeAnswer(exchange.request, 200);
+      const shown = shownAnswer(exchange.request, 200);
       if (exchange.request === CLAIM || exchange.request === MESSAGE_CLAIM) expect(exchange.body).toEqual(shown);
       else expect(keysOf(exchange.body), exchange.request.route).toEqual(keysOf(shown));
     }
@@ -196,16 +196,16 @@ describe("a dialer and a WhatsApp sender written from the README's examples", ()
   });
 
   it(
-    "answers the README's other examples exactly: claims 409 and 425, a conflicting outcome, the wrong WhatsApp field, target events",
+    "answers the page's other examples exactly: claims 409 and 425, a conflicting outcome, the wrong WhatsApp field, target events",
     { timeout: 45_000 },
     async () => {
       const { id, targets } = await runCampaign();
       const call = jobs.find((job) => job.queue === 'campaign-calls' && !(job.data.variables as { answers?: boolean }).answers)!.data;
       const message = jobs.find((job) => job.queue === 'campaign-whatsapp')!.data;
       const target = targets.find((row) => row.state === 'goal_met')!;
-      const exactly = async (request: ReadmeRequest, ids: string[], status: number, body: unknown = request.body) => {
+      const exactly = async (request: ExampleRequest, ids: string[], status: number, body: unknown = request.body) => {
         const exchange = await send(request, ids, body);
-        expect({ status: exchange.status, body: exchange.body }, request.route).toEqual({ status, body: readmeAnswer(request, status) });
+        expect({ status: exchange.status, body: exchange.body }, request.route).toEqual({ status, body: shownAnswer(request, status) });
       };
 
       // The call ended: a claim of its job is refused; a job ahead of its row is told to retry.
