@@ -11,3 +11,26 @@ const RANK: Record<WhatsappStatus, number> = { queued: 0, canceled: 0, sending: 
 export function statusAfterEvent(current: WhatsappStatus, event: WhatsappEvent): WhatsappStatus {
   return RANK[event] > RANK[current] ? event : current;
 }
+
+export type MessageEventDecision = { kind: 'record'; status: WhatsappStatus } | { kind: 'duplicate' } | { kind: 'conflict'; detail: string };
+
+/**
+ * Whether an event applies to a message, as outcomes apply to calls (src/domain/outcomes.ts):
+ * only a claimed message takes events. A `queued` one never passed the dispatch guard, and a
+ * `canceled` one was withdrawn before any claim (only waiting work is canceled), so no event of
+ * either can be true: each is refused and changes nothing. Otherwise the first time of each event
+ * counts (`alreadyRecorded`: this event's time is set) and the status moves forward.
+ */
+export function decideMessageEvent(
+  current: { status: WhatsappStatus; cancelReason: string | null; alreadyRecorded: boolean },
+  event: WhatsappEvent,
+): MessageEventDecision {
+  if (current.status === 'queued') {
+    return { kind: 'conflict', detail: 'The message was never claimed: claim it with POST /whatsapp-messages/{message_id}/claim before reporting its events.' };
+  }
+  if (current.status === 'canceled') {
+    return { kind: 'conflict', detail: `The message was canceled (${current.cancelReason ?? 'no longer needed'}) before it was sent.` };
+  }
+  if (current.alreadyRecorded) return { kind: 'duplicate' };
+  return { kind: 'record', status: statusAfterEvent(current.status, event) };
+}

@@ -50,18 +50,19 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
       const writtenIndexes: number[] = [];
       for (const { request: report, index } of round) {
         const call = calls.get(report.callId)!;
-        const decision = decideOutcome({ status: call.status as CallStatus, cancelReason: call.cancelReason }, report.status);
+        const reported = {
+          id: call.id,
+          status: report.status,
+          durationS: report.durationS ?? null,
+          aiLabel: report.aiLabel ?? null,
+          aiScore: report.aiScore ?? null,
+          summary: report.summary ?? null,
+        };
+        const decision = decideOutcome({ ...call, status: call.status as CallStatus }, reported);
         if (decision.kind === 'conflict') results[index] = new Conflict(decision.detail);
         else if (decision.kind === 'duplicate') results[index] = call;
         else {
-          writes.push({
-            id: call.id,
-            status: report.status,
-            durationS: report.durationS ?? null,
-            aiLabel: report.aiLabel ?? null,
-            aiScore: report.aiScore ?? null,
-            summary: report.summary ?? null,
-          });
+          writes.push(reported);
           events.push({
             targetId: call.targetId,
             reachedNow: report.status === 'answered',

@@ -1,6 +1,6 @@
 import { lockMessages, saveMessageEvents, type MessageEventTimes, type WhatsappMessage } from '../db/repositories/messages.js';
-import { NotFound } from '../domain/errors.js';
-import { statusAfterEvent, type WhatsappEvent, type WhatsappStatus } from '../domain/whatsapp-status.js';
+import { Conflict, NotFound } from '../domain/errors.js';
+import { decideMessageEvent, type WhatsappEvent, type WhatsappStatus } from '../domain/whatsapp-status.js';
 import { applyAfterCommit } from './after-commit.js';
 import { createBatcher } from './batcher.js';
 import { ownedRequests } from './owned-work.js';
@@ -25,8 +25,9 @@ const TIME_OF: Record<WhatsappEvent, keyof Omit<MessageEventTimes, 'id' | 'statu
 type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger'>;
 
 /**
- * Records WhatsApp events in one transaction (`inReportRounds`, as call outcomes). The first time of
- * each event counts (a repeat changes nothing); a reply reaches the target and ends its round.
+ * Records WhatsApp events in one transaction (`inReportRounds`, as call outcomes): each event the
+ * message's status allows (`decideMessageEvent`: claimed messages only, the first time of each
+ * event counts); a reply reaches the target and ends its round.
  * A message that is its round's last step ends the round by being sent or failing: no work is
  * left after it.
  */
@@ -50,13 +51,17 @@ export async function recordWhatsappEvents(deps: Deps, reports: readonly Message
       for (const { request: report, index } of round) {
         const message = messages.get(report.messageId)!;
         const column = TIME_OF[report.event];
-        if (message[column] !== null) {
-          results[index] = message;
+        const decision = decideMessageEvent(
+          { status: message.status as WhatsappStatus, cancelReason: message.cancelReason, alreadyRecorded: message[column] !== null },
+          report.event,
+        );
+        if (decision.kind !== 'record') {
+          results[index] = decision.kind === 'conflict' ? new Conflict(decision.detail) : message;
           continue;
         }
         writes.push({
           id: message.id,
-          status: statusAfterEvent(message.status as WhatsappStatus, report.event),
+          status: decision.status,
           sentAt: message.sentAt,
           deliveredAt: message.deliveredAt,
           readAt: message.readAt,

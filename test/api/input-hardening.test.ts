@@ -3,6 +3,7 @@ import { createTestClock } from '../support/clock.js';
 import { eventually } from '../support/poll.js';
 import { campaignInput, createCampaign } from '../support/campaigns.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
+import { claimAndReport } from '../support/reports.js';
 import { expectDetail, expectValidationError } from '../support/responses.js';
 
 // Inputs that PostgreSQL or the serializer would refuse (NUL, lone surrogates, int32 overflow,
@@ -190,7 +191,7 @@ describe('outcomes, events and claims', () => {
     expect(await t.system.db.prisma.emailEvent.count({ where: { campaignId: id } })).toBe(0);
     expect((await targetEvent({ type: 'email_sent', occurred_at: '2026-11-30T09:00:00Z' })).statusCode).toBe(200);
 
-    const recorded = await outcome({ status: 'answered', duration_s: 2_147_483_647, summary: 's'.repeat(10_000) });
+    const recorded = await claimAndReport(t, 'call', call!.id, { status: 'answered', duration_s: 2_147_483_647, summary: 's'.repeat(10_000) });
     expect(recorded.statusCode).toBe(200);
     expect(recorded.json().duration_s).toBe(2_147_483_647);
   });

@@ -8,6 +8,7 @@ import { eventually } from '../support/poll.js';
 import { ALL_WEEK, campaignInput, createCampaign, ONE_TARGET } from '../support/campaigns.js';
 import { startTestSystem, TEST_JWT_SECRET, type TestSystem } from '../support/harness.js';
 import { stopOwnedProcesses } from '../support/processes.js';
+import { claimAndReport } from '../support/reports.js';
 import { startOwnRedis } from '../support/redis-server.js';
 import { deletePrefixAt } from '../support/redis-keys.js';
 
@@ -28,12 +29,13 @@ describe('health, readiness and metrics', () => {
   });
 
   it('exports queue depths, commands, outcomes, durations and Node metrics in Prometheus format', async () => {
-    const id = await createCampaign(t, { targets: ONE_TARGET });
+    // A second attempt keeps the campaign running after the outcome, so that it can be paused.
+    const id = await createCampaign(t, { settings: { call_working_hours: ALL_WEEK, call_attempt_delays: [600] }, targets: ONE_TARGET });
     await t.api('POST', `/campaigns/${id}/start`);
     await t.api('POST', `/campaigns/${id}/start?agent_id=not-a-uuid`);
-    await t.api('POST', `/campaigns/${id}/pause`);
     const call = await eventually(() => t.system.db.prisma.call.findFirst({ where: { campaignId: id } }), Boolean);
-    await t.api('POST', `/calls/${call!.id}/outcome`, { status: 'busy' });
+    expect((await claimAndReport(t, 'call', call!.id, { status: 'busy' })).statusCode).toBe(200);
+    await t.api('POST', `/campaigns/${id}/pause`);
     await t.api('POST', `/campaigns/${id}/complete`);
     await t.api('POST', `/campaigns/${id}/pause`);
 

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestClock } from '../support/clock.js';
 import { eventually } from '../support/poll.js';
 import { campaignInput, createCampaign, ONE_TARGET } from '../support/campaigns.js';
-import { startTestSystem, type TestSystem } from '../support/harness.js';
+import { startTestSystem, type ApiClient, type TestSystem } from '../support/harness.js';
+import { claimAndReport } from '../support/reports.js';
 
 // Uuids are compared case-insensitively: every uuid the API receives is lower-cased at the
 // boundary (path, query, body, the JWT's org claim).
@@ -33,10 +34,9 @@ describe('a JWT whose org claim is in upper case', () => {
 
     const token = await t.bearer({ org: upper(t.org.id), sub: 'dialer' });
     const headers = { authorization: `Bearer ${token}` };
-    const outcome = await t.system.app!.inject({ method: 'POST', url: `/calls/${call!.id}/outcome`, headers, payload: { status: 'no_answer' } });
-    expect(outcome.statusCode).toBe(200);
-    const event = await t.system.app!.inject({ method: 'POST', url: `/whatsapp-messages/${message!.id}/events`, headers, payload: { event: 'sent' } });
-    expect(event.statusCode).toBe(200);
+    const dialer: ApiClient = (method, url, payload) => t.system.app!.inject({ method: method as 'POST', url, headers, payload: payload as object });
+    expect((await claimAndReport(t, 'call', call!.id, { status: 'no_answer' }, dialer)).statusCode).toBe(200);
+    expect((await claimAndReport(t, 'whatsapp', message!.id, { event: 'sent' }, dialer)).statusCode).toBe(200);
     const read = await t.system.app!.inject({ method: 'GET', url: `/campaigns/${upper(id)}`, headers });
     expect(read.json().id).toBe(id);
   });

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { statusAfterEvent, whatsappEvents, type WhatsappEvent, type WhatsappStatus } from '../../src/domain/whatsapp-status.js';
+import {
+  decideMessageEvent,
+  statusAfterEvent,
+  whatsappEvents,
+  whatsappStatuses,
+  type WhatsappEvent,
+  type WhatsappStatus,
+} from '../../src/domain/whatsapp-status.js';
 
 // Events may arrive out of order: the status only moves forward, along
 // queued → sent → failed → delivered → read → replied (a failure reported after delivery does not
@@ -90,6 +97,57 @@ describe('statusAfterEvent', () => {
           expect(fold(shuffled)).toBe(furthest);
         },
       ),
+    );
+  });
+});
+
+describe('decideMessageEvent', () => {
+  const message = (status: WhatsappStatus, alreadyRecorded = false, cancelReason: string | null = null) => ({ status, cancelReason, alreadyRecorded });
+  const NEVER_CLAIMED = {
+    kind: 'conflict',
+    detail: 'The message was never claimed: claim it with POST /whatsapp-messages/{message_id}/claim before reporting its events.',
+  };
+
+  it.each(whatsappEvents)('a queued message was never claimed: %s is refused', (event) => {
+    expect(decideMessageEvent(message('queued'), event)).toEqual(NEVER_CLAIMED);
+  });
+
+  it.each(whatsappEvents)('a canceled message takes no %s, and says why it was canceled', (event) => {
+    expect(decideMessageEvent(message('canceled', false, 'campaign_completed'), event)).toEqual({
+      kind: 'conflict',
+      detail: 'The message was canceled (campaign_completed) before it was sent.',
+    });
+    expect(decideMessageEvent(message('canceled'), event)).toEqual({
+      kind: 'conflict',
+      detail: 'The message was canceled (no longer needed) before it was sent.',
+    });
+  });
+
+  it.each(whatsappEvents)('a claimed (sending) message takes %s as its status', (event) => {
+    expect(decideMessageEvent(message('sending'), event)).toEqual({ kind: 'record', status: event });
+  });
+
+  // [current status, event, decision]
+  const table: Array<[WhatsappStatus, WhatsappEvent, boolean, object]> = [
+    ['sent', 'delivered', false, { kind: 'record', status: 'delivered' }],
+    ['read', 'delivered', false, { kind: 'record', status: 'read' }],
+    ['delivered', 'failed', false, { kind: 'record', status: 'delivered' }],
+    ['sent', 'sent', true, { kind: 'duplicate' }],
+    ['replied', 'replied', true, { kind: 'duplicate' }],
+    ['replied', 'sent', true, { kind: 'duplicate' }],
+  ];
+  it.each(table)('%s, then %s (already recorded: %s)', (status, event, alreadyRecorded, expected) => {
+    expect(decideMessageEvent(message(status, alreadyRecorded), event)).toEqual(expected);
+  });
+
+  it('property: a claimed message never goes back, and only queued or canceled ones refuse events', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...whatsappStatuses), fc.constantFrom(...whatsappEvents), fc.boolean(), (status, event, alreadyRecorded) => {
+        const decision = decideMessageEvent(message(status, alreadyRecorded), event);
+        if (status === 'queued' || status === 'canceled') expect(decision.kind).toBe('conflict');
+        else if (alreadyRecorded) expect(decision).toEqual({ kind: 'duplicate' });
+        else expect(decision).toEqual({ kind: 'record', status: statusAfterEvent(status, event) });
+      }),
     );
   });
 });

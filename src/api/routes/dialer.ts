@@ -42,10 +42,15 @@ export const dialerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { batche
         tags: ['dialer'],
         summary: "Report a call's outcome",
         operationId: 'report_call_outcome',
-        description: 'Reporting the same outcome twice is harmless; a different outcome for an ended call answers 409.',
+        description:
+          'Only a claimed call takes an outcome: claim it first (`POST /calls/{call_id}/claim`). Reporting the identical outcome again (the same status and every detail equal, a field left out only matching a field left out) answers 200 and changes nothing. 409: the call was never claimed, was canceled before it was dialed, or already ended with another status or with other details. A `timed_out` call takes the real outcome.',
         params: z.object({ call_id: guid() }),
         body: CallOutcomeIn,
-        response: { 200: json(CallOut, 'The call as recorded.'), 409: json(ErrorDetail, 'The call ended otherwise, or was canceled.'), ...errorResponses },
+        response: {
+          200: json(CallOut, 'The call as recorded.'),
+          409: json(ErrorDetail, 'The call was never claimed, was canceled, or already ended with another outcome or other details; nothing was changed.'),
+          ...errorResponses,
+        },
       },
     },
     async (request) =>
@@ -115,9 +120,15 @@ export const dialerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { batche
         tags: ['dialer'],
         summary: 'Report a WhatsApp message event (sent, delivered, read, replied, failed)',
         operationId: 'report_whatsapp_event',
+        description:
+          'Only a claimed message takes events: claim it first (`POST /whatsapp-messages/{message_id}/claim`). The first report of each event counts; a repeat answers 200 and changes nothing. 409: the message was never claimed, or was canceled before it was claimed.',
         params: z.object({ message_id: guid() }),
         body: WhatsappEventIn,
-        response: { 200: json(WhatsappMessageOut, 'The message as recorded.'), ...errorResponses },
+        response: {
+          200: json(WhatsappMessageOut, 'The message as recorded.'),
+          409: json(ErrorDetail, 'The message was never claimed, or was canceled; nothing was changed.'),
+          ...errorResponses,
+        },
       },
     },
     async (request) =>

@@ -4,26 +4,13 @@ import { z } from 'zod';
 import { submitCommand, type CommandRequest } from '../../services/commands.js';
 import { sendSubmitted } from '../command-reply.js';
 import type { ApiDeps } from '../context.js';
-import { RequestValidationError } from '../error-handler.js';
+import { idempotencyKeyOf } from '../idempotency-key.js';
 import { errorResponses, json, validationError } from '../openapi/responses.js';
 import { CommandAccepted } from '../schemas/command.js';
 import { ErrorDetail } from '../schemas/common.js';
 import { CampaignIdParams, CampaignOut, CampaignResumeRequest, CampaignResumeResult, ExecutionQuery } from '../schemas/campaign.js';
 
 const ApiKeyHeader = z.looseObject({ 'x-api-key': z.string().optional().meta({ title: 'X-Api-Key' }) });
-
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-
-/**
- * The optional Idempotency-Key header (docs/api.md, "Idempotency"): read here rather than declared in the route
- * schema, which documents the execution contract's parameters (docs/execution-contract.openapi.json) exactly.
- */
-function idempotencyKeyOf(headers: FastifyRequest['headers']): string | undefined {
-  const key = headers['idempotency-key'];
-  if (key === undefined) return undefined;
-  if (typeof key === 'string' && IDEMPOTENCY_KEY.test(key)) return key;
-  throw new RequestValidationError([{ loc: ['header', 'Idempotency-Key'], msg: 'must be 1 to 255 visible ASCII characters', type: 'string_pattern_mismatch' }]);
-}
 
 interface ExecutionRequest {
   caller: FastifyRequest['caller'];
