@@ -9,6 +9,7 @@ import type { ApiDeps } from './context.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './error-handler.js';
 import { configureInputLimits } from './limits.js';
 import { trackRoutes } from './method-not-allowed.js';
+import { parseQueryString } from './query-string.js';
 import { registerOpenApi } from './openapi/plugin.js';
 import { registerRateLimit } from './rate-limit.js';
 import { campaignRoutes } from './routes/campaigns.js';
@@ -45,6 +46,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     // Errors raised before routing and by Node's HTTP parser answer `{detail}` too.
     frameworkErrors,
     clientErrorHandler,
+    routerOptions: { querystringParser: parseQueryString },
   });
   const allowed = trackRoutes(app);
   app.setValidatorCompiler(validatorCompiler);
