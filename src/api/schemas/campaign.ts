@@ -4,7 +4,7 @@ import { aiLabels } from '../../domain/goal.js';
 import { parseTimeOfDay } from '../../domain/working-hours.js';
 import { inputLimits } from '../limits.js';
 import { ianaTimezone, uuid } from './common.js';
-import { INT32_MAX, int32Problems, report, textProblems, type InputProblem } from './input-checks.js';
+import { dateProblems, INT32_MAX, int32Problems, report, textProblems, type InputProblem } from './input-checks.js';
 
 const unique = (values: readonly unknown[]) => new Set(values).size === values.length;
 
@@ -13,8 +13,9 @@ const unique = (values: readonly unknown[]) => new Set(values).size === values.l
 // generated document identical to the execution contract (docs/execution-contract.openapi.json).
 //
 // The settings below are shared by the requests and the responses (CampaignOut). Input limits
-// (storable text, int32, sizes: src/api/limits.ts) are checked on the request objects only, by
-// checkSettings: a response must never fail because a limit was lowered after a row was stored.
+// (storable text, int32, sizes: src/api/limits.ts; the range of dates) are checked on the request
+// objects only, by checkSettings: a response must never fail because a limit was lowered, or a
+// rule added, after a row was stored.
 
 const timeOfDay = (title: string, fallback: string) =>
   z
@@ -168,6 +169,7 @@ interface SettingsInput {
   call_attempt_delays?: number[] | undefined;
   goal_spec?: z.output<typeof CampaignGoalSpec> | null | undefined;
   call_working_hours?: z.output<typeof CampaignCallWindow> | undefined;
+  blackout_dates?: string[] | null | undefined;
 }
 
 function objectiveProblems(objectives: NonNullable<z.output<typeof CampaignGoalSpec>['objectives']>): InputProblem[] {
@@ -197,6 +199,7 @@ function settingsProblems(settings: SettingsInput): InputProblem[] {
     ...textProblems(settings.call_opening_message, ['call_opening_message'], textMaxChars),
     ...textProblems(settings.whatsapp_first_message, ['whatsapp_first_message'], textMaxChars),
     ...int32Problems(settings.whatsapp_after_attempts, ['whatsapp_after_attempts']),
+    ...dateProblems(settings.blackout_dates, ['blackout_dates']),
   ];
   const delays = settings.call_attempt_delays;
   if (delays && delays.length > callAttemptDelaysMax) {
