@@ -26,6 +26,14 @@ describe('422 in the execution contract shape', () => {
     expectValidationError(response, loc);
   });
 
+  it.each(['09:00:00.5', '09:00:00.000', '09:00:00,5', '09:00:00Z'])('refuses the time %s instead of dropping what HH:MM:SS cannot hold', async (time) => {
+    const loc = ['body', 'call_working_hours', 'start'];
+    expectValidationError(await suite.t.api('POST', '/campaigns', campaignInput({ call_working_hours: { start: time } })), loc, 'time_parsing');
+    const patched = await suite.t.api('PATCH', `/campaigns/${suite.campaignId}`, { call_working_hours: { start: time, end: '18:00' } });
+    expectValidationError(patched, loc, 'time_parsing');
+    expect((await suite.t.api('GET', `/campaigns/${suite.campaignId}`)).json().call_working_hours.start).toBe('09:00:00');
+  });
+
   it('reports a missing field as type "missing", like the execution contract', async () => {
     const response = await suite.t.api('POST', '/campaigns', { agent_id: campaignInput().agent_id });
     expect(response.json().detail).toContainEqual({ loc: ['body', 'name'], msg: 'Field required', type: 'missing' });

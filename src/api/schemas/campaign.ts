@@ -20,7 +20,10 @@ const unique = (values: readonly unknown[]) => new Set(values).size === values.l
 const timeOfDay = (title: string, fallback: string) =>
   z
     .string()
-    .refine((value) => parseTimeOfDay(value) !== null, { error: 'Input should be a valid time (HH:MM[:SS])' })
+    .refine((value) => parseTimeOfDay(value) !== null, {
+      error: 'Input should be a time as HH:MM or HH:MM:SS, in whole seconds',
+      params: { type: 'time_parsing' },
+    })
     .default(fallback)
     .meta({ title, format: 'time' });
 
