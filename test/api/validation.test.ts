@@ -88,6 +88,36 @@ describe('422 in the execution contract shape', () => {
     });
   });
 
+  it.each([
+    ['europe/paris', 'Europe/Paris'],
+    ['US/Pacific', 'America/Los_Angeles'],
+    ['US/Pacific-New', 'America/Los_Angeles'],
+    ['Asia/Calcutta', 'Asia/Kolkata'],
+    ['Asia/Saigon', 'Asia/Ho_Chi_Minh'],
+    ['Etc/UTC', 'UTC'],
+  ])('stores and answers the time zone %s as %s, on create and on PATCH', async (sent, canonical) => {
+    const created = await suite.t.api('POST', '/campaigns', campaignInput({ timezone: sent }));
+    expect(created.json().timezone).toBe(canonical);
+    const id = created.json().id;
+    expect((await suite.t.system.db.prisma.campaign.findUniqueOrThrow({ where: { id } })).timezone).toBe(canonical);
+    const other = await suite.t.api('POST', '/campaigns', campaignInput());
+    expect((await suite.t.api('PATCH', `/campaigns/${other.json().id}`, { timezone: sent })).json().timezone).toBe(canonical);
+    expect((await suite.t.api('GET', `/campaigns/${other.json().id}`)).json().timezone).toBe(canonical);
+  });
+
+  it.each(['BST', 'IST', 'SystemV/AST4', 'Europe/Paris '])('refuses %j, which names no zone of the tz database, on create and on PATCH', async (zone) => {
+    expectValidationError(await suite.t.api('POST', '/campaigns', campaignInput({ timezone: zone })), ['body', 'timezone']);
+    expectValidationError(await suite.t.api('PATCH', `/campaigns/${suite.campaignId}`, { timezone: zone }), ['body', 'timezone']);
+  });
+
+  it('still answers a campaign stored with a name it would now refuse', async () => {
+    const id = (await suite.t.api('POST', '/campaigns', campaignInput())).json().id;
+    await suite.t.system.db.prisma.campaign.update({ where: { id }, data: { timezone: 'BST' } });
+    const response = await suite.t.api('GET', `/campaigns/${id}`);
+    expect(response.statusCode).toBe(200);
+    expect(response.json().timezone).toBe('BST');
+  });
+
   it('answers 404 with a detail for an unknown route', async () => {
     const response = await suite.t.api('GET', '/nowhere');
     expect(response.statusCode).toBe(404);

@@ -131,10 +131,11 @@ export const CampaignOut = z
   .meta({ id: 'CampaignOut', title: 'CampaignOut' });
 export type CampaignOut = z.output<typeof CampaignOut>;
 
-const timezone = ianaTimezone.meta({
+const timezoneMeta = {
   title: 'Timezone',
   description: 'IANA zone in which call_working_hours is read for targets without a timezone of their own.',
-});
+};
+const timezone = ianaTimezone.meta(timezoneMeta);
 
 const positiveInt32 = (title: string, description: string) => z.int().min(1).max(INT32_MAX).meta({ title, description });
 
@@ -155,7 +156,9 @@ const dispatch = {
 
 /** CampaignOut plus the fields this system adds; what the campaign resource endpoints answer. */
 export const CampaignResource = CampaignOut.extend({
-  timezone,
+  // Answered as stored: a row kept from before names were canonicalized, or from a runtime that
+  // knew more aliases, must not fail its answer.
+  timezone: z.string().meta(timezoneMeta),
   blackout_dates: dispatch.blackout_dates,
   max_calls_per_minute: dispatch.max_calls_per_minute.nullable(),
   max_concurrent_calls: dispatch.max_concurrent_calls.nullable(),
