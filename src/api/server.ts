@@ -77,7 +77,10 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(adminPlugin, deps);
   await app.register(healthRoutes, deps);
 
-  const authenticate = createAuthenticator(createCredentialResolver(deps.deps), deps.config.JWT_SECRET);
+  const authenticate = createAuthenticator(createCredentialResolver(deps.deps), {
+    secret: deps.config.JWT_SECRET,
+    maxAgeSeconds: deps.config.JWT_MAX_AGE_SECONDS,
+  });
   await app.register(async (authenticated) => {
     authenticated.addHook('onRoute', (route) => {
       authenticatedRoutes.add(route.url);
