@@ -6,7 +6,7 @@ import { createCredentialResolver } from '../services/credentials.js';
 import { ADMIN_QUEUES_PATH, adminPlugin } from './admin.js';
 import { createAuthenticator } from './auth.js';
 import type { ApiDeps } from './context.js';
-import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './error-handler.js';
+import { clientErrorHandler, frameworkErrors, registerErrorHandling, registerHttpRuleErrors } from './error-handler.js';
 import { configureInputLimits } from './limits.js';
 import { trackRoutes } from './method-not-allowed.js';
 import { parseQueryString } from './query-string.js';
@@ -47,6 +47,8 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     frameworkErrors,
     clientErrorHandler,
     routerOptions: { querystringParser: parseQueryString },
+    // A missing Host is answered by registerHttpRuleErrors, in the {detail} shape.
+    http: { requireHostHeader: false },
   });
   const allowed = trackRoutes(app);
   app.setValidatorCompiler(validatorCompiler);
@@ -56,6 +58,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  registerHttpRuleErrors(app);
   app.addHook('onResponse', async (request, reply) => {
     const level = reply.statusCode >= 500 ? 'error' : reply.statusCode >= 400 ? 'info' : 'debug';
     request.log[level]({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
