@@ -40,33 +40,7 @@ const RENAMED_BY_IANA: Readonly<Record<string, string>> = {
  * Pacific/Auckland, IST Asia/Kolkata): refused rather than guessed. (EST, MST and HST are tz
  * names, and stay accepted.)
  */
-const ICU_ABBREVIATIONS = new Set([
-  'ACT',
-  'AET',
-  'AGT',
-  'ART',
-  'AST',
-  'BET',
-  'BST',
-  'CAT',
-  'CNT',
-  'CST',
-  'CTT',
-  'EAT',
-  'ECT',
-  'IET',
-  'IST',
-  'JST',
-  'MIT',
-  'NET',
-  'NST',
-  'PLT',
-  'PNT',
-  'PRT',
-  'PST',
-  'SST',
-  'VST',
-]);
+const ICU_ABBREVIATIONS = new Set('ACT AET AGT ART AST BET BST CAT CNT CST CTT EAT ECT IET IST JST MIT NET NST PLT PNT PRT PST SST VST'.split(' '));
 
 /**
  * The zones of the current tz database, as ICU names them. ICU resolves every other name it
