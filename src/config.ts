@@ -19,6 +19,9 @@ const envSchema = z
     REDIS_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(2_000),
     REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).default(3_000),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    // Seconds a bearer token may live: from its iat (refused once older), and its exp at most this
+    // long after its iat (or after now when it has no iat). A token with neither is refused.
+    JWT_MAX_AGE_SECONDS: z.coerce.number().int().min(60).max(31_536_000).default(86_400),
     // Redis Cluster: a hash tag in braces ("{campaigns}") keeps every key of a queue in one slot.
     QUEUE_PREFIX: z
       .string()

@@ -15,7 +15,13 @@ describe('loadConfig', () => {
       PORT: 3000,
       QUEUE_PREFIX: 'bull',
       LOG_LEVEL: 'info',
+      JWT_MAX_AGE_SECONDS: 86_400,
     });
+  });
+
+  it('reads the maximum token age in seconds, from one minute to a year', () => {
+    expect(loadConfig({ JWT_MAX_AGE_SECONDS: '60' }).JWT_MAX_AGE_SECONDS).toBe(60);
+    expect(loadConfig({ JWT_MAX_AGE_SECONDS: '31536000' }).JWT_MAX_AGE_SECONDS).toBe(31_536_000);
   });
 
   it('accepts a queue prefix wrapped in braces (a Redis Cluster hash tag)', () => {
@@ -31,6 +37,11 @@ describe('loadConfig', () => {
     [{ QUEUE_PREFIX: 'a{b}' }, 'QUEUE_PREFIX'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
+    [{ JWT_MAX_AGE_SECONDS: '0' }, 'JWT_MAX_AGE_SECONDS'],
+    [{ JWT_MAX_AGE_SECONDS: '59' }, 'JWT_MAX_AGE_SECONDS'],
+    [{ JWT_MAX_AGE_SECONDS: '1.5' }, 'JWT_MAX_AGE_SECONDS'],
+    [{ JWT_MAX_AGE_SECONDS: '1d' }, 'JWT_MAX_AGE_SECONDS'],
+    [{ JWT_MAX_AGE_SECONDS: '31536001' }, 'JWT_MAX_AGE_SECONDS'],
   ])('names the bad variable in %o', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${name} `));

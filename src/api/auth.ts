@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { errors as joseErrors, jwtVerify } from 'jose';
+import { decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { z } from 'zod';
 import type { CredentialResolver } from '../services/credentials.js';
 import { Unauthorized } from '../domain/errors.js';
@@ -24,17 +24,66 @@ interface Identified {
   budget: string;
 }
 
-export function createAuthenticator(credentials: CredentialResolver, jwtSecret: string) {
-  const key = new TextEncoder().encode(jwtSecret);
+/** Clocks of issuers and of this API may differ by this much (seconds) on `exp`, `nbf` and `iat`. */
+const CLOCK_TOLERANCE_SECONDS = 30;
+
+/** One sentence naming what is wrong with a token jose refused; never which secret was tried. */
+function refusal(error: unknown, maxAgeSeconds: number): Unauthorized {
+  if (error instanceof joseErrors.JWTExpired) {
+    return new Unauthorized(
+      error.claim === 'iat'
+        ? `The bearer token is too old: it was issued (its "iat") more than the maximum token age of ${maxAgeSeconds} s ago.`
+        : 'The bearer token has expired.',
+    );
+  }
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (error.reason === 'missing')
+      return new Unauthorized('The bearer token must say when it was issued (an "iat" claim) or when it expires (an "exp" claim).');
+    if (error.reason === 'invalid') return new Unauthorized(`The bearer token's "${error.claim}" claim must be a number of seconds since 1970-01-01.`);
+    if (error.claim === 'iat') return new Unauthorized('The bearer token was issued in the future (its "iat" is later than now).');
+    if (error.claim === 'nbf') return new Unauthorized('The bearer token is not valid yet (its "nbf" is later than now).');
+  }
+  return new Unauthorized('The bearer token is invalid.');
+}
+
+export function createAuthenticator(credentials: CredentialResolver, jwt: { secret: string; maxAgeSeconds: number }) {
+  const key = new TextEncoder().encode(jwt.secret);
+  const { maxAgeSeconds } = jwt;
+
+  /**
+   * jose's checks of a token's age: with an `iat`, at most the maximum age; without one, an `exp`
+   * is required (its distance from now is checked after). Read from the token before its
+   * signature is verified only to choose the checks: jwtVerify verifies the signature first.
+   */
+  function ageChecks(token: string): JWTVerifyOptions {
+    let claims: JWTPayload;
+    try {
+      claims = decodeJwt(token);
+    } catch {
+      return {}; // not a JWT: jwtVerify says so
+    }
+    return claims.iat === undefined ? { requiredClaims: ['exp'] } : { maxTokenAge: maxAgeSeconds };
+  }
+
+  /** A token may not live longer than the maximum age: `exp` at most that long after its `iat`, or after now without one. */
+  function checkLifetime({ iat, exp }: JWTPayload): void {
+    if (exp === undefined) return;
+    const lifetime = iat === undefined ? exp - Date.now() / 1000 - CLOCK_TOLERANCE_SECONDS : exp - iat;
+    if (lifetime > maxAgeSeconds) {
+      throw new Unauthorized(
+        `The bearer token lives longer than the maximum token age of ${maxAgeSeconds} s allows: its "exp" is more than that after ${iat === undefined ? 'now' : 'its "iat"'}.`,
+      );
+    }
+  }
 
   async function fromBearer(token: string): Promise<Identified> {
-    let payload: unknown;
+    let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, key, { algorithms: ['HS256'] }));
+      ({ payload } = await jwtVerify(token, key, { algorithms: ['HS256'], clockTolerance: CLOCK_TOLERANCE_SECONDS, ...ageChecks(token) }));
     } catch (error) {
-      if (error instanceof joseErrors.JWTExpired) throw new Unauthorized('The bearer token has expired.');
-      throw new Unauthorized('The bearer token is invalid.');
+      throw refusal(error, maxAgeSeconds);
     }
+    checkLifetime(payload);
     const claims = orgClaim.safeParse(payload);
     if (!claims.success) {
       throw new Unauthorized(

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { failedDependency, isConnectionFailure, type DependencyMonitor } from '../dependencies.js';
@@ -135,4 +136,30 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
     );
   }
   socket.destroy(error);
+}
+
+/** A `{detail}` answer written on Node's own response object, for requests Fastify never sees. */
+function sendRaw(response: ServerResponse, status: number, detail: string): void {
+  const body = JSON.stringify({ detail });
+  // The request's body is never read: the connection closes so that it cannot be taken for the next request.
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  response.end(body);
+}
+
+/**
+ * Two HTTP/1.1 rules Node's server enforces itself with empty answers, answered here in the
+ * `{detail}` shape: a request without Host (RFC 9112 §3.2: 400; Node's own check,
+ * `requireHostHeader`, is turned off in buildServer so that this hook answers instead), and an
+ * Expect header other than 100-continue (RFC 9110 §10.1.1: 417; Node emits `checkExpectation`).
+ */
+export function registerHttpRuleErrors(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      return reply.code(400).header('connection', 'close').send({ detail: 'The Host header is required in HTTP/1.1 requests.' });
+    }
+    return undefined;
+  });
+  app.server.on('checkExpectation', (_request, response: ServerResponse) => {
+    sendRaw(response, 417, 'The Expect header is not supported: only "Expect: 100-continue" is.');
+  });
 }

@@ -6,9 +6,10 @@ import { createCredentialResolver } from '../services/credentials.js';
 import { ADMIN_QUEUES_PATH, adminPlugin } from './admin.js';
 import { createAuthenticator } from './auth.js';
 import type { ApiDeps } from './context.js';
-import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './error-handler.js';
+import { clientErrorHandler, frameworkErrors, registerErrorHandling, registerHttpRuleErrors } from './error-handler.js';
 import { configureInputLimits } from './limits.js';
 import { trackRoutes } from './method-not-allowed.js';
+import { parseQueryString } from './query-string.js';
 import { registerOpenApi } from './openapi/plugin.js';
 import { registerRateLimit } from './rate-limit.js';
 import { campaignRoutes } from './routes/campaigns.js';
@@ -45,6 +46,9 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
     // Errors raised before routing and by Node's HTTP parser answer `{detail}` too.
     frameworkErrors,
     clientErrorHandler,
+    routerOptions: { querystringParser: parseQueryString },
+    // A missing Host is answered by registerHttpRuleErrors, in the {detail} shape.
+    http: { requireHostHeader: false },
   });
   const allowed = trackRoutes(app);
   app.setValidatorCompiler(validatorCompiler);
@@ -54,6 +58,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  registerHttpRuleErrors(app);
   app.addHook('onResponse', async (request, reply) => {
     const level = reply.statusCode >= 500 ? 'error' : reply.statusCode >= 400 ? 'info' : 'debug';
     request.log[level]({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
@@ -75,7 +80,10 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(adminPlugin, deps);
   await app.register(healthRoutes, deps);
 
-  const authenticate = createAuthenticator(createCredentialResolver(deps.deps), deps.config.JWT_SECRET);
+  const authenticate = createAuthenticator(createCredentialResolver(deps.deps), {
+    secret: deps.config.JWT_SECRET,
+    maxAgeSeconds: deps.config.JWT_MAX_AGE_SECONDS,
+  });
   await app.register(async (authenticated) => {
     authenticated.addHook('onRoute', (route) => {
       authenticatedRoutes.add(route.url);

@@ -1,5 +1,6 @@
 import type { FastifySchemaCompiler } from 'fastify';
 import type { z } from 'zod';
+import { textProblems, type InputProblem } from './schemas/input-checks.js';
 
 /** One problem in the execution contract's ValidationError (docs/execution-contract.openapi.json) shape (FastAPI's `{loc, msg, type}`). */
 export interface ValidationErrorItem {
@@ -79,14 +80,37 @@ export class SchemaValidationError extends Error {
   }
 }
 
+/** The request parts that come from the URL: every key and value in them is text the client chose. */
+const URL_PARTS = new Set(['querystring', 'params']);
+
+/**
+ * Keys and values of the query string or the path parameters that are not storable text (NUL, a
+ * lone surrogate, which src/api/query-string.ts also makes of a malformed percent-encoding), each
+ * as an issue at its key: checked for every route, before its schema, so that no route's query
+ * reaches PostgreSQL with them.
+ */
+function urlTextIssues(data: unknown): z.core.$ZodIssue[] {
+  if (data === null || typeof data !== 'object') return [];
+  const problems: InputProblem[] = [];
+  for (const [key, value] of Object.entries(data)) {
+    problems.push(...textProblems(key, [key]).map((problem) => ({ ...problem, message: `key ${problem.message}` })));
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    for (const item of values) if (typeof item === 'string') problems.push(...textProblems(item, [key]));
+  }
+  return problems.map(({ path, message, type }) => ({ code: 'custom', path, message, params: { type } }));
+}
+
 /**
  * Route schemas are zod. Unlike fastify-type-provider-zod's compiler, this one keeps zod's path
  * segments intact (a key may contain "/"), reports whether a field was absent or of the wrong
  * type, and never echoes the input.
  */
-export const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
-  ({ schema }) =>
-  (data) => {
+export const validatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema, httpPart }) => {
+  const checksUrlText = httpPart !== undefined && URL_PARTS.has(httpPart);
+  return (data) => {
+    const unstorable = checksUrlText ? urlTextIssues(data) : [];
+    if (unstorable.length > 0) return { error: new SchemaValidationError(unstorable) };
     const result = schema.safeParse(data, PARSE_OPTIONS);
     return result.success ? { value: result.data } : { error: new SchemaValidationError(result.error.issues) };
   };
+};

@@ -17,7 +17,8 @@ export const DEFAULT_CALL_WINDOW: CallWindow = {
   blackoutDates: [],
 };
 
-const TIME_OF_DAY = /^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.\d{1,6})?)?$/;
+// Whole seconds only: the window is stored to the second, so a fraction would be dropped silently.
+const TIME_OF_DAY = /^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$/;
 
 /** Seconds since midnight of an "HH:MM" or "HH:MM:SS" time, or null when it is not one. */
 export function parseTimeOfDay(value: string): number | null {

@@ -1,12 +1,13 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignInput, createCampaign, ONE_TARGET } from '../support/campaigns.js';
-import { startTestSystem, type TestSystem } from '../support/harness.js';
+import { startTestSystem, TEST_JWT_SECRET, type TestSystem } from '../support/harness.js';
 
+const MAX_AGE = 3_600;
 let t: TestSystem;
 let campaignId: string;
 beforeAll(async () => {
-  t = await startTestSystem();
+  t = await startTestSystem({ JWT_MAX_AGE_SECONDS: String(MAX_AGE) });
   campaignId = await createCampaign(t, { targets: ONE_TARGET });
 });
 afterAll(() => t?.close());
@@ -51,7 +52,7 @@ describe('authentication', () => {
         new SignJWT({ org: t.org.id })
           .setProtectedHeader({ alg: 'HS256' })
           .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
-          .sign(new TextEncoder().encode('test-secret-that-is-at-least-32-characters-long')),
+          .sign(new TextEncoder().encode(TEST_JWT_SECRET)),
     ],
     ['not a JWT at all', async () => 'not.a.jwt'],
   ])('refuses a bearer token %s', async (_case, token) => {
@@ -63,6 +64,40 @@ describe('authentication', () => {
   it('refuses other Authorization schemes', async () => {
     const response = await anonymous('GET', '/campaigns', { authorization: 'Basic dXNlcjpwYXNz' });
     expect(response.statusCode).toBe(401);
+  });
+});
+
+describe('the maximum token age (JWT_MAX_AGE_SECONDS, here 3,600 s)', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  /** A token for the test organization whose time claims are exactly these. */
+  const timed = (claims: Record<string, unknown>) =>
+    new SignJWT({ org: t.org.id, ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(TEST_JWT_SECRET));
+  const withToken = async (claims: Parameters<typeof timed>[0]) => anonymous('GET', '/campaigns', { authorization: `Bearer ${await timed(claims)}` });
+
+  it.each<[string, () => Parameters<typeof timed>[0]]>([
+    ['an iat and an exp within the maximum age', () => ({ iat: now() - 60, exp: now() + MAX_AGE - 60 })],
+    ['an iat as old as allowed, without exp', () => ({ iat: now() - MAX_AGE + 5 })],
+    ['an exp alone, within the maximum age from now', () => ({ exp: now() + MAX_AGE - 5 })],
+    ['an iat a few seconds ahead of this clock', () => ({ iat: now() + 5, exp: now() + 600 })],
+  ])('accepts a token with %s', async (_case, claims) => {
+    expect((await withToken(claims())).statusCode).toBe(200);
+  });
+
+  it.each<[string, () => Parameters<typeof timed>[0], RegExp]>([
+    ['neither iat nor exp', () => ({}), /"iat".*"exp"/],
+    ['an iat older than the maximum age', () => ({ iat: now() - MAX_AGE - 120, exp: now() + 600 }), /too old.*3600 s/],
+    ['an iat older than the maximum age and no exp', () => ({ iat: now() - MAX_AGE - 120 }), /too old/],
+    ['an exp further than the maximum age after its iat', () => ({ iat: now(), exp: now() + MAX_AGE + 120 }), /lives longer.*3600 s.*after its "iat"/],
+    ['an exp alone, further than the maximum age from now', () => ({ exp: now() + 2 * MAX_AGE }), /lives longer.*after now/],
+    ['an iat in the future', () => ({ iat: now() + 600, exp: now() + 1_200 }), /in the future/],
+    ['an iat that is not a number', () => ({ iat: 'yesterday', exp: now() + 600 }), /"iat" claim must be a number/],
+    ['an exp that is not a number', () => ({ exp: 'tomorrow' }), /"exp" claim must be a number/],
+    ['an nbf in the future', () => ({ iat: now(), exp: now() + 600, nbf: now() + 300 }), /not valid yet/],
+  ])('refuses a token with %s with 401 and a sentence naming the problem', async (_case, claims, detail) => {
+    const response = await withToken(claims());
+    expect(response.statusCode).toBe(401);
+    expect(response.json()).toEqual({ detail: expect.stringMatching(detail) });
+    expect(response.body).not.toContain(TEST_JWT_SECRET);
   });
 });
 

@@ -122,7 +122,7 @@ describe("requests refused by Node's HTTP parser", () => {
     address = suite.t.system.app!.server.address() as { port: number };
   });
 
-  async function rawRequest(text: string): Promise<{ status: number; body: string }> {
+  async function rawRequest(text: string): Promise<{ status: number; body: string; text: string }> {
     const socket: Socket = connect(address.port, '127.0.0.1');
     const chunks: Buffer[] = [];
     socket.on('data', (chunk) => chunks.push(chunk));
@@ -131,13 +131,35 @@ describe("requests refused by Node's HTTP parser", () => {
     await new Promise((resolve) => socket.once('close', resolve));
     const answer = Buffer.concat(chunks).toString('utf8');
     const [head, body = ''] = answer.split('\r\n\r\n');
-    return { status: Number(head!.split(' ')[1]), body };
+    return { status: Number(head!.split(' ')[1]), body, text: answer };
   }
 
   it('answers a malformed Content-Length with {detail}', async () => {
     const answer = await rawRequest('POST /campaigns HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}');
     expect(answer.status).toBe(400);
     expect(Object.keys(JSON.parse(answer.body))).toEqual(['detail']);
+  });
+
+  it('answers an HTTP/1.1 request without a Host header with 400 and {detail}, and still serves HTTP/1.0 without one', async () => {
+    const answer = await rawRequest('GET /healthz HTTP/1.1\r\n\r\n');
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body)).toEqual({ detail: expect.stringContaining('Host') });
+    const authenticated = await rawRequest(`GET /campaigns HTTP/1.1\r\nX-API-Key: ${suite.t.org.apiKey}\r\n\r\n`);
+    expect(authenticated.status).toBe(400);
+    expect(JSON.parse(authenticated.body)).toEqual({ detail: expect.stringContaining('Host') });
+    expect((await rawRequest('GET /nowhere HTTP/1.1\r\n\r\n')).status).toBe(400);
+    expect((await rawRequest('GET /healthz HTTP/1.0\r\n\r\n')).status).toBe(200);
+  });
+
+  it('answers an Expect header other than 100-continue with 417 and {detail}; 100-continue still works', async () => {
+    const body = JSON.stringify(campaignInput());
+    const headers = `Host: x\r\nX-API-Key: ${suite.t.org.apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close`;
+    const refused = await rawRequest(`POST /campaigns HTTP/1.1\r\n${headers}\r\nExpect: 42-bogus\r\n\r\n${body}`);
+    expect(refused.status).toBe(417);
+    expect(JSON.parse(refused.body)).toEqual({ detail: expect.stringContaining('100-continue') });
+    const continued = await rawRequest(`POST /campaigns HTTP/1.1\r\n${headers}\r\nExpect: 100-continue\r\n\r\n${body}`);
+    expect(continued.status).toBe(100);
+    expect(continued.text).toContain('HTTP/1.1 201 Created');
   });
 
   it('answers oversized headers with {detail}', async () => {

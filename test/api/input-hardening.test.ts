@@ -96,6 +96,7 @@ describe('dispatch settings (campaign resource only)', () => {
   it.each([
     ['a malformed date', { blackout_dates: ['2026-13-01'] }, ['body', 'blackout_dates', 0]],
     ['a date that does not exist', { blackout_dates: ['2027-02-29'] }, ['body', 'blackout_dates', 0]],
+    ['February 30th', { blackout_dates: ['2026-12-25', '2026-02-30'] }, ['body', 'blackout_dates', 1]],
     ['a repeated date', { blackout_dates: ['2026-12-25', '2026-12-25'] }, ['body', 'blackout_dates']],
     [
       '367 dates',
@@ -109,6 +110,23 @@ describe('dispatch settings (campaign resource only)', () => {
     ['a dispatch expiry over a week', { dispatch_expiry_minutes: 10_081 }, ['body', 'dispatch_expiry_minutes']],
   ])('refuses %s', async (_case, overrides, loc) => {
     expectValidationError(await t.api('POST', '/campaigns', campaignInput(overrides)), loc);
+  });
+
+  it.each([
+    ['year 0', ['0000-01-01']],
+    ['the day before 1970', ['2026-12-25', '1969-12-31']],
+  ])('refuses a blackout date before 1970 (%s), as date-times are, on POST and PATCH', async (_case, dates) => {
+    const loc = ['body', 'blackout_dates', dates.length - 1];
+    expectValidationError(await t.api('POST', '/campaigns', campaignInput({ blackout_dates: dates })), loc, 'date_out_of_range');
+    const id = await createCampaign(t);
+    expectValidationError(await t.api('PATCH', `/campaigns/${id}`, { blackout_dates: dates }), loc, 'date_out_of_range');
+    expect((await t.api('GET', `/campaigns/${id}`)).json().blackout_dates).toEqual([]);
+  });
+
+  it('accepts the first and last days of the range and a leap day', async () => {
+    const response = await t.api('POST', '/campaigns', campaignInput({ blackout_dates: ['9999-12-31', '1970-01-01', '2028-02-29'] }));
+    expect(response.statusCode).toBe(201);
+    expect(response.json().blackout_dates).toEqual(['1970-01-01', '2028-02-29', '9999-12-31']);
   });
 
   it("documents them on Campaign, CampaignCreate and CampaignUpdate, not on the execution contract's CampaignOut", async () => {

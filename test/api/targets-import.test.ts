@@ -137,3 +137,32 @@ describe('every format', () => {
     expectDetail(response, 404);
   });
 });
+
+describe('time zones', () => {
+  // Each name a client may send, and the current IANA name stored and answered for it.
+  const ZONES: Array<[string, string]> = [
+    ['europe/paris', 'Europe/Paris'],
+    ['US/Pacific', 'America/Los_Angeles'],
+    ['US/Pacific-New', 'America/Los_Angeles'],
+    ['Asia/Calcutta', 'Asia/Kolkata'],
+    ['Europe/Kiev', 'Europe/Kyiv'],
+  ];
+  const stored = async (id: string) =>
+    (await t.system.db.prisma.target.findMany({ where: { campaignId: id }, orderBy: { id: 'asc' }, select: { timezone: true } })).map((row) => row.timezone);
+
+  it.each([
+    ['JSON', 'application/json', (rows: Array<Record<string, string>>) => JSON.stringify(rows)],
+    ['CSV', 'text/csv', (rows: Array<Record<string, string>>) => ['phone,timezone', ...rows.map((row) => `${row.phone},${row.timezone}`)].join('\n')],
+    ['NDJSON', 'application/x-ndjson', (rows: Array<Record<string, string>>) => rows.map((row) => JSON.stringify(row)).join('\n')],
+  ])('are stored and answered under their current IANA name from %s rows; abbreviations are invalid rows', async (_format, type, body) => {
+    const id = await createCampaign(t);
+    const rows = [...ZONES.map(([sent], i) => ({ phone: phone(40 + i), timezone: sent })), { phone: phone(49), timezone: 'BST' }];
+    const response = await upload(id, type, body(rows));
+    expect(response.statusCode).toBe(200);
+    expect(response.json().inserted).toBe(ZONES.length);
+    expect(response.json().invalid).toEqual([{ index: ZONES.length, errors: [{ loc: ['timezone'], msg: expect.stringContaining('IANA'), type: 'custom' }] }]);
+    const canonical = ZONES.map(([, name]) => name);
+    expect((await listed(id)).map((target: { timezone: string }) => target.timezone)).toEqual(canonical);
+    expect(await stored(id)).toEqual(canonical);
+  });
+});

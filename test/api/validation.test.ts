@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { apiWithCampaign, campaignInput } from '../support/campaigns.js';
 import { expectValidationError } from '../support/responses.js';
@@ -23,6 +24,14 @@ describe('422 in the execution contract shape', () => {
   ])('POST /campaigns with %s', async (_case, body, loc) => {
     const response = await suite.t.api('POST', '/campaigns', body);
     expectValidationError(response, loc);
+  });
+
+  it.each(['09:00:00.5', '09:00:00.000', '09:00:00,5', '09:00:00Z'])('refuses the time %s instead of dropping what HH:MM:SS cannot hold', async (time) => {
+    const loc = ['body', 'call_working_hours', 'start'];
+    expectValidationError(await suite.t.api('POST', '/campaigns', campaignInput({ call_working_hours: { start: time } })), loc, 'time_parsing');
+    const patched = await suite.t.api('PATCH', `/campaigns/${suite.campaignId}`, { call_working_hours: { start: time, end: '18:00' } });
+    expectValidationError(patched, loc, 'time_parsing');
+    expect((await suite.t.api('GET', `/campaigns/${suite.campaignId}`)).json().call_working_hours.start).toBe('09:00:00');
   });
 
   it('reports a missing field as type "missing", like the execution contract', async () => {
@@ -79,9 +88,125 @@ describe('422 in the execution contract shape', () => {
     });
   });
 
+  it.each([
+    ['europe/paris', 'Europe/Paris'],
+    ['US/Pacific', 'America/Los_Angeles'],
+    ['US/Pacific-New', 'America/Los_Angeles'],
+    ['Asia/Calcutta', 'Asia/Kolkata'],
+    ['Asia/Saigon', 'Asia/Ho_Chi_Minh'],
+    ['Etc/UTC', 'UTC'],
+  ])('stores and answers the time zone %s as %s, on create and on PATCH', async (sent, canonical) => {
+    const created = await suite.t.api('POST', '/campaigns', campaignInput({ timezone: sent }));
+    expect(created.json().timezone).toBe(canonical);
+    const id = created.json().id;
+    expect((await suite.t.system.db.prisma.campaign.findUniqueOrThrow({ where: { id } })).timezone).toBe(canonical);
+    const other = await suite.t.api('POST', '/campaigns', campaignInput());
+    expect((await suite.t.api('PATCH', `/campaigns/${other.json().id}`, { timezone: sent })).json().timezone).toBe(canonical);
+    expect((await suite.t.api('GET', `/campaigns/${other.json().id}`)).json().timezone).toBe(canonical);
+  });
+
+  it.each(['BST', 'IST', 'SystemV/AST4', 'Europe/Paris '])('refuses %j, which names no zone of the tz database, on create and on PATCH', async (zone) => {
+    expectValidationError(await suite.t.api('POST', '/campaigns', campaignInput({ timezone: zone })), ['body', 'timezone']);
+    expectValidationError(await suite.t.api('PATCH', `/campaigns/${suite.campaignId}`, { timezone: zone }), ['body', 'timezone']);
+  });
+
+  it('still answers a campaign stored with a name it would now refuse', async () => {
+    const id = (await suite.t.api('POST', '/campaigns', campaignInput())).json().id;
+    await suite.t.system.db.prisma.campaign.update({ where: { id }, data: { timezone: 'BST' } });
+    const response = await suite.t.api('GET', `/campaigns/${id}`);
+    expect(response.statusCode).toBe(200);
+    expect(response.json().timezone).toBe('BST');
+  });
+
   it('answers 404 with a detail for an unknown route', async () => {
     const response = await suite.t.api('GET', '/nowhere');
     expect(response.statusCode).toBe(404);
     expect(response.json()).toEqual({ detail: 'No route for GET /nowhere.' });
+  });
+});
+
+describe('text in the URL that PostgreSQL cannot store', () => {
+  interface Operation {
+    parameters?: Array<{ name: string; in: string }>;
+    requestBody?: unknown;
+  }
+  /** Every operation's URL with its path parameters filled, and its query parameters, from the OpenAPI document. */
+  async function queryParameters(): Promise<Array<{ method: string; url: string; name: string; body: object | undefined }>> {
+    const document = (await suite.t.system.app!.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const found: Array<{ method: string; url: string; name: string; body: object | undefined }> = [];
+    for (const [path, operations] of Object.entries<Record<string, Operation>>(document.paths)) {
+      const url = path.replace('{campaign_id}', suite.campaignId).replace(/\{[a-z_]+\}/g, randomUUID());
+      for (const [method, operation] of Object.entries(operations)) {
+        // The body is validated before the query: a valid one (resume's fields all have defaults) lets the query be reached.
+        const body = operation.requestBody === undefined ? undefined : {};
+        for (const { name, in: location } of operation.parameters ?? []) {
+          if (location === 'query') found.push({ method: method.toUpperCase(), url, name, body });
+        }
+      }
+    }
+    return found;
+  }
+
+  // `%ED%A0%80` is how U+D800 would be written if a lone surrogate could be UTF-8 (it cannot:
+  // those bytes are invalid), `%C0%80` an overlong NUL (Java's modified UTF-8), `%F4%90%80%80`
+  // beyond U+10FFFF, `%E2%82` a truncated sequence.
+  it.each([
+    ['%00', 'string_nul'],
+    ['a%00b', 'string_nul'],
+    ['%ED%A0%80', 'string_unicode'],
+    ['x%ED%A0%80y', 'string_unicode'],
+    ['%C0%80', 'string_unicode'],
+    ['%F4%90%80%80', 'string_unicode'],
+    ['%E2%82', 'string_unicode'],
+  ])('every query parameter of every route refuses %s with 422 at its name', async (encoded, type) => {
+    const parameters = await queryParameters();
+    expect(parameters.map(({ name }) => name)).toEqual(expect.arrayContaining(['value', 'cursor', 'limit', 'agent_id', 'status', 'target_id']));
+    const answers = [];
+    for (const { method, url, name, body } of parameters) {
+      const response = await suite.t.api(method, `${url}?${name}=${encoded}`, body);
+      answers.push({ method, url, name, status: response.statusCode, body: response.json() });
+    }
+    expect(answers).toEqual(
+      parameters.map(({ method, url, name }) => ({
+        method,
+        url,
+        name,
+        status: 422,
+        body: { detail: [{ loc: ['query', name], msg: expect.any(String), type }] },
+      })),
+    );
+  });
+
+  it('refuses the same in a repeated parameter and in a parameter name', async () => {
+    expectValidationError(await suite.t.api('GET', '/do-not-contact?value=a&value=%00'), ['query', 'value'], 'string_nul');
+    expectValidationError(await suite.t.api('GET', '/do-not-contact?%00=1'), ['query', '\u0000'], 'string_nul');
+  });
+
+  it('reads U+FFFD, which Node writes for a lone surrogate in a URL, as the text it is', async () => {
+    const viaNode = await suite.t.system.app!.inject({
+      method: 'GET',
+      url: '/do-not-contact',
+      query: { value: '\ud800' },
+      headers: { 'x-api-key': suite.t.org.apiKey },
+    });
+    expect(viaNode.statusCode).toBe(200);
+    expect((await suite.t.api('GET', '/do-not-contact?value=%EF%BF%BD')).json()).toEqual({ items: [], next_cursor: null });
+  });
+
+  it('still decodes valid percent-encodings and "+" as before', async () => {
+    expect((await suite.t.api('POST', '/do-not-contact', [{ email: 'pat+list@example.com' }])).statusCode).toBe(201);
+    const search = async (query: string) => {
+      const response = await suite.t.api('GET', `/do-not-contact?${query}`);
+      expect(response.statusCode).toBe(200);
+      return response.json().items.map((entry: { value: string }) => entry.value);
+    };
+    expect(await search('value=PAT%2Blist%40example.com')).toEqual(['pat+list@example.com']);
+    expect(await search('value=pat+list@example.com')).toEqual([]);
+    expect(await search('value=zo%C3%AB%F0%9F%98%80@example.com&limit=5')).toEqual([]);
+  });
+
+  it('refuses NUL in a path parameter at its name', async () => {
+    expectValidationError(await suite.t.api('GET', '/campaigns/%00'), ['path', 'campaign_id'], 'string_nul');
+    expectValidationError(await suite.t.api('DELETE', '/do-not-contact/a%00b'), ['path', 'entry_id'], 'string_nul');
   });
 });

@@ -61,6 +61,29 @@ describe('normalizeCallWindow', () => {
   });
 
   it('keeps times that parse to the same second', () => {
-    expect(parseTimeOfDay(normalizeCallWindow({ start: '07:05:09.250' }).start)).toBe(7 * 3600 + 5 * 60 + 9);
+    expect(parseTimeOfDay(normalizeCallWindow({ start: '07:05:09' }).start)).toBe(7 * 3600 + 5 * 60 + 9);
+  });
+});
+
+describe('parseTimeOfDay', () => {
+  it.each<[string, number | null]>([
+    ['00:00', 0],
+    ['07:05', 7 * 3600 + 5 * 60],
+    ['07:05:09', 7 * 3600 + 5 * 60 + 9],
+    ['23:59:59', 86_399],
+    // Fractions of a second would be dropped: refused rather than truncated.
+    ['09:00:00.5', null],
+    ['07:05:09.250', null],
+    ['09:00:00,5', null],
+    ['24:00', null],
+    ['7:05', null],
+    ['09:60', null],
+    ['09:00:60', null],
+    ['09:00Z', null],
+    ['09:00:00+01:00', null],
+    ['T09:00', null],
+    ['', null],
+  ])('%s → %s', (value, expected) => {
+    expect(parseTimeOfDay(value)).toBe(expected);
   });
 });

@@ -4,7 +4,7 @@ import { aiLabels } from '../../domain/goal.js';
 import { parseTimeOfDay } from '../../domain/working-hours.js';
 import { inputLimits } from '../limits.js';
 import { ianaTimezone, uuid } from './common.js';
-import { INT32_MAX, int32Problems, report, textProblems, type InputProblem } from './input-checks.js';
+import { dateProblems, INT32_MAX, int32Problems, report, textProblems, type InputProblem } from './input-checks.js';
 
 const unique = (values: readonly unknown[]) => new Set(values).size === values.length;
 
@@ -13,13 +13,17 @@ const unique = (values: readonly unknown[]) => new Set(values).size === values.l
 // generated document identical to it.
 //
 // The settings below are shared by the requests and the responses (CampaignOut). Input limits
-// (storable text, int32, sizes: src/api/limits.ts) are checked on the request objects only, by
-// checkSettings: a response must never fail because a limit was lowered after a row was stored.
+// (storable text, int32, sizes: src/api/limits.ts; the range of dates) are checked on the request
+// objects only, by checkSettings: a response must never fail because a limit was lowered, or a
+// rule added, after a row was stored.
 
 const timeOfDay = (title: string, fallback: string) =>
   z
     .string()
-    .refine((value) => parseTimeOfDay(value) !== null, { error: 'Input should be a valid time (HH:MM[:SS])' })
+    .refine((value) => parseTimeOfDay(value) !== null, {
+      error: 'Input should be a time as HH:MM or HH:MM:SS, in whole seconds',
+      params: { type: 'time_parsing' },
+    })
     .default(fallback)
     .meta({ title, format: 'time' });
 
@@ -127,10 +131,11 @@ export const CampaignOut = z
   .meta({ id: 'CampaignOut', title: 'CampaignOut' });
 export type CampaignOut = z.output<typeof CampaignOut>;
 
-const timezone = ianaTimezone.meta({
+const timezoneMeta = {
   title: 'Timezone',
   description: 'IANA zone in which call_working_hours is read for targets without a timezone of their own.',
-});
+};
+const timezone = ianaTimezone.meta(timezoneMeta);
 
 const positiveInt32 = (title: string, description: string) => z.int().min(1).max(INT32_MAX).meta({ title, description });
 
@@ -151,7 +156,9 @@ const dispatch = {
 
 /** CampaignOut plus the fields this system adds; what the campaign resource endpoints answer. */
 export const CampaignResource = CampaignOut.extend({
-  timezone,
+  // Answered as stored: a row kept from before names were canonicalized, or from a runtime that
+  // knew more aliases, must not fail its answer.
+  timezone: z.string().meta(timezoneMeta),
   blackout_dates: dispatch.blackout_dates,
   max_calls_per_minute: dispatch.max_calls_per_minute.nullable(),
   max_concurrent_calls: dispatch.max_concurrent_calls.nullable(),
@@ -168,6 +175,7 @@ interface SettingsInput {
   call_attempt_delays?: number[] | undefined;
   goal_spec?: z.output<typeof CampaignGoalSpec> | null | undefined;
   call_working_hours?: z.output<typeof CampaignCallWindow> | undefined;
+  blackout_dates?: string[] | null | undefined;
 }
 
 function objectiveProblems(objectives: NonNullable<z.output<typeof CampaignGoalSpec>['objectives']>): InputProblem[] {
@@ -197,6 +205,7 @@ function settingsProblems(settings: SettingsInput): InputProblem[] {
     ...textProblems(settings.call_opening_message, ['call_opening_message'], textMaxChars),
     ...textProblems(settings.whatsapp_first_message, ['whatsapp_first_message'], textMaxChars),
     ...int32Problems(settings.whatsapp_after_attempts, ['whatsapp_after_attempts']),
+    ...dateProblems(settings.blackout_dates, ['blackout_dates']),
   ];
   const delays = settings.call_attempt_delays;
   if (delays && delays.length > callAttemptDelaysMax) {

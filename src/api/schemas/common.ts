@@ -1,5 +1,5 @@
-import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { canonicalTimeZone } from '../../domain/time-zones.js';
 
 /**
  * Any 8-4-4-4-12 hex identifier, as Pydantic's UUID accepts (zod's z.uuid() is stricter),
@@ -10,24 +10,14 @@ import { z } from 'zod';
 export const guid = (error = 'Input should be a valid UUID') => z.guid({ error }).toLowerCase();
 export const uuid = (title: string) => guid().meta({ title });
 
-const ZONE_CACHE_MAX = 4_096;
-const zoneValidity = new Map<string, boolean>();
-
 /**
- * luxon's isValidZone builds an Intl.DateTimeFormat on every call (slow in bulk imports), so
- * answers are cached; the cache is bounded since callers choose the strings.
+ * A time zone, answered and stored under its current IANA name (src/domain/time-zones.ts):
+ * `overwrite` rather than a transform, so the generated OpenAPI document does not change.
  */
-function isValidZone(zone: string): boolean {
-  let valid = zoneValidity.get(zone);
-  if (valid === undefined) {
-    valid = zone.length <= 64 && IANAZone.isValidZone(zone);
-    if (zoneValidity.size >= ZONE_CACHE_MAX) zoneValidity.clear();
-    zoneValidity.set(zone, valid);
-  }
-  return valid;
-}
-
-export const ianaTimezone = z.string().refine(isValidZone, { error: 'must be a valid IANA time zone, e.g. Europe/Paris' });
+export const ianaTimezone = z
+  .string()
+  .refine((zone) => canonicalTimeZone(zone) !== null, { error: 'must be an IANA time zone name, e.g. Europe/Paris' })
+  .overwrite((zone) => canonicalTimeZone(zone) ?? zone);
 
 const DECIMAL = /^[0-9]{1,15}$/;
 

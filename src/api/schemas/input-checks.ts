@@ -130,15 +130,26 @@ export const variablesObject = () =>
     report(ctx, jsonProblems(value, variablesMaxDepth, variablesMaxBytes));
   });
 
-// PostgreSQL's timestamptz reaches further, but an instant outside these years is a mistake.
-const EARLIEST = Date.UTC(1970, 0, 1);
-const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+// PostgreSQL's timestamptz and date reach further, but a moment or a day outside these years is a mistake.
+const EARLIEST_DATE = '1970-01-01';
+const LATEST_DATE = '9999-12-31';
+const EARLIEST = Date.parse(`${EARLIEST_DATE}T00:00:00Z`);
+const LATEST = Date.parse(`${LATEST_DATE}T23:59:59.999Z`);
 
 /** An ISO 8601 date-time with offset, between 1970 and 9999. */
 export const instant = () =>
   z.iso.datetime({ offset: true }).superRefine((value, ctx) => {
     const time = Date.parse(value);
     if (!(time >= EARLIEST && time <= LATEST)) {
-      ctx.addIssue({ code: 'custom', message: 'must be a date-time between 1970-01-01 and 9999-12-31', params: { type: 'datetime_out_of_range' } });
+      ctx.addIssue({ code: 'custom', message: `must be a date-time between ${EARLIEST_DATE} and ${LATEST_DATE}`, params: { type: 'datetime_out_of_range' } });
     }
   });
+
+/** Dates (YYYY-MM-DD, already known to be real calendar dates) outside the years an instant may take. */
+export function dateProblems(dates: readonly string[] | null | undefined, path: Array<string | number>): InputProblem[] {
+  return (dates ?? []).flatMap((date, index) =>
+    date >= EARLIEST_DATE && date <= LATEST_DATE
+      ? []
+      : [{ path: [...path, index], message: `must be a date between ${EARLIEST_DATE} and ${LATEST_DATE}`, type: 'date_out_of_range' }],
+  );
+}
