@@ -30,7 +30,7 @@ const may = (from, ...layers) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/', 'src/generated/', 'src/client/openapi.ts', 'node_modules/', 'coverage/', '.scratch/'] },
+  { ignores: ['dist/', 'sdk/dist/', 'src/generated/', 'src/client/openapi.ts', 'node_modules/', 'coverage/', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

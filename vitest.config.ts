@@ -8,8 +8,10 @@ export default defineConfig({
       ...configDefaults.exclude,
       // Fault tests kill and restart processes and run for minutes: `npm run test:faults`.
       'test/faults/**',
-      // A fresh clone's npm ci and build, about 80 s of CPU: `npm run test:newcomer`, run by CI.
+      // A fresh clone's npm ci and build, about 80 s of CPU, and the SDK packed and installed
+      // outside the repository: `npm run test:newcomer`, run by CI.
       'test/newcomer.test.ts',
+      'test/sdk.test.ts',
     ],
     testTimeout: 30_000,
     hookTimeout: 120_000,

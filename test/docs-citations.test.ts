@@ -33,7 +33,7 @@ import { fencedBlocks } from './support/markdown.js';
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const GENERATED = ['dist/', 'src/generated/', 'bench/results/', 'node_modules/'];
+const GENERATED = ['dist/', 'sdk/dist/', 'src/generated/', 'bench/results/', 'node_modules/'];
 
 function walk(dir: string, keep: (path: string) => boolean): string[] {
   const found: string[] = [];

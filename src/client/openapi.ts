@@ -101,7 +101,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Report an email sent to a target, or an AI evaluation of it */
+        /**
+         * Report an email sent to a target, or an AI evaluation of it
+         * @description A retried report counts once. It is recognised by its `Idempotency-Key` header when it has one (unique per target), else, for `email_sent`, by its `occurred_at`; an `email_sent` with neither, or an `ai_evaluation` without a key, is always a new report. A repeat answers 200 with the answer of the first report and changes nothing. 409: the key was already used for a different event of this target.
+         */
         post: operations["report_target_event"];
         delete?: never;
         options?: never;
@@ -270,7 +273,7 @@ export interface paths {
         put?: never;
         /**
          * Report a call's outcome
-         * @description Reporting the same outcome twice is harmless; a different outcome for an ended call answers 409.
+         * @description Only a claimed call takes an outcome: claim it first (`POST /calls/{call_id}/claim`). Reporting the identical outcome again (the same status and every detail equal, a field left out only matching a field left out) answers 200 and changes nothing. 409: the call was never claimed, was canceled before it was dialed, or already ended with another status or with other details. A `timed_out` call takes the real outcome.
          */
         post: operations["report_call_outcome"];
         delete?: never;
@@ -328,7 +331,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Report a WhatsApp message event (sent, delivered, read, replied, failed) */
+        /**
+         * Report a WhatsApp message event (sent, delivered, read, replied, failed)
+         * @description Only a claimed message takes events: claim it first (`POST /whatsapp-messages/{message_id}/claim`). The first report of each event counts; a repeat answers 200 and changes nothing. 409: the message was never claimed, or was canceled before it was claimed.
+         */
         post: operations["report_whatsapp_event"];
         delete?: never;
         options?: never;
@@ -403,13 +409,13 @@ export interface components {
              * Format: time
              * @default 09:00:00
              */
-            start: string;
+            start?: string;
             /**
              * End
              * Format: time
              * @default 19:00:00
              */
-            end: string;
+            end?: string;
             /** Weekdays */
             weekdays?: number[];
         };
@@ -420,14 +426,14 @@ export interface components {
              * @default contact
              * @constant
              */
-            type: "contact";
+            type?: "contact";
             /** Channels */
             channels?: ("call" | "whatsapp")[];
             /**
              * Min Count
              * @default 1
              */
-            min_count: number;
+            min_count?: number;
         };
         /** EmailObjective */
         EmailObjective: {
@@ -436,12 +442,12 @@ export interface components {
              * @default email
              * @constant
              */
-            type: "email";
+            type?: "email";
             /**
              * Min Count
              * @default 1
              */
-            min_count: number;
+            min_count?: number;
         };
         /** AiObjective */
         AiObjective: {
@@ -450,14 +456,14 @@ export interface components {
              * @default ai
              * @constant
              */
-            type: "ai";
+            type?: "ai";
             /** Label In */
             label_in?: ("positive" | "negative" | "neutral")[];
             /**
              * Min Score
              * @default 0
              */
-            min_score: number;
+            min_score?: number;
         };
         /** CampaignGoalSpec */
         CampaignGoalSpec: {
@@ -496,13 +502,13 @@ export interface components {
              * @default all
              * @enum {string}
              */
-            goal_logic: "all" | "any";
+            goal_logic?: "all" | "any";
             /**
              * First Contact Channel
              * @default call
              * @enum {string}
              */
-            first_contact_channel: "call" | "whatsapp";
+            first_contact_channel?: "call" | "whatsapp";
             /** Call Opening Message */
             call_opening_message?: string;
             /** Whatsapp First Message */
@@ -511,7 +517,7 @@ export interface components {
              * Whatsapp After Attempts
              * @default 3
              */
-            whatsapp_after_attempts: number;
+            whatsapp_after_attempts?: number;
             /** Call Attempt Delays */
             call_attempt_delays?: number[];
             call_working_hours?: components["schemas"]["CampaignCallWindow"];
@@ -568,13 +574,13 @@ export interface components {
              * @default all
              * @enum {string}
              */
-            goal_logic: "all" | "any";
+            goal_logic?: "all" | "any";
             /**
              * First Contact Channel
              * @default call
              * @enum {string}
              */
-            first_contact_channel: "call" | "whatsapp";
+            first_contact_channel?: "call" | "whatsapp";
             /** Call Opening Message */
             call_opening_message?: string;
             /** Whatsapp First Message */
@@ -583,7 +589,7 @@ export interface components {
              * Whatsapp After Attempts
              * @default 3
              */
-            whatsapp_after_attempts: number;
+            whatsapp_after_attempts?: number;
             /** Call Attempt Delays */
             call_attempt_delays?: number[];
             call_working_hours?: components["schemas"]["CampaignCallWindow"];
@@ -657,13 +663,13 @@ export interface components {
              * @default all
              * @enum {string}
              */
-            goal_logic: "all" | "any";
+            goal_logic?: "all" | "any";
             /**
              * First Contact Channel
              * @default call
              * @enum {string}
              */
-            first_contact_channel: "call" | "whatsapp";
+            first_contact_channel?: "call" | "whatsapp";
             /** Call Opening Message */
             call_opening_message?: string;
             /** Whatsapp First Message */
@@ -672,7 +678,7 @@ export interface components {
              * Whatsapp After Attempts
              * @default 3
              */
-            whatsapp_after_attempts: number;
+            whatsapp_after_attempts?: number;
             /** Call Attempt Delays */
             call_attempt_delays?: number[];
             call_working_hours?: components["schemas"]["CampaignCallWindow"];
@@ -681,13 +687,13 @@ export interface components {
              * @description IANA zone in which call_working_hours is read for targets without a timezone of their own.
              * @default UTC
              */
-            timezone: string;
+            timezone?: string;
             /**
              * Blackout Dates
              * @description Dates (YYYY-MM-DD, in each target's zone) on which nobody is contacted.
              * @default []
              */
-            blackout_dates: string[];
+            blackout_dates?: string[];
             /**
              * Max Calls Per Minute
              * @description Calls the campaign may start per minute; no limit when absent.
@@ -703,7 +709,7 @@ export interface components {
              * @description Work not handed out within this many minutes of its due time moves to the next window instead.
              * @default 60
              */
-            dispatch_expiry_minutes: number;
+            dispatch_expiry_minutes?: number;
         };
         /** CampaignUpdate */
         CampaignUpdate: {
@@ -750,7 +756,7 @@ export interface components {
              * @default not_answered
              * @enum {string}
              */
-            segment: "not_answered" | "not_contacted" | "failed" | "unresolved";
+            segment?: "not_answered" | "not_contacted" | "failed" | "unresolved";
         };
         /** CampaignResumeResult */
         CampaignResumeResult: {
@@ -764,27 +770,27 @@ export interface components {
              * Selected Targets
              * @default 0
              */
-            selected_targets: number;
+            selected_targets?: number;
             /**
              * Scheduled Calls
              * @default 0
              */
-            scheduled_calls: number;
+            scheduled_calls?: number;
             /**
              * Queued Whatsapp
              * @default 0
              */
-            queued_whatsapp: number;
+            queued_whatsapp?: number;
             /**
              * Skipped Existing Pending
              * @default 0
              */
-            skipped_existing_pending: number;
+            skipped_existing_pending?: number;
             /**
              * Skipped Missing Contact
              * @default 0
              */
-            skipped_missing_contact: number;
+            skipped_missing_contact?: number;
         };
         /** CommandOut */
         CommandOut: {
@@ -962,7 +968,7 @@ export interface components {
             email?: string;
             timezone?: string;
             /** @default {} */
-            variables: {
+            variables?: {
                 [key: string]: unknown;
             };
         };
@@ -1398,10 +1404,12 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description Targets to add (up to 10,000 in a JSON array). */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["TargetIn"][];
+                "text/csv": string;
+                "application/x-ndjson": string;
+                "application/ndjson": string;
             };
         };
         responses: {
@@ -1464,7 +1472,10 @@ export interface operations {
     report_target_event: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 1 to 255 visible ASCII characters naming this report among the target's events. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 campaign_id: string;
                 target_id: string;
@@ -1477,7 +1488,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The target's state after the event. */
+            /** @description The target's state after the event (for a repeat: the first report's answer). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1500,6 +1511,15 @@ export interface operations {
             };
             /** @description Not found in the caller's organization. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for a different event of this target; nothing was changed. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2020,7 +2040,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The call ended otherwise, or was canceled. */
+            /** @description The call was never claimed, was canceled, or already ended with another outcome or other details; nothing was changed. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2250,6 +2270,15 @@ export interface operations {
             };
             /** @description Not found in the caller's organization. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The message was never claimed, or was canceled; nothing was changed. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

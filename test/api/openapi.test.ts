@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLIENT_TYPES_PATH, clientTypes } from '../../scripts/client-types.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 // The execution contract: start, resume and complete exactly as clients were promised them.
@@ -119,6 +120,12 @@ describe('the whole document', () => {
     });
     const problems = await lintFromString({ source: JSON.stringify(document), absoluteRef: 'openapi.json', config });
     expect(problems.map((problem) => `${problem.ruleId}: ${problem.message} at ${problem.location[0]?.pointer}`)).toEqual([]);
+  });
+
+  it('is what the committed client types were generated from (npm run generate:client)', async () => {
+    const committed = readFileSync(new URL(`../../${CLIENT_TYPES_PATH}`, import.meta.url), 'utf8');
+    // A plain equality: a diff of a 2,000-line file would bury the one instruction that matters.
+    expect(committed === (await clientTypes(document)), `${CLIENT_TYPES_PATH} is stale: run npm run generate:client and commit it`).toBe(true);
   });
 
   it('names a server, so generated clients know where the API is', () => {
