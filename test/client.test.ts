@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applied, CommandRefused, createCampaignClient, type CampaignClient } from '../src/client/index.js';
@@ -113,5 +114,16 @@ describe('the typed client', () => {
     const invalid = await client.POST('/campaigns', { body: { name: 'No agent' } as never });
     expect(invalid.response.status).toBe(422);
     expect(invalid.error).toMatchObject({ detail: [{ loc: ['body', 'agent_id'], type: 'missing' }] });
+  });
+});
+
+describe('the SDK package (sdk/package.json)', () => {
+  const manifest = (path: string) => JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8'));
+  const server = manifest('../package.json');
+  const sdk = manifest('../sdk/package.json');
+
+  it("has the server's version, and depends on what the server itself runs the client and helper with", () => {
+    expect(sdk.version).toBe(server.version);
+    for (const [name, range] of Object.entries(sdk.dependencies)) expect({ [name]: range }).toEqual({ [name]: server.dependencies[name] });
   });
 });
