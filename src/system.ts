@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer } from './api/server.js';
 import { usesDevelopmentJwtSecret, type Config } from './config.js';
 import { createDatabase, type Database } from './db/client.js';
-import { createDependencyMonitor } from './dependencies.js';
+import { createDependencyMonitor, isConnectionFailure } from './dependencies.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createRedis } from './queues/connection.js';
@@ -64,7 +64,12 @@ export async function startSystem(config: Config, role: Role, options: SystemOpt
   probes.postgres = () => db.pool.query('SELECT 1');
   probes.redis = () => producer.ping();
   const queues = createQueues(producer, config.QUEUE_PREFIX, logger, monitor);
-  metrics.watchQueues(queues.all());
+  // A suspended Redis sends no error on any connection: a scrape that cannot read the queue
+  // depths is how the monitor (and `campaign_dependency_up`) learns of it.
+  metrics.watchQueues(queues.all(), (error) => {
+    if (isConnectionFailure(error)) monitor.down('redis', error);
+    else logger.warn({ err: error }, 'metrics: could not read the queue depths');
+  });
   const deps: ServiceDeps = { db, queues, clock, logger, metrics, settings: serviceSettingsOf(config) };
   const batched = createBatchedUseCases(deps);
 
