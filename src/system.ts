@@ -33,6 +33,12 @@ export interface SystemOptions {
   clock?: Clock;
 }
 
+/**
+ * After its Redis timeout, a request still has to record what Redis said (one update, which may
+ * wait for a pooled connection): a command is failed as abandoned only this much later.
+ */
+const COMMAND_DECISION_SLACK_MS = 2_000;
+
 export function serviceSettingsOf(config: Config): ServiceSettings {
   return {
     scheduleHorizonMs: config.SCHEDULE_HORIZON_SECONDS * 1000,
@@ -44,6 +50,7 @@ export function serviceSettingsOf(config: Config): ServiceSettings {
     concurrencyRetryMs: config.CONCURRENCY_RETRY_MS,
     reconcileGraceMs: config.RECONCILE_GRACE_MS,
     resumeWaitLimit: config.RESUME_WAIT_LIMIT,
+    commandDecisionMs: config.REDIS_COMMAND_TIMEOUT_MS + COMMAND_DECISION_SLACK_MS,
   };
 }
 
