@@ -113,9 +113,7 @@ describe('one Idempotency-Key, many concurrent starts, Redis down', () => {
     // The adds that timed out reach Redis once it resumes: their jobs run, and change nothing.
     redis.thaw();
     const lateJobs = await lateJobsSettled(campaignId);
-    console.log(
-      `[faults] Redis suspended: ${(await commandsOf(campaignId)).length} commands recorded and failed, ${lateJobs} of their jobs added late and run`,
-    );
+    console.log(`[faults] Redis suspended: ${lateJobs} jobs added late (after their command failed) were run and changed nothing`);
     expect(lateJobs).toBeGreaterThan(0);
     await thenAppliedOnce(campaignId, key);
   });
