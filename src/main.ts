@@ -27,15 +27,21 @@ async function main(): Promise<void> {
     }, config.SHUTDOWN_TIMEOUT_MS);
     timer.unref();
     system.close().then(
-      () => process.exit(0),
+      () => {
+        logger.info('shut down cleanly');
+        process.exit(0);
+      },
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
         process.exit(1);
       },
     );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  // Under `npm start` a terminal's Ctrl-C reaches both npm and this process, and npm forwards it
+  // again: a repeated signal must not cut short the shutdown it started (SHUTDOWN_TIMEOUT_MS
+  // bounds it).
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 main().catch((error: unknown) => {

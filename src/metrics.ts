@@ -1,31 +1,52 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Queue } from 'bullmq';
+import { withTimeout } from './util/timeout.js';
 
 const JOB_STATES = ['waiting', 'delayed', 'active', 'failed'] as const;
+
+/**
+ * How long a scrape waits for the queue depths: a scrape must answer within 2 s whatever is
+ * down, and a suspended Redis (or a half-open connection) never answers at all.
+ */
+const QUEUE_READ_TIMEOUT_MS = 1_000;
 
 /** The process's Prometheus metrics (one registry per system, so tests can run several). */
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  let queues: Queue[] = [];
-  new Gauge({
+  let watched: { queues: Queue[]; unreadable: (error: unknown) => void } = { queues: [], unreadable: () => undefined };
+  const queueJobs = new Gauge({
     name: 'campaign_queue_jobs',
-    help: 'Jobs per queue and state, read from Redis at scrape time.',
+    help: 'Jobs per queue and state, read from Redis at scrape time; absent from a scrape when Redis does not answer within 1 s.',
     labelNames: ['queue', 'state'],
     registers: [registry],
-    async collect() {
-      this.reset();
-      const counts = await Promise.all(queues.map(async (queue) => [queue.name, await queue.getJobCounts(...JOB_STATES)] as const));
-      for (const [queue, byState] of counts) {
-        for (const state of JOB_STATES) this.set({ queue, state }, byState[state] ?? 0);
-      }
-    },
   });
   return {
     registry,
-    /** Queues whose job counts are exported. */
-    watchQueues(watched: Queue[]) {
-      queues = watched;
+    /** Queues whose job counts are exported; `unreadable` hears why a scrape could not read them. */
+    watchQueues(queues: Queue[], unreadable: (error: unknown) => void) {
+      watched = { queues, unreadable };
+    },
+    /**
+     * The Prometheus text. The queue depths are read first, bounded: when Redis does not answer
+     * they are left out (a stale or zero depth would lie), and the failure is reported first,
+     * so `campaign_dependency_up` in the same scrape already says Redis is down.
+     */
+    async scrape(): Promise<string> {
+      queueJobs.reset();
+      try {
+        const counts = await withTimeout(
+          Promise.all(watched.queues.map(async (queue) => [queue.name, await queue.getJobCounts(...JOB_STATES)] as const)),
+          QUEUE_READ_TIMEOUT_MS,
+          'Redis',
+        );
+        for (const [queue, byState] of counts) {
+          for (const state of JOB_STATES) queueJobs.set({ queue, state }, byState[state] ?? 0);
+        }
+      } catch (error) {
+        watched.unreadable(error);
+      }
+      return registry.metrics();
     },
     lifecycleCommands: new Counter({
       name: 'campaign_lifecycle_commands_total',

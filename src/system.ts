@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer } from './api/server.js';
 import { usesDevelopmentJwtSecret, type Config } from './config.js';
 import { createDatabase, type Database } from './db/client.js';
-import { createDependencyMonitor } from './dependencies.js';
+import { createDependencyMonitor, isConnectionFailure } from './dependencies.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createRedis } from './queues/connection.js';
@@ -33,6 +33,12 @@ export interface SystemOptions {
   clock?: Clock;
 }
 
+/**
+ * After its Redis timeout, a request still has to record what Redis said (one update, which may
+ * wait for a pooled connection): a command is failed as abandoned only this much later.
+ */
+const COMMAND_DECISION_SLACK_MS = 2_000;
+
 export function serviceSettingsOf(config: Config): ServiceSettings {
   return {
     scheduleHorizonMs: config.SCHEDULE_HORIZON_SECONDS * 1000,
@@ -44,6 +50,7 @@ export function serviceSettingsOf(config: Config): ServiceSettings {
     concurrencyRetryMs: config.CONCURRENCY_RETRY_MS,
     reconcileGraceMs: config.RECONCILE_GRACE_MS,
     resumeWaitLimit: config.RESUME_WAIT_LIMIT,
+    commandDecisionMs: config.REDIS_COMMAND_TIMEOUT_MS + COMMAND_DECISION_SLACK_MS,
   };
 }
 
@@ -64,7 +71,12 @@ export async function startSystem(config: Config, role: Role, options: SystemOpt
   probes.postgres = () => db.pool.query('SELECT 1');
   probes.redis = () => producer.ping();
   const queues = createQueues(producer, config.QUEUE_PREFIX, logger, monitor);
-  metrics.watchQueues(queues.all());
+  // A suspended Redis sends no error on any connection: a scrape that cannot read the queue
+  // depths is how the monitor (and `campaign_dependency_up`) learns of it.
+  metrics.watchQueues(queues.all(), (error) => {
+    if (isConnectionFailure(error)) monitor.down('redis', error);
+    else logger.warn({ err: error }, 'metrics: could not read the queue depths');
+  });
   const deps: ServiceDeps = { db, queues, clock, logger, metrics, settings: serviceSettingsOf(config) };
   const batched = createBatchedUseCases(deps);
 

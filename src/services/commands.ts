@@ -4,7 +4,9 @@ import { Job, type QueueEvents } from 'bullmq';
 import { z } from 'zod';
 import type { Campaign } from '../db/repositories/campaign-rows.js';
 import {
-  deleteCommand,
+  acceptCommand,
+  failPendingCommand,
+  failPendingCommandsBefore,
   findCommand,
   findCommandById,
   findCommandByIdempotencyKey,
@@ -12,6 +14,7 @@ import {
   releaseIdempotencyKey,
   type Command,
 } from '../db/repositories/commands.js';
+import type { Db } from '../db/sql.js';
 import { rolloutOfCommand, type Rollout } from '../db/repositories/rollouts.js';
 import { countTargetsInState } from '../db/repositories/targets.js';
 import { Conflict, NotFound, ServiceUnavailable, type ErrorKind } from '../domain/errors.js';
@@ -92,8 +95,33 @@ export function storedResultOf(outcome: CommandOutcome): z.input<typeof StoredRe
     : outcome;
 }
 
-/** How often a waiter looks for a command whose job is not queued yet. */
+/** How often a waiter reads the row of a queued command, and of a pending one (decided in milliseconds, normally). */
 const POLL_MS = 25;
+const DECISION_POLL_MS = 5;
+
+/** What every request for a command whose job was never confirmed queued answers (503). */
+const NOT_QUEUED = { ok: false, kind: 'unavailable', detail: 'The command queue (Redis) is unavailable; nothing was changed. Retry shortly.' } as const;
+
+/** The latest read of each command's row in this process, shared by its waiters. */
+const rowReads = new WeakMap<Db, Map<string, { startedAt: number; read: Promise<Command | null> }>>();
+
+/**
+ * The command's row, read at or after `notBefore` (a read in flight or just done is shared):
+ * hundreds of concurrent requests with one Idempotency-Key cost one read per poll, not hundreds.
+ */
+function readCommand(db: Db, id: string, notBefore: number): Promise<Command | null> {
+  let byId = rowReads.get(db);
+  if (!byId) rowReads.set(db, (byId = new Map()));
+  const latest = byId.get(id);
+  if (latest && latest.startedAt >= notBefore) return latest.read;
+  const entry = { startedAt: Date.now(), read: findCommandById(db, id) };
+  byId.set(id, entry);
+  const forget = () => {
+    if (byId.get(id) === entry) byId.delete(id);
+  };
+  entry.read.then(() => setTimeout(forget, POLL_MS).unref(), forget);
+  return entry.read;
+}
 
 /** Waits in progress, per QueueEvents and job: concurrent waiters share one set of listeners. */
 const waits = new WeakMap<QueueEvents, Map<string, Promise<unknown>>>();
@@ -111,41 +139,79 @@ function finishedJob(job: Job, events: QueueEvents, ttlMs: number): Promise<unkn
 }
 
 /**
- * Waits (bounded) for a command to finish: its job's completion, or its row while the job is
- * not in Redis yet (a replay of an Idempotency-Key can arrive between the first request's insert
- * and its enqueue). Every request for the command waits the same way, the first one and
- * replays alike, so all of them get one answer. A command that failed, or whose job Redis
- * refused (its row is gone), answers 503: nothing was changed.
+ * The command once it is decided: a `pending` command (recorded, its job not confirmed queued)
+ * becomes `queued` when the request that recorded it sees Redis take the job, or `failed` when
+ * Redis refuses it or does not answer in time. Anyone else, a replay of its Idempotency-Key or
+ * a worker that got its job, waits for that decision by reading the row (never Redis, which may
+ * be what is down) for at most REDIS_COMMAND_TIMEOUT_MS + 2 s, then fails it: its request is
+ * gone (its process died) or late, and a late request finds its command failed and answers 503
+ * too. Each decision is one conditional update, so exactly one wins and every reader sees it.
  */
-async function awaitCommand(deps: Deps, command: Command, waitMs: number): Promise<SubmittedCommand> {
-  const finished = (latest: Command) => {
-    const outcome = outcomeOf(latest);
-    return outcome ? ({ finished: true, command: latest, outcome } as const) : null;
-  };
-  const known = finished(command);
-  if (known) return known;
-  // BullMQ reads a TTL of 0 as "wait forever"; here 0 means "do not wait".
-  const deadline = Date.now() + waitMs;
-  try {
-    while (waitMs > 0) {
-      const job = await Job.fromId(deps.queues.get(QueueName.Lifecycle), command.id);
-      if (job) {
-        await finishedJob(job, deps.lifecycleEvents, Math.max(1, deadline - Date.now()));
-        break;
-      }
-      const latest = await findCommandById(deps.db.sql, command.id);
-      if (!latest || latest.result || latest.status === 'failed' || Date.now() >= deadline) break;
-      await sleep(Math.min(POLL_MS, deadline - Date.now()));
+export async function awaitCommandDecision(deps: Pick<ServiceDeps, 'db' | 'clock' | 'settings'>, id: string): Promise<Command | null> {
+  const deadline = Date.now() + deps.settings.commandDecisionMs;
+  for (;;) {
+    const command = await readCommand(deps.db.sql, id, Date.now() - DECISION_POLL_MS);
+    if (command?.status !== 'pending') return command;
+    if (Date.now() >= deadline) {
+      await failPendingCommand(deps.db.sql, id, NOT_QUEUED, deps.clock());
+      return findCommandById(deps.db.sql, id);
     }
-  } catch (error) {
-    // Timed out, or the job failed: the command row says which.
-    deps.logger.debug({ err: error, command_id: command.id }, 'command not finished while waiting');
+    await sleep(Math.min(DECISION_POLL_MS, deadline - Date.now()));
   }
-  const latest = await findCommandById(deps.db.sql, command.id);
-  if (!latest || latest.status === 'failed') {
+}
+
+/** Fails the commands whose request died before deciding them (no one waits on them any more). */
+export async function failAbandonedCommands(deps: Pick<ServiceDeps, 'db' | 'clock'>, before: Date, limit: number): Promise<number> {
+  return failPendingCommandsBefore(deps.db.sql, before, NOT_QUEUED, deps.clock(), limit);
+}
+
+/** A decided command's answer if it has one: its outcome once finished, 503 once failed. */
+function answerOf(command: Command): SubmittedCommand | null {
+  const outcome = outcomeOf(command);
+  if (outcome) return { finished: true, command, outcome };
+  if (command.status === 'failed') {
+    // Failed by a worker that gave up (it records no answer).
     throw new ServiceUnavailable('postgres', 'The command could not be applied (a backing service failed); nothing was changed. Retry shortly.');
   }
-  return finished(latest) ?? { finished: false, command: latest };
+  return null;
+}
+
+/**
+ * Waits (bounded) for a command to finish. Every request for the command waits the same way,
+ * the first one and replays alike, so all of them get one answer: first the decision (above),
+ * so nobody answers 202 for a command whose job may never be queued; then, once it is queued,
+ * its job's completion (or its row, while Redis does not answer) until `waitMs` has passed, and
+ * 202 if it is still running. A command that failed answers 503: nothing was changed.
+ */
+async function awaitCommand(deps: Deps, command: Command, waitMs: number): Promise<SubmittedCommand> {
+  // BullMQ reads a TTL of 0 as "wait forever"; here 0 means "do not wait".
+  const deadline = Date.now() + waitMs;
+  let latest = command.status === 'pending' ? await awaitCommandDecision(deps, command.id) : command;
+  if (!latest) throw new NotFound('Command not found.');
+  const queue = deps.queues.get(QueueName.Lifecycle);
+  for (;;) {
+    const answer = answerOf(latest);
+    if (answer) return answer;
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return { finished: false, command: latest };
+    let readAfter = Date.now() - POLL_MS;
+    try {
+      // A suspended Redis never answers: each step is bounded by what is left of the wait.
+      const job = await withTimeout(Job.fromId(queue, command.id), remaining, 'Redis');
+      if (job) {
+        await finishedJob(job, deps.lifecycleEvents, Math.max(1, deadline - Date.now()));
+        // The worker recorded the result before it completed the job: read after that.
+        readAfter = Date.now();
+      } else {
+        await sleep(Math.min(POLL_MS, remaining));
+      }
+    } catch (error) {
+      // Timed out, Redis unreachable, or the job failed: the command's row says what happened.
+      deps.logger.debug({ err: error, command_id: command.id }, 'command not finished while waiting');
+      await sleep(Math.max(0, Math.min(POLL_MS, deadline - Date.now())));
+    }
+    latest = (await readCommand(deps.db.sql, command.id, readAfter)) ?? latest;
+  }
 }
 
 /** The first request's answer for a repeated Idempotency-Key, or null to go ahead. */
@@ -170,39 +236,61 @@ async function replay(deps: Deps, request: CommandRequest, waitMs: number): Prom
 }
 
 /**
- * Records the command, queues it for the lifecycle worker and waits (bounded) for its result.
- * If Redis refuses the job the command row is removed again: nothing half-done.
+ * Rounds of "the key was taken meanwhile": each ends in an answer, unless the request that took
+ * the key failed and a third request released it again in between, which only an outage's
+ * churn of retries makes happen more than once.
+ */
+const KEY_RACE_ROUNDS = 5;
+
+/**
+ * Records the command (pending), queues it for the lifecycle worker, and waits (bounded) for
+ * its result. If Redis refuses the job or does not answer in time, the command is failed (kept,
+ * so its Location shows what happened and its Idempotency-Key answers the same to everyone),
+ * and a job Redis takes late is not applied (the worker skips a failed command): nothing
+ * half-done.
  */
 export async function submitCommand(deps: Deps, request: CommandRequest): Promise<SubmittedCommand> {
   const campaign = await getCampaign(deps, request.caller.organizationId, request.campaignId);
   if (request.agentId && request.agentId !== campaign.agentId) throw new NotFound('Campaign not found for this agent.');
   const waitMs = (await isLargeResume(deps, request)) ? 0 : deps.commandWaitMs;
-  const replayed = await replay(deps, request, waitMs);
-  if (replayed) return replayed;
-  const command = await insertCommand(deps.db.sql, {
-    id: randomUUID(),
-    organizationId: request.caller.organizationId,
-    campaignId: campaign.id,
-    name: request.command,
-    params: request.params ?? {},
-    actor: request.caller.actor,
-    requestId: request.requestId,
-    idempotencyKey: request.idempotencyKey ?? null,
-    // The idempotency window is measured on the same clock.
-    createdAt: deps.clock(),
-  });
-  // The same key raced in from another request: answer as it is answered.
-  if (!command) return (await replay(deps, request, waitMs))!;
+  for (let round = 0; round < KEY_RACE_ROUNDS; round++) {
+    const replayed = await replay(deps, request, waitMs);
+    if (replayed) return replayed;
+    const command = await insertCommand(deps.db.sql, {
+      id: randomUUID(),
+      organizationId: request.caller.organizationId,
+      campaignId: campaign.id,
+      name: request.command,
+      params: request.params ?? {},
+      actor: request.caller.actor,
+      requestId: request.requestId,
+      idempotencyKey: request.idempotencyKey ?? null,
+      // The idempotency window is measured on the same clock.
+      createdAt: deps.clock(),
+    });
+    // Null: the same key raced in from another request; the next round answers as it is answered.
+    if (command) return queueCommand(deps, command, request, waitMs);
+  }
+  throw new ServiceUnavailable('redis', NOT_QUEUED.detail);
+}
+
+async function queueCommand(deps: Deps, command: Command, request: CommandRequest, waitMs: number): Promise<SubmittedCommand> {
   try {
     // A producer must not hang on a half-open connection.
     await withTimeout(enqueueLifecycleCommand(deps.queues, { command_id: command.id, request_id: request.requestId }), deps.redisCommandTimeoutMs, 'Redis');
   } catch (error) {
-    await deleteCommand(deps.db.sql, command.id);
     deps.logger.debug({ err: error, command_id: command.id }, 'could not queue command');
-    throw new ServiceUnavailable('redis', 'The command queue (Redis) is unavailable; nothing was changed. Retry shortly.', { cause: error });
+    // Unless a waiter that gave up on this request failed it first: failed either way.
+    await failPendingCommand(deps.db.sql, command.id, NOT_QUEUED, deps.clock());
+    throw new ServiceUnavailable('redis', NOT_QUEUED.detail, { cause: error });
   }
-  deps.logger.info({ command_id: command.id, command: request.command, campaign_id: campaign.id }, 'command queued');
-  return awaitCommand(deps, command, waitMs);
+  if (!(await acceptCommand(deps.db.sql, command.id))) {
+    // Failed first by a waiter (this request took longer than REDIS_COMMAND_TIMEOUT_MS + 2 s):
+    // it answers 503 like everyone else, and the worker skips the job Redis took.
+    throw new ServiceUnavailable('redis', NOT_QUEUED.detail);
+  }
+  deps.logger.info({ command_id: command.id, command: request.command, campaign_id: command.campaignId }, 'command queued');
+  return awaitCommand(deps, { ...command, status: 'queued' }, waitMs);
 }
 
 /** A resume of a segment larger than RESUME_WAIT_LIMIT answers 202 at once (poll for progress). */

@@ -23,6 +23,11 @@ export interface ServiceSettings {
   reconcileGraceMs: number;
   /** A resume whose segment holds more targets answers 202 at once. */
   resumeWaitLimit: number;
+  /**
+   * How long a command may stay pending (recorded, its job not confirmed queued) before whoever
+   * waits on it fails it: its request's Redis timeout, and time for its update.
+   */
+  commandDecisionMs: number;
 }
 
 /**

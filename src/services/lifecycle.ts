@@ -8,7 +8,7 @@ import type { Db } from '../db/sql.js';
 import { InvalidData } from '../domain/errors.js';
 import { decideLifecycle, lifecycleEffect, type CampaignStatus, type LifecycleCommand, type ResumeSegment } from '../domain/lifecycle.js';
 import { applyAfterCommit, type AfterCommit } from './after-commit.js';
-import { outcomeOf, resumeParamsOf, storedResultOf, type Command, type CommandOutcome } from './commands.js';
+import { awaitCommandDecision, outcomeOf, resumeParamsOf, storedResultOf, type Command, type CommandOutcome } from './commands.js';
 import type { ServiceDeps } from './deps.js';
 import { countSegment } from './rollouts.js';
 
@@ -67,10 +67,19 @@ async function applyTransition(tx: Db, deps: Deps, command: Command, campaign: C
  * Applies one lifecycle command inside a transaction that locks the campaign row, so
  * concurrent commands on a campaign run one after the other. The status change, what goes with
  * it, the event row and the command's result commit together; Redis follows after commit.
- * Replaying a finished command returns the recorded result and changes nothing.
+ * Replaying a finished command returns the recorded result and changes nothing. A command that
+ * failed before it was confirmed queued (its request answered 503, though Redis took its job
+ * late) is not applied: its outcome is null.
  */
-export async function runLifecycleCommand(deps: Deps, commandId: string): Promise<{ command: LifecycleCommand; outcome: CommandOutcome }> {
+export async function runLifecycleCommand(deps: Deps, commandId: string): Promise<{ command: LifecycleCommand; outcome: CommandOutcome | null }> {
   const { db, logger } = deps;
+  // The job may be here before its request has recorded that Redis took it.
+  const decided = await awaitCommandDecision(deps, commandId);
+  if (!decided) throw new InvalidData(`command ${commandId} does not exist`);
+  if (decided.status === 'failed') {
+    logger.info({ command_id: commandId, campaign_id: decided.campaignId }, 'command not applied: it failed before its job was confirmed queued');
+    return { command: decided.name as LifecycleCommand, outcome: null };
+  }
   await markCommandRunning(db.sql, commandId);
   const { command, outcome, effects } = await db.sql.transaction(async (tx) => {
     const queued = await findCommandById(tx, commandId);

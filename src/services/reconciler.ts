@@ -5,6 +5,7 @@ import { promotedWaiting, unpromoteLost } from '../db/repositories/reconcile.js'
 import { QueueName } from '../queues/names.js';
 import { enqueueLifecycleCommand } from '../queues/queues.js';
 import { applyAfterCommit } from './after-commit.js';
+import { failAbandonedCommands } from './commands.js';
 import type { ServiceDeps } from './deps.js';
 
 type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger' | 'metrics' | 'settings'>;
@@ -16,8 +17,9 @@ const COMMAND_BATCH = 100;
  * back empty, or evicted it) or failed (its retries ran out while PostgreSQL was down) go back
  * to the hopper, which promotes them again with a new promotion number (the dispatch guard
  * refuses any copy of the old job); accepted lifecycle commands whose job is gone are queued
- * again under the same id. Cheap and set-based: one read of each running campaign's promoted
- * rows (bounded by its Redis budget) and one pipelined Redis read per batch.
+ * again under the same id, and commands never confirmed queued are failed. Cheap and
+ * set-based: one read of each running campaign's promoted rows (bounded by its Redis budget)
+ * and one pipelined Redis read per batch.
  */
 export async function reconcile(deps: Deps): Promise<{ requeuedWork: number; requeuedCommands: number }> {
   const now = deps.clock();
@@ -35,6 +37,12 @@ export async function reconcile(deps: Deps): Promise<{ requeuedWork: number; req
       requeuedWork += await unpromoteLost(deps.db.sql, channel, lost, now);
     }
   }
+  // Pending commands whose request never decided (its process died between recording and
+  // queueing): nobody was told they were accepted, so they are failed, and a retry of their
+  // Idempotency-Key goes ahead.
+  const abandonedBefore = new Date(now.getTime() - Math.max(deps.settings.reconcileGraceMs, deps.settings.commandDecisionMs));
+  const abandoned = await failAbandonedCommands(deps, abandonedBefore, COMMAND_BATCH);
+  if (abandoned > 0) deps.logger.warn({ commands: abandoned }, 'commands recorded but never queued (their request died) were failed');
   const commands = await unfinishedCommands(deps.db.sql, before, COMMAND_BATCH);
   const liveCommands = await deps.queues.liveJobs(
     QueueName.Lifecycle,

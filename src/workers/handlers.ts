@@ -43,6 +43,7 @@ export const jobHandlers: { [N in SystemJobName]: Handler<N> } = {
     const timer = deps.metrics.commandDuration.startTimer();
     try {
       const { command, outcome } = await runLifecycleCommand(deps, command_id);
+      if (!outcome) return { ok: false, applied: false };
       deps.metrics.lifecycleCommands.inc({ command, result: outcome.ok ? 'succeeded' : 'rejected' });
       timer({ command });
       return { ok: outcome.ok };

@@ -91,7 +91,8 @@ describe('Redis unavailable', () => {
     expect(refused.statusCode).toBe(503);
     expect(refused.json().detail).toMatch(/Redis.*nothing was changed/);
     expect((await t.api('GET', `/campaigns/${id}`)).json().status).toBe('draft');
-    expect(await t.system.db.prisma.command.count({ where: { campaignId: id } })).toBe(0);
+    // The command is kept, failed (never applied): its Idempotency-Key answers the same to everyone.
+    expect((await t.system.db.prisma.command.findMany({ where: { campaignId: id } })).map((command) => command.status)).toEqual(['failed']);
     expect((await t.api('GET', `/campaigns/${id}/events`)).json().items).toEqual([]);
 
     await redis.start();

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertCommand } from '../../src/db/repositories/commands.js';
+import { acceptCommand, failPendingCommand, insertCommand } from '../../src/db/repositories/commands.js';
 import { sql } from '../../src/db/sql.js';
 import { QueueName } from '../../src/queues/names.js';
 import { recordCallOutcomes } from '../../src/services/call-outcomes.js';
 import { claimWork } from '../../src/services/dispatch.js';
 import { promoteDueWork } from '../../src/services/hopper.js';
 import { runLifecycleCommand, settleCampaign } from '../../src/services/lifecycle.js';
+import { reconcile } from '../../src/services/reconciler.js';
 import { drawRollouts } from '../../src/services/rollouts.js';
 import type { LifecycleCommand } from '../../src/domain/lifecycle.js';
 import { eventually } from '../support/poll.js';
@@ -17,9 +18,10 @@ import { stopOwnedProcesses } from '../support/processes.js';
 import { startOwnRedis } from '../support/redis-server.js';
 
 /**
- * Two races, made deterministic: the test holds a lock (or suspends Redis) at the
- * point where the interleaving matters, and drives the use cases itself (the API process runs
- * no workers), so each step happens exactly when the test says.
+ * Races, made deterministic: the test holds a lock (or suspends or kills Redis) at the point
+ * where the interleaving matters, or plays a request that died at a given step, and drives the
+ * use cases itself (the API process runs no workers), so each step happens exactly when the
+ * test says.
  */
 
 let redis: Awaited<ReturnType<typeof startOwnRedis>>;
@@ -27,10 +29,12 @@ let t: TestSystem;
 
 beforeAll(async () => {
   redis = await startOwnRedis();
-  t = await startTestSystem({ REDIS_URL: redis.url, COMMAND_WAIT_MS: '0' }, 'api');
+  // A command left pending is failed after REDIS_COMMAND_TIMEOUT_MS + 2 s.
+  t = await startTestSystem({ REDIS_URL: redis.url, COMMAND_WAIT_MS: '0', REDIS_COMMAND_TIMEOUT_MS: '500' }, 'api');
 });
 afterAll(async () => {
   try {
+    await redis?.start();
     redis?.thaw();
     await t?.close();
   } finally {
@@ -46,9 +50,9 @@ const campaignWith = (targets: number, settings: Record<string, unknown> = {}) =
     targets: Array.from({ length: targets }, (_, i) => ({ phone: `+1503555${String(i).padStart(4, '0')}` })),
   });
 
-/** A lifecycle command recorded as the API records it; the test applies it (no worker runs). */
-async function command(campaignId: string, name: LifecycleCommand): Promise<string> {
-  const recorded = await insertCommand(t.system.db.sql, {
+/** A lifecycle command recorded as the API records it (pending until its job is confirmed queued). */
+async function recorded(campaignId: string, name: LifecycleCommand, options: { idempotencyKey?: string; createdAt?: Date } = {}) {
+  const row = await insertCommand(t.system.db.sql, {
     id: randomUUID(),
     organizationId: t.org.id,
     campaignId,
@@ -56,13 +60,24 @@ async function command(campaignId: string, name: LifecycleCommand): Promise<stri
     params: {},
     actor: 'test',
     requestId: randomUUID(),
-    idempotencyKey: null,
-    createdAt: new Date(),
+    idempotencyKey: options.idempotencyKey ?? null,
+    createdAt: options.createdAt ?? new Date(),
   });
-  return recorded!.id;
+  return row!;
 }
 
-const apply = async (campaignId: string, name: LifecycleCommand) => (await runLifecycleCommand(deps(), await command(campaignId, name))).outcome;
+/** A lifecycle command recorded as the API records it, its job queued; the test applies it (no worker runs). */
+async function command(campaignId: string, name: LifecycleCommand): Promise<string> {
+  const { id } = await recorded(campaignId, name);
+  expect(await acceptCommand(t.system.db.sql, id)).toBe(true);
+  return id;
+}
+
+async function apply(campaignId: string, name: LifecycleCommand) {
+  const { outcome } = await runLifecycleCommand(deps(), await command(campaignId, name));
+  if (!outcome) throw new Error(`the ${name} command was not applied`);
+  return outcome;
+}
 
 /** Started (or running again), its rollout drawn: rounds opened, rows waiting unpromoted. */
 async function started(campaignId: string) {
@@ -199,5 +214,99 @@ describe('the dispatch guard', () => {
     expect(await claimWork(deps(), [{ channel: 'call', id: call!.id, promotion: call!.promotion }])).toEqual([{ kind: 'drop', reason: 'superseded' }]);
     await placeAll(campaignId);
     expect(await settleCampaign(deps(), campaignId)).toEqual({ completed: true });
+  });
+});
+
+const NOT_QUEUED = { detail: 'The command queue (Redis) is unavailable; nothing was changed. Retry shortly.' };
+const startWithKey = (campaignId: string, key: string) => t.api('POST', `/campaigns/${campaignId}/start`, undefined, { 'idempotency-key': key });
+const commandRow = (id: string) => t.system.db.prisma.command.findUniqueOrThrow({ where: { id } });
+
+describe('one Idempotency-Key, its first request undecided', () => {
+  it('a replay while Redis is down, of a command whose request died before queueing it, answers 503 (never 202) and fails it', async () => {
+    const campaignId = await campaignWith(1);
+    const key = `died-${campaignId}`;
+    // The first request recorded its command and died before Redis took its job.
+    const first = await recorded(campaignId, 'start', { idempotencyKey: key });
+    await redis.stop();
+    try {
+      const replayed = await startWithKey(campaignId, key);
+      expect({ status: replayed.statusCode, body: replayed.json() }).toEqual({ status: 503, body: NOT_QUEUED });
+      // Its Location would show what happened: failed, with the same answer.
+      expect((await t.api('GET', `/commands/${first.id}`)).json()).toMatchObject({ status: 'failed', result: { status_code: 503, body: NOT_QUEUED } });
+    } finally {
+      await redis.start();
+    }
+    // Redis back: a retry with the key goes ahead, a new command, really queued (202: no worker here).
+    const retried = await eventually(
+      () => startWithKey(campaignId, key),
+      (response) => response.statusCode === 202,
+    );
+    expect(retried.json().command_id).not.toBe(first.id);
+    expect((await t.api('GET', retried.headers.location as string)).json()).toMatchObject({ status: 'queued' });
+    expect(await status(campaignId)).toBe('draft');
+  });
+
+  it('an insert that loses the key race to a request that then fails goes around again, and is queued', async () => {
+    const campaignId = await campaignWith(1);
+    const key = `lost-race-${campaignId}`;
+    // The first request's command, failed (Redis refused its job), commits only once the second
+    // request's insert of the same key waits on it.
+    const blocker = new pg.Client({ connectionString: t.config.DATABASE_URL });
+    await blocker.connect();
+    let answer: ReturnType<typeof startWithKey>;
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query(
+        `INSERT INTO commands (id, organization_id, campaign_id, name, actor, idempotency_key, status, created_at, finished_at)
+         VALUES (gen_random_uuid(), $1, $2, 'start', 'test', $3, 'failed', now(), now())`,
+        [t.org.id, campaignId, key],
+      );
+      answer = startWithKey(campaignId, key);
+      await eventually(
+        () => waiting('lock'),
+        (n) => n === 1,
+      );
+      await blocker.query('COMMIT');
+    } finally {
+      await blocker.end();
+    }
+    const response = await answer;
+    expect(response.statusCode, response.body).toBe(202);
+    expect((await t.api('GET', response.headers.location as string)).json()).toMatchObject({ status: 'queued', campaign_id: campaignId });
+  });
+});
+
+describe('a lifecycle job whose command is not confirmed queued yet', () => {
+  it('waits for its request: applied once the request confirms it queued, not applied once the request failed it', async () => {
+    const confirmed = await campaignWith(1);
+    const accepted = await recorded(confirmed, 'start');
+    const applying = runLifecycleCommand(deps(), accepted.id);
+    expect(await acceptCommand(t.system.db.sql, accepted.id)).toBe(true);
+    expect((await applying).outcome).toMatchObject({ ok: true });
+    expect(await status(confirmed)).toBe('running');
+
+    const refused = await campaignWith(1);
+    const failed = await recorded(refused, 'start');
+    const skipping = runLifecycleCommand(deps(), failed.id);
+    expect(await failPendingCommand(t.system.db.sql, failed.id, { ok: false }, new Date())).toBe(true);
+    expect((await skipping).outcome).toBeNull();
+    expect(await status(refused)).toBe('draft');
+    expect((await commandRow(failed.id)).status).toBe('failed');
+  });
+
+  it('fails, and does not apply, a command whose request died undecided, once the decision window has passed', async () => {
+    const campaignId = await campaignWith(1);
+    const orphan = await recorded(campaignId, 'start');
+    expect((await runLifecycleCommand(deps(), orphan.id)).outcome).toBeNull();
+    expect(await commandRow(orphan.id)).toMatchObject({ status: 'failed', result: { ok: false, kind: 'unavailable', ...NOT_QUEUED } });
+    expect(await status(campaignId)).toBe('draft');
+  });
+
+  it('the reconciler fails commands left pending by a request that died, and queues none of them', async () => {
+    const campaignId = await campaignWith(1);
+    const orphan = await recorded(campaignId, 'start', { createdAt: new Date(Date.now() - 3600_000) });
+    expect(await reconcile(deps())).toMatchObject({ requeuedCommands: 0 });
+    expect((await commandRow(orphan.id)).status).toBe('failed');
+    expect(await t.system.queues.get(QueueName.Lifecycle).getJob(orphan.id)).toBeUndefined();
   });
 });

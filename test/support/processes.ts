@@ -23,7 +23,7 @@ export interface OwnedProcess {
   /** Resolves with the exit code (null when killed by a signal). */
   exited: Promise<number | null>;
   running(): boolean;
-  /** Signals the whole process group and waits for the process to exit. */
+  /** Signals the whole process group (what is left of it) and waits for the process to exit. */
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -61,7 +61,9 @@ export function spawnOwned(command: string, args: string[], options: SpawnOption
     exited,
     running: () => exitCode === undefined,
     kill: async (signal = 'SIGKILL') => {
-      if (exitCode === undefined) {
+      // A leader that exited may have left processes in its group (a shell that died of a
+      // signal before its child): they are killed too.
+      if (exitCode === undefined || liveProcessesOf(new Set([pid])).length > 0) {
         try {
           process.kill(-pid, signal);
         } catch (error) {
@@ -92,6 +94,11 @@ export function processesLeftBy(runId: string): Array<{ pid: number; command: st
       .map((line) => (JSON.parse(line) as { group: number }).group),
   );
   rmSync(path);
+  return liveProcessesOf(groups);
+}
+
+/** Live processes (zombies aside) whose process group is one of `groups`. */
+export function liveProcessesOf(groups: ReadonlySet<number>): Array<{ pid: number; command: string }> {
   const found: Array<{ pid: number; command: string }> = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;

@@ -6,7 +6,10 @@ export const CommandOut = z
     id: z.guid(),
     command: z.enum(lifecycleCommands),
     campaign_id: z.guid(),
-    status: z.enum(['queued', 'running', 'succeeded', 'rejected', 'failed']),
+    status: z.enum(['pending', 'queued', 'running', 'succeeded', 'rejected', 'failed']).meta({
+      description:
+        'pending: recorded, its job not yet confirmed queued (it becomes queued, or failed if the queue did not take it); failed: never applied (result holds the 503 answer when the queue did not take it).',
+    }),
     created_at: z.string(),
     finished_at: z.string().nullable(),
     progress: z

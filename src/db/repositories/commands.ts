@@ -19,19 +19,45 @@ export interface NewCommand {
   createdAt: Date;
 }
 
-/** Inserts the command; null when its Idempotency-Key is taken (another request holds it). */
+/**
+ * Inserts the command, `pending` until its job is confirmed queued; null when its
+ * Idempotency-Key is taken (another request holds it).
+ */
 export async function insertCommand(db: Db, command: NewCommand): Promise<Command | null> {
   const [row] = await db.query<Command>(sql`
-    INSERT INTO commands (id, organization_id, campaign_id, name, params, actor, request_id, idempotency_key, created_at)
+    INSERT INTO commands (id, organization_id, campaign_id, name, params, actor, request_id, idempotency_key, status, created_at)
     VALUES (${command.id}::uuid, ${command.organizationId}::uuid, ${command.campaignId}::uuid, ${command.name}::command_name,
-            ${JSON.stringify(command.params)}::jsonb, ${command.actor}, ${command.requestId}, ${command.idempotencyKey}, ${command.createdAt})
+            ${JSON.stringify(command.params)}::jsonb, ${command.actor}, ${command.requestId}, ${command.idempotencyKey}, 'pending', ${command.createdAt})
     ON CONFLICT (organization_id, idempotency_key) DO NOTHING
     RETURNING ${COLUMNS}`);
   return row ?? null;
 }
 
-export async function deleteCommand(db: Db, id: string): Promise<void> {
-  await db.query(sql`DELETE FROM commands WHERE id = ${id}::uuid`);
+/** Redis took the command's job: pending → queued. False when it was decided otherwise first (failed). */
+export async function acceptCommand(db: Db, id: string): Promise<boolean> {
+  const rows = await db.query(sql`UPDATE commands SET status = 'queued' WHERE id = ${id}::uuid AND status = 'pending' RETURNING id`);
+  return rows.length > 0;
+}
+
+/**
+ * The command's job was never confirmed queued: pending → failed, with the answer every request
+ * for it gives. False when it was decided otherwise first (queued, or taken by a worker).
+ */
+export async function failPendingCommand(db: Db, id: string, result: { ok: false }, now: Date): Promise<boolean> {
+  const rows = await db.query(sql`
+    UPDATE commands SET status = 'failed', result = ${JSON.stringify(result)}::jsonb, finished_at = ${now}
+    WHERE id = ${id}::uuid AND status = 'pending' RETURNING id`);
+  return rows.length > 0;
+}
+
+/** Fails commands still pending since before `before` (their request died undecided); returns how many. */
+export async function failPendingCommandsBefore(db: Db, before: Date, result: { ok: false }, now: Date, limit: number): Promise<number> {
+  const rows = await db.query(sql`
+    UPDATE commands SET status = 'failed', result = ${JSON.stringify(result)}::jsonb, finished_at = ${now}
+    WHERE id IN (SELECT id FROM commands WHERE status = 'pending' AND created_at < ${before} ORDER BY created_at LIMIT ${limit})
+      AND status = 'pending'
+    RETURNING id`);
+  return rows.length;
 }
 
 /** The organization's command (another organization's answers null). */
@@ -73,7 +99,7 @@ export async function failCommand(db: Db, id: string, now: Date): Promise<void> 
     UPDATE commands SET status = 'failed', finished_at = ${now} WHERE id = ${id}::uuid AND status IN ('queued', 'running')`);
 }
 
-/** Commands accepted before `before` that no worker finished: their jobs may be gone from Redis. */
+/** Commands accepted (queued) before `before` that no worker finished: their jobs may be gone from Redis. */
 export async function unfinishedCommands(db: Db, before: Date, limit: number): Promise<Array<{ id: string; requestId: string | null }>> {
   return db.query(sql`
     SELECT id, request_id AS "requestId" FROM commands
