@@ -800,8 +800,11 @@ export interface components {
             command: "start" | "pause" | "resume" | "complete";
             /** Format: uuid */
             campaign_id: string;
-            /** @enum {string} */
-            status: "queued" | "running" | "succeeded" | "rejected" | "failed";
+            /**
+             * @description pending: recorded, its job not yet confirmed queued (it becomes queued, or failed if the queue did not take it); failed: never applied (result holds the 503 answer when the queue did not take it).
+             * @enum {string}
+             */
+            status: "pending" | "queued" | "running" | "succeeded" | "rejected" | "failed";
             created_at: string;
             finished_at: string | null;
             /** @description A start or resume: targets the hopper has drawn so far and rounds opened; finished once all are drawn. */
