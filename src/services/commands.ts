@@ -210,7 +210,15 @@ async function awaitCommand(deps: Deps, command: Command, waitMs: number): Promi
       deps.logger.debug({ err: error, command_id: command.id }, 'command not finished while waiting');
       await sleep(Math.max(0, Math.min(POLL_MS, deadline - Date.now())));
     }
-    latest = (await readCommand(deps.db.sql, command.id, readAfter)) ?? latest;
+    try {
+      latest = (await readCommand(deps.db.sql, command.id, readAfter)) ?? latest;
+    } catch (error) {
+      // The command is queued, so it is accepted and will be applied: a row that cannot be read
+      // now (PostgreSQL went away) is no reason to answer 503 "nothing was changed". Its
+      // Location tells the result once PostgreSQL answers again.
+      deps.logger.warn({ err: error, command_id: command.id }, 'command queued but its row cannot be read: answering 202');
+      return { finished: false, command: latest };
+    }
   }
 }
 

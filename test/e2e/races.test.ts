@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { acceptCommand, failPendingCommand, insertCommand } from '../../src/db/repositories/commands.js';
 import { sql } from '../../src/db/sql.js';
 import { QueueName } from '../../src/queues/names.js';
@@ -12,10 +12,11 @@ import { reconcile } from '../../src/services/reconciler.js';
 import { drawRollouts } from '../../src/services/rollouts.js';
 import type { LifecycleCommand } from '../../src/domain/lifecycle.js';
 import { eventually } from '../support/poll.js';
-import { ALL_WEEK, createCampaign } from '../support/campaigns.js';
+import { ALL_WEEK, createCampaign, ONE_TARGET } from '../support/campaigns.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
 import { stopOwnedProcesses } from '../support/processes.js';
 import { startOwnRedis } from '../support/redis-server.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 
 /**
  * Races, made deterministic: the test holds a lock (or suspends or kills Redis) at the point
@@ -308,5 +309,33 @@ describe('a lifecycle job whose command is not confirmed queued yet', () => {
     expect(await reconcile(deps())).toMatchObject({ requeuedCommands: 0 });
     expect((await commandRow(orphan.id)).status).toBe('failed');
     expect(await t.system.queues.get(QueueName.Lifecycle).getJob(orphan.id)).toBeUndefined();
+  });
+});
+
+describe('a command queued, then PostgreSQL unreachable while the API waits for its result', () => {
+  it('answers 202 and its Location (the command is accepted and will be applied), never 503 "nothing was changed"', async () => {
+    const server = new URL(inject('databaseServerUrl'));
+    const proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
+    // No worker runs: the command stays queued, and the API waits for it until COMMAND_WAIT_MS.
+    const cut = await startTestSystem({ COMMAND_WAIT_MS: '1500', DATABASE_CONNECT_TIMEOUT_MS: '500' }, 'api', {}, { databaseVia: proxy.via });
+    try {
+      const campaignId = await createCampaign(cut, { settings: { call_working_hours: ALL_WEEK }, targets: ONE_TARGET });
+      const answer = cut.api('POST', `/campaigns/${campaignId}/start`);
+      await eventually(
+        () => cut.system.db.sql.query<{ status: string }>(sql`SELECT status FROM commands WHERE campaign_id = ${campaignId}::uuid`),
+        (rows) => rows[0]?.status === 'queued',
+      );
+      await proxy.close();
+      const response = await answer;
+      expect(response.statusCode).toBe(202);
+      const location = response.headers.location as string;
+      expect(response.json()).toMatchObject({ command_id: location.replace('/commands/', ''), status: 'queued' });
+      await proxy.open();
+      expect((await cut.api('GET', location)).json()).toMatchObject({ status: 'queued', result: null });
+    } finally {
+      await proxy.open();
+      await cut.close();
+      await proxy.close();
+    }
   });
 });

@@ -36,14 +36,20 @@ export interface TestSystem {
 
 /**
  * A whole system for one test file: its own database (cloned from the migrated template),
- * its own BullMQ prefix, the real API and workers in-process.
+ * its own BullMQ prefix, the real API and workers in-process. `databaseVia` rewrites the
+ * database's URL the system connects to, e.g. through a test's TCP proxy.
  */
-export async function startTestSystem(env: Record<string, string> = {}, role: Role = 'all', options: SystemOptions = {}): Promise<TestSystem> {
+export async function startTestSystem(
+  env: Record<string, string> = {},
+  role: Role = 'all',
+  options: SystemOptions = {},
+  { databaseVia = (url: string) => url }: { databaseVia?: (url: string) => string } = {},
+): Promise<TestSystem> {
   const database = await createTestDatabase(inject('databaseServerUrl'), inject('templateDatabase'));
   const prefix = uniqueName('test');
   const config = loadConfig({
     NODE_ENV: 'test',
-    DATABASE_URL: database.url,
+    DATABASE_URL: databaseVia(database.url),
     REDIS_URL: inject('redisUrl'),
     QUEUE_PREFIX: prefix,
     JWT_SECRET: TEST_JWT_SECRET,
