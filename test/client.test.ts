@@ -2,10 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applied, CommandRefused, createCampaignClient, type CampaignClient } from '../src/client/index.js';
-import { ALL_WEEK } from './support/campaigns.js';
+import { ALL_WEEK, waitCampaignDone, type CampaignReader } from './support/campaigns.js';
 import { startScriptedDialer, type ScriptedDialer } from './support/dialer.js';
 import { startTestSystem, type TestSystem } from './support/harness.js';
-import { eventually } from './support/poll.js';
 import { AGENT_ID } from './support/sql-database.js';
 
 /**
@@ -30,10 +29,11 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function statusOf(campaignId: string): Promise<string> {
-  const { data } = await client.GET('/campaigns/{campaign_id}', { params: { path: { campaign_id: campaignId } } });
-  return data!.status;
-}
+/** The campaign read through the typed client too. */
+const campaigns: CampaignReader = {
+  status: async (campaignId) => (await client.GET('/campaigns/{campaign_id}', { params: { path: { campaign_id: campaignId } } })).data!.status,
+  counts: async (campaignId) => (await client.GET('/campaigns/{campaign_id}/stats', { params: { path: { campaign_id: campaignId } } })).data,
+};
 
 describe('the typed client', () => {
   it('creates a campaign, adds targets as JSON and CSV, starts it, resumes a segment and reads the stats', { timeout: 60_000 }, async () => {
@@ -66,11 +66,7 @@ describe('the typed client', () => {
     const startAnswer = await client.POST('/campaigns/{campaign_id}/start', { params: { path } });
     expect(startAnswer.response.status).toBe(202);
     expect((await applied(client, startAnswer, { intervalMs: 50 })).status).toBe('running');
-    await eventually(
-      () => statusOf(campaign.id),
-      (status) => status === 'done',
-      30_000,
-    );
+    await waitCampaignDone(campaigns, campaign.id, { timeoutMs: 30_000 });
 
     const resumeAnswer = await client.POST('/campaigns/{campaign_id}/resume', { params: { path }, body: { segment: 'not_answered' } });
     expect(await applied(client, resumeAnswer, { intervalMs: 50 })).toMatchObject({
@@ -81,11 +77,7 @@ describe('the typed client', () => {
       skipped_existing_pending: 0,
       skipped_missing_contact: 0,
     });
-    await eventually(
-      () => statusOf(campaign.id),
-      (status) => status === 'done',
-      30_000,
-    );
+    await waitCampaignDone(campaigns, campaign.id, { timeoutMs: 30_000 });
 
     const { data: stats } = await client.GET('/campaigns/{campaign_id}/stats', { params: { path } });
     expect(stats).toMatchObject({

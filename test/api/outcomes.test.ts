@@ -4,7 +4,7 @@ import { createEventReporter } from '../../src/dialer/index.js';
 import { JobName, QueueName } from '../../src/queues/names.js';
 import { createTestClock } from '../support/clock.js';
 import { eventually } from '../support/poll.js';
-import { createCampaign } from '../support/campaigns.js';
+import { createCampaign, waitCalls, waitCampaignDone } from '../support/campaigns.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
 import { claimAndReport } from '../support/reports.js';
 import { expectDetail } from '../support/responses.js';
@@ -135,20 +135,14 @@ describe('POST /whatsapp-messages/{message_id}/events', () => {
     expect((await send('opened')).statusCode).toBe(422);
     const [target] = (await t.api('GET', `/campaigns/${id}/targets`)).json().items;
     expect(target.state).toBe('goal_met');
-    await eventually(
-      () => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status),
-      (status) => status === 'done',
-    );
+    await waitCampaignDone(t, id);
   });
 });
 
 describe('GET /campaigns/{id}/calls and /stats', () => {
   it('filters calls by status and target, and counts everything', async () => {
     const id = await started([{ phone: '+14155550207' }, { phone: '+14155550208' }, { email: 'x@example.com' }]);
-    const calls = await eventually(
-      () => t.api('GET', `/campaigns/${id}/calls`).then((r) => r.json().items),
-      (items) => items.length === 2,
-    );
+    const calls = await waitCalls(t, id, 2);
     await claimAndReport(t, 'call', calls[0].id, { status: 'failed' });
     const failed = (await t.api('GET', `/campaigns/${id}/calls?status=failed`)).json().items;
     expect(failed.map((call: { id: string }) => call.id)).toEqual([calls[0].id]);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueName } from '../../src/queues/names.js';
 import { createTestClock } from '../support/clock.js';
 import { eventually } from '../support/poll.js';
-import { createCampaign } from '../support/campaigns.js';
+import { createCampaign, waitCampaignDone } from '../support/campaigns.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 /*
@@ -124,10 +124,7 @@ describe('a dialer built only from docs/dialers.md', () => {
     const dialer = startReadmeDialer(t.org.apiKey, { callMs: 400 });
     try {
       await start(id);
-      await eventually(
-        () => campaignStatus(id),
-        (status) => status === 'done',
-      );
+      await waitCampaignDone(t, id);
       expect(dialer.dials.map((dial) => dial.job.phone).sort()).toEqual(['+14155550301', '+14155550302', '+14155550303']);
       expect(dialer.maxOnLine()).toBe(1);
       const held = dialer.claims.filter((claim) => claim.status === 409);
@@ -218,10 +215,7 @@ describe('a dialer built only from docs/dialers.md', () => {
       const delayed = async () => (await t.system.queues.get(QueueName.Calls).getDelayed()).filter((job) => job.data.campaign_id === id);
       const [retry] = await eventually(delayed, (jobs) => jobs.length === 1);
       await retry!.promote();
-      await eventually(
-        () => campaignStatus(id),
-        (status) => status === 'done',
-      );
+      await waitCampaignDone(t, id);
       expect(dialer.dials).toHaveLength(1);
       expect(dialer.claims.map((claim) => claim.status).at(-1)).toBe(200);
       expect((await callsOf(id))[0]!.status).toBe('answered');

@@ -5,7 +5,7 @@ import { QueueName } from '../../src/queues/names.js';
 import { createTestClock } from '../support/clock.js';
 import { startTestDialer } from '../support/contacts.js';
 import { eventually } from '../support/poll.js';
-import { createCampaign } from '../support/campaigns.js';
+import { createCampaign, waitCampaignDone } from '../support/campaigns.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
 import { afterHopperPasses } from '../support/hopper.js';
 
@@ -38,12 +38,6 @@ interface TargetRow {
 
 const start = async (id: string) => expect((await t.api('POST', `/campaigns/${id}/start`)).statusCode).toBe(200);
 const campaignStatus = (id: string) => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status as string);
-const waitDone = (id: string, timeoutMs?: number) =>
-  eventually(
-    () => campaignStatus(id),
-    (status) => status === 'done',
-    timeoutMs,
-  );
 const callsOf = (id: string) => t.api('GET', `/campaigns/${id}/calls?limit=500`).then((r) => r.json().items as CallRow[]);
 const targetsOf = (id: string) => t.api('GET', `/campaigns/${id}/targets?limit=500`).then((r) => r.json().items as TargetRow[]);
 const statsOf = (id: string) => t.api('GET', `/campaigns/${id}/stats`).then((r) => r.json());
@@ -190,7 +184,7 @@ describe('the do-not-contact list in running campaigns', () => {
       expect((await t.api('POST', '/do-not-contact', [{ customer_id: listedCustomer.toUpperCase() }])).json().added).toHaveLength(1);
 
       clock.advance(30 * 60_000);
-      await waitDone(id);
+      await waitCampaignDone(t, id);
       const calls = await callsOf(id);
       expect(attemptsOf(calls, first!)).toEqual([[1, 'canceled', 'do_not_contact']]);
       expect(attemptsOf(calls, second!)).toEqual([
@@ -229,7 +223,7 @@ describe('the do-not-contact list in running campaigns', () => {
     const dialer = startTestDialer(t, clock.now);
     try {
       await start(id);
-      await waitDone(id);
+      await waitCampaignDone(t, id);
       let targets = byPhone(await targetsOf(id));
       expect(targets[before]!.state).toBe('do_not_contact');
       expect(targets[later]!.state).toBe('not_answered');
@@ -255,7 +249,7 @@ describe('the do-not-contact list in running campaigns', () => {
         skipped_missing_contact: 1,
         skipped_do_not_contact: 1,
       });
-      await waitDone(id);
+      await waitCampaignDone(t, id);
       targets = byPhone(await targetsOf(id));
       expect(targets[later]!.state).toBe('do_not_contact');
       expect((await statsOf(id)).targets).toMatchObject({ do_not_contact: 2 });
@@ -315,7 +309,7 @@ describe('failing closed', () => {
       broken = false;
       // BullMQ retries it once its backoff has elapsed, which is what promote does.
       await failed!.promote();
-      await waitDone(id);
+      await waitCampaignDone(t, id);
       expect(dials.map((dial) => [dial.data.call_id, dial.broken])).toEqual([[call!.id, false]]);
       expect((await callsOf(id))[0]).toMatchObject({ status: 'answered' });
       expect((await callJob())!.finishedOn).toBeGreaterThan(0);
@@ -339,7 +333,7 @@ describe('the unknown outcome', () => {
     const dialer = startTestDialer(t, clock.now);
     try {
       await start(id);
-      await waitDone(id);
+      await waitCampaignDone(t, id);
       // Passes of the hopper after the campaign settled open nothing for it.
       // Three complete passes that started after this point (the one under way may predate it).
       await afterHopperPasses(t, 4);
@@ -388,7 +382,7 @@ describe('stale dispatch', () => {
     const holdsBefore = await decisions('hold');
     const dialer = startTestDialer(t, clock.now);
     try {
-      await waitDone(fresh);
+      await waitCampaignDone(t, fresh);
       const moved = await eventually(
         () => t.system.db.prisma.call.findUniqueOrThrow({ where: { id: call!.id } }),
         (row) => row.promotedAt === null && row.scheduledFor.getTime() !== dueAt,
@@ -400,7 +394,7 @@ describe('stale dispatch', () => {
       expect(dialer.dials.filter((dial) => dial.data.campaign_id === stale)).toEqual([]);
 
       clock.set(opening);
-      await waitDone(stale);
+      await waitCampaignDone(t, stale);
       const dials = dialer.dials.filter((dial) => dial.data.campaign_id === stale);
       expect(dials).toHaveLength(1);
       expect(dials[0]!.at.getTime() - opening.getTime()).toBeGreaterThanOrEqual(0);

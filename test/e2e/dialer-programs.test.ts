@@ -4,10 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_WEEK, createCampaign } from '../support/campaigns.js';
+import { ALL_WEEK, campaignApiReader, createCampaign, waitCampaignDone, type CampaignReader } from '../support/campaigns.js';
 import { readDialerExamples } from '../support/dialer-examples.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
-import { eventually } from '../support/poll.js';
 import { createProcesses } from '../support/processes.js';
 
 /**
@@ -94,14 +93,15 @@ describe('the HTTP dialers of docs/dialers.md', () => {
       });
       try {
         expect((await t.api('POST', `/campaigns/${id}/start`)).statusCode).toBe(200);
-        await eventually(
-          async () => {
+        const campaigns = campaignApiReader(t);
+        const whileTheProgramRuns: CampaignReader = {
+          ...campaigns,
+          status: async (campaignId) => {
             if (dialer.hasExited()) throw new Error(`${file} exited:\n${processes.tail(dialer.output())}`);
-            return (await t.api('GET', `/campaigns/${id}`)).json().status as string;
+            return campaigns.status(campaignId);
           },
-          (status) => status === 'done',
-          30_000,
-        );
+        };
+        await waitCampaignDone(whileTheProgramRuns, id, { timeoutMs: 30_000 });
       } finally {
         await processes.stop(dialer);
       }

@@ -8,7 +8,7 @@ import { createTestClock } from '../support/clock.js';
 import { startTestDialer } from '../support/contacts.js';
 import { eventually } from '../support/poll.js';
 import { afterHopperPasses } from '../support/hopper.js';
-import { createCampaign } from '../support/campaigns.js';
+import { createCampaign, waitCalls, waitCampaignDone } from '../support/campaigns.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 // Monday 2026-11-30 10:00 UTC, inside the default 09:00–19:00 weekday window.
@@ -56,10 +56,7 @@ describe('the hopper keeps Redis bounded', () => {
     // Window opens at 16:00 UTC, six hours after the clock's 10:00: far beyond the 15-minute horizon.
     const id = await createCampaign(t, { targets: phones(5, 1000), settings: { call_working_hours: { start: '16:00', end: '18:00' } } });
     await t.api('POST', `/campaigns/${id}/start`);
-    const calls = await eventually(
-      () => t.api('GET', `/campaigns/${id}/calls`).then((r) => r.json().items),
-      (items) => items.length === 5,
-    );
+    const calls = await waitCalls(t, id, 5);
     expect(new Set(calls.map((call: { scheduled_for: string }) => call.scheduled_for))).toEqual(new Set(['2026-11-30T16:00:00.000Z']));
     await afterHopperPasses(t, 3);
     expect(await jobsInRedis(id)).toHaveLength(0);
@@ -175,11 +172,7 @@ describe('a crash between writing rows and promoting them', () => {
         // The process is back: its periodic hopper (and completion sweep) runs again.
         scheduler.resume();
 
-        await eventually(
-          () => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status),
-          (status) => status === 'done',
-          30_000,
-        );
+        await waitCampaignDone(t, id, { timeoutMs: 30_000 });
         const dialed = dialer.dials.filter((dial) => dial.data.campaign_id === id).map((dial) => dial.data.call_id);
         expect(dialed.sort()).toEqual(calls.map((call) => call.id).sort());
       } finally {

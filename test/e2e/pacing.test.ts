@@ -6,7 +6,7 @@ import { cliOutput } from '../support/cli.js';
 import { createTestClock } from '../support/clock.js';
 import { uniqueName } from '../support/databases.js';
 import { eventually } from '../support/poll.js';
-import { createCampaign } from '../support/campaigns.js';
+import { createCampaign, waitCampaignDone } from '../support/campaigns.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 // Monday 2026-11-30 10:00 UTC, inside the default 09:00–19:00 weekday window. Tests run in order
@@ -40,11 +40,6 @@ const start = async (id: string, headers?: Record<string, string>) =>
   expect((await t.api('POST', `/campaigns/${id}/start`, undefined, headers)).statusCode).toBe(200);
 const campaignStatus = (id: string, headers?: Record<string, string>) =>
   t.api('GET', `/campaigns/${id}`, undefined, headers).then((r) => r.json().status as string);
-const waitDone = (id: string, headers?: Record<string, string>) =>
-  eventually(
-    () => campaignStatus(id, headers),
-    (status) => status === 'done',
-  );
 const dialing = (campaignIds: string[]) => t.system.db.prisma.call.count({ where: { campaignId: { in: campaignIds }, status: 'dialing' } });
 
 const holds = async () =>
@@ -273,7 +268,7 @@ describe('max_concurrent_calls', () => {
       expect(await dialing([limited])).toBe(2);
 
       await start(free);
-      await waitDone(free);
+      await waitCampaignDone(t, free);
       expect(dialer.dials.filter((dial) => dial.data.campaign_id === free)).toHaveLength(4);
       // Meanwhile the limited campaign still has exactly two calls on the line.
       expect({ active: dialer.active(), dialing: await dialing([limited]) }).toEqual({ active: 2, dialing: 2 });

@@ -5,7 +5,7 @@ import { createApiKey, findOrCreateOrganization } from '../../src/db/repositorie
 import { createDialerWorker, type CallJobData } from '../../src/dialer/index.js';
 import { eventually } from '../support/poll.js';
 import { createTestDatabase, uniqueName } from '../support/databases.js';
-import { ALL_WEEK, campaignInput } from '../support/campaigns.js';
+import { ALL_WEEK, campaignInput, waitCampaignDone, type CampaignReader } from '../support/campaigns.js';
 import { TEST_JWT_SECRET } from '../support/harness.js';
 import getPort from 'get-port';
 import { deletePrefixAt } from '../support/redis-keys.js';
@@ -73,6 +73,10 @@ const api = (method: string, path: string, body?: unknown) =>
     headers: { 'x-api-key': apiKey, ...(body ? { 'content-type': 'application/json' } : {}) },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
+const campaigns: CampaignReader = {
+  status: async (id) => ((await (await api('GET', `/campaigns/${id}`)).json()) as { status: string }).status,
+  counts: async (id) => (await api('GET', `/campaigns/${id}/stats`)).json(),
+};
 
 describe('graceful shutdown and restart', () => {
   it('stops on SIGTERM with exit 0, and no job is lost or run twice across the restart', async () => {
@@ -110,11 +114,7 @@ describe('graceful shutdown and restart', () => {
       const dialsWhileDown = dials.length;
 
       running = await startProcess();
-      await eventually(
-        async () => ((await (await api('GET', `/campaigns/${id}`)).json()) as { status: string }).status,
-        (status) => status === 'done',
-        60_000,
-      );
+      await waitCampaignDone(campaigns, id, { timeoutMs: 60_000 });
       expect(dials.length).toBeGreaterThan(dialsWhileDown);
       const calls = await db.call.findMany({ where: { campaignId: id } });
       expect(calls).toHaveLength(60);

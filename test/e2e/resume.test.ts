@@ -4,7 +4,7 @@ import { QueueName } from '../../src/queues/names.js';
 import { createTestClock } from '../support/clock.js';
 import { startTestDialer } from '../support/contacts.js';
 import { eventually } from '../support/poll.js';
-import { createCampaign } from '../support/campaigns.js';
+import { createCampaign, waitCalls, waitCampaignDone } from '../support/campaigns.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 const clock = createTestClock(new Date('2026-11-30T10:00:00Z'));
@@ -28,11 +28,6 @@ type Counts = Record<string, number>;
 const COUNT_KEYS = ['scheduled_calls', 'queued_whatsapp', 'skipped_existing_pending', 'skipped_missing_contact'];
 
 const statusOf = async (id: string) => (await t.api('GET', `/campaigns/${id}`)).json().status as CampaignStatus;
-const untilDone = (id: string) =>
-  eventually(
-    () => statusOf(id),
-    (status) => status === 'done',
-  );
 const statesOf = async (id: string) =>
   Object.fromEntries(
     ((await t.api('GET', `/campaigns/${id}/targets?limit=500`)).json().items as Array<{ phone: string | null; email: string | null; state: string }>).map(
@@ -66,7 +61,7 @@ describe('resume a done campaign, segment by segment', () => {
       ],
       start: true,
     });
-    await untilDone(id);
+    await waitCampaignDone(t, id);
     // Added after the first pass: never contacted, but callable.
     await t.api('POST', `/campaigns/${id}/targets`, [{ phone: '+14155550307', variables: { calls: ['no_answer'] } }]);
   });
@@ -96,7 +91,7 @@ describe('resume a done campaign, segment by segment', () => {
       skipped_missing_contact: 0,
     });
     expect(Object.keys(response.json().campaign)).not.toContain('timezone');
-    await untilDone(id);
+    await waitCampaignDone(t, id);
     const states = await statesOf(id);
     expect(states['+14155550303']).toBe('goal_met');
     expect(states['+14155550306']).toBe('not_answered');
@@ -111,15 +106,15 @@ describe('resume a done campaign, segment by segment', () => {
   it('not_contacted: the callable target gets a round, the one without contact is skipped', async () => {
     const response = await resume(id, { segment: 'not_contacted' });
     expect(response.json()).toMatchObject({ segment: 'not_contacted', selected_targets: 2, scheduled_calls: 1, skipped_missing_contact: 1 });
-    await untilDone(id);
+    await waitCampaignDone(t, id);
     expect((await statesOf(id))['+14155550307']).toBe('not_answered');
   });
 
   it('failed and unresolved; goal-met targets are never selected', async () => {
     expect((await resume(id, { segment: 'failed' })).json()).toMatchObject({ selected_targets: 1, scheduled_calls: 1 });
-    await untilDone(id);
+    await waitCampaignDone(t, id);
     expect((await resume(id, { segment: 'unresolved' })).json()).toMatchObject({ selected_targets: 1, scheduled_calls: 1 });
-    await untilDone(id);
+    await waitCampaignDone(t, id);
     const states = await statesOf(id);
     expect(states['+14155550302']).toBe('goal_met');
     expect(states['+14155550304']).toBe('not_answered');
@@ -131,10 +126,7 @@ describe('resume a done campaign, segment by segment', () => {
 describe('resume from paused, and refusals', () => {
   it('skips targets that still have pending work and runs the campaign again', async () => {
     const id = await createCampaign(t, { settings: { call_attempt_delays: [600] }, targets: [{ phone: '+14155550311' }], start: true });
-    await eventually(
-      () => t.api('GET', `/campaigns/${id}/calls`).then((r) => r.json().items),
-      (items) => items.length === 2,
-    );
+    await waitCalls(t, id, 2);
     expect((await t.api('POST', `/campaigns/${id}/pause`)).statusCode).toBe(200);
     const response = await resume(id, { segment: 'not_answered' });
     expect(response.json()).toMatchObject({
@@ -166,11 +158,11 @@ describe('resume from paused, and refusals', () => {
 describe('Idempotency-Key', () => {
   it('returns the first response for the same key and does nothing again', async () => {
     const id = await createCampaign(t, { targets: [{ phone: '+14155550321', variables: { calls: ['no_answer', 'no_answer'] } }], start: true });
-    await untilDone(id);
+    await waitCampaignDone(t, id);
     const key = { 'idempotency-key': `resume-${id}` };
     const first = await resume(id, { segment: 'not_answered' }, key);
     expect(first.json()).toMatchObject({ selected_targets: 1, scheduled_calls: 1 });
-    await untilDone(id);
+    await waitCampaignDone(t, id);
     const second = await resume(id, { segment: 'not_answered' }, key);
     expect(second.statusCode).toBe(200);
     expect(second.json()).toEqual(first.json());

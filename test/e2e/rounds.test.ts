@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestClock } from '../support/clock.js';
 import { startTestDialer, startTestSender } from '../support/contacts.js';
-import { eventually } from '../support/poll.js';
-import { createCampaign } from '../support/campaigns.js';
+import { createCampaign, waitCalls, waitCampaignDone } from '../support/campaigns.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
 
 // Monday 2026-11-30 10:00 UTC: inside a 09:00–19:00 weekday window in UTC.
@@ -26,10 +25,7 @@ const WHATSAPP_CHANNEL = '5b1c1a52-53b4-4a39-8d0e-2f9d6f4b8c02';
 
 async function run(settings: Record<string, unknown>, targets: Array<Record<string, unknown>>) {
   const id = await createCampaign(t, { settings, targets, start: true });
-  await eventually(
-    () => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status),
-    (status) => status === 'done',
-  );
+  await waitCampaignDone(t, id);
   const calls = (await t.api('GET', `/campaigns/${id}/calls?limit=500`)).json().items as Array<Record<string, unknown>>;
   const targetRows = (await t.api('GET', `/campaigns/${id}/targets?limit=500`)).json().items as Array<Record<string, unknown>>;
   const events = (await t.api('GET', `/campaigns/${id}/events`)).json().items as Array<Record<string, unknown>>;
@@ -54,18 +50,12 @@ describe('contact rounds through a real dialer', () => {
 
   it('schedules the next attempt call_attempt_delays[k-1] minutes after the unanswered one', async () => {
     const id = await createCampaign(t, { settings: { call_attempt_delays: [30] }, targets: [{ phone: '+14155550102' }], start: true });
-    const [first, second] = await eventually(
-      () => t.api('GET', `/campaigns/${id}/calls`).then((r) => r.json().items),
-      (items) => items.length === 2,
-    );
+    const [first, second] = await waitCalls(t, id, 2);
     expect(first.status).toBe('no_answer');
     expect(second).toMatchObject({ attempt: 2, status: 'scheduled' });
     expect(Date.parse(second.scheduled_for) - Date.parse(first.ended_at)).toBe(30 * 60_000);
     clock.advance(30 * 60_000);
-    await eventually(
-      () => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status),
-      (status) => status === 'done',
-    );
+    await waitCampaignDone(t, id);
   });
 
   it('ends the round when the target is reached; no objectives means reached is the goal', async () => {
@@ -166,10 +156,7 @@ describe('goals', () => {
       targets: [{ phone: '+14155550113', variables: { calls: ['answered'] } }],
       start: true,
     });
-    await eventually(
-      () => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status),
-      (status) => status === 'done',
-    );
+    await waitCampaignDone(t, id);
     const [target] = (await t.api('GET', `/campaigns/${id}/targets`)).json().items;
     expect(target.state).toBe('unresolved');
     const reported = await t.api('POST', `/campaigns/${id}/targets/${target.id}/events`, { type: 'email_sent' });
@@ -191,10 +178,7 @@ describe('goals', () => {
       targets: [{ phone: '+14155550114' }],
       start: true,
     });
-    const [, second] = await eventually(
-      () => t.api('GET', `/campaigns/${id}/calls`).then((r) => r.json().items),
-      (items) => items.length === 2,
-    );
+    const [, second] = await waitCalls(t, id, 2);
     expect(second.status).toBe('scheduled');
     const [target] = (await t.api('GET', `/campaigns/${id}/targets`)).json().items;
     expect((await t.api('POST', `/campaigns/${id}/targets/${target.id}/events`, { type: 'email_sent' })).json()).toEqual({ target_state: 'not_answered' });
@@ -202,9 +186,6 @@ describe('goals', () => {
     expect(met.json()).toEqual({ target_state: 'goal_met' });
     const calls = (await t.api('GET', `/campaigns/${id}/calls`)).json().items;
     expect(calls[1]).toMatchObject({ status: 'canceled', cancel_reason: 'goal_met' });
-    await eventually(
-      () => t.api('GET', `/campaigns/${id}`).then((r) => r.json().status),
-      (status) => status === 'done',
-    );
+    await waitCampaignDone(t, id);
   });
 });
