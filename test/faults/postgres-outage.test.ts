@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { QueueName } from '../../src/queues/names.js';
 import { eventually } from '../support/poll.js';
 import { startScriptedDialer, type ScriptedDialer } from '../support/dialer.js';
-import { ALL_WEEK, campaignInput } from '../support/campaigns.js';
+import { ALL_WEEK, campaignDatabaseReader, campaignInput, waitCampaignDone } from '../support/campaigns.js';
 import { metricValue } from '../support/metrics.js';
 import { createProcessFixture, type ProcessFixture } from '../support/process-fixture.js';
 import { stopOwnedProcesses } from '../support/processes.js';
@@ -125,8 +125,7 @@ describe('PostgreSQL unreachable for longer than the call jobs retry', () => {
     const outageEnd = Date.now();
     expect(system.process.running()).toBe(true);
 
-    const status = async () => (await fixture.query<{ status: string }>('SELECT status FROM campaigns WHERE id = $1', [campaignId]))[0]!.status;
-    await eventually(status, (value) => value === 'done', 120_000);
+    await waitCampaignDone(campaignDatabaseReader(fixture), campaignId, { timeoutMs: 120_000 });
     const settledAt = Date.now();
 
     // Every outcome kept: each held call has the dialer's outcome, recorded after the outage,

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { JobName, QueueName } from '../../src/queues/names.js';
 import { eventually } from '../support/poll.js';
 import { startScriptedDialer, type ScriptedDialer } from '../support/dialer.js';
-import { ALL_WEEK, campaignInput } from '../support/campaigns.js';
+import { ALL_WEEK, campaignDatabaseReader, campaignInput, waitCampaignDone } from '../support/campaigns.js';
 import { createProcessFixture, type ProcessFixture } from '../support/process-fixture.js';
 import { stopOwnedProcesses } from '../support/processes.js';
 import { httpClient, startSystemProcess, systemEnv, type SystemProcess } from '../support/system-process.js';
@@ -157,19 +157,15 @@ describe('SIGKILL of the system process', () => {
     system = await startSystem(f, env);
     const restartedAt = Date.now();
 
-    const status = async (id: string) => (await f.query<{ status: string }>('SELECT status FROM campaigns WHERE id = $1', [id]))[0]!.status;
+    const campaigns = campaignDatabaseReader(f);
     // Applied: out of draft (it may already have run its one call and completed).
     await eventually(
-      () => status(waiting),
+      () => campaigns.status(waiting),
       (value) => value !== 'draft',
       120_000,
     );
     const commandMs = Date.now() - restartedAt;
-    await eventually(
-      () => status(busy),
-      (value) => value === 'done',
-      120_000,
-    );
+    await waitCampaignDone(campaigns, busy, { timeoutMs: 120_000 });
     const doneMs = Date.now() - restartedAt;
 
     // Every outcome the dialer reported is recorded, and every call was placed once.

@@ -7,7 +7,7 @@ import { JobName, QueueName } from '../../src/queues/names.js';
 import { sql as sqlTag } from '../../src/db/sql.js';
 import { eventually } from '../support/poll.js';
 import { startScriptedDialer, type ScriptedDialer } from '../support/dialer.js';
-import { ALL_WEEK, createCampaign } from '../support/campaigns.js';
+import { ALL_WEEK, createCampaign, waitCampaignDone } from '../support/campaigns.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
 import { metricValue } from '../support/metrics.js';
 import { stopOwnedProcesses } from '../support/processes.js';
@@ -102,21 +102,21 @@ async function runThroughRedisCrash(persistence: 'none' | 'append-only') {
   const returnedAt = Date.now();
   const placedBeforeReturn = placed.length;
 
-  const status = () => system.api('GET', `/campaigns/${campaignId}`).then((response) => response.json().status as string);
-  await eventually(status, (value) => value === 'done', 120_000).catch(async (error: Error) => {
-    // What was left: rows by status and promotion, and the passes of the hopper and reconciler.
+  // A timeout says what was left: rows by status and promotion, and the passes of the hopper and reconciler.
+  const explain = async () => {
     const rows = await system.system.db.sql.query(sqlTag`
       SELECT status, promoted_at IS NOT NULL AS promoted, promotion, count(*)::int AS n FROM calls
       WHERE campaign_id = ${campaignId}::uuid GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`);
     const targetsLeft = await system.system.db.sql.query(sqlTag`
       SELECT state, has_pending, count(*)::int AS n FROM targets WHERE campaign_id = ${campaignId}::uuid GROUP BY 1, 2`);
     const rollouts = await system.system.db.sql.query(sqlTag`SELECT kind, finished_at FROM rollouts WHERE campaign_id = ${campaignId}::uuid`);
-    throw new Error(
-      `${error.message}; calls ${JSON.stringify(rows)}; targets ${JSON.stringify(targetsLeft)}; rollouts ${JSON.stringify(rollouts)}; ` +
-        `hopper passes ${await metric('campaign_hopper_passes_total')}; reconciled ${await metric('campaign_reconciled_total', { kind: 'work' })}; ` +
-        `dialer failures ${JSON.stringify(dialer!.failures.slice(-5))}`,
+    return (
+      `calls ${JSON.stringify(rows)}; targets ${JSON.stringify(targetsLeft)}; rollouts ${JSON.stringify(rollouts)}; ` +
+      `hopper passes ${await metric('campaign_hopper_passes_total')}; reconciled ${await metric('campaign_reconciled_total', { kind: 'work' })}; ` +
+      `dialer failures ${JSON.stringify(dialer!.failures.slice(-5))}`
     );
-  });
+  };
+  await waitCampaignDone(system, campaignId, { timeoutMs: 120_000, explain });
   const doneAt = Date.now();
 
   const calls = await system.system.db.prisma.call.findMany({ where: { campaignId }, orderBy: [{ targetId: 'asc' }, { attempt: 'asc' }] });

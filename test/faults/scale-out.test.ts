@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from '../support/poll.js';
 import { startScriptedDialer, type ScriptedDialer } from '../support/dialer.js';
-import { ALL_WEEK, campaignInput } from '../support/campaigns.js';
+import { ALL_WEEK, campaignDatabaseReader, campaignInput, waitCampaignDone } from '../support/campaigns.js';
 import { createProcessFixture, type ProcessFixture } from '../support/process-fixture.js';
 import { stopOwnedProcesses } from '../support/processes.js';
 import { httpClient, startSystemProcess, systemEnv, type SystemProcess } from '../support/system-process.js';
@@ -71,12 +70,7 @@ describe('two API and three worker processes', () => {
     );
     expect(answers.every((answer) => [200, 409].includes(answer.status))).toBe(true);
 
-    const status = async (id: string) => (await fixture.query<{ status: string }>('SELECT status FROM campaigns WHERE id = $1', [id]))[0]!.status;
-    await eventually(
-      () => status(campaignId),
-      (value) => value === 'done',
-      180_000,
-    );
+    await waitCampaignDone(campaignDatabaseReader(fixture), campaignId, { timeoutMs: 180_000 });
     const elapsedMs = Date.now() - started;
 
     // Every call placed exactly once, from the job of its first and only promotion.
