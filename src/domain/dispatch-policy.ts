@@ -6,8 +6,9 @@ import type { CallWindow } from './working-hours.js';
 
 /**
  * The one dispatch decision (docs/product.md, "Lifecycle" guard, "Compliance and pacing"): whether a
- * call or message whose job has just been handed out is contacted now. Pure; every transport
- * (queue worker, HTTP claim) reads one snapshot under lock and maps the decision in one place.
+ * call or message whose job has just been handed out is contacted now. Pure; both transports (the
+ * helper's claim job, the HTTP claim) go through src/services/dispatch.ts, which reads one
+ * snapshot under lock, and get their answers from one mapping, src/services/claim-answers.ts.
  */
 
 export interface DispatchSnapshot {
