@@ -1,10 +1,10 @@
 /**
  * The contact channels, each described once. The hopper, cancel, withdraw, reconcile and the
- * dispatch guard loop over this list; nothing else names a channel's table or queue. Adding a
- * channel (email, SMS) means one descriptor here, one payload schema in src/queues/payloads.ts
- * and one helper export in src/dialer.
+ * dispatch guard loop over this list or read a channel's facts from it; nothing else names a
+ * channel's table or queue, or branches on a channel's name. What else adding a channel (email,
+ * SMS) takes is listed in ARCHITECTURE.md, "Extending".
  */
-import type { ChannelName } from './domain/channel-names.js';
+import { channelRules, type ChannelName } from './domain/channel-names.js';
 import { raw, sql, type Sql } from './db/sql.js';
 import type { JobPayload } from './queues/catalog.js';
 import { JobName, QueueName } from './queues/names.js';
@@ -48,6 +48,12 @@ export interface Channel<J extends JobName = JobName> {
   jobColumns: Sql;
   /** Whether the row's due time is held to the call window (calls) or just to "not before". */
   heldToWindow: boolean;
+  /** Whether it counts against pacing and concurrency limits (src/domain/channel-names.ts). */
+  paced: boolean;
+  /** The 404 detail of a claim over HTTP for an unknown id, or another organization's. */
+  notFound: string;
+  /** How the HTTP guard's answers and documentation word the contact: "Do not dial: the call …". */
+  claimWords: { act: string; noun: string };
   queue: QueueName;
   jobName: J;
   jobId(id: string, promotion: number): string;
@@ -63,6 +69,9 @@ const call: Channel<typeof JobName.Call> = {
   claimedAt: raw('dialing_at'),
   jobColumns: sql`w.attempt, t.customer_id::text AS customer_id, t.phone, t.variables`,
   heldToWindow: true,
+  paced: channelRules.call.paced,
+  notFound: 'Call not found.',
+  claimWords: { act: 'dial', noun: 'call' },
   queue: QueueName.Calls,
   jobName: JobName.Call,
   jobId: (id, promotion) => `call-${id}-${promotion}`,
@@ -90,6 +99,9 @@ const whatsapp: Channel<typeof JobName.Whatsapp> = {
   claimedAt: raw('updated_at'),
   jobColumns: sql`w.kind::text AS kind, t.whatsapp`,
   heldToWindow: false,
+  paced: channelRules.whatsapp.paced,
+  notFound: 'WhatsApp message not found.',
+  claimWords: { act: 'send', noun: 'message' },
   queue: QueueName.Whatsapp,
   jobName: JobName.Whatsapp,
   jobId: (id, promotion) => `whatsapp-${id}-${promotion}`,

@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import type { Rollout } from '../db/repositories/rollouts.js';
-import { outcomeOf, type Command, type CommandOutcome, type SubmittedCommand } from '../services/commands.js';
+import { outcomeOf, type CommandOutcome } from '../services/command-results.js';
+import type { Command, SubmittedCommand } from '../services/commands.js';
 import { HTTP_STATUS_OF } from './error-handler.js';
 import { commandAnswer } from './presenters.js';
 

@@ -5,7 +5,7 @@ import type { DoNotContact } from '../db/repositories/do-not-contact.js';
 import type { WhatsappMessage } from '../db/repositories/messages.js';
 import type { Target } from '../db/repositories/targets.js';
 import type { CampaignStats } from '../services/campaign-stats.js';
-import type { CommandOutcome } from '../services/commands.js';
+import type { CommandOutcome } from '../services/command-results.js';
 import { CampaignCallWindow, CampaignGoalSpec, type CampaignOut } from './schemas/campaign.js';
 
 /** Rows and results as HTTP bodies: the only place that knows both shapes. */

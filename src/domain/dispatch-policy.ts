@@ -1,13 +1,14 @@
 import { nextWindowOpening } from './call-window.js';
-import type { ChannelName } from './channel-names.js';
+import { channelRules, type ChannelName } from './channel-names.js';
 import type { CampaignStatus } from './lifecycle.js';
 import { rateHoldUntil } from './pacing.js';
 import type { CallWindow } from './working-hours.js';
 
 /**
  * The one dispatch decision (docs/product.md, "Lifecycle" guard, "Compliance and pacing"): whether a
- * call or message whose job has just been handed out is contacted now. Pure; every transport
- * (queue worker, HTTP claim) reads one snapshot under lock and maps the decision in one place.
+ * call or message whose job has just been handed out is contacted now. Pure; both transports (the
+ * helper's claim job, the HTTP claim) go through src/services/dispatch.ts, which reads one
+ * snapshot under lock, and get their answers from one mapping, src/services/claim-answers.ts.
  */
 
 export interface DispatchSnapshot {
@@ -74,8 +75,8 @@ const reached = (active: number, limit: number | null) => limit !== null && acti
 
 /**
  * Rules, first match wins: the job's standing against its row (gone, ahead, stale, finished), a
- * redelivered claim, the campaign's status, the do-not-contact list, expiry, then for calls only
- * concurrency and the calls-per-minute rate.
+ * redelivered claim, the campaign's status, the do-not-contact list, expiry, then for paced
+ * channels only (calls: `channelRules`) concurrency and the calls-per-minute rate.
  */
 export function decideDispatch(s: DispatchSnapshot, settings: DispatchSettings = DEFAULT_DISPATCH_SETTINGS): DispatchDecision {
   if (!Number.isFinite(settings.concurrencyRetryMs) || settings.concurrencyRetryMs <= 0) {
@@ -98,8 +99,7 @@ export function decideDispatch(s: DispatchSnapshot, settings: DispatchSettings =
   if (nowMs - dueMs > s.campaign.dispatchExpiryMinutes * MINUTE_MS) {
     return hold(nextWindowOpening(s.now, s.campaign.window, s.target.zone), 'expired');
   }
-  // Pacing is about telephony: messages are not paced.
-  if (s.channel === 'whatsapp') return { kind: 'dial' };
+  if (!channelRules[s.channel].paced) return { kind: 'dial' };
   if (
     reached(s.pacing.campaignActiveCalls, s.campaign.maxConcurrentCalls) ||
     reached(s.pacing.organizationActiveCalls, s.pacing.organizationMaxConcurrentCalls)

@@ -1,10 +1,12 @@
+import { channelNames, type ChannelName } from './channel-names.js';
+
 /** The labels of an AI evaluation of a conversation. */
 export const aiLabels = ['positive', 'negative', 'neutral'] as const;
 export type AiLabel = (typeof aiLabels)[number];
 
 /** A campaign's goal as stored (the execution contract's CampaignGoalSpec, docs/execution-contract.openapi.json, defaults filled in). */
 export type Objective =
-  | { type: 'contact'; channels?: Array<'call' | 'whatsapp'>; min_count: number }
+  | { type: 'contact'; channels?: ChannelName[]; min_count: number }
   | { type: 'email'; min_count: number }
   | { type: 'ai'; label_in?: AiLabel[]; min_score: number };
 
@@ -22,14 +24,21 @@ export interface ContactHistory {
   aiEvaluations: Array<{ label: string; score: number }>;
 }
 
-export const isReached = (history: Pick<ContactHistory, 'answeredCalls' | 'repliedMessages'>) => history.answeredCalls + history.repliedMessages > 0;
+type Contacts = Pick<ContactHistory, 'answeredCalls' | 'repliedMessages'>;
+
+/** What counts as a contact on each channel: an answered call, a replied message. */
+const contactsOn = (history: Contacts): Record<ChannelName, number> => ({ call: history.answeredCalls, whatsapp: history.repliedMessages });
+
+/** Reached: contacted on any channel. */
+export const isReached = (history: Contacts) => channelNames.some((channel) => contactsOn(history)[channel] > 0);
 
 function objectiveMet(objective: Objective, history: ContactHistory): boolean {
   switch (objective.type) {
     case 'contact': {
-      // No channels listed means both.
-      const channels = objective.channels?.length ? objective.channels : ['call', 'whatsapp'];
-      const contacts = (channels.includes('call') ? history.answeredCalls : 0) + (channels.includes('whatsapp') ? history.repliedMessages : 0);
+      // No channels listed means every channel; a channel listed twice counts once.
+      const listed: readonly ChannelName[] = objective.channels?.length ? objective.channels : channelNames;
+      const counts = contactsOn(history);
+      const contacts = channelNames.filter((channel) => listed.includes(channel)).reduce((sum, channel) => sum + counts[channel], 0);
       return contacts >= objective.min_count;
     }
     case 'email':

@@ -1,3 +1,5 @@
+import type { ChannelName } from './channel-names.js';
+
 /**
  * Contact rounds (docs/product.md, "Contact rounds"): what a round opens with, and what follows a
  * call outcome. Pure: the caller supplies the campaign's policy and what it knows of the target.
@@ -7,7 +9,7 @@ export const callOutcomes = ['answered', 'no_answer', 'busy', 'voicemail', 'fail
 export type CallOutcome = (typeof callOutcomes)[number];
 
 export interface RoundPolicy {
-  firstContactChannel: 'call' | 'whatsapp';
+  firstContactChannel: ChannelName;
   /** Minutes to wait after unanswered attempt k before attempt k + 1. */
   callAttemptDelays: number[];
   whatsappAfterAttempts: number;

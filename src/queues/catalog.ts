@@ -5,15 +5,21 @@ import { JobName, QueueName } from './names.js';
 
 type Consumer = 'system' | 'external';
 
-interface JobDefinition<S extends z.ZodType, C extends Consumer> {
+interface JobDefinition {
   queue: QueueName;
-  schema: S;
+  schema: z.ZodType;
   options: JobsOptions;
   /** `external`: consumed by dialers or WhatsApp senders outside this system (no handler here). */
-  consumer: C;
+  consumer: Consumer;
+  /**
+   * A repeatable job: the id of its job scheduler in Redis (never renamed: a new id would leave
+   * the old schedule running). Its interval is a setting (src/workers/workers.ts).
+   */
+  scheduler?: string;
 }
 
-const define = <S extends z.ZodType, C extends Consumer>(definition: JobDefinition<S, C>) => definition;
+// `const`: each entry keeps its literal types (its consumer, its scheduler), which the types below read.
+const define = <const D extends JobDefinition>(definition: D) => definition;
 
 const keepFinished = { removeOnComplete: { age: 24 * 3600, count: 10_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
 const retried = { attempts: 5, backoff: { type: 'exponential', delay: 500 }, ...keepFinished };
@@ -33,7 +39,10 @@ const durable = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
-/** Every job of the system: its queue, its payload and how it is retried. */
+/** A periodic pass is not retried: the next one comes soon and does the same. */
+const periodic = { attempts: 1, removeOnComplete: true, removeOnFail: { count: 100 } };
+
+/** Every job of the system: its queue, its payload, how it is retried, and whether it repeats. */
 export const jobCatalog = {
   [JobName.LifecycleCommand]: define({
     queue: QueueName.Lifecycle,
@@ -50,14 +59,16 @@ export const jobCatalog = {
   [JobName.HopperTick]: define({
     queue: QueueName.Scheduler,
     schema: z.object({}),
-    options: { attempts: 1, removeOnComplete: true, removeOnFail: { count: 100 } },
+    options: periodic,
     consumer: 'system',
+    scheduler: 'hopper',
   }),
   [JobName.Reconcile]: define({
     queue: QueueName.Scheduler,
     schema: z.object({}),
-    options: { attempts: 1, removeOnComplete: true, removeOnFail: { count: 100 } },
+    options: periodic,
     consumer: 'system',
+    scheduler: 'reconciler',
   }),
   [JobName.Call]: define({
     queue: QueueName.Calls,
@@ -96,4 +107,8 @@ export const jobCatalog = {
 export type JobPayload<N extends JobName> = z.input<(typeof jobCatalog)[N]['schema']>;
 export type SystemJobName = {
   [N in JobName]: (typeof jobCatalog)[N]['consumer'] extends 'system' ? N : never;
+}[JobName];
+/** The repeatable jobs: those with a job scheduler. */
+export type ScheduledJobName = {
+  [N in JobName]: (typeof jobCatalog)[N] extends { scheduler: string } ? N : never;
 }[JobName];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { channelNames } from '../domain/channel-names.js';
 import { callOutcomes } from '../domain/rounds.js';
 import { whatsappEvents, type WhatsappEvent } from '../domain/whatsapp-status.js';
 import { aiLabels } from '../domain/goal.js';
@@ -46,12 +47,21 @@ export const CallOutcomeReport = z.object({
 });
 export type CallOutcomeReport = z.output<typeof CallOutcomeReport>;
 
-export const ClaimJobData = z.object({
-  kind: z.enum(['call', 'whatsapp']),
-  id,
-  promotion: z.int(),
-});
-export type ClaimJobData = z.output<typeof ClaimJobData>;
+/**
+ * Data of a `claim` job: the dialer helper (src/dialer) asks the dispatch guard about a job it
+ * took. The channel travels as `kind` because installed helpers send that name: it stays `kind`
+ * on the wire and is read as `channel`, the name the system uses everywhere else.
+ */
+export const ClaimJobData = z
+  .object({
+    kind: z.enum(channelNames),
+    id,
+    promotion: z.int(),
+  })
+  .transform(({ kind, ...claim }) => ({ channel: kind, ...claim }));
+/** A claim as the helper sends it (`kind`); handlers receive it parsed (`channel`). */
+export type ClaimJobData = z.input<typeof ClaimJobData>;
+/** The claim job's result, which the helper waits for: the guard's answer over Redis. */
 export type ClaimResult = { proceed: true } | { proceed: false; retry: boolean; reason: string };
 
 export const CallOutcomeJobData = CallOutcomeReport.extend({ call_id: id });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Campaign } from '../db/repositories/campaign-rows.js';
+import { channelNames } from '../domain/channel-names.js';
 import { aiLabels, type GoalLogic, type GoalSpec } from '../domain/goal.js';
 import type { RoundPolicy } from '../domain/rounds.js';
 import { DEFAULT_CALL_WINDOW, type CallWindow } from '../domain/working-hours.js';
@@ -11,7 +12,7 @@ const StoredGoalSpec = z.object({
   objectives: z
     .array(
       z.discriminatedUnion('type', [
-        z.object({ type: z.literal('contact'), channels: z.array(z.enum(['call', 'whatsapp'])).optional(), min_count: z.int() }),
+        z.object({ type: z.literal('contact'), channels: z.array(z.enum(channelNames)).optional(), min_count: z.int() }),
         z.object({ type: z.literal('email'), min_count: z.int() }),
         z.object({ type: z.literal('ai'), label_in: z.array(z.enum(aiLabels)).optional(), min_score: z.number() }),
       ]),

@@ -1,5 +1,6 @@
 import { createCampaign, findCampaign, updateCampaignIfStatus, type Campaign, type CampaignWrite } from '../db/repositories/campaigns.js';
 import { Conflict, NotFound } from '../domain/errors.js';
+import type { ChannelName } from '../domain/channel-names.js';
 import type { GoalLogic, GoalSpec } from '../domain/goal.js';
 import { editableStatuses } from '../domain/lifecycle.js';
 import { normalizeCallWindow, type CallWindow } from '../domain/working-hours.js';
@@ -15,7 +16,7 @@ export interface CampaignSettings {
   goal: string | null;
   goalSpec: GoalSpec | null;
   goalLogic: GoalLogic;
-  firstContactChannel: 'call' | 'whatsapp';
+  firstContactChannel: ChannelName;
   callOpeningMessage: string | null;
   whatsappFirstMessage: string | null;
   whatsappAfterAttempts: number;

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, type QueueEvents } from 'bullmq';
 import { z } from 'zod';
-import type { Campaign } from '../db/repositories/campaign-rows.js';
 import {
   acceptCommand,
   failPendingCommand,
@@ -17,13 +16,14 @@ import {
 import type { Db } from '../db/sql.js';
 import { rolloutOfCommand, type Rollout } from '../db/repositories/rollouts.js';
 import { countTargetsInState } from '../db/repositories/targets.js';
-import { Conflict, NotFound, ServiceUnavailable, type ErrorKind } from '../domain/errors.js';
+import { Conflict, NotFound, ServiceUnavailable } from '../domain/errors.js';
 import { resumeSegments, type LifecycleCommand } from '../domain/lifecycle.js';
 import { enqueueLifecycleCommand } from '../queues/queues.js';
 import { QueueName } from '../queues/names.js';
 import { withTimeout } from '../util/timeout.js';
 import type { Caller } from './caller.js';
 import { getCampaign } from './campaigns.js';
+import { outcomeOf, type CommandOutcome } from './command-results.js';
 import type { ServiceDeps } from './deps.js';
 
 export type { Command };
@@ -32,27 +32,6 @@ export type { Command };
 const ResumeParams = z.object({ segment: z.enum(resumeSegments) });
 
 export const resumeParamsOf = (command: Command) => ResumeParams.parse(command.params);
-
-const ResumeCounts = z.object({
-  segment: z.enum(resumeSegments),
-  selected: z.int(),
-  scheduledCalls: z.int(),
-  queuedWhatsapp: z.int(),
-  skippedExistingPending: z.int(),
-  skippedMissingContact: z.int(),
-  skippedDoNotContact: z.int(),
-});
-
-/**
- * A finished command's result as stored on its row: the campaign as the command left it (so a
- * replay answers what the first request got) and a resume's counts, or the typed rejection.
- */
-const StoredResult = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), campaignId: z.uuid(), campaign: z.record(z.string(), z.unknown()).optional(), resume: ResumeCounts.optional() }),
-  z.object({ ok: z.literal(false), kind: z.string(), detail: z.string() }),
-]);
-
-export type CommandOutcome = { ok: true; campaign: Campaign; resume?: z.output<typeof ResumeCounts> } | { ok: false; kind: ErrorKind; detail: string };
 
 /** How long an Idempotency-Key replays its first response. */
 const IDEMPOTENCY_WINDOW_MS = 24 * 3600_000;
@@ -78,22 +57,6 @@ export type SubmittedCommand = { finished: true; command: Command; outcome: Comm
 
 const sameRequest = (command: Command, request: CommandRequest) =>
   command.campaignId === request.campaignId && command.name === request.command && JSON.stringify(command.params) === JSON.stringify(request.params ?? {});
-
-/** The outcome a finished command recorded, in the form callers read. */
-export function outcomeOf(command: Command): CommandOutcome | null {
-  if (!command.result) return null;
-  const result = StoredResult.parse(command.result);
-  if (!result.ok) return { ok: false, kind: result.kind as ErrorKind, detail: result.detail };
-  const campaign = z.object({ createdAt: z.coerce.date(), updatedAt: z.coerce.date() }).loose().parse(result.campaign) as unknown as Campaign;
-  return { ok: true, campaign, ...(result.resume ? { resume: result.resume } : {}) };
-}
-
-/** Stored on the command row by the lifecycle worker. */
-export function storedResultOf(outcome: CommandOutcome): z.input<typeof StoredResult> {
-  return outcome.ok
-    ? { ok: true, campaignId: outcome.campaign.id, campaign: { ...outcome.campaign }, ...(outcome.resume ? { resume: outcome.resume } : {}) }
-    : outcome;
-}
 
 /** How often a waiter reads the row of a queued command, and of a pending one (decided in milliseconds, normally). */
 const POLL_MS = 25;

@@ -69,7 +69,7 @@ export async function claimWork(deps: Deps, claims: readonly ClaimRequest[]): Pr
     const visible = new Set(owned.map(({ index }) => index));
     mine.forEach(({ claim, index }, position) => {
       if (claim.organizationId !== undefined && !visible.has(position)) {
-        results[index] = new NotFound(channel === 'call' ? 'Call not found.' : 'WhatsApp message not found.');
+        results[index] = new NotFound(channelNamed(channel).notFound);
       }
     });
     const accepted = owned.map(({ owner, index }) => ({ claim: mine[index]!.claim, index: mine[index]!.index, owner }));
@@ -79,10 +79,11 @@ export async function claimWork(deps: Deps, claims: readonly ClaimRequest[]): Pr
       // Calls of campaigns (or organizations) with limits are claimed one batch at a time per
       // campaign: their locks are exclusive, taken before anything else, organizations first.
       const settings = await findCampaignsByIds(tx, campaignIds);
-      const organizations =
-        channel === 'call' ? await lockLimitedOrganizations(tx, [...new Set([...settings.values()].map((campaign) => campaign.organizationId))]) : new Map();
-      const paced =
-        channel === 'call' ? [...settings.values()].filter((campaign) => isPaced(campaign) || organizations.get(campaign.organizationId) !== null) : [];
+      const limited = channelNamed(channel).paced;
+      const organizations = limited
+        ? await lockLimitedOrganizations(tx, [...new Set([...settings.values()].map((campaign) => campaign.organizationId))])
+        : new Map();
+      const paced = limited ? [...settings.values()].filter((campaign) => isPaced(campaign) || organizations.get(campaign.organizationId) !== null) : [];
       const campaigns = await lockCampaignsForDispatch(tx, campaignIds, new Set(paced.map((campaign) => campaign.id)));
       const rows = new Map(
         (

@@ -1,4 +1,4 @@
-import { channels } from '../channels.js';
+import { channels, type ChannelName } from '../channels.js';
 import { runningCampaignsWithoutWork, staleClaims } from '../db/repositories/hopper.js';
 import { applyAfterCommit, enqueueSettle } from './after-commit.js';
 import { recordCallOutcomes } from './call-outcomes.js';
@@ -30,27 +30,30 @@ export async function hopperTick(deps: Deps) {
 }
 
 /**
- * Calls left dialing, and messages left sending, past the outcome timeout: a call is recorded
- * as `timed_out` (it counts as failed until the dialer's real outcome arrives and replaces it),
- * a message as failed.
+ * What each channel records for work handed out whose outcome never came: a call is `timed_out`
+ * (it counts as failed until the dialer's real outcome arrives and replaces it), a message failed.
  */
+const recordTimedOut: Record<ChannelName, (deps: Deps, ids: string[]) => Promise<unknown>> = {
+  call: (deps, ids) =>
+    recordCallOutcomes(
+      deps,
+      ids.map((callId) => ({ callId, status: 'timed_out', summary: 'No outcome reported within CALL_OUTCOME_TIMEOUT_SECONDS.' })),
+    ),
+  whatsapp: (deps, ids) =>
+    recordWhatsappEvents(
+      deps,
+      ids.map((messageId) => ({ messageId, event: 'failed' })),
+    ),
+};
+
+/** Calls left dialing, and messages left sending, past the outcome timeout. */
 async function recordTimeouts(deps: Deps): Promise<number> {
   const before = new Date(deps.clock().getTime() - deps.settings.callOutcomeTimeoutMs);
   let total = 0;
   for (const channel of channels) {
     const ids = await staleClaims(deps.db.sql, channel, before, STALE_BATCH);
     if (ids.length === 0) continue;
-    if (channel.name === 'call') {
-      await recordCallOutcomes(
-        deps,
-        ids.map((callId) => ({ callId, status: 'timed_out', summary: 'No outcome reported within CALL_OUTCOME_TIMEOUT_SECONDS.' })),
-      );
-    } else {
-      await recordWhatsappEvents(
-        deps,
-        ids.map((messageId) => ({ messageId, event: 'failed' })),
-      );
-    }
+    await recordTimedOut[channel.name](deps, ids);
     total += ids.length;
   }
   if (total > 0) deps.logger.warn({ rows: total }, 'work handed out without outcome past the timeout was recorded as timed out');

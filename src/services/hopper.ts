@@ -67,7 +67,7 @@ async function promoteBatch(deps: Deps, campaignId: string): Promise<PromotionRe
       // A due time that passed (pause, workers down) moves to now, and calls into the window.
       const inWindow = (due: Date) => (channel.heldToWindow ? nextWindowMoment(due, window, zone) : due);
       let dueAt = inWindow(laterOf(row.scheduled_for, now));
-      if (channel.name === 'call' && campaign.maxCallsPerMinute !== null) {
+      if (channel.paced && campaign.maxCallsPerMinute !== null) {
         // Paced: calls are spread so no minute holds more than the limit, in due order.
         dueAt = inWindow(spreadDueTimes([dueAt], campaign.maxCallsPerMinute, pacedUntil)[0]!);
       }
@@ -75,7 +75,7 @@ async function promoteBatch(deps: Deps, campaignId: string): Promise<PromotionRe
         deferred.push({ channel: row.channel, id: row.id, dueAt });
         continue;
       }
-      if (channel.name === 'call' && campaign.maxCallsPerMinute !== null) pacedUntil = dueAt;
+      if (channel.paced && campaign.maxCallsPerMinute !== null) pacedUntil = dueAt;
       promoted.push({ channel: row.channel, id: row.id, dueAt });
       const promotion = row.promotion + 1;
       jobs.set(channel.jobName, [

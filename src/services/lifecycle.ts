@@ -8,13 +8,12 @@ import type { Db } from '../db/sql.js';
 import { InvalidData } from '../domain/errors.js';
 import { decideLifecycle, lifecycleEffect, type CampaignStatus, type LifecycleCommand, type ResumeSegment } from '../domain/lifecycle.js';
 import { applyAfterCommit, type AfterCommit } from './after-commit.js';
-import { awaitCommandDecision, outcomeOf, resumeParamsOf, storedResultOf, type Command, type CommandOutcome } from './commands.js';
+import { outcomeOf, storedResultOf, type CommandOutcome, type ResumeCounts } from './command-results.js';
+import { awaitCommandDecision, resumeParamsOf, type Command } from './commands.js';
 import type { ServiceDeps } from './deps.js';
 import { countSegment } from './rollouts.js';
 
 type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger' | 'settings'>;
-
-type ResumeCounts = NonNullable<Extract<CommandOutcome, { ok: true }>['resume']>;
 
 interface Applied {
   effects: AfterCommit;

@@ -1,11 +1,10 @@
 import type { Job } from 'bullmq';
 import type { z } from 'zod';
-import type { DispatchDecision } from '../domain/dispatch-policy.js';
 import { isRetryable } from '../domain/errors.js';
 import type { SystemJobName, jobCatalog } from '../queues/catalog.js';
 import { JobName } from '../queues/names.js';
-import type { ClaimResult } from '../queues/payloads.js';
 import type { BatchedUseCases } from '../services/batched.js';
+import { claimAnswerOf } from '../services/claim-answers.js';
 import type { ServiceDeps } from '../services/deps.js';
 import { hopperTick } from '../services/hopper-tick.js';
 import { markCommandFailed, runLifecycleCommand, settleCampaign } from '../services/lifecycle.js';
@@ -20,22 +19,6 @@ export interface WorkerContext {
 
 export type JobData<N extends SystemJobName> = z.output<(typeof jobCatalog)[N]['schema']>;
 export type Handler<N extends SystemJobName> = (data: JobData<N>, context: WorkerContext) => Promise<unknown>;
-
-/** The dispatch decision as the Redis transport (the dialer helper's claim job) answers it. */
-function claimResultOf(decision: DispatchDecision): ClaimResult {
-  switch (decision.kind) {
-    case 'dial':
-      return { proceed: true };
-    case 'retry':
-      return { proceed: false, retry: true, reason: decision.reason };
-    case 'drop':
-      return { proceed: false, retry: false, reason: decision.reason };
-    case 'cancel':
-      return { proceed: false, retry: false, reason: `the target is on the do-not-contact list` };
-    case 'hold':
-      return { proceed: false, retry: false, reason: `held (${decision.reason}); it will be handed out again later` };
-  }
-}
 
 /** One handler per job this system consumes: parse done, one use case, a result. */
 export const jobHandlers: { [N in SystemJobName]: Handler<N> } = {
@@ -61,7 +44,7 @@ export const jobHandlers: { [N in SystemJobName]: Handler<N> } = {
   [JobName.SettleCampaign]: ({ campaign_id }, { deps }) => settleCampaign(deps, campaign_id),
   [JobName.HopperTick]: (_data, { deps }) => hopperTick(deps),
   [JobName.Reconcile]: (_data, { deps }) => reconcile(deps),
-  [JobName.Claim]: async ({ kind, id, promotion }, { batched }) => claimResultOf(await batched.claim({ channel: kind, id, promotion })),
+  [JobName.Claim]: async ({ channel, id, promotion }, { batched }) => claimAnswerOf(await batched.claim({ channel, id, promotion }), channel).job,
   [JobName.CallOutcome]: async ({ call_id, status, duration_s, ai_label, ai_score, summary }, { batched }) => {
     const call = await batched.recordCallOutcome({ callId: call_id, status, durationS: duration_s, aiLabel: ai_label, aiScore: ai_score, summary });
     return { call_id: call.id, status: call.status };

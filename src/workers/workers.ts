@@ -3,9 +3,9 @@ import type { Redis } from 'ioredis';
 import type { DependencyMonitor } from '../dependencies.js';
 import { isConnectionFailure } from '../dependencies.js';
 import { InvalidData, isRetryable } from '../domain/errors.js';
-import { CAPPED_BACKOFF } from '../queues/catalog.js';
+import { CAPPED_BACKOFF, jobCatalog, type ScheduledJobName } from '../queues/catalog.js';
 import { createRedis, type RedisSettings } from '../queues/connection.js';
-import { JobName, QueueName } from '../queues/names.js';
+import { JobName, type QueueName } from '../queues/names.js';
 import { reportQueueErrors } from '../queues/queues.js';
 import type { BatchedUseCases } from '../services/batched.js';
 import type { ServiceDeps } from '../services/deps.js';
@@ -43,10 +43,11 @@ const SCHEDULE_RETRY_MS = 500;
 const JOB_LOCK_MS = 15_000;
 const STALLED_CHECK_MS = 5_000;
 
-const SCHEDULES = [
-  { id: 'hopper', name: JobName.HopperTick, every: (options: WorkerOptions) => options.hopperIntervalMs },
-  { id: 'reconciler', name: JobName.Reconcile, every: (options: WorkerOptions) => options.reconcileIntervalMs },
-] as const;
+/** How often each repeatable job of the catalog runs; its scheduler id, queue and options are the catalog's. */
+const scheduleIntervals = (options: WorkerOptions): Record<ScheduledJobName, number> => ({
+  [JobName.HopperTick]: options.hopperIntervalMs,
+  [JobName.Reconcile]: options.reconcileIntervalMs,
+});
 
 /**
  * One BullMQ worker per queue this system consumes. The processor parses each payload once with
@@ -97,15 +98,10 @@ export async function startWorkers(deps: ServiceDeps, batched: BatchedUseCases, 
   // again whenever Redis comes back, in case it came back empty (no persistence, failover).
   const ensureSchedules = () =>
     Promise.all(
-      SCHEDULES.map((schedule) =>
-        deps.queues
-          .get(QueueName.Scheduler)
-          .upsertJobScheduler(
-            schedule.id,
-            { every: schedule.every(options) },
-            { name: schedule.name, data: {}, opts: { removeOnComplete: true, removeOnFail: { count: 100 } } },
-          ),
-      ),
+      (Object.entries(scheduleIntervals(options)) as Array<[ScheduledJobName, number]>).map(([name, every]) => {
+        const { queue, scheduler, options: opts } = jobCatalog[name];
+        return deps.queues.get(queue).upsertJobScheduler(scheduler, { every }, { name, data: {}, opts });
+      }),
     );
   await ensureSchedules();
   // This connection may be ready before the producer that upserts is: retry until it succeeds

@@ -1,37 +1,20 @@
-import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { DispatchDecision } from '../../domain/dispatch-policy.js';
+import { channelNames, type ChannelName } from '../../domain/channel-names.js';
+import { claimAnswerOf, claimWordsOf } from '../../services/claim-answers.js';
 import type { ApiDeps } from '../context.js';
 import { errorResponses, json } from '../openapi/responses.js';
 import { callView, whatsappMessageView } from '../presenters.js';
 import { ErrorDetail, guid } from '../schemas/common.js';
 import { CallOut, CallOutcomeIn, WhatsappEventIn, WhatsappMessageOut } from '../schemas/contact.js';
 
-/** The dispatch decision as the HTTP transport answers it: 200 contact, 409 do not, 425 retry. */
-function claimAnswer(decision: DispatchDecision, channel: 'call' | 'whatsapp'): { status: 200 | 409 | 425; detail?: string } {
-  const [act, work] = channel === 'call' ? ['dial', 'call'] : ['send', 'message'];
-  switch (decision.kind) {
-    case 'dial':
-      return { status: 200 };
-    case 'retry':
-      return { status: 425, detail: 'The job is ahead of its row (its promotion is not recorded yet); retry the job shortly.' };
-    case 'drop':
-      return { status: 409, detail: `Do not ${act}: the job is stale or the ${work} no longer needed (${decision.reason}); acknowledge the job.` };
-    case 'cancel':
-      return { status: 409, detail: `Do not ${act}: the target is on the do-not-contact list; acknowledge the job.` };
-    case 'hold':
-      return { status: 409, detail: `Do not ${act} now (${decision.reason}): the ${work} is handed out again later; acknowledge the job.` };
-  }
-}
-
 const ClaimIn = z.object({ promotion: z.int().min(1).max(2_147_483_647) }).meta({ id: 'ClaimIn', title: 'ClaimIn' });
 
-function sendClaim(reply: FastifyReply, decision: DispatchDecision, channel: 'call' | 'whatsapp') {
-  const answer = claimAnswer(decision, channel);
-  if (answer.status === 200) return { proceed: true as const };
-  return reply.code(answer.status).send({ detail: answer.detail! });
-}
+/** The HTTP guard's route of each channel; its words come from the channel (claimWordsOf). */
+const claimRoutes: Record<ChannelName, { path: string; id: string; operationId: string; audience: string }> = {
+  call: { path: '/calls/:call_id/claim', id: 'call_id', operationId: 'claim_call', audience: 'dialers' },
+  whatsapp: { path: '/whatsapp-messages/:message_id/claim', id: 'message_id', operationId: 'claim_whatsapp_message', audience: 'WhatsApp senders' },
+};
 
 /** What dialers and WhatsApp senders call: the dispatch guard and their reports. */
 export const dialerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { batched }) => {
@@ -68,48 +51,37 @@ export const dialerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { batche
   );
 
   // The guard over HTTP, one route per channel: the same answers, in the channel's words.
-  const claimRoutes = [
-    { channel: 'call', path: '/calls/:call_id/claim', id: 'call_id', operationId: 'claim_call', act: 'dial', noun: 'call', claimed: '`dialing`' },
-    {
-      channel: 'whatsapp',
-      path: '/whatsapp-messages/:message_id/claim',
-      id: 'message_id',
-      operationId: 'claim_whatsapp_message',
-      act: 'send',
-      noun: 'message',
-      claimed: '`sending`',
-    },
-  ] as const;
-  for (const route of claimRoutes) {
+  for (const channel of channelNames) {
+    const route = claimRoutes[channel];
+    const { act, noun, claimed } = claimWordsOf(channel);
     app.post(
       route.path,
       {
         schema: {
           tags: ['dialer'],
-          summary: `The dispatch guard, for ${route.channel === 'call' ? 'dialers' : 'WhatsApp senders'} that do not use the helper`,
+          summary: `The dispatch guard, for ${route.audience} that do not use the helper`,
           operationId: route.operationId,
-          description: `Call before you ${route.act}, with the \`promotion\` of the job. 200: ${route.act} (the ${route.noun} is now ${route.claimed}). 409: do not ${route.act} (campaign not running, ${route.noun} no longer needed, target on the do-not-contact list, pacing, expiry, or a stale job); acknowledge the job. 425: the job is ahead of its row; retry the job shortly.`,
+          description: `Call before you ${act}, with the \`promotion\` of the job. 200: ${act} (the ${noun} is now \`${claimed}\`). 409: do not ${act} (campaign not running, ${noun} no longer needed, target on the do-not-contact list, pacing, expiry, or a stale job); acknowledge the job. 425: the job is ahead of its row; retry the job shortly.`,
           params: z.object({ [route.id]: guid() }),
           body: ClaimIn,
           response: {
-            200: json(z.object({ proceed: z.literal(true) }), `${route.act[0]!.toUpperCase()}${route.act.slice(1)}.`),
-            409: json(ErrorDetail, `Do not ${route.act}.`),
+            200: json(z.object({ proceed: z.literal(true) }), `${act[0]!.toUpperCase()}${act.slice(1)}.`),
+            409: json(ErrorDetail, `Do not ${act}.`),
             425: json(ErrorDetail, 'Retry the job shortly.'),
             ...errorResponses,
           },
         },
       },
-      async (request, reply) =>
-        sendClaim(
-          reply,
-          await batched.claim({
-            channel: route.channel,
-            id: request.params[route.id]!,
-            promotion: request.body.promotion,
-            organizationId: request.caller.organizationId,
-          }),
-          route.channel,
-        ),
+      async (request, reply) => {
+        const decision = await batched.claim({
+          channel,
+          id: request.params[route.id]!,
+          promotion: request.body.promotion,
+          organizationId: request.caller.organizationId,
+        });
+        const { http } = claimAnswerOf(decision, channel);
+        return reply.code(http.status).send(http.body);
+      },
     );
   }
 

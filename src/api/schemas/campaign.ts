@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { channelNames } from '../../domain/channel-names.js';
 import { campaignStatuses, resumeSegments } from '../../domain/lifecycle.js';
 import { aiLabels } from '../../domain/goal.js';
 import { parseTimeOfDay } from '../../domain/working-hours.js';
@@ -51,10 +52,7 @@ const atLeastOne = { error: 'must be at least 1' };
 export const ContactObjective = z
   .object({
     type: z.literal('contact').default('contact').meta({ title: 'Type' }),
-    channels: z
-      .array(z.enum(['call', 'whatsapp']))
-      .optional()
-      .meta({ title: 'Channels' }),
+    channels: z.array(z.enum(channelNames)).optional().meta({ title: 'Channels' }),
     min_count: z
       .int()
       .refine((n) => n >= 1, atLeastOne)
@@ -92,7 +90,7 @@ export const CampaignGoalSpec = z
   .meta({ id: 'CampaignGoalSpec', title: 'CampaignGoalSpec' });
 
 const goalLogic = z.enum(['all', 'any']).default('all').meta({ title: 'Goal Logic' });
-const firstContactChannel = z.enum(['call', 'whatsapp']).default('call').meta({ title: 'First Contact Channel' });
+const firstContactChannel = z.enum(channelNames).default('call').meta({ title: 'First Contact Channel' });
 const whatsappAfterAttempts = z.int().min(1).default(3).meta({ title: 'Whatsapp After Attempts' });
 const callAttemptDelays = z
   .array(z.int())
