@@ -1,8 +1,8 @@
 import type { Campaign } from '../db/repositories/campaign-rows.js';
-import { lockCampaign } from '../db/repositories/campaign-state.js';
+import { lockCampaign, lockRollout } from '../db/locks.js';
 import { hasEntries } from '../db/repositories/do-not-contact.js';
 import { drawCandidates, markListed, segmentFacts, writeOpenings, type DrawScope, type Opening } from '../db/repositories/draws.js';
-import { activeRollouts, advanceRollout, lockRollout, rolloutsToDraw, emptyDrawCounts, type DrawCounts, type Rollout } from '../db/repositories/rollouts.js';
+import { activeRollouts, advanceRollout, rolloutsToDraw, emptyDrawCounts, type DrawCounts, type Rollout } from '../db/repositories/rollouts.js';
 import type { Db } from '../db/sql.js';
 import { nextWindowMoment } from '../domain/call-window.js';
 import type { ResumeSegment } from '../domain/lifecycle.js';
