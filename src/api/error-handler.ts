@@ -12,8 +12,10 @@ export const HTTP_STATUS_OF: Record<ErrorKind, number> = {
   not_found: 404,
   conflict: 409,
   unavailable: 503,
-  // Stored data that breaks an invariant: the server's fault, not the caller's.
+  // Stored data that breaks an invariant, or code that breaks one of its own rules: the
+  // server's fault, not the caller's.
   invalid_data: 500,
+  internal: 500,
 };
 
 const LOCATION_OF: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
@@ -68,7 +70,7 @@ export function registerErrorHandling(app: FastifyInstance, allowed: AllowedMeth
       return reply.code(422).send({ detail: validationItems(error.issues, [LOCATION_OF[context] ?? context], context === 'body') });
     }
     if (error instanceof RequestValidationError) return reply.code(422).send({ detail: error.items });
-    if (error instanceof DomainError && error.kind !== 'invalid_data') {
+    if (error instanceof DomainError && error.kind !== 'invalid_data' && error.kind !== 'internal') {
       return reply.code(HTTP_STATUS_OF[error.kind]).send({ detail: error.detail });
     }
     if (error instanceof TooManyRequests) return reply.code(429).send({ detail: error.message });

@@ -38,6 +38,7 @@ function monitored(db: Db, monitor: DependencyMonitor): Db {
     throw new ServiceUnavailable('postgres', undefined, { cause: error });
   };
   const wrap = (inner: Db): Db => ({
+    transactionKey: inner.transactionKey,
     query: <Row>(statement: Sql) =>
       inner.query<Row>(statement).then((rows) => {
         if (monitor.isDown('postgres')) monitor.up('postgres');

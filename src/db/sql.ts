@@ -21,12 +21,19 @@ export interface Db {
    * joins it, so use cases compose: the outermost caller owns the commit.
    */
   transaction<T>(work: (tx: Db) => Promise<T>): Promise<T>;
+  /**
+   * The transaction this runs in: one object per transaction, the same for every `Db` that
+   * reaches it (a wrapper, a joined transaction); null on the pool. What must last as long as
+   * the transaction is kept against it: the locks it holds (src/db/locks.ts).
+   */
+  readonly transactionKey: object | null;
 }
 
 function connectionDb(client: pg.PoolClient): Db {
   const db: Db = {
     query: async <Row>(statement: Sql) => (await client.query(statement.text, statement.values)).rows as Row[],
     transaction: (work) => work(db),
+    transactionKey: {},
   };
   return db;
 }
@@ -34,6 +41,7 @@ function connectionDb(client: pg.PoolClient): Db {
 export function poolDb(pool: pg.Pool): Db {
   return {
     query: async <Row>(statement: Sql) => (await pool.query(statement.text, statement.values)).rows as Row[],
+    transactionKey: null,
     transaction: async (work) => {
       const client = await pool.connect();
       let broken: Error | undefined;

@@ -3,7 +3,7 @@
  * maps `kind` to an HTTP status in one place (src/api/error-handler.ts) and the workers read
  * `retryable`: a retryable failure is retried with backoff, any other one is final.
  */
-export type ErrorKind = 'bad_request' | 'unauthorized' | 'not_found' | 'conflict' | 'unavailable' | 'invalid_data';
+export type ErrorKind = 'bad_request' | 'unauthorized' | 'not_found' | 'conflict' | 'unavailable' | 'invalid_data' | 'internal';
 
 export abstract class DomainError extends Error {
   abstract readonly kind: ErrorKind;

@@ -1,4 +1,5 @@
-import { lockCalls, saveOutcomes, type Call, type RecordedCall } from '../db/repositories/calls.js';
+import { saveOutcomes, type Call, type RecordedCall } from '../db/repositories/calls.js';
+import { lockCalls } from '../db/locks.js';
 import { insertEvaluations } from '../db/repositories/evaluations.js';
 import { Conflict, NotFound } from '../domain/errors.js';
 import { decideOutcome, type CallStatus, type RecordedOutcome } from '../domain/outcomes.js';

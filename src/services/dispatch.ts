@@ -5,14 +5,13 @@ import {
   activeCalls,
   cancelWork,
   holdWork,
-  lockOrganizationLimit,
-  lockWork,
   markClaimed,
   organizationActiveCalls,
   organizationLimits,
   type WorkSnapshotRow,
 } from '../db/repositories/dispatch.js';
-import { findCampaignsByIds, lockCampaignsForDispatch, recordDials } from '../db/repositories/campaign-state.js';
+import { findCampaignsByIds, recordDials } from '../db/repositories/campaign-state.js';
+import { lockCampaignsForDispatch, lockOrganizations, lockWork } from '../db/locks.js';
 import type { Db } from '../db/sql.js';
 import { decideDispatch, type DispatchDecision, type DispatchSnapshot } from '../domain/dispatch-policy.js';
 import { PACING_WINDOW_MS } from '../domain/pacing.js';
@@ -77,7 +76,7 @@ export async function claimWork(deps: Deps, claims: readonly ClaimRequest[]): Pr
 
     await deps.db.sql.transaction(async (tx) => {
       // Calls of campaigns (or organizations) with limits are claimed one batch at a time per
-      // campaign: their locks are exclusive, taken before anything else, organizations first.
+      // campaign: their locks are exclusive (the order: src/db/locks.ts).
       const settings = await findCampaignsByIds(tx, campaignIds);
       const limited = channelNamed(channel).paced;
       const organizations = limited
@@ -153,9 +152,9 @@ const windowBefore = (now: Date) => new Date(now.getTime() - PACING_WINDOW_MS);
 /** The organizations' call limits; those with one are locked (their claims go one batch at a time). */
 async function lockLimitedOrganizations(tx: Db, organizationIds: string[]): Promise<Map<string, number | null>> {
   const limits = await organizationLimits(tx, organizationIds);
-  for (const [organizationId, limit] of [...limits].sort(([a], [b]) => a.localeCompare(b))) {
-    if (limit !== null) limits.set(organizationId, await lockOrganizationLimit(tx, organizationId));
-  }
+  const limited = [...limits].filter(([, limit]) => limit !== null).map(([organizationId]) => organizationId);
+  const locked = await lockOrganizations(tx, limited);
+  for (const organizationId of limited) limits.set(organizationId, locked.get(organizationId) ?? null);
   return limits;
 }
 

@@ -1,7 +1,6 @@
-import { shareCampaigns } from '../db/repositories/campaign-state.js';
+import { lockTargets, shareCampaigns } from '../db/locks.js';
 import { addEntries, deleteEntry, listEntries, type DoNotContact, type DoNotContactKind, type NewEntry } from '../db/repositories/do-not-contact.js';
 import type { Page, PageRequest } from '../db/pagination.js';
-import { lockTargets } from '../db/repositories/target-progress.js';
 import { listedTargetsMatching, targetsCampaigns } from '../db/repositories/target-lookups.js';
 import { NotFound } from '../domain/errors.js';
 import { applyAfterCommit, mergeEffects } from './after-commit.js';

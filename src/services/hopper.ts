@@ -1,5 +1,6 @@
 import { channelNamed, channels, type JobCampaign } from '../channels.js';
-import { lockCampaign, lockPacedCampaign, setPacedUntil, tryLockCampaignHopper } from '../db/repositories/campaign-state.js';
+import { setPacedUntil } from '../db/repositories/campaign-state.js';
+import { lockCampaign, lockPacedCampaign, tryLockCampaignHopper } from '../db/locks.js';
 import { campaignsWithDueWork, lockDueWork, markPromoted, promotedCount, reschedule, type Promotion } from '../db/repositories/hopper.js';
 import { effectiveZone, nextWindowMoment } from '../domain/call-window.js';
 import { spreadDueTimes } from '../domain/pacing.js';
@@ -46,9 +47,9 @@ async function promoteBatch(deps: Deps, campaignId: string): Promise<PromotionRe
   return deps.db.sql.transaction(async (tx) => {
     const campaign = await lockCampaign(tx, campaignId, 'shared');
     if (campaign?.status !== 'running' || !(await tryLockCampaignHopper(tx, campaignId))) return { promoted: 0, deferred: 0 };
-    // A paced batch ends by writing paced_until, and the dispatch guard locks a paced campaign
-    // before the rows it claims: lock the campaign as the guard does before locking any row, or a
-    // claim of a job this batch just queued (due now) and this batch wait for each other.
+    // A paced batch ends by writing paced_until: it takes the guard's lock of the campaign before
+    // its rows (src/db/locks.ts), or a claim of a job this batch just queued (due now) and this
+    // batch would wait for each other.
     if (campaign.maxCallsPerMinute !== null) await lockPacedCampaign(tx, campaignId);
     const budget = Math.min(settings.hopperBatchSize, settings.maxPromotedPerCampaign - (await promotedCount(tx, campaignId)));
     if (budget <= 0) return { promoted: 0, deferred: 0 };

@@ -1,6 +1,6 @@
 import type { Campaign } from '../db/repositories/campaign-rows.js';
-import { shareCampaigns } from '../db/repositories/campaign-state.js';
-import { lockTargets, type LockedTarget } from '../db/repositories/target-progress.js';
+import { lockTargets, shareCampaigns } from '../db/locks.js';
+import { rereadLockedTargets, type LockedTarget } from '../db/repositories/target-progress.js';
 import type { Db } from '../db/sql.js';
 import { mergeEffects, type AfterCommit } from './after-commit.js';
 import type { ServiceDeps } from './deps.js';
@@ -16,11 +16,12 @@ export interface ReportContext<Row> {
 }
 
 /**
- * The transaction every kind of report (call outcomes, WhatsApp events) runs in. Campaigns are
- * locked shared first (a lifecycle command waits, and cannot slip between reading a campaign and
- * writing what follows), then targets and the reported rows in id order. The reports are applied
- * in rounds of at most one per target, each round reading targets as the previous one left them;
- * `applyRound` writes its rows and says which targets to move on (goal, round end, next step).
+ * The transaction every kind of report (call outcomes, WhatsApp events) runs in. Campaigns,
+ * targets and the reported rows are locked as src/db/locks.ts orders them (a lifecycle command
+ * waits, and cannot slip between reading a campaign and writing what follows). The reports are
+ * applied in rounds of at most one per target, each round reading targets as the previous one
+ * left them; `applyRound` writes its rows and says which targets to move on (goal, round end,
+ * next step).
  */
 export async function inReportRounds<R, Row extends { id: string }>(
   deps: Pick<ServiceDeps, 'db'>,
@@ -55,7 +56,9 @@ export async function inReportRounds<R, Row extends { id: string }>(
       pending = pending.filter((entry) => !inRound.has(entry));
       const events = await applyRound(round, { tx, campaigns, targets, rows });
       if (events.length > 0) applied.push((await advanceTargets(tx, campaigns, targets, events, now)).effects);
-      if (pending.length > 0) for (const [id, target] of await lockTargets(tx, [...targets.keys()])) targets.set(id, target);
+      // A plain read: the transaction holds these targets already, and a lock of targets after
+      // the rows would break the lock order for nothing.
+      if (pending.length > 0) for (const [id, target] of await rereadLockedTargets(tx, [...targets.keys()])) targets.set(id, target);
     }
     return mergeEffects(...applied);
   });

@@ -1,8 +1,8 @@
 import type { Campaign } from '../db/repositories/campaign-rows.js';
-import { lockCampaign } from '../db/repositories/campaign-state.js';
+import { lockCampaign, lockRollout } from '../db/locks.js';
 import { hasEntries } from '../db/repositories/do-not-contact.js';
 import { drawCandidates, markListed, segmentFacts, writeOpenings, type DrawScope, type Opening } from '../db/repositories/draws.js';
-import { activeRollouts, advanceRollout, lockRollout, rolloutsToDraw, emptyDrawCounts, type DrawCounts } from '../db/repositories/rollouts.js';
+import { activeRollouts, advanceRollout, rolloutsToDraw, emptyDrawCounts, type DrawCounts, type Rollout } from '../db/repositories/rollouts.js';
 import type { Db } from '../db/sql.js';
 import { nextWindowMoment } from '../domain/call-window.js';
 import type { ResumeSegment } from '../domain/lifecycle.js';
@@ -70,7 +70,7 @@ export async function drawRollouts(deps: Deps): Promise<DrawResult> {
   for (const rollout of await rolloutsToDraw(deps.db.sql)) {
     let drawn = 0;
     for (;;) {
-      const batch = await drawBatch(deps, rollout.id);
+      const batch = await drawBatch(deps, rollout);
       if (!batch) break;
       drawn += batch.selected;
       result.opened += batch.scheduledCalls + batch.queuedWhatsapp;
@@ -88,16 +88,17 @@ export async function drawRollouts(deps: Deps): Promise<DrawResult> {
 }
 
 /**
- * One batch of one rollout, in one transaction: the rollout row is locked (another process
- * drawing it is skipped), the campaign locked shared and running; the targets after the cursor
- * are locked, each decided by the domain, their rounds opened set-based, and the cursor moved.
- * A crash anywhere rolls the batch back: no target is skipped or given two rounds.
+ * One batch of one rollout, in one transaction: the campaign is locked shared and must be
+ * running, then the rollout row (another process drawing it is skipped); the targets after the
+ * cursor are locked, each decided by the domain, their rounds opened set-based, and the cursor
+ * moved. A crash anywhere rolls the batch back: no target is skipped or given two rounds.
  */
-async function drawBatch(deps: Deps, rolloutId: string): Promise<(DrawCounts & { finished: boolean }) | null> {
+async function drawBatch(deps: Deps, drawn: Rollout): Promise<(DrawCounts & { finished: boolean }) | null> {
   return deps.db.sql.transaction(async (tx) => {
-    const rollout = await lockRollout(tx, rolloutId);
-    const campaign = rollout && (await lockCampaign(tx, rollout.campaignId, 'shared'));
-    if (!rollout || campaign?.status !== 'running') return null;
+    const campaign = await lockCampaign(tx, drawn.campaignId, 'shared');
+    if (campaign?.status !== 'running') return null;
+    const rollout = await lockRollout(tx, drawn.id);
+    if (!rollout) return null;
     const size = deps.settings.rolloutBatchSize;
     const candidates = await drawCandidates(tx, rollout, await scopeOf(tx, campaign), size);
     const now = deps.clock();

@@ -1,6 +1,5 @@
-import { lockCampaign } from '../db/repositories/campaign-state.js';
+import { lockCampaign, lockTargets } from '../db/locks.js';
 import { findTargetEvent, insertTargetEvent, saveTargetEventAnswer } from '../db/repositories/evaluations.js';
-import { lockTargets } from '../db/repositories/target-progress.js';
 import { Conflict, NotFound } from '../domain/errors.js';
 import { decideTargetEvent, dedupeKeyOf, type TargetEventReport } from '../domain/target-events.js';
 import type { TargetState } from '../domain/target-state.js';

@@ -1,4 +1,5 @@
-import { lockMessages, saveMessageEvents, type MessageEventTimes, type WhatsappMessage } from '../db/repositories/messages.js';
+import { saveMessageEvents, type MessageEventTimes, type WhatsappMessage } from '../db/repositories/messages.js';
+import { lockMessages } from '../db/locks.js';
 import { Conflict, NotFound } from '../domain/errors.js';
 import { decideMessageEvent, type WhatsappEvent, type WhatsappStatus } from '../domain/whatsapp-status.js';
 import { applyAfterCommit } from './after-commit.js';

@@ -27,7 +27,7 @@ describe('drawing a rollout', () => {
   it('walks the targets that never had a round, in id order after the cursor, and opening bumps them', async () => {
     const campaignId = await sqlDb.campaign(organizationId);
     const ids = await sqlDb.targets(campaignId, 10);
-    const first = await drawCandidates(sqlDb.db, startRollout(campaignId), { ...scope, organizationId }, 4);
+    const first = await sqlDb.db.transaction((tx) => drawCandidates(tx, startRollout(campaignId), { ...scope, organizationId }, 4));
     expect(first.map((candidate) => candidate.id)).toEqual(ids.slice(0, 4));
     expect(first[0]).toMatchObject({ hasPending: false, hasPhone: true, hasWhatsapp: false, listed: false, zone: 'Europe/Paris' });
 
@@ -38,10 +38,10 @@ describe('drawing a rollout', () => {
       first.map((candidate) => ({ targetId: candidate.id, callDue: due, message: null })),
       new Date(),
     );
-    const after = await drawCandidates(sqlDb.db, startRollout(campaignId, ids[3]), { ...scope, organizationId }, 100);
+    const after = await sqlDb.db.transaction((tx) => drawCandidates(tx, startRollout(campaignId, ids[3]), { ...scope, organizationId }, 100));
     expect(after.map((candidate) => candidate.id)).toEqual(ids.slice(4));
     // From the start again: the opened targets are no longer candidates of a start rollout.
-    const again = await drawCandidates(sqlDb.db, startRollout(campaignId), { ...scope, organizationId }, 100);
+    const again = await sqlDb.db.transaction((tx) => drawCandidates(tx, startRollout(campaignId), { ...scope, organizationId }, 100));
     expect(again.map((candidate) => candidate.id)).toEqual(ids.slice(4));
 
     const opened = await rowsOf<{ round: number; last_attempt: number; has_pending: boolean }>(
@@ -82,7 +82,7 @@ describe('promotion', () => {
       new Date(),
     );
     await sqlDb.pool.query(`UPDATE whatsapp_messages SET scheduled_for = $2 WHERE campaign_id = $1`, [campaignId, new Date(t0 + 60_000)]);
-    const due = await lockDueWork(sqlDb.db, campaignId, new Date(t0 + 3600_000), 100);
+    const due = await sqlDb.db.transaction((tx) => lockDueWork(tx, campaignId, new Date(t0 + 3600_000), 100));
     expect(due).toHaveLength(100);
     expect(due.map((row) => row.scheduled_for.getTime())).toEqual([...due.map((row) => row.scheduled_for.getTime())].sort((a, b) => a - b));
     // Calls due 09:00:00–09:01:00 (61 of them) come first, then the 39 earliest of the messages.

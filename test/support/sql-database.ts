@@ -64,6 +64,8 @@ export function explainingDb(pool: pg.Pool) {
       return [] as Row[];
     },
     transaction: (work) => work(db),
+    // A transaction of its own, as far as the lock helpers can tell (src/db/locks.ts).
+    transactionKey: {},
   };
   return { db, plans };
 }

@@ -4,14 +4,11 @@ import { empty, raw, sql, timestamps, type Db } from '../sql.js';
 
 export type { Call };
 
-const COLUMNS = raw(`c.id, c.campaign_id AS "campaignId", c.target_id AS "targetId", c.round, c.attempt,
+/** The columns of a call (alias `c`), named as the ORM's `Call` type names them. */
+export const callColumns = raw(`c.id, c.campaign_id AS "campaignId", c.target_id AS "targetId", c.round, c.attempt,
   c.round_attempt AS "roundAttempt", c.status, c.scheduled_for AS "scheduledFor", c.promoted_at AS "promotedAt",
   c.promotion, c.dialing_at AS "dialingAt", c.ended_at AS "endedAt", c.duration_s AS "durationS", c.ai_label AS "aiLabel",
   c.ai_score AS "aiScore", c.summary, c.cancel_reason AS "cancelReason", c.created_at AS "createdAt", c.updated_at AS "updatedAt"`);
-
-export async function lockCalls(tx: Db, ids: string[]): Promise<Call[]> {
-  return tx.query<Call>(sql`SELECT ${COLUMNS} FROM calls c WHERE c.id = ANY(${ids}::uuid[]) ORDER BY c.id FOR UPDATE`);
-}
 
 export interface RecordedCall {
   id: string;
@@ -33,7 +30,7 @@ export async function saveOutcomes(tx: Db, calls: RecordedCall[], now: Date): Pr
                 ${column((c) => c.aiLabel)}::text[], ${column((c) => c.aiScore)}::float8[], ${column((c) => c.summary)}::text[])
       AS x(id, status, duration_s, ai_label, ai_score, summary)
     WHERE c.id = x.id
-    RETURNING ${COLUMNS}`);
+    RETURNING ${callColumns}`);
 }
 
 export interface NewCall {
@@ -63,7 +60,7 @@ export interface CallFilter {
 
 export async function listCalls(db: Db, campaignId: string, filter: CallFilter, page: PageRequest): Promise<Page<Call>> {
   const rows = await db.query<Call>(sql`
-    SELECT ${COLUMNS} FROM calls c
+    SELECT ${callColumns} FROM calls c
     WHERE c.campaign_id = ${campaignId}::uuid
       ${filter.status ? sql`AND c.status = ${filter.status}::call_status` : empty}
       ${filter.targetId ? sql`AND c.target_id = ${filter.targetId}::uuid` : empty}

@@ -1,8 +1,7 @@
 import { channelNamed, statusLiteral, waitingSql, type ChannelName } from '../../channels.js';
-import { empty, raw, sql, type Db } from '../sql.js';
-import { listedSql } from './do-not-contact.js';
+import { empty, sql, type Db } from '../sql.js';
 
-/** What the dispatch guard reads of a call or message, under the row's lock. */
+/** What the dispatch guard reads of a call or message, under the row's lock (`lockWork`, src/db/locks.ts). */
 export interface WorkSnapshotRow {
   id: string;
   campaignId: string;
@@ -14,19 +13,6 @@ export interface WorkSnapshotRow {
   dueAt: Date;
   zone: string;
   listed: boolean;
-}
-
-/** The rows with their target's zone and do-not-contact status, locked in id order. */
-export async function lockWork(tx: Db, channel: ChannelName, ids: string[]): Promise<WorkSnapshotRow[]> {
-  const { table } = channelNamed(channel);
-  return tx.query<WorkSnapshotRow>(sql`
-    SELECT w.id, w.campaign_id AS "campaignId", k.organization_id AS "organizationId", w.target_id AS "targetId",
-           w.status::text AS status, w.promotion, w.promoted_at IS NOT NULL AS promoted, w.scheduled_for AS "dueAt",
-           coalesce(t.timezone, k.timezone) AS zone, ${listedSql(raw('k.organization_id'))} AS listed
-    FROM ${table} w JOIN targets t ON t.id = w.target_id JOIN campaigns k ON k.id = w.campaign_id
-    WHERE w.id = ANY(${ids}::uuid[])
-    ORDER BY w.id
-    FOR UPDATE OF w`);
 }
 
 /** Calls of the campaign being dialed now (the partial index of dialing calls is per instant, this one per campaign). */
@@ -42,13 +28,6 @@ export async function organizationActiveCalls(db: Db, organizationId: string): P
     SELECT count(*)::int AS n FROM campaigns k JOIN calls w ON w.campaign_id = k.id AND w.status = ${statusLiteral('dialing')}
     WHERE k.organization_id = ${organizationId}::uuid AND k.status = 'running'`);
   return row?.n ?? 0;
-}
-
-/** Locks the organization (its call limit is checked by one claim at a time); returns the limit. */
-export async function lockOrganizationLimit(tx: Db, organizationId: string): Promise<number | null> {
-  const [row] = await tx.query<{ limit: number | null }>(sql`
-    SELECT max_concurrent_calls AS limit FROM organizations WHERE id = ${organizationId}::uuid FOR NO KEY UPDATE`);
-  return row?.limit ?? null;
 }
 
 export async function organizationLimits(db: Db, organizationIds: string[]): Promise<Map<string, number | null>> {

@@ -1,3 +1,4 @@
+import { declareSelectedLock } from '../locks.js';
 import { sql, type Db } from '../sql.js';
 import { listedSql } from './do-not-contact.js';
 import { awaitingSql, selectionSql, type Rollout } from './rollouts.js';
@@ -32,6 +33,7 @@ const facts = (scope: DrawScope) => sql`
  * target is read once over the whole rollout whatever the table's statistics.
  */
 export async function drawCandidates(tx: Db, rollout: Rollout, scope: DrawScope, limit: number): Promise<OpeningCandidate[]> {
+  declareSelectedLock(tx, 'targets', 'waits');
   return tx.query<OpeningCandidate>(sql`
     SELECT t.id, ${facts(scope)}
     FROM targets t

@@ -1,4 +1,5 @@
 import { channels, claimedSql, waitingSql, type Channel, type ChannelName, type DueRow } from '../../channels.js';
+import { declareSelectedLock } from '../locks.js';
 import { exists, join, sql, timestamps, type Db } from '../sql.js';
 
 /**
@@ -8,6 +9,7 @@ import { exists, join, sql, timestamps, type Db } from '../sql.js';
  * unpromoted waiting rows, read in due order.
  */
 export async function lockDueWork(tx: Db, campaignId: string, until: Date, limit: number): Promise<DueRow[]> {
+  declareSelectedLock(tx, 'rows', 'skips locked');
   const perChannel = await Promise.all(
     channels.map((channel) =>
       tx.query<DueRow>(sql`

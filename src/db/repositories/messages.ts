@@ -3,14 +3,11 @@ import { raw, sql, type Db } from '../sql.js';
 
 export type { WhatsappMessage };
 
-const COLUMNS = raw(`m.id, m.campaign_id AS "campaignId", m.target_id AS "targetId", m.round, m.kind, m.ends_round AS "endsRound",
+/** The columns of a WhatsApp message (alias `m`), named as the ORM's `WhatsappMessage` type names them. */
+export const messageColumns = raw(`m.id, m.campaign_id AS "campaignId", m.target_id AS "targetId", m.round, m.kind, m.ends_round AS "endsRound",
   m.status, m.scheduled_for AS "scheduledFor", m.promoted_at AS "promotedAt", m.promotion, m.sent_at AS "sentAt",
   m.delivered_at AS "deliveredAt", m.read_at AS "readAt", m.replied_at AS "repliedAt", m.failed_at AS "failedAt",
   m.cancel_reason AS "cancelReason", m.created_at AS "createdAt", m.updated_at AS "updatedAt"`);
-
-export async function lockMessages(tx: Db, ids: string[]): Promise<WhatsappMessage[]> {
-  return tx.query<WhatsappMessage>(sql`SELECT ${COLUMNS} FROM whatsapp_messages m WHERE m.id = ANY(${ids}::uuid[]) ORDER BY m.id FOR UPDATE`);
-}
 
 /** The event times a message records, one column per event. */
 export interface MessageEventTimes {
@@ -35,7 +32,7 @@ export async function saveMessageEvents(tx: Db, messages: MessageEventTimes[], n
                 ${column((m) => iso(m.repliedAt))}::timestamptz[], ${column((m) => iso(m.failedAt))}::timestamptz[])
       AS x(id, status, sent_at, delivered_at, read_at, replied_at, failed_at)
     WHERE m.id = x.id
-    RETURNING ${COLUMNS}`);
+    RETURNING ${messageColumns}`);
 }
 
 export interface NewMessage {

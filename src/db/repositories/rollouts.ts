@@ -3,7 +3,8 @@ import { join, raw, sql, type Db, type Sql } from '../sql.js';
 
 export type { Rollout };
 
-const COLUMNS = raw(`r.id, r.campaign_id AS "campaignId", r.command_id AS "commandId", r.kind, r.segment,
+/** The columns of a rollout (alias `r`), named as the ORM's `Rollout` type names them. */
+export const rolloutColumns = raw(`r.id, r.campaign_id AS "campaignId", r.command_id AS "commandId", r.kind, r.segment,
   r.created_at AS "createdAt", r.cursor, r.selected, r.scheduled_calls AS "scheduledCalls",
   r.queued_whatsapp AS "queuedWhatsapp", r.skipped_existing_pending AS "skippedExistingPending",
   r.skipped_missing_contact AS "skippedMissingContact", r.skipped_do_not_contact AS "skippedDoNotContact",
@@ -24,30 +25,23 @@ export async function createRollout(tx: Db, rollout: NewRollout): Promise<Rollou
     INSERT INTO rollouts AS r (id, campaign_id, command_id, kind, segment, created_at, cursor)
     VALUES (uuid_generate_v7(), ${rollout.campaignId}::uuid, ${rollout.commandId}::uuid, ${rollout.kind}::rollout_kind,
             ${rollout.segment}::target_state, ${rollout.createdAt}, ${FIRST_ID}::uuid)
-    RETURNING ${COLUMNS}`);
+    RETURNING ${rolloutColumns}`);
   return row!;
 }
 
 /** The campaign's rollouts still drawing, oldest first. */
 export async function activeRollouts(db: Db, campaignId: string): Promise<Rollout[]> {
   return db.query<Rollout>(sql`
-    SELECT ${COLUMNS} FROM rollouts r WHERE r.campaign_id = ${campaignId}::uuid AND r.finished_at IS NULL ORDER BY r.created_at, r.id`);
+    SELECT ${rolloutColumns} FROM rollouts r WHERE r.campaign_id = ${campaignId}::uuid AND r.finished_at IS NULL ORDER BY r.created_at, r.id`);
 }
 
 /** For every running campaign, the rollout to draw from next: its oldest active one. */
 export async function rolloutsToDraw(db: Db): Promise<Rollout[]> {
   return db.query<Rollout>(sql`
-    SELECT DISTINCT ON (r.campaign_id) ${COLUMNS}
+    SELECT DISTINCT ON (r.campaign_id) ${rolloutColumns}
     FROM rollouts r JOIN campaigns k ON k.id = r.campaign_id AND k.status = 'running'
     WHERE r.finished_at IS NULL
     ORDER BY r.campaign_id, r.created_at, r.id`);
-}
-
-/** Locks an active rollout for one draw; null when finished or another process draws it now. */
-export async function lockRollout(tx: Db, id: string): Promise<Rollout | null> {
-  const [row] = await tx.query<Rollout>(sql`
-    SELECT ${COLUMNS} FROM rollouts r WHERE r.id = ${id}::uuid AND r.finished_at IS NULL FOR UPDATE SKIP LOCKED`);
-  return row ?? null;
 }
 
 export interface DrawCounts {
@@ -107,6 +101,6 @@ export function awaitingSql(rollouts: Rollout[]): Sql {
 
 /** The rollout a start or resume command recorded, if any. */
 export async function rolloutOfCommand(db: Db, commandId: string): Promise<Rollout | null> {
-  const [row] = await db.query<Rollout>(sql`SELECT ${COLUMNS} FROM rollouts r WHERE r.command_id = ${commandId}::uuid`);
+  const [row] = await db.query<Rollout>(sql`SELECT ${rolloutColumns} FROM rollouts r WHERE r.command_id = ${commandId}::uuid`);
   return row ?? null;
 }

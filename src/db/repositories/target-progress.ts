@@ -1,9 +1,9 @@
 import type { TargetState } from '../../generated/prisma/client.js';
 import type { TargetHistory } from '../../domain/target-state.js';
-import { exists, sql, type Db } from '../sql.js';
+import { exists, raw, sql, type Db } from '../sql.js';
 import { listedSql } from './do-not-contact.js';
 
-/** A target as outcome recording needs it, locked for the transaction. */
+/** A target as outcome recording needs it, locked for the transaction (`lockTargets`, src/db/locks.ts). */
 export interface LockedTarget {
   id: string;
   campaignId: string;
@@ -15,13 +15,14 @@ export interface LockedTarget {
   goalMetAt: Date | null;
 }
 
-/** Locks targets in id order: outcomes of one target apply one at a time, batches never deadlock. */
-export async function lockTargets(tx: Db, ids: string[]): Promise<Map<string, LockedTarget>> {
+/** The columns of a `LockedTarget` (table `targets`, no alias). */
+export const lockedTargetColumns = raw(`id, campaign_id AS "campaignId", round, last_attempt AS "lastAttempt", whatsapp IS NOT NULL AS "hasWhatsapp",
+  timezone, reached_at AS "reachedAt", goal_met_at AS "goalMetAt"`);
+
+/** Reads again targets this transaction has locked already (no lock: it holds them). */
+export async function rereadLockedTargets(tx: Db, ids: string[]): Promise<Map<string, LockedTarget>> {
   if (ids.length === 0) return new Map();
-  const rows = await tx.query<LockedTarget>(sql`
-    SELECT id, campaign_id AS "campaignId", round, last_attempt AS "lastAttempt", whatsapp IS NOT NULL AS "hasWhatsapp",
-           timezone, reached_at AS "reachedAt", goal_met_at AS "goalMetAt"
-    FROM targets WHERE id = ANY(${[...new Set(ids)].sort()}::uuid[]) ORDER BY id FOR UPDATE`);
+  const rows = await tx.query<LockedTarget>(sql`SELECT ${lockedTargetColumns} FROM targets WHERE id = ANY(${ids}::uuid[])`);
   return new Map(rows.map((row) => [row.id, row]));
 }
 

@@ -1,6 +1,7 @@
 import type { CampaignStatus, Target } from '../../generated/prisma/client.js';
 import { toPage, type Page, type PageRequest } from '../pagination.js';
 import { v7 as uuidv7 } from 'uuid';
+import { declareLock } from '../locks.js';
 import { empty, raw, sql, type Db } from '../sql.js';
 
 export type { Target };
@@ -29,12 +30,12 @@ export interface TargetInsert {
 }
 
 /**
- * Inserts targets unless the campaign is running, in one statement and one round trip however
- * many rows. The statement holds the campaign row in share mode while it inserts, so a
- * concurrent start cannot slip between the status check and the insert (it waits, or this sees
- * it running and inserts nothing). The rows travel as one JSON document that PostgreSQL
- * unpacks (json_to_recordset): far less work per row in Node and the driver than a bind
- * parameter per column. Rows whose dedupe key the campaign already has are skipped. Ids are
+ * Inserts targets unless the campaign is running, in one statement however many rows. The
+ * statement holds the campaign row in share mode while it inserts, so a concurrent start cannot
+ * slip between the status check and the insert (it waits, or this sees it running and inserts
+ * nothing); like every lock, in a transaction (src/db/locks.ts). The rows travel as one JSON
+ * document that PostgreSQL unpacks (json_to_recordset): far less work per row in Node and the
+ * driver than a bind parameter per column. Rows whose dedupe key the campaign already has are skipped. Ids are
  * time-ordered and increase along the batch, so listing by id follows the order of the import.
  */
 export async function insertTargetsUnlessRunning(
@@ -61,7 +62,9 @@ export async function insertTargetsUnlessRunning(
     })),
   );
   // Answers the few skipped ids rather than the many inserted ones.
-  const [outcome] = await db.query<{ status: CampaignStatus | null; skipped: string[] }>(sql`
+  const [outcome] = await db.transaction((tx) => {
+    declareLock(tx, 'shared campaigns', [campaignId]);
+    return tx.query<{ status: CampaignStatus | null; skipped: string[] }>(sql`
     WITH campaign AS (
       SELECT status FROM campaigns WHERE id = ${campaignId}::uuid AND organization_id = ${organizationId}::uuid FOR SHARE
     ), input AS (
@@ -77,6 +80,7 @@ export async function insertTargetsUnlessRunning(
     SELECT (SELECT status::text FROM campaign) AS status,
            coalesce(array_agg(input.id::text) FILTER (WHERE added.id IS NULL), '{}') AS skipped
     FROM input LEFT JOIN added ON added.id = input.id`);
+  });
   const skipped = new Set(outcome?.skipped ?? []);
   const positions: number[] = [];
   if (skipped.size > 0) ids.forEach((id, position) => skipped.has(id) && positions.push(position));
