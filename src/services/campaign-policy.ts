@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Campaign } from '../db/repositories/campaign-rows.js';
+import type { Campaign } from '../db/repositories/campaigns.js';
 import { aiLabels, type GoalLogic, type GoalSpec } from '../domain/goal.js';
 import type { RoundPolicy } from '../domain/rounds.js';
 import { DEFAULT_CALL_WINDOW, type CallWindow } from '../domain/working-hours.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, type QueueEvents } from 'bullmq';
 import { z } from 'zod';
-import type { Campaign } from '../db/repositories/campaign-rows.js';
+import type { Campaign } from '../db/repositories/campaigns.js';
 import {
   acceptCommand,
   failPendingCommand,

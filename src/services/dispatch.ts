@@ -1,6 +1,6 @@
 import { channelNamed } from '../channels.js';
 import { channelNames, type ChannelName } from '../domain/channel-names.js';
-import type { Campaign } from '../db/repositories/campaign-rows.js';
+import { findCampaignsByIds, recordDials, type Campaign } from '../db/repositories/campaigns.js';
 import {
   activeCalls,
   cancelWork,
@@ -12,7 +12,7 @@ import {
   organizationLimits,
   type WorkSnapshotRow,
 } from '../db/repositories/dispatch.js';
-import { findCampaignsByIds, lockCampaignsForDispatch, recordDials } from '../db/repositories/campaign-state.js';
+import { lockCampaignsForDispatch } from '../db/repositories/campaign-state.js';
 import type { Db } from '../db/sql.js';
 import { decideDispatch, type DispatchDecision, type DispatchSnapshot } from '../domain/dispatch-policy.js';
 import { PACING_WINDOW_MS } from '../domain/pacing.js';

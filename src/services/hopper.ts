@@ -1,5 +1,6 @@
 import { channelNamed, channels, type JobCampaign } from '../channels.js';
-import { lockCampaign, lockPacedCampaign, setPacedUntil, tryLockCampaignHopper } from '../db/repositories/campaign-state.js';
+import { lockCampaign, lockPacedCampaign, tryLockCampaignHopper } from '../db/repositories/campaign-state.js';
+import { setPacedUntil } from '../db/repositories/campaigns.js';
 import { campaignsWithDueWork, lockDueWork, markPromoted, promotedCount, reschedule, type Promotion } from '../db/repositories/hopper.js';
 import { effectiveZone, nextWindowMoment } from '../domain/call-window.js';
 import { spreadDueTimes } from '../domain/pacing.js';
