@@ -76,8 +76,8 @@ export function registerErrorHandling(app: FastifyInstance, allowed: AllowedMeth
     if (framework) return framework;
     if (isConnectionFailure(error)) {
       // A command refused by an offline Redis says so (its connections report the outage too,
-      // not always first); anything else failing to connect here is PostgreSQL, through the
-      // ORM. The outage is logged once by the monitor, not per request.
+      // not always first); anything else failing to connect here is PostgreSQL outside the
+      // monitored `Db`. The outage is logged once by the monitor, not per request.
       const dependency = failedDependency(error);
       if (dependency === 'redis' || !monitor.isDown('redis')) monitor.down(dependency, error);
       request.log.debug({ err: error }, 'dependency unavailable');
