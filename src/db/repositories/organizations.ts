@@ -4,8 +4,6 @@ import type { Organization } from '../../generated/prisma/client.js';
 import { sha256Hex } from '../../util/sha256.js';
 import { raw, sql, type Db } from '../sql.js';
 
-export type { Organization };
-
 const KEY_PREFIX = 'cek_';
 
 const COLUMNS = raw(`o.id, o.name, o.max_concurrent_calls AS "maxConcurrentCalls", o.created_at AS "createdAt"`);
