@@ -715,8 +715,8 @@ async function main(): Promise<void> {
     term.print(`  Redis       ${redacted(config.REDIS_URL)}, queue prefix "${config.QUEUE_PREFIX}"`);
     term.print(`  API         ${shownBase} (logs at level ${logLevel}; LOG_LEVEL=info shows more)`);
 
-    const organization = await findOrCreateOrganization(system.db.prisma, DEMO_ORGANIZATION);
-    const { key } = await createApiKey(system.db.prisma, organization.id);
+    const organization = await findOrCreateOrganization(system.db.sql, DEMO_ORGANIZATION);
+    const { key } = await createApiKey(system.db.sql, organization.id);
     api = apiClient(callBase, key);
     const leftovers = await completeLeftovers(api);
     if (leftovers) term.print(`  Completed ${leftovers} campaign(s) an earlier, interrupted demo left running.`);

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadDatabaseConfig } from './config.js';
-import { createStandalonePrisma } from './db/client.js';
+import { withStandaloneDb } from './db/client.js';
 import { createApiKey, findOrCreateOrganization, setOrganizationCallLimit } from './db/repositories/organizations.js';
 
 const USAGE = `usage:
@@ -13,15 +13,6 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
 }
 
-async function withPrisma<T>(io: CliIo, work: (prisma: ReturnType<typeof createStandalonePrisma>) => Promise<T>): Promise<T> {
-  const prisma = createStandalonePrisma(loadDatabaseConfig(io.env).DATABASE_URL);
-  try {
-    return await work(prisma);
-  } finally {
-    await prisma.$disconnect();
-  }
-}
-
 function organizationName(values: { org?: string | undefined }): string {
   if (!values.org?.trim()) throw new ConfigError(`--org is required\n${USAGE}`);
   return values.org.trim();
@@ -30,9 +21,9 @@ function organizationName(values: { org?: string | undefined }): string {
 async function createKey(args: string[], io: CliIo): Promise<void> {
   const { values } = parseArgs({ args, options: { org: { type: 'string' } } });
   const name = organizationName(values);
-  await withPrisma(io, async (prisma) => {
-    const organization = await findOrCreateOrganization(prisma, name);
-    const { key } = await createApiKey(prisma, organization.id);
+  await withStandaloneDb(loadDatabaseConfig(io.env).DATABASE_URL, async (db) => {
+    const organization = await findOrCreateOrganization(db, name);
+    const { key } = await createApiKey(db, organization.id);
     io.print(`organization: ${organization.name} (${organization.id})`);
     io.print('API key (shown once; send it as the X-API-Key header):');
     io.print(key);
@@ -48,8 +39,8 @@ async function setCallLimit(args: string[], io: CliIo): Promise<void> {
   if (limit !== null && !(Number.isInteger(limit) && limit >= 1 && limit <= 2_147_483_647)) {
     throw new ConfigError(`--max-concurrent-calls must be a positive integer or "none"\n${USAGE}`);
   }
-  await withPrisma(io, async (prisma) => {
-    const organization = await setOrganizationCallLimit(prisma, name, limit);
+  await withStandaloneDb(loadDatabaseConfig(io.env).DATABASE_URL, async (db) => {
+    const organization = await setOrganizationCallLimit(db, name, limit);
     io.print(`organization: ${organization.name} (${organization.id}): max concurrent calls ${limit ?? 'unlimited'}`);
   });
 }

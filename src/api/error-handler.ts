@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { failedDependency, isConnectionFailure, type DependencyMonitor } from '../dependencies.js';
-import { DomainError, type ErrorKind } from '../domain/errors.js';
+import { DomainError, UNAVAILABLE_DETAIL, type ErrorKind } from '../domain/errors.js';
 import type { AllowedMethods } from './method-not-allowed.js';
 import { SchemaValidationError, truncated, validationItems, type ValidationErrorItem } from './validation.js';
 
@@ -78,12 +78,12 @@ export function registerErrorHandling(app: FastifyInstance, allowed: AllowedMeth
     if (framework) return framework;
     if (isConnectionFailure(error)) {
       // A command refused by an offline Redis says so (its connections report the outage too,
-      // not always first); anything else failing to connect here is PostgreSQL, through the
-      // ORM. The outage is logged once by the monitor, not per request.
+      // not always first); anything else failing to connect here is PostgreSQL outside the
+      // monitored `Db`. The outage is logged once by the monitor, not per request.
       const dependency = failedDependency(error);
       if (dependency === 'redis' || !monitor.isDown('redis')) monitor.down(dependency, error);
       request.log.debug({ err: error }, 'dependency unavailable');
-      return reply.code(503).send({ detail: 'A backing service (PostgreSQL or Redis) is unavailable; nothing was changed. Retry shortly.' });
+      return reply.code(503).send({ detail: UNAVAILABLE_DETAIL });
     }
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       request.log.info({ err: error }, 'request refused by the framework');

@@ -1,6 +1,6 @@
 import type { Call } from '../db/repositories/calls.js';
 import type { CampaignEvent } from '../db/repositories/campaign-events.js';
-import type { Campaign } from '../db/repositories/campaign-rows.js';
+import type { Campaign } from '../db/repositories/campaigns.js';
 import type { DoNotContact } from '../db/repositories/do-not-contact.js';
 import type { WhatsappMessage } from '../db/repositories/messages.js';
 import type { Target } from '../db/repositories/targets.js';

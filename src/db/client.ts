@@ -1,9 +1,7 @@
-import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import type { DependencyMonitor } from '../dependencies.js';
 import { isConnectionFailure } from '../dependencies.js';
 import { ServiceUnavailable } from '../domain/errors.js';
-import { PrismaClient } from '../generated/prisma/client.js';
 import { poolDb, type Db, type Sql } from './sql.js';
 
 export type { Db };
@@ -14,12 +12,8 @@ export interface DatabaseSettings {
   connectTimeoutMs: number;
 }
 
-/**
- * One pool per process, shared by the ORM (single-statement CRUD) and the SQL repositories
- * (transactions, set-based and hot-path work).
- */
+/** One pool per process; the repositories reach it through `sql`, a `Db` (src/db/sql.ts). */
 export interface Database {
-  prisma: PrismaClient;
   sql: Db;
   pool: pg.Pool;
   close(): Promise<void>;
@@ -71,19 +65,19 @@ export function createDatabase(settings: DatabaseSettings, monitor: DependencyMo
   });
   // Idle connections that break (server restart) emit here; the outage is logged by the monitor.
   pool.on('error', (error) => monitor.down('postgres', error));
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
-    prisma,
     sql: monitored(poolDb(pool), monitor),
     pool,
-    close: async () => {
-      await prisma.$disconnect();
-      await pool.end();
-    },
+    close: () => pool.end(),
   };
 }
 
-/** An ORM client of its own, for one-shot tools (the CLI). */
-export function createStandalonePrisma(url: string): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max: 2 }) });
+/** A `Db` over a short-lived pool of its own, for one-shot tools (the CLI): closed once `work` settles. */
+export async function withStandaloneDb<T>(url: string, work: (db: Db) => Promise<T>): Promise<T> {
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  try {
+    return await work(poolDb(pool));
+  } finally {
+    await pool.end();
+  }
 }

@@ -2,7 +2,7 @@ import { channelNamed, type ChannelName } from '../channels.js';
 import { DomainError } from '../domain/errors.js';
 import type { Call, WhatsappMessage } from '../generated/prisma/client.js';
 import { callColumns } from './repositories/calls.js';
-import { campaignColumns, type Campaign } from './repositories/campaign-rows.js';
+import { campaignColumns, type Campaign } from './repositories/campaigns.js';
 import type { WorkSnapshotRow } from './repositories/dispatch.js';
 import { listedSql } from './repositories/do-not-contact.js';
 import { messageColumns } from './repositories/messages.js';

@@ -8,13 +8,10 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** Prisma arguments for keyset pagination on `id`: one extra row tells whether more follow. */
-export const keysetArgs = ({ limit, cursor }: PageRequest) => ({
-  take: limit + 1,
-  orderBy: { id: 'asc' as const },
-  ...(cursor ? { where: { id: { gt: cursor } } } : {}),
-});
-
+/**
+ * Keyset pagination on `id`: a list asks for `limit + 1` rows after the cursor in id order, and
+ * the extra row tells whether more follow.
+ */
 export function toPage<T extends { id: string }>(rows: T[], limit: number): Page<T> {
   const items = rows.slice(0, limit);
   const last = items.at(-1);

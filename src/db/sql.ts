@@ -2,10 +2,10 @@ import type pg from 'pg';
 import { Prisma } from '../generated/prisma/client.js';
 
 /**
- * SQL repositories build statements with Prisma's tagged template (nested fragments, `$n`
- * parameters) and run them on node-postgres directly: the hot paths (dispatch, outcomes, the
- * hopper) cost several times less Node CPU per statement than through the ORM, and a
- * transaction here is a plain BEGIN/COMMIT on one pooled connection.
+ * Repositories build statements with Prisma's tagged template (nested fragments, `$n`
+ * parameters; no ORM client) and run them on node-postgres directly: the hot paths (dispatch,
+ * outcomes, the hopper) cost several times less Node CPU per statement than through the ORM,
+ * and a transaction here is a plain BEGIN/COMMIT on one pooled connection.
  */
 export const sql = Prisma.sql;
 export const join = Prisma.join;

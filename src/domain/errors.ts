@@ -43,6 +43,9 @@ export class InvalidTransition extends Conflict {
 
 export type Dependency = 'postgres' | 'redis';
 
+/** What a request answers when it cannot reach PostgreSQL or Redis, whichever it was (docs/api.md). */
+export const UNAVAILABLE_DETAIL = 'A backing service (PostgreSQL or Redis) is unavailable; nothing was changed. Retry shortly.';
+
 /** A dependency cannot be reached; nothing was changed. Retrying later can succeed. */
 export class ServiceUnavailable extends DomainError {
   readonly kind = 'unavailable' as const;
@@ -50,7 +53,7 @@ export class ServiceUnavailable extends DomainError {
   override name = 'ServiceUnavailable';
   constructor(
     readonly dependency: Dependency,
-    detail = `${dependency === 'postgres' ? 'PostgreSQL' : 'Redis'} is unavailable; nothing was changed. Retry shortly.`,
+    detail = UNAVAILABLE_DETAIL,
     options?: { cause?: unknown },
   ) {
     super(detail, options);

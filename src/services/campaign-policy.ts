@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Campaign } from '../db/repositories/campaign-rows.js';
+import type { Campaign } from '../db/repositories/campaigns.js';
 import { channelNames } from '../domain/channel-names.js';
 import { aiLabels, type GoalLogic, type GoalSpec } from '../domain/goal.js';
 import type { RoundPolicy } from '../domain/rounds.js';

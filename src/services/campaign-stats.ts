@@ -1,6 +1,6 @@
 import { activeRollouts } from '../db/repositories/rollouts.js';
 import { campaignCounts } from '../db/repositories/stats.js';
-import type { Campaign } from '../db/repositories/campaign-rows.js';
+import type { Campaign } from '../db/repositories/campaigns.js';
 import type { ServiceDeps } from './deps.js';
 
 export interface CampaignStats {

@@ -44,11 +44,11 @@ function toWrite(settings: Partial<CampaignSettings>): Partial<CampaignWrite> {
 }
 
 export async function createCampaignFor(deps: Deps, organizationId: string, settings: CampaignSettings): Promise<Campaign> {
-  return createCampaign(deps.db.prisma, organizationId, toWrite(settings) as CampaignWrite, deps.clock());
+  return createCampaign(deps.db.sql, organizationId, toWrite(settings) as CampaignWrite, deps.clock());
 }
 
 export async function getCampaign(deps: Pick<ServiceDeps, 'db'>, organizationId: string, id: string): Promise<Campaign> {
-  const campaign = await findCampaign(deps.db.prisma, organizationId, id);
+  const campaign = await findCampaign(deps.db.sql, organizationId, id);
   if (!campaign) throw new NotFound('Campaign not found.');
   return campaign;
 }
@@ -56,7 +56,7 @@ export async function getCampaign(deps: Pick<ServiceDeps, 'db'>, organizationId:
 /** Settings change only while nothing runs on the campaign (checked in the UPDATE itself). */
 export async function updateCampaignFor(deps: Deps, organizationId: string, id: string, settings: Partial<CampaignSettings>): Promise<Campaign> {
   await getCampaign(deps, organizationId, id); // 404 before 409
-  if (!(await updateCampaignIfStatus(deps.db.prisma, id, [...editableStatuses], toWrite(settings), deps.clock()))) {
+  if (!(await updateCampaignIfStatus(deps.db.sql, id, [...editableStatuses], toWrite(settings), deps.clock()))) {
     const latest = await getCampaign(deps, organizationId, id);
     throw new Conflict(`A ${latest.status} campaign cannot be edited; only draft and paused campaigns can (pause it first).`);
   }

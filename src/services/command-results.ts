@@ -4,7 +4,7 @@
  * `GET /commands/{command_id}` answer from it.
  */
 import { z } from 'zod';
-import type { Campaign } from '../db/repositories/campaign-rows.js';
+import type { Campaign } from '../db/repositories/campaigns.js';
 import type { Command } from '../db/repositories/commands.js';
 import type { ErrorKind } from '../domain/errors.js';
 import { resumeSegments } from '../domain/lifecycle.js';

@@ -20,13 +20,13 @@ export function createCredentialResolver(deps: Pick<ServiceDeps, 'db'>) {
     ...CREDENTIAL_CACHE,
     fetchMethod: async (apiKey) => {
       const keyHash = hashApiKey(apiKey);
-      const organizationId = await findOrganizationIdByKeyHash(deps.db.prisma, keyHash);
+      const organizationId = await findOrganizationIdByKeyHash(deps.db.sql, keyHash);
       return organizationId ? { organizationId, keyHash } : undefined;
     },
   });
   const organizations = new LRUCache<string, true>({
     ...CREDENTIAL_CACHE,
-    fetchMethod: async (id) => ((await organizationExists(deps.db.prisma, id)) ? true : undefined),
+    fetchMethod: async (id) => ((await organizationExists(deps.db.sql, id)) ? true : undefined),
   });
   return {
     ownerOfApiKey: async (apiKey: string): Promise<KeyOwner | null> => (await keys.fetch(apiKey)) ?? null,

@@ -1,6 +1,6 @@
 import { channelNamed } from '../channels.js';
 import { channelNames, type ChannelName } from '../domain/channel-names.js';
-import type { Campaign } from '../db/repositories/campaign-rows.js';
+import { findCampaignsByIds, recordDials, type Campaign } from '../db/repositories/campaigns.js';
 import {
   activeCalls,
   cancelWork,
@@ -10,7 +10,6 @@ import {
   organizationLimits,
   type WorkSnapshotRow,
 } from '../db/repositories/dispatch.js';
-import { findCampaignsByIds, recordDials } from '../db/repositories/campaign-state.js';
 import { lockCampaignsForDispatch, lockOrganizations, lockWork } from '../db/locks.js';
 import type { Db } from '../db/sql.js';
 import { decideDispatch, type DispatchDecision, type DispatchSnapshot } from '../domain/dispatch-policy.js';

@@ -1,5 +1,5 @@
 import { channelNamed, channels, type JobCampaign } from '../channels.js';
-import { setPacedUntil } from '../db/repositories/campaign-state.js';
+import { setPacedUntil } from '../db/repositories/campaigns.js';
 import { lockCampaign, lockPacedCampaign, tryLockCampaignHopper } from '../db/locks.js';
 import { campaignsWithDueWork, lockDueWork, markPromoted, promotedCount, reschedule, type Promotion } from '../db/repositories/hopper.js';
 import { effectiveZone, nextWindowMoment } from '../domain/call-window.js';

@@ -1,7 +1,6 @@
 import { appendCampaignEvent } from '../db/repositories/campaign-events.js';
-import type { Campaign } from '../db/repositories/campaign-rows.js';
+import { findCampaignById, transitionCampaign, type Campaign } from '../db/repositories/campaigns.js';
 import { lockCampaign } from '../db/locks.js';
-import { findCampaignById, transitionCampaign } from '../db/repositories/campaign-state.js';
 import { failCommand, findCommandById, finishCommand, markCommandRunning } from '../db/repositories/commands.js';
 import { activeRollouts, createRollout, finishRollouts } from '../db/repositories/rollouts.js';
 import { cancelWaiting, campaignHasPending, refreshCampaignPending, unpromoteCampaign } from '../db/repositories/work.js';

@@ -10,8 +10,7 @@ import type { ServiceDeps } from './deps.js';
 /** Paged reads of the organization's campaigns and what belongs to them (404 for another organization's). */
 type Deps = Pick<ServiceDeps, 'db'>;
 
-export const campaignsOf = (deps: Deps, organizationId: string, page: PageRequest): Promise<Page<Campaign>> =>
-  listCampaigns(deps.db.prisma, organizationId, page);
+export const campaignsOf = (deps: Deps, organizationId: string, page: PageRequest): Promise<Page<Campaign>> => listCampaigns(deps.db.sql, organizationId, page);
 
 export async function targetsOf(deps: Deps, organizationId: string, campaignId: string, page: PageRequest): Promise<Page<Target>> {
   const campaign = await getCampaign(deps, organizationId, campaignId);

@@ -1,5 +1,5 @@
 import { channels } from '../channels.js';
-import { runningCampaignIds } from '../db/repositories/campaign-state.js';
+import { runningCampaignIds } from '../db/repositories/campaigns.js';
 import { unfinishedCommands } from '../db/repositories/commands.js';
 import { promotedWaiting, unpromoteLost } from '../db/repositories/reconcile.js';
 import { QueueName } from '../queues/names.js';

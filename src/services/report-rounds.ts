@@ -1,4 +1,4 @@
-import type { Campaign } from '../db/repositories/campaign-rows.js';
+import type { Campaign } from '../db/repositories/campaigns.js';
 import { lockTargets, shareCampaigns } from '../db/locks.js';
 import { rereadLockedTargets, type LockedTarget } from '../db/repositories/target-progress.js';
 import type { Db } from '../db/sql.js';

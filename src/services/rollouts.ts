@@ -1,4 +1,4 @@
-import type { Campaign } from '../db/repositories/campaign-rows.js';
+import type { Campaign } from '../db/repositories/campaigns.js';
 import { lockCampaign, lockRollout } from '../db/locks.js';
 import { hasEntries } from '../db/repositories/do-not-contact.js';
 import { drawCandidates, markListed, segmentFacts, writeOpenings, type DrawScope, type Opening } from '../db/repositories/draws.js';

@@ -1,4 +1,4 @@
-import type { Campaign } from '../db/repositories/campaign-rows.js';
+import type { Campaign } from '../db/repositories/campaigns.js';
 import { insertCalls, type NewCall } from '../db/repositories/calls.js';
 import { insertMessages, type NewMessage } from '../db/repositories/messages.js';
 import { loadHistories, saveProgress, type LockedTarget, type ProgressRow } from '../db/repositories/target-progress.js';

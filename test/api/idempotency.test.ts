@@ -22,7 +22,7 @@ describe('one Idempotency-Key, many concurrent requests', () => {
       const bodies = new Set(responses.map((response) => response.body));
       expect(bodies.size).toBe(1);
       expect(responses[0]!.json()).toMatchObject({ id, status: 'running' });
-      expect(await t.system.db.prisma.command.count({ where: { campaignId: id } })).toBe(1);
+      expect(await t.prisma.command.count({ where: { campaignId: id } })).toBe(1);
       expect((await t.api('GET', `/campaigns/${id}/events`)).json().items).toHaveLength(1);
     }
   });

@@ -193,7 +193,7 @@ describe('outcomes, events and claims', () => {
     await t.api('POST', `/campaigns/${id}/targets`, [{ phone: '+14155550130', email: 'a@example.com' }]);
     await t.api('POST', `/campaigns/${id}/start`);
     const call = await eventually(
-      () => t.system.db.prisma.call.findFirst({ where: { campaignId: id } }),
+      () => t.prisma.call.findFirst({ where: { campaignId: id } }),
       (row) => row !== null,
     );
     const outcome = (body: unknown) => t.api('POST', `/calls/${call!.id}/outcome`, body);
@@ -201,12 +201,12 @@ describe('outcomes, events and claims', () => {
     expectValidationError(await outcome({ status: 'answered', summary: NUL }), ['body', 'summary'], 'string_nul');
     expectValidationError(await outcome({ status: 'answered', summary: LONE }), ['body', 'summary'], 'string_unicode');
     expectValidationError(await t.api('POST', `/calls/${call!.id}/claim`, { promotion: 2 ** 31 }), ['body', 'promotion']);
-    expect((await t.system.db.prisma.call.findUniqueOrThrow({ where: { id: call!.id } })).status).toBe('scheduled');
+    expect((await t.prisma.call.findUniqueOrThrow({ where: { id: call!.id } })).status).toBe('scheduled');
 
     const targetEvent = (body: unknown) => t.api('POST', `/campaigns/${id}/targets/${call!.targetId}/events`, body);
     expectValidationError(await targetEvent({ type: 'email_sent', occurred_at: '0000-01-01T00:00:00Z' }), ['body', 'occurred_at'], 'datetime_out_of_range');
     expectValidationError(await targetEvent({ type: 'email_sent', occurred_at: '+275760-09-13T00:00:00Z' }), ['body', 'occurred_at']);
-    expect(await t.system.db.prisma.emailEvent.count({ where: { campaignId: id } })).toBe(0);
+    expect(await t.prisma.emailEvent.count({ where: { campaignId: id } })).toBe(0);
     expect((await targetEvent({ type: 'email_sent', occurred_at: '2026-11-30T09:00:00Z' })).statusCode).toBe(200);
 
     const recorded = await claimAndReport(t, 'call', call!.id, { status: 'answered', duration_s: 2_147_483_647, summary: 's'.repeat(10_000) });

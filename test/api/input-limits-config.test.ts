@@ -53,7 +53,7 @@ describe('configured input limits', () => {
 
   it('never make a response fail for a row stored before a limit was lowered', async () => {
     const id = await createCampaign(t);
-    await t.system.db.prisma.campaign.update({ where: { id }, data: { goal: 'a goal longer than ten characters', callAttemptDelays: [1, 2, 3, 500] } });
+    await t.prisma.campaign.update({ where: { id }, data: { goal: 'a goal longer than ten characters', callAttemptDelays: [1, 2, 3, 500] } });
     const response = await t.api('GET', `/campaigns/${id}`);
     expect(response.statusCode).toBe(200);
     expect(response.json().goal).toBe('a goal longer than ten characters');

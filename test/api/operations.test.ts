@@ -33,7 +33,7 @@ describe('health, readiness and metrics', () => {
     const id = await createCampaign(t, { settings: { call_working_hours: ALL_WEEK, call_attempt_delays: [600] }, targets: ONE_TARGET });
     await t.api('POST', `/campaigns/${id}/start`);
     await t.api('POST', `/campaigns/${id}/start?agent_id=not-a-uuid`);
-    const call = await eventually(() => t.system.db.prisma.call.findFirst({ where: { campaignId: id } }), Boolean);
+    const call = await eventually(() => t.prisma.call.findFirst({ where: { campaignId: id } }), Boolean);
     expect((await claimAndReport(t, 'call', call!.id, { status: 'busy' })).statusCode).toBe(200);
     await t.api('POST', `/campaigns/${id}/pause`);
     await t.api('POST', `/campaigns/${id}/complete`);
@@ -92,7 +92,7 @@ describe('Redis unavailable', () => {
     expect(refused.json().detail).toMatch(/Redis.*nothing was changed/);
     expect((await t.api('GET', `/campaigns/${id}`)).json().status).toBe('draft');
     // The command is kept, failed (never applied): its Idempotency-Key answers the same to everyone.
-    expect((await t.system.db.prisma.command.findMany({ where: { campaignId: id } })).map((command) => command.status)).toEqual(['failed']);
+    expect((await t.prisma.command.findMany({ where: { campaignId: id } })).map((command) => command.status)).toEqual(['failed']);
     expect((await t.api('GET', `/campaigns/${id}/events`)).json().items).toEqual([]);
 
     await redis.start();
@@ -103,7 +103,7 @@ describe('Redis unavailable', () => {
     );
     expect(started).toBe(200);
     await eventually(
-      () => t.system.db.prisma.call.count({ where: { campaignId: id, promotedAt: { not: null } } }),
+      () => t.prisma.call.count({ where: { campaignId: id, promotedAt: { not: null } } }),
       (n) => n === 1,
       30_000,
     );

@@ -28,7 +28,7 @@ const firstCall = async (campaignId: string) =>
 
 const firstMessage = async (campaignId: string) =>
   (await eventually(
-    () => t.system.db.prisma.whatsappMessage.findFirst({ where: { campaignId } }),
+    () => t.prisma.whatsappMessage.findFirst({ where: { campaignId } }),
     (row) => row !== null,
   ))!;
 
@@ -90,7 +90,7 @@ describe('POST /calls/{call_id}/outcome', () => {
   it('records the outcome of a call that was dialing when the campaign completed', async () => {
     const id = await started([{ phone: '+14155550204' }]);
     const call = await firstCall(id);
-    await t.system.db.prisma.call.update({ where: { id: call.id }, data: { status: 'dialing', dialingAt: clock.now() } });
+    await t.prisma.call.update({ where: { id: call.id }, data: { status: 'dialing', dialingAt: clock.now() } });
     await t.api('POST', `/campaigns/${id}/complete`);
     const response = await t.api('POST', `/calls/${call.id}/outcome`, { status: 'no_answer' });
     expect(response.json().status).toBe('no_answer');
@@ -101,7 +101,7 @@ describe('POST /calls/{call_id}/outcome', () => {
   it('records a call left dialing past the timeout as timed_out (counted as failed), and the real outcome replaces it', async () => {
     const id = await started([{ phone: '+14155550205' }]);
     const call = await firstCall(id);
-    await t.system.db.prisma.call.update({ where: { id: call.id }, data: { status: 'dialing', dialingAt: clock.now() } });
+    await t.prisma.call.update({ where: { id: call.id }, data: { status: 'dialing', dialingAt: clock.now() } });
     const timedOut = await eventually(
       () => t.api('GET', `/campaigns/${id}/calls`).then((r) => r.json().items[0]),
       (row) => row.status === 'timed_out',
@@ -164,7 +164,7 @@ describe('POST /calls/{call_id}/claim (the guard over HTTP)', () => {
   it('lets the current job dial once the campaign runs, and refuses stale or paused ones', async () => {
     const id = await started([{ phone: '+14155550209' }]);
     const call = await eventually(
-      () => t.system.db.prisma.call.findFirst({ where: { campaignId: id } }),
+      () => t.prisma.call.findFirst({ where: { campaignId: id } }),
       (row) => row?.promotedAt != null,
     );
     const claim = (promotion: number) => t.api('POST', `/calls/${call!.id}/claim`, { promotion });
@@ -173,13 +173,13 @@ describe('POST /calls/{call_id}/claim (the guard over HTTP)', () => {
     expect((await claim(call!.promotion)).statusCode).toBe(409);
     await t.api('POST', `/campaigns/${id}/start`);
     const fresh = await eventually(
-      () => t.system.db.prisma.call.findFirst({ where: { campaignId: id } }),
+      () => t.prisma.call.findFirst({ where: { campaignId: id } }),
       (row) => row!.promotion > call!.promotion && row!.promotedAt != null,
     );
     expect((await claim(call!.promotion)).statusCode).toBe(409);
     const granted = await claim(fresh!.promotion);
     expect(granted.statusCode).toBe(200);
-    expect((await t.system.db.prisma.call.findUnique({ where: { id: call!.id } }))!.status).toBe('dialing');
+    expect((await t.prisma.call.findUnique({ where: { id: call!.id } }))!.status).toBe('dialing');
   });
 });
 
@@ -206,7 +206,7 @@ describe('reports for work that was never claimed', () => {
         'The message was never claimed: claim it with POST /whatsapp-messages/{message_id}/claim before reporting its events.',
       );
     }
-    const row = await t.system.db.prisma.whatsappMessage.findUniqueOrThrow({ where: { id: message.id } });
+    const row = await t.prisma.whatsappMessage.findUniqueOrThrow({ where: { id: message.id } });
     expect(row).toMatchObject({ status: 'queued', sentAt: null, deliveredAt: null, readAt: null, repliedAt: null, failedAt: null });
     expect((await t.api('GET', `/campaigns/${id}/targets`)).json().items[0].state).toBe('not_contacted');
   });
@@ -221,7 +221,7 @@ describe('reports for work that was never claimed', () => {
       attemptsMade: 1,
       failedReason: 'The call was never claimed: claim it with POST /calls/{call_id}/claim before reporting its outcome.',
     });
-    expect((await t.system.db.prisma.call.findUniqueOrThrow({ where: { id: call.id } })).status).toBe('scheduled');
+    expect((await t.prisma.call.findUniqueOrThrow({ where: { id: call.id } })).status).toBe('scheduled');
     expect((await t.api('GET', `/campaigns/${id}/targets`)).json().items[0].state).toBe('not_contacted');
   });
 });
@@ -244,7 +244,7 @@ describe('reports for a WhatsApp message canceled before it was claimed', () => 
     }
     expect(await finishedReportJob(`whatsapp-event-${message.id}-replied`)).toEqual({ state: 'failed', attemptsMade: 1, failedReason: detail });
 
-    const row = await t.system.db.prisma.whatsappMessage.findUniqueOrThrow({ where: { id: message.id } });
+    const row = await t.prisma.whatsappMessage.findUniqueOrThrow({ where: { id: message.id } });
     expect(row).toMatchObject({ status: 'canceled', cancelReason: 'campaign_completed', sentAt: null, repliedAt: null });
     const [target] = (await t.api('GET', `/campaigns/${id}/targets`)).json().items;
     expect(target.state).toBe('not_contacted');
@@ -278,9 +278,9 @@ describe('the same outcome reported again', () => {
         `The call already ended as answered with other details (${fields}); only the identical report may be repeated.`,
       );
     }
-    const row = await t.system.db.prisma.call.findUniqueOrThrow({ where: { id: call.id } });
+    const row = await t.prisma.call.findUniqueOrThrow({ where: { id: call.id } });
     expect(row).toMatchObject({ status: 'answered', durationS: 94, aiLabel: 'positive', aiScore: 0.87, summary: 'Agreed to renew.' });
-    expect(await t.system.db.prisma.aiEvaluation.count({ where: { callId: call.id } })).toBe(1);
+    expect(await t.prisma.aiEvaluation.count({ where: { callId: call.id } })).toBe(1);
   });
 
   it('an outcome without details repeats as the same bare status; a detail added later is a conflict', async () => {
@@ -290,6 +290,6 @@ describe('the same outcome reported again', () => {
     expect((await t.api('POST', `/calls/${call.id}/outcome`, { status: 'busy' })).statusCode).toBe(200);
     const added = await t.api('POST', `/calls/${call.id}/outcome`, { status: 'busy', duration_s: 0 });
     expect(expectDetail(added, 409)).toBe('The call already ended as busy with other details (duration_s); only the identical report may be repeated.');
-    expect((await t.system.db.prisma.call.findUniqueOrThrow({ where: { id: call.id } })).durationS).toBeNull();
+    expect((await t.prisma.call.findUniqueOrThrow({ where: { id: call.id } })).durationS).toBeNull();
   });
 });

@@ -23,8 +23,8 @@ async function targetWithGoal(objectives: Array<Record<string, unknown>>) {
 }
 
 const concurrently = <T>(count: number, request: () => Promise<T>) => Promise.all(Array.from({ length: count }, request));
-const emails = (targetId: string) => t.system.db.prisma.emailEvent.count({ where: { targetId } });
-const evaluations = (targetId: string) => t.system.db.prisma.aiEvaluation.count({ where: { targetId } });
+const emails = (targetId: string) => t.prisma.emailEvent.count({ where: { targetId } });
+const evaluations = (targetId: string) => t.prisma.aiEvaluation.count({ where: { targetId } });
 
 describe('email_sent reported again with the same occurred_at', () => {
   it('20 concurrent identical reports store one email and all answer the first answer', async () => {
@@ -103,7 +103,7 @@ describe('an Idempotency-Key', () => {
 describe('the database', () => {
   it('refuses a second row for one dedupe key of a target, whatever the code does', async () => {
     const { targetId } = await targetWithGoal([]);
-    const { campaignId } = await t.system.db.prisma.target.findUniqueOrThrow({ where: { id: targetId } });
+    const { campaignId } = await t.prisma.target.findUniqueOrThrow({ where: { id: targetId } });
     const email = { type: 'email_sent' as const, campaignId, targetId, occurredAt: new Date('2026-11-30T09:00:00Z'), dedupeKey: 'key:twice' };
     await insertTargetEvent(t.system.db.sql, email);
     await expect(insertTargetEvent(t.system.db.sql, email)).rejects.toMatchObject({ code: '23505' });

@@ -65,14 +65,14 @@ describe('text/csv', () => {
     const response = await upload(id, 'text/csv', ['phone,name,var_n', ...rows].join('\n'));
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ inserted: 100_000, duplicates: [], invalid: [] });
-    expect(await t.system.db.prisma.target.count({ where: { campaignId: id } })).toBe(100_000);
+    expect(await t.prisma.target.count({ where: { campaignId: id } })).toBe(100_000);
     const first = (await t.api('GET', `/campaigns/${id}/targets?limit=2`)).json().items;
     expect(first.map((target: { name: string }) => target.name)).toEqual(['T0', 'T1']);
 
     const other = await createCampaign(t);
     const tooMany = await upload(other, 'text/csv', ['phone', ...Array.from({ length: 100_001 }, (_, i) => phone(i))].join('\n'));
     expectValidationError(tooMany, ['body'], 'too_long');
-    expect(await t.system.db.prisma.target.count({ where: { campaignId: other } })).toBe(0);
+    expect(await t.prisma.target.count({ where: { campaignId: other } })).toBe(0);
   });
 });
 
@@ -124,7 +124,7 @@ describe('every format', () => {
 
   it('refuses targets for a running campaign with 409 and inserts nothing', async () => {
     const id = await createCampaign(t, { targets: ONE_TARGET });
-    await t.system.db.prisma.campaign.update({ where: { id }, data: { status: 'running' } });
+    await t.prisma.campaign.update({ where: { id }, data: { status: 'running' } });
     expectDetail(await upload(id, 'text/csv', `phone\n${phone(20)}`), 409);
     expectDetail(await upload(id, 'application/x-ndjson', `{"phone":"${phone(21)}"}`), 409);
     expect(await listed(id)).toHaveLength(1);
@@ -148,7 +148,7 @@ describe('time zones', () => {
     ['Europe/Kiev', 'Europe/Kyiv'],
   ];
   const stored = async (id: string) =>
-    (await t.system.db.prisma.target.findMany({ where: { campaignId: id }, orderBy: { id: 'asc' }, select: { timezone: true } })).map((row) => row.timezone);
+    (await t.prisma.target.findMany({ where: { campaignId: id }, orderBy: { id: 'asc' }, select: { timezone: true } })).map((row) => row.timezone);
 
   it.each([
     ['JSON', 'application/json', (rows: Array<Record<string, string>>) => JSON.stringify(rows)],

@@ -24,11 +24,11 @@ describe('a JWT whose org claim is in upper case', () => {
     await t.api('POST', `/campaigns/${id}/targets`, [{ phone: '+14155550300' }, { whatsapp: '+14155550301' }]);
     expect((await t.api('POST', `/campaigns/${id}/start`)).statusCode).toBe(200);
     const call = await eventually(
-      () => t.system.db.prisma.call.findFirst({ where: { campaignId: id } }),
+      () => t.prisma.call.findFirst({ where: { campaignId: id } }),
       (row) => row !== null,
     );
     const message = await eventually(
-      () => t.system.db.prisma.whatsappMessage.findFirst({ where: { campaignId: id } }),
+      () => t.prisma.whatsappMessage.findFirst({ where: { campaignId: id } }),
       (row) => row !== null,
     );
 
@@ -51,7 +51,7 @@ describe('uuids in upper case in the path, query and body', () => {
     const replay = await t.api('POST', `/campaigns/${upper(id)}/start`, undefined, key);
     expect(replay.statusCode).toBe(200);
     expect(replay.json()).toEqual(first.json());
-    expect(await t.system.db.prisma.command.count({ where: { campaignId: id } })).toBe(1);
+    expect(await t.prisma.command.count({ where: { campaignId: id } })).toBe(1);
   });
 
   it('matches the agent_id query parameter and reads body uuids in lower case', async () => {

@@ -99,7 +99,7 @@ describe('422 in the execution contract shape', () => {
     const created = await suite.t.api('POST', '/campaigns', campaignInput({ timezone: sent }));
     expect(created.json().timezone).toBe(canonical);
     const id = created.json().id;
-    expect((await suite.t.system.db.prisma.campaign.findUniqueOrThrow({ where: { id } })).timezone).toBe(canonical);
+    expect((await suite.t.prisma.campaign.findUniqueOrThrow({ where: { id } })).timezone).toBe(canonical);
     const other = await suite.t.api('POST', '/campaigns', campaignInput());
     expect((await suite.t.api('PATCH', `/campaigns/${other.json().id}`, { timezone: sent })).json().timezone).toBe(canonical);
     expect((await suite.t.api('GET', `/campaigns/${other.json().id}`)).json().timezone).toBe(canonical);
@@ -112,7 +112,7 @@ describe('422 in the execution contract shape', () => {
 
   it('still answers a campaign stored with a name it would now refuse', async () => {
     const id = (await suite.t.api('POST', '/campaigns', campaignInput())).json().id;
-    await suite.t.system.db.prisma.campaign.update({ where: { id }, data: { timezone: 'BST' } });
+    await suite.t.prisma.campaign.update({ where: { id }, data: { timezone: 'BST' } });
     const response = await suite.t.api('GET', `/campaigns/${id}`);
     expect(response.statusCode).toBe(200);
     expect(response.json().timezone).toBe('BST');

@@ -99,7 +99,7 @@ async function driveToDone(id: string) {
     if ((await campaignStatus(id)) === 'done') return;
     await eventually(
       async () => ({
-        busy: await t.system.db.prisma.call.count({
+        busy: await t.prisma.call.count({
           where: {
             campaignId: id,
             OR: [{ status: 'dialing' }, { status: 'scheduled', promotedAt: { not: null } }, { status: 'scheduled', scheduledFor: { lte: clock.now() } }],
@@ -109,7 +109,7 @@ async function driveToDone(id: string) {
       }),
       (now) => now.busy === 0 || now.status === 'done',
     );
-    const next = await t.system.db.prisma.call.findFirst({ where: { campaignId: id, status: 'scheduled' }, orderBy: { scheduledFor: 'asc' } });
+    const next = await t.prisma.call.findFirst({ where: { campaignId: id, status: 'scheduled' }, orderBy: { scheduledFor: 'asc' } });
     if (next && next.scheduledFor > clock.now()) clock.set(next.scheduledFor);
   }
   throw new Error('the campaign did not finish');
@@ -152,7 +152,7 @@ describe('a dialer built only from docs/dialers.md', () => {
     await start(id);
     // Its call is a row already when the number is listed.
     await eventually(
-      () => t.system.db.prisma.call.count({ where: { campaignId: id } }),
+      () => t.prisma.call.count({ where: { campaignId: id } }),
       (n) => n === targets.length - 1,
     );
     expect((await t.api('POST', '/do-not-contact', [{ phone: listedAfter }])).statusCode).toBe(201);
@@ -193,7 +193,7 @@ describe('a dialer built only from docs/dialers.md', () => {
     const id = await createCampaign(t, { settings: { call_attempt_delays: [] }, targets: [{ phone: '+14155550321' }] });
     await start(id);
     await eventually(
-      () => t.system.db.prisma.call.count({ where: { campaignId: id, promotedAt: { not: null } } }),
+      () => t.prisma.call.count({ where: { campaignId: id, promotedAt: { not: null } } }),
       (n) => n === 1,
     );
     await t.system.db.pool.query('ALTER TABLE do_not_contact RENAME TO do_not_contact_off');

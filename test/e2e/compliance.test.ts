@@ -49,7 +49,7 @@ const attemptsOf = (calls: CallRow[], targetId: string) =>
     .map((call) => [call.attempt, call.status, call.cancel_reason]);
 
 /** Calls of the campaign whose job sits in Redis (promoted, not yet handed out). */
-const promotedCalls = (campaignId: string) => t.system.db.prisma.call.count({ where: { campaignId, status: 'scheduled', promotedAt: { not: null } } });
+const promotedCalls = (campaignId: string) => t.prisma.call.count({ where: { campaignId, status: 'scheduled', promotedAt: { not: null } } });
 
 describe('the do-not-contact API', () => {
   it('adds entries in bulk, normalized, reporting values already listed', async () => {
@@ -253,7 +253,7 @@ describe('the do-not-contact list in running campaigns', () => {
       targets = byPhone(await targetsOf(id));
       expect(targets[later]!.state).toBe('do_not_contact');
       expect((await statsOf(id)).targets).toMatchObject({ do_not_contact: 2 });
-      expect(await t.system.db.prisma.call.count({ where: { campaignId: id } })).toBe(2);
+      expect(await t.prisma.call.count({ where: { campaignId: id } })).toBe(2);
 
       // Off the list again: each gets the state its history gives.
       expect((await t.api('DELETE', `/do-not-contact/${entry.id}`)).statusCode).toBe(200);
@@ -384,7 +384,7 @@ describe('stale dispatch', () => {
     try {
       await waitCampaignDone(t, fresh);
       const moved = await eventually(
-        () => t.system.db.prisma.call.findUniqueOrThrow({ where: { id: call!.id } }),
+        () => t.prisma.call.findUniqueOrThrow({ where: { id: call!.id } }),
         (row) => row.promotedAt === null && row.scheduledFor.getTime() !== dueAt,
       );
       expect(await decisions('hold')).toBe(holdsBefore + 1);
@@ -465,14 +465,14 @@ describe('blackout dates', () => {
       // planned due time while it lies ahead (promotion rewrites a due time that just passed).
       const planned = new Map<string, Date>();
       for (let step = 0; step < 20 && (await campaignStatus(id)) !== 'done'; step++) {
-        const ahead = await t.system.db.prisma.call.findMany({ where: { campaignId: id, status: 'scheduled', scheduledFor: { gt: clock.now() } } });
+        const ahead = await t.prisma.call.findMany({ where: { campaignId: id, status: 'scheduled', scheduledFor: { gt: clock.now() } } });
         for (const call of ahead) planned.set(call.id, call.scheduledFor);
-        const next = await t.system.db.prisma.call.findFirst({ where: { campaignId: id, status: 'scheduled' }, orderBy: { scheduledFor: 'asc' } });
+        const next = await t.prisma.call.findFirst({ where: { campaignId: id, status: 'scheduled' }, orderBy: { scheduledFor: 'asc' } });
         if (next && next.scheduledFor > clock.now()) clock.set(next.scheduledFor);
         await eventually(
           async () => ({
-            dialing: await t.system.db.prisma.call.count({ where: { campaignId: id, status: 'dialing' } }),
-            due: await t.system.db.prisma.call.count({ where: { campaignId: id, status: 'scheduled', scheduledFor: { lte: clock.now() } } }),
+            dialing: await t.prisma.call.count({ where: { campaignId: id, status: 'dialing' } }),
+            due: await t.prisma.call.count({ where: { campaignId: id, status: 'scheduled', scheduledFor: { lte: clock.now() } } }),
           }),
           ({ dialing, due }) => dialing === 0 && due === 0,
         );

@@ -34,7 +34,7 @@ const retriedClaims = async () => {
   return metric.values.filter((value) => value.labels.decision === 'retry').reduce((sum, value) => sum + value.value, 0);
 };
 
-const promotedRows = async (campaignId: string) => t.system.db.prisma.call.count({ where: { campaignId, status: 'scheduled', promotedAt: { not: null } } });
+const promotedRows = async (campaignId: string) => t.prisma.call.count({ where: { campaignId, status: 'scheduled', promotedAt: { not: null } } });
 
 describe('the hopper keeps Redis bounded', () => {
   it('holds at most HOPPER_MAX_PROMOTED_PER_CAMPAIGN jobs of a larger campaign', async () => {
@@ -48,7 +48,7 @@ describe('the hopper keeps Redis bounded', () => {
     await afterHopperPasses(t, 3);
     expect(await promotedRows(id)).toBe(25);
     expect(await jobsInRedis(id)).toHaveLength(25);
-    expect(await t.system.db.prisma.call.count({ where: { campaignId: id } })).toBe(120);
+    expect(await t.prisma.call.count({ where: { campaignId: id } })).toBe(120);
     await t.api('POST', `/campaigns/${id}/complete`);
   });
 
@@ -75,7 +75,7 @@ describe('pause, start and the dispatch guard', () => {
 
     expect((await t.api('POST', `/campaigns/${id}/pause`)).json().status).toBe('paused');
     expect(await jobsInRedis(id)).toHaveLength(0);
-    expect(await t.system.db.prisma.call.count({ where: { campaignId: id, status: 'scheduled', promotedAt: null } })).toBe(6);
+    expect(await t.prisma.call.count({ where: { campaignId: id, status: 'scheduled', promotedAt: null } })).toBe(6);
 
     // Due times that passed while paused move to the next moment inside the window.
     clock.advance(3 * 3600_000);
@@ -87,12 +87,12 @@ describe('pause, start and the dispatch guard', () => {
     const after = await jobsInRedis(id);
     expect(after).toHaveLength(6);
     expect(after.map((job) => job.id).filter((jobId) => before.includes(jobId))).toEqual([]);
-    const rows = await t.system.db.prisma.call.findMany({ where: { campaignId: id } });
+    const rows = await t.prisma.call.findMany({ where: { campaignId: id } });
     for (const row of rows) expect(row.scheduledFor.getTime()).toBeGreaterThanOrEqual(clock.now().getTime() - 5_000);
 
     await t.api('POST', `/campaigns/${id}/complete`);
     expect(await jobsInRedis(id)).toHaveLength(0);
-    expect(await t.system.db.prisma.call.count({ where: { campaignId: id, status: 'canceled', cancelReason: 'campaign_completed' } })).toBe(6);
+    expect(await t.prisma.call.count({ where: { campaignId: id, status: 'canceled', cancelReason: 'campaign_completed' } })).toBe(6);
   });
 
   it('a repeated start schedules nothing twice', async () => {
@@ -105,7 +105,7 @@ describe('pause, start and the dispatch guard', () => {
     await t.api('POST', `/campaigns/${id}/start`);
     await t.api('POST', `/campaigns/${id}/start`);
     await afterHopperPasses(t, 3);
-    expect(await t.system.db.prisma.call.count({ where: { campaignId: id } })).toBe(4);
+    expect(await t.prisma.call.count({ where: { campaignId: id } })).toBe(4);
     expect(await jobsInRedis(id)).toHaveLength(4);
     await t.api('POST', `/campaigns/${id}/complete`);
   });
@@ -125,7 +125,7 @@ describe('pause, start and the dispatch guard', () => {
     try {
       await eventually(async () => (await t.system.queues.get(QueueName.Calls).getJob(escaped!.id!))?.finishedOn, Boolean);
       expect(dialer.dials.filter((dial) => dial.data.campaign_id === id)).toEqual([]);
-      expect(await t.system.db.prisma.call.findFirst({ where: { campaignId: id } })).toMatchObject({ status: 'scheduled', promotedAt: null });
+      expect(await t.prisma.call.findFirst({ where: { campaignId: id } })).toMatchObject({ status: 'scheduled', promotedAt: null });
     } finally {
       await dialer.close();
     }
@@ -141,7 +141,7 @@ describe('a crash between writing rows and promoting them', () => {
       await t.api('POST', `/campaigns/${id}/start`);
       // The hopper's round opening writes the rows; its promotion is what crashes.
       await drawRollouts({ ...t.system.deps, clock: clock.now });
-      expect(await t.system.db.prisma.call.count({ where: { campaignId: id, promotedAt: null } })).toBe(5);
+      expect(await t.prisma.call.count({ where: { campaignId: id, promotedAt: null } })).toBe(5);
 
       // The jobs reach Redis, then the process dies before the promotion commits.
       const crashing: Queues = {
@@ -153,7 +153,7 @@ describe('a crash between writing rows and promoting them', () => {
       };
       const deps = { ...t.system.deps, queues: crashing, clock: clock.now };
       await expect(promoteDueWork(deps)).rejects.toThrow('simulated crash');
-      expect(await t.system.db.prisma.call.count({ where: { campaignId: id, promotedAt: null } })).toBe(5);
+      expect(await t.prisma.call.count({ where: { campaignId: id, promotedAt: null } })).toBe(5);
       expect(await jobsInRedis(id)).toHaveLength(5);
 
       // A dialer meets the jobs before the rows say they were promoted: it must not drop them.
@@ -165,7 +165,7 @@ describe('a crash between writing rows and promoting them', () => {
           (n) => n >= 5,
         );
         expect(dialer.dials.filter((dial) => dial.data.campaign_id === id)).toEqual([]);
-        const calls = await t.system.db.prisma.call.findMany({ where: { campaignId: id } });
+        const calls = await t.prisma.call.findMany({ where: { campaignId: id } });
         await promoteDueWork({ ...deps, queues: t.system.queues });
         const jobs = await jobsInRedis(id);
         expect(jobs.map((job) => job.id).sort()).toEqual(calls.map((call) => callChannel.jobId(call.id, 1)).sort());

@@ -40,7 +40,7 @@ const start = async (id: string, headers?: Record<string, string>) =>
   expect((await t.api('POST', `/campaigns/${id}/start`, undefined, headers)).statusCode).toBe(200);
 const campaignStatus = (id: string, headers?: Record<string, string>) =>
   t.api('GET', `/campaigns/${id}`, undefined, headers).then((r) => r.json().status as string);
-const dialing = (campaignIds: string[]) => t.system.db.prisma.call.count({ where: { campaignId: { in: campaignIds }, status: 'dialing' } });
+const dialing = (campaignIds: string[]) => t.prisma.call.count({ where: { campaignId: { in: campaignIds }, status: 'dialing' } });
 
 const holds = async () =>
   (await t.system.deps.metrics.dispatchDecisions.get()).values.find((value) => value.labels.channel === 'call' && value.labels.decision === 'hold')?.value ?? 0;
@@ -97,7 +97,7 @@ async function drain(dialer: ReturnType<typeof startSlowDialer>, campaignIds: st
     await eventually(
       async () => ({
         dialed: dialer.dials.length,
-        waiting: await t.system.db.prisma.call.count({ where: { campaignId: { in: campaignIds }, status: 'scheduled' } }),
+        waiting: await t.prisma.call.count({ where: { campaignId: { in: campaignIds }, status: 'scheduled' } }),
       }),
       (now) => now.dialed > dialed || now.waiting === 0,
     );
@@ -143,7 +143,7 @@ describe('max_calls_per_minute', () => {
       const startedAt = clock.now().getTime();
       // Rounds open lazily: wait for the hopper to draw every target.
       await eventually(
-        () => t.system.db.prisma.call.count({ where: { campaignId: id } }),
+        () => t.prisma.call.count({ where: { campaignId: id } }),
         (n) => n >= targets.length,
       );
       // Drive the clock from due time to due time: several minutes of dials in a few seconds.
@@ -153,7 +153,7 @@ describe('max_calls_per_minute', () => {
       const retried = () => dialed.some((call) => call.attempt > 1);
       while (clock.now().getTime() - startedAt < minutes * 60_000 || !retried()) {
         await eventually(quiet, (now) => now.dialing === 0 && now.promoted === 0 && now.due === 0, 15_000, 20);
-        const next = await t.system.db.prisma.call.findFirst({ where: { campaignId: id, status: 'scheduled' }, orderBy: { scheduledFor: 'asc' } });
+        const next = await t.prisma.call.findFirst({ where: { campaignId: id, status: 'scheduled' }, orderBy: { scheduledFor: 'asc' } });
         if (!next) break;
         clock.set(next.scheduledFor);
       }
@@ -165,7 +165,7 @@ describe('max_calls_per_minute', () => {
       // plus the guard's margin), retries among them, and no claim failed.
       expect(times.length).toBeGreaterThanOrEqual(Math.floor((minutes * 60_000) / (PACING_WINDOW_MS / 10)));
       expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual((minutes - 1) * 60_000);
-      const retries = await t.system.db.prisma.call.count({ where: { campaignId: id, attempt: 2, status: { not: 'scheduled' } } });
+      const retries = await t.prisma.call.count({ where: { campaignId: id, attempt: 2, status: { not: 'scheduled' } } });
       expect(retries).toBeGreaterThan(0);
       expect(failures).toEqual([]);
       expect((await t.api('POST', `/campaigns/${id}/complete`)).statusCode).toBe(200);
@@ -237,7 +237,7 @@ describe('max_calls_per_minute', () => {
 
       // Held until the first hand-outs have left the minute (as the guard records them: the
       // calls' dialing_at), then spread again by the hopper.
-      const rows = await s.system.db.prisma.call.findMany({ where: { campaignId: id } });
+      const rows = await s.prisma.call.findMany({ where: { campaignId: id } });
       const handedOut = rows.filter((row) => row.dialingAt !== null).map((row) => row.dialingAt!.getTime());
       const heldRows = rows.filter((row) => row.status === 'scheduled');
       expect({ handedOut: handedOut.length, held: heldRows.length }).toEqual({ handedOut: 10, held: 15 });

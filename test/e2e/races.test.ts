@@ -86,8 +86,8 @@ async function started(campaignId: string) {
   await drawRollouts(deps());
 }
 
-const status = async (campaignId: string) => (await t.system.db.prisma.campaign.findUniqueOrThrow({ where: { id: campaignId } })).status;
-const callsOf = (campaignId: string) => t.system.db.prisma.call.findMany({ where: { campaignId }, orderBy: { attempt: 'asc' } });
+const status = async (campaignId: string) => (await t.prisma.campaign.findUniqueOrThrow({ where: { id: campaignId } })).status;
+const callsOf = (campaignId: string) => t.prisma.call.findMany({ where: { campaignId }, orderBy: { attempt: 'asc' } });
 
 /** Backends of the test's database waiting for a lock, or idle inside an open transaction. */
 async function waiting(state: 'lock' | 'idle in transaction'): Promise<number> {
@@ -150,7 +150,7 @@ describe('an outcome recorded while complete commits', () => {
       [2, 'canceled'],
     ]);
     expect(calls.filter((row) => row.status === 'scheduled')).toEqual([]);
-    expect(await t.system.db.prisma.target.count({ where: { campaignId, hasPending: true } })).toBe(0);
+    expect(await t.prisma.target.count({ where: { campaignId, hasPending: true } })).toBe(0);
   });
 });
 
@@ -202,7 +202,7 @@ describe('the dispatch guard', () => {
     await promoteDueWork(deps());
     const [call] = await callsOf(campaignId);
     // As if its job had escaped the pause's withdrawal: the campaign is paused, the row promoted.
-    await t.system.db.prisma.campaign.update({ where: { id: campaignId }, data: { status: 'paused' } });
+    await t.prisma.campaign.update({ where: { id: campaignId }, data: { status: 'paused' } });
 
     const [decision] = await claimWork(deps(), [{ channel: 'call', id: call!.id, promotion: call!.promotion }]);
     expect(decision).toMatchObject({ kind: 'hold', reason: 'campaign_not_running' });
@@ -220,7 +220,7 @@ describe('the dispatch guard', () => {
 
 const NOT_QUEUED = { detail: 'The command queue (Redis) is unavailable; nothing was changed. Retry shortly.' };
 const startWithKey = (campaignId: string, key: string) => t.api('POST', `/campaigns/${campaignId}/start`, undefined, { 'idempotency-key': key });
-const commandRow = (id: string) => t.system.db.prisma.command.findUniqueOrThrow({ where: { id } });
+const commandRow = (id: string) => t.prisma.command.findUniqueOrThrow({ where: { id } });
 
 describe('one Idempotency-Key, its first request undecided', () => {
   it('a replay while Redis is down, of a command whose request died before queueing it, answers 503 (never 202) and fails it', async () => {

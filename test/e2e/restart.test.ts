@@ -1,25 +1,26 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createStandalonePrisma } from '../../src/db/client.js';
+import { withStandaloneDb } from '../../src/db/client.js';
 import { createApiKey, findOrCreateOrganization } from '../../src/db/repositories/organizations.js';
 import { createDialerWorker, type CallJobData } from '../../src/dialer/index.js';
 import { eventually } from '../support/poll.js';
 import { createTestDatabase, uniqueName } from '../support/databases.js';
 import { ALL_WEEK, campaignInput, waitCampaignDone, type CampaignReader } from '../support/campaigns.js';
 import { TEST_JWT_SECRET } from '../support/harness.js';
+import { createTestPrisma } from '../support/prisma.js';
 import getPort from 'get-port';
 import { deletePrefixAt } from '../support/redis-keys.js';
 import { spawnOwned, stopOwnedProcesses } from '../support/processes.js';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let db: ReturnType<typeof createStandalonePrisma>;
+let db: ReturnType<typeof createTestPrisma>;
 let env: Record<string, string>;
 let baseUrl: string;
 let apiKey: string;
 
 beforeAll(async () => {
   database = await createTestDatabase(inject('databaseServerUrl'), inject('templateDatabase'));
-  db = createStandalonePrisma(database.url);
+  db = createTestPrisma(database.url);
   const port = await getPort();
   baseUrl = `http://127.0.0.1:${port}`;
   env = {
@@ -34,8 +35,10 @@ beforeAll(async () => {
     HOPPER_INTERVAL_MS: '200',
     LOG_LEVEL: 'info',
   };
-  const organization = await findOrCreateOrganization(db, 'restart');
-  apiKey = (await createApiKey(db, organization.id)).key;
+  apiKey = await withStandaloneDb(database.url, async (sql) => {
+    const organization = await findOrCreateOrganization(sql, 'restart');
+    return (await createApiKey(sql, organization.id)).key;
+  });
 });
 afterAll(async () => {
   await stopOwnedProcesses();

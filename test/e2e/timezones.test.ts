@@ -53,16 +53,16 @@ describe('a campaign across time zones', () => {
     for (let step = 0; step < 40; step++) {
       const status = (await t.api('GET', `/campaigns/${id}`)).json().status;
       if (status === 'done') break;
-      const next = await t.system.db.prisma.call.findFirst({
+      const next = await t.prisma.call.findFirst({
         where: { campaignId: id, status: { in: ['scheduled', 'dialing'] } },
         orderBy: { scheduledFor: 'asc' },
       });
       if (next && next.status === 'scheduled' && next.scheduledFor > clock.now()) clock.set(next.scheduledFor);
       await eventually(
         () =>
-          t.system.db.prisma.call.count({ where: { campaignId: id, status: { in: ['dialing'] } } }).then(async (dialing) => ({
+          t.prisma.call.count({ where: { campaignId: id, status: { in: ['dialing'] } } }).then(async (dialing) => ({
             dialing,
-            due: await t.system.db.prisma.call.count({ where: { campaignId: id, status: 'scheduled', scheduledFor: { lte: clock.now() } } }),
+            due: await t.prisma.call.count({ where: { campaignId: id, status: 'scheduled', scheduledFor: { lte: clock.now() } } }),
           })),
         ({ dialing, due }) => dialing === 0 && due === 0,
       );

@@ -38,18 +38,18 @@ beforeAll(async () => {
     await t.api('POST', `/campaigns/${id}/targets`, [
       { phone: `+1415555${status.length}00${ids.campaigns.length}`, whatsapp: '+14155550999', email: 'f@example.com' },
     ]);
-    await t.system.db.prisma.campaign.update({ where: { id }, data: { status } });
+    await t.prisma.campaign.update({ where: { id }, data: { status } });
     ids.campaigns.push(id);
   }
   const running = ids.campaigns[2]!;
-  const targets = await t.system.db.prisma.target.findMany({ where: { campaignId: { in: ids.campaigns } } });
+  const targets = await t.prisma.target.findMany({ where: { campaignId: { in: ids.campaigns } } });
   ids.targets = targets.map((target) => target.id);
   const target = targets.find((row) => row.campaignId === running)!;
   for (const [attempt, status] of [
     [1, 'scheduled'],
     [2, 'dialing'],
   ] as const) {
-    const call = await t.system.db.prisma.call.create({
+    const call = await t.prisma.call.create({
       data: {
         campaignId: running,
         targetId: target.id,
@@ -64,7 +64,7 @@ beforeAll(async () => {
     });
     ids.calls.push(call.id);
   }
-  const message = await t.system.db.prisma.whatsappMessage.create({
+  const message = await t.prisma.whatsappMessage.create({
     data: { campaignId: running, targetId: target.id, round: 1, kind: 'first', scheduledFor: new Date(), promotion: 1, promotedAt: new Date() },
   });
   ids.messages.push(message.id);
@@ -412,7 +412,7 @@ async function digest(): Promise<string> {
   const parts = TABLES.map(
     (table) => `(SELECT count(*) || '/' || coalesce(max(${WITH_UPDATES.has(table) ? 'updated_at' : 'created_at'})::text, '-') FROM ${table}) AS ${table}`,
   );
-  const [row] = await t.system.db.prisma.$queryRawUnsafe<Array<Record<string, string>>>(`SELECT ${parts.join(', ')}`);
+  const [row] = await t.prisma.$queryRawUnsafe<Array<Record<string, string>>>(`SELECT ${parts.join(', ')}`);
   return JSON.stringify(row);
 }
 

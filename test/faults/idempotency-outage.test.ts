@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 const start = (campaignId: string, key: string) => t.api('POST', `/campaigns/${campaignId}/start`, undefined, { 'idempotency-key': key });
-const commandsOf = (campaignId: string) => t.system.db.prisma.command.findMany({ where: { campaignId }, orderBy: { createdAt: 'asc' } });
+const commandsOf = (campaignId: string) => t.prisma.command.findMany({ where: { campaignId }, orderBy: { createdAt: 'asc' } });
 const eventsOf = async (campaignId: string) => (await t.api('GET', `/campaigns/${campaignId}/events`)).json().items as unknown[];
 const statusOf = async (campaignId: string) => (await t.api('GET', `/campaigns/${campaignId}`)).json().status as string;
 

@@ -119,7 +119,7 @@ async function runThroughRedisCrash(persistence: 'none' | 'append-only') {
   await waitCampaignDone(system, campaignId, { timeoutMs: 120_000, explain });
   const doneAt = Date.now();
 
-  const calls = await system.system.db.prisma.call.findMany({ where: { campaignId }, orderBy: [{ targetId: 'asc' }, { attempt: 'asc' }] });
+  const calls = await system.prisma.call.findMany({ where: { campaignId }, orderBy: [{ targetId: 'asc' }, { attempt: 'asc' }] });
   const dials = dialer.dialsPerCall();
   return {
     campaignId,

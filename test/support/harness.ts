@@ -1,12 +1,14 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { SignJWT } from 'jose';
 import { Redis } from 'ioredis';
+import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createApiKey, findOrCreateOrganization } from '../../src/db/repositories/organizations.js';
 import { createLogger } from '../../src/logger.js';
 import { startSystem, type Role, type System, type SystemOptions } from '../../src/system.js';
 import { createTestDatabase, uniqueName } from './databases.js';
+import { createTestPrisma } from './prisma.js';
 import { deletePrefix } from './redis-keys.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
@@ -31,6 +33,8 @@ export interface TestSystem {
   bearer(claims: Record<string, unknown>, secret?: string): Promise<string>;
   org: TestOrganization;
   redis: Redis;
+  /** The ORM client over the file's database, directly (around any `databaseVia`), to read rows. */
+  prisma: PrismaClient;
   close(): Promise<void>;
 }
 
@@ -60,6 +64,7 @@ export async function startTestSystem(
   await system.app?.ready();
   const redis = new Redis(config.REDIS_URL);
   redis.on('error', () => undefined); // the system's own connections log outages
+  const prisma = createTestPrisma(database.url);
 
   const clientFor =
     (apiKey: string): ApiClient =>
@@ -71,8 +76,8 @@ export async function startTestSystem(
         ...(body === undefined ? {} : { payload: body as object }),
       });
   const newOrganization = async (name = uniqueName('org')): Promise<TestOrganization> => {
-    const organization = await findOrCreateOrganization(system.db.prisma, name);
-    const { key } = await createApiKey(system.db.prisma, organization.id);
+    const organization = await findOrCreateOrganization(system.db.sql, name);
+    const { key } = await createApiKey(system.db.sql, organization.id);
     return { id: organization.id, apiKey: key, api: clientFor(key) };
   };
   const org = await newOrganization();
@@ -82,6 +87,7 @@ export async function startTestSystem(
     config,
     org,
     redis,
+    prisma,
     newOrganization,
     api: org.api,
     bearer: (claims, secret = TEST_JWT_SECRET) =>
@@ -90,6 +96,7 @@ export async function startTestSystem(
       await system.close();
       await deletePrefix(redis, prefix);
       redis.disconnect();
+      await prisma.$disconnect();
       await database.drop();
     },
   };

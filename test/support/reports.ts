@@ -11,7 +11,7 @@ const ROUTES: Record<WorkKind, { claim: (id: string) => string; report: (id: str
 
 async function promotion(t: TestSystem, kind: WorkKind, id: string): Promise<number> {
   const find = async (): Promise<{ promotedAt: Date | null; promotion: number } | null> =>
-    kind === 'call' ? t.system.db.prisma.call.findUnique({ where: { id } }) : t.system.db.prisma.whatsappMessage.findUnique({ where: { id } });
+    kind === 'call' ? t.prisma.call.findUnique({ where: { id } }) : t.prisma.whatsappMessage.findUnique({ where: { id } });
   const row = await eventually(find, (found) => found?.promotedAt != null);
   return row!.promotion;
 }
