@@ -464,18 +464,22 @@ describe('blackout dates', () => {
       // Drive time from due time to due time until the campaign is done, noting each call's
       // planned due time while it lies ahead (promotion rewrites a due time that just passed).
       const planned = new Map<string, Date>();
-      for (let step = 0; step < 20 && (await campaignStatus(id)) !== 'done'; step++) {
-        const ahead = await t.prisma.call.findMany({ where: { campaignId: id, status: 'scheduled', scheduledFor: { gt: clock.now() } } });
-        for (const call of ahead) planned.set(call.id, call.scheduledFor);
-        const next = await t.prisma.call.findFirst({ where: { campaignId: id, status: 'scheduled' }, orderBy: { scheduledFor: 'asc' } });
-        if (next && next.scheduledFor > clock.now()) clock.set(next.scheduledFor);
-        await eventually(
+      const settled = () =>
+        eventually(
           async () => ({
             dialing: await t.prisma.call.count({ where: { campaignId: id, status: 'dialing' } }),
             due: await t.prisma.call.count({ where: { campaignId: id, status: 'scheduled', scheduledFor: { lte: clock.now() } } }),
           }),
           ({ dialing, due }) => dialing === 0 && due === 0,
         );
+      for (let step = 0; step < 20 && (await campaignStatus(id)) !== 'done'; step++) {
+        // Calls due now are dialed at this time before it moves on (at step 0, the first calls).
+        await settled();
+        const ahead = await t.prisma.call.findMany({ where: { campaignId: id, status: 'scheduled', scheduledFor: { gt: clock.now() } } });
+        for (const call of ahead) planned.set(call.id, call.scheduledFor);
+        const next = await t.prisma.call.findFirst({ where: { campaignId: id, status: 'scheduled' }, orderBy: { scheduledFor: 'asc' } });
+        if (next && next.scheduledFor > clock.now()) clock.set(next.scheduledFor);
+        await settled();
       }
       expect(await campaignStatus(id)).toBe('done');
 
