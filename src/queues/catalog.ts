@@ -39,8 +39,15 @@ const durable = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
-/** A periodic pass is not retried: the next one comes soon and does the same. */
-const periodic = { attempts: 1, removeOnComplete: true, removeOnFail: { count: 100 } };
+/** A periodic pass (no payload) is not retried: the next one comes soon and does the same. */
+const periodic = <const S extends string>(scheduler: S) =>
+  define({
+    queue: QueueName.Scheduler,
+    schema: z.object({}),
+    options: { attempts: 1, removeOnComplete: true, removeOnFail: { count: 100 } },
+    consumer: 'system',
+    scheduler,
+  });
 
 /** Every job of the system: its queue, its payload, how it is retried, and whether it repeats. */
 export const jobCatalog = {
@@ -56,20 +63,8 @@ export const jobCatalog = {
     options: { ...retried, removeOnComplete: true },
     consumer: 'system',
   }),
-  [JobName.HopperTick]: define({
-    queue: QueueName.Scheduler,
-    schema: z.object({}),
-    options: periodic,
-    consumer: 'system',
-    scheduler: 'hopper',
-  }),
-  [JobName.Reconcile]: define({
-    queue: QueueName.Scheduler,
-    schema: z.object({}),
-    options: periodic,
-    consumer: 'system',
-    scheduler: 'reconciler',
-  }),
+  [JobName.HopperTick]: periodic('hopper'),
+  [JobName.Reconcile]: periodic('reconciler'),
   [JobName.Call]: define({
     queue: QueueName.Calls,
     schema: CallJobData,

@@ -7,7 +7,7 @@ import { uniqueName } from '../support/databases.js';
 import { eventually } from '../support/poll.js';
 import { apiWithCampaign, campaignInput } from '../support/campaigns.js';
 import { TEST_JWT_SECRET } from '../support/harness.js';
-import { startOwnRedis } from '../support/redis-server.js';
+import { startOwnRedis, type OwnRedis } from '../support/redis-server.js';
 import { expectDetail, expectValidationError } from '../support/responses.js';
 
 // Every 4xx/5xx answers `{"detail": "..."}` or the execution contract's 422 shape, never Fastify's own
@@ -172,7 +172,7 @@ describe("requests refused by Node's HTTP parser", () => {
 describe('/readyz', () => {
   let silent: Server;
   const accepted = new Set<Socket>();
-  let redis: Awaited<ReturnType<typeof startOwnRedis>>;
+  let redis: OwnRedis;
   let down: System;
   beforeAll(async () => {
     // Accepts connections and never answers: a PostgreSQL that hangs.

@@ -9,7 +9,7 @@ import { ALL_WEEK, campaignInput, createCampaign, ONE_TARGET } from '../support/
 import { startTestSystem, TEST_JWT_SECRET, type TestSystem } from '../support/harness.js';
 import { stopOwnedProcesses } from '../support/processes.js';
 import { claimAndReport } from '../support/reports.js';
-import { startOwnRedis } from '../support/redis-server.js';
+import { startOwnRedis, type OwnRedis } from '../support/redis-server.js';
 import { deletePrefixAt } from '../support/redis-keys.js';
 
 describe('health, readiness and metrics', () => {
@@ -60,7 +60,7 @@ describe('health, readiness and metrics', () => {
 });
 
 describe('Redis unavailable', () => {
-  let redis: Awaited<ReturnType<typeof startOwnRedis>>;
+  let redis: OwnRedis;
   let t: TestSystem;
   beforeAll(async () => {
     redis = await startOwnRedis();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acceptCommand, failPendingCommand, insertCommand } from '../../src/db/repositories/commands.js';
 import { sql } from '../../src/db/sql.js';
 import { QueueName } from '../../src/queues/names.js';
@@ -14,9 +14,8 @@ import type { LifecycleCommand } from '../../src/domain/lifecycle.js';
 import { eventually } from '../support/poll.js';
 import { ALL_WEEK, createCampaign, ONE_TARGET } from '../support/campaigns.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
-import { stopOwnedProcesses } from '../support/processes.js';
-import { startOwnRedis } from '../support/redis-server.js';
-import { startTcpProxy } from '../support/tcp-proxy.js';
+import { closeOnOwnRedis, startOwnRedis, type OwnRedis } from '../support/redis-server.js';
+import { startDatabaseProxy } from '../support/tcp-proxy.js';
 
 /**
  * Races, made deterministic: the test holds a lock (or suspends or kills Redis) at the point
@@ -25,7 +24,7 @@ import { startTcpProxy } from '../support/tcp-proxy.js';
  * test says.
  */
 
-let redis: Awaited<ReturnType<typeof startOwnRedis>>;
+let redis: OwnRedis;
 let t: TestSystem;
 
 beforeAll(async () => {
@@ -33,15 +32,7 @@ beforeAll(async () => {
   // A command left pending is failed after REDIS_COMMAND_TIMEOUT_MS + 2 s.
   t = await startTestSystem({ REDIS_URL: redis.url, COMMAND_WAIT_MS: '0', REDIS_COMMAND_TIMEOUT_MS: '500' }, 'api');
 });
-afterAll(async () => {
-  try {
-    await redis?.start();
-    redis?.thaw();
-    await t?.close();
-  } finally {
-    await stopOwnedProcesses();
-  }
-});
+afterAll(() => closeOnOwnRedis(redis, t));
 
 const deps = () => t.system.deps;
 
@@ -314,8 +305,7 @@ describe('a lifecycle job whose command is not confirmed queued yet', () => {
 
 describe('a command queued, then PostgreSQL unreachable while the API waits for its result', () => {
   it('answers 202 and its Location (the command is accepted and will be applied), never 503 "nothing was changed"', async () => {
-    const server = new URL(inject('databaseServerUrl'));
-    const proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
+    const proxy = await startDatabaseProxy();
     // No worker runs: the command stays queued, and the API waits for it until COMMAND_WAIT_MS.
     const cut = await startTestSystem({ COMMAND_WAIT_MS: '1500', DATABASE_CONNECT_TIMEOUT_MS: '500' }, 'api', {}, { databaseVia: proxy.via });
     try {

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricValue } from '../support/metrics.js';
 import { eventually } from '../support/poll.js';
 import { createProcessFixture, type ProcessFixture } from '../support/process-fixture.js';
 import { stopOwnedProcesses } from '../support/processes.js';
-import { startOwnRedis } from '../support/redis-server.js';
-import { startSystemProcess, systemEnv, type SystemProcess } from '../support/system-process.js';
-import { startTcpProxy } from '../support/tcp-proxy.js';
+import { startOwnRedis, type OwnRedis } from '../support/redis-server.js';
+import { startSystemBehindProxy, type SystemProcess } from '../support/system-process.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
 
 /**
  * /healthz, /readyz and /metrics answer within 2 s whatever is down: the test's own Redis
@@ -16,23 +16,19 @@ import { startTcpProxy } from '../support/tcp-proxy.js';
 
 const BOUND_MS = 2_000;
 
-let redis: Awaited<ReturnType<typeof startOwnRedis>>;
-let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
+let redis: OwnRedis;
+let proxy: TcpProxy;
 let fixture: ProcessFixture;
 let system: SystemProcess;
 
 beforeAll(async () => {
   redis = await startOwnRedis();
   fixture = await createProcessFixture({ redisUrl: redis.url });
-  const server = new URL(inject('databaseServerUrl'));
-  proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
-  system = await startSystemProcess(
+  ({ proxy, system } = await startSystemBehindProxy(
     'all',
-    systemEnv(
-      { databaseUrl: proxy.via(fixture.databaseUrl), redisUrl: redis.url, prefix: fixture.prefix },
-      { HOPPER_INTERVAL_MS: '500', DATABASE_CONNECT_TIMEOUT_MS: '1000', DATABASE_POOL_SIZE: '4' },
-    ),
-  );
+    { databaseUrl: fixture.databaseUrl, redisUrl: redis.url, prefix: fixture.prefix },
+    { HOPPER_INTERVAL_MS: '500', DATABASE_CONNECT_TIMEOUT_MS: '1000', DATABASE_POOL_SIZE: '4' },
+  ));
 });
 
 afterAll(async () => {

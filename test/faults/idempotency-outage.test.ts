@@ -4,8 +4,7 @@ import { QueueName } from '../../src/queues/names.js';
 import { ALL_WEEK, createCampaign, ONE_TARGET } from '../support/campaigns.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
 import { eventually } from '../support/poll.js';
-import { stopOwnedProcesses } from '../support/processes.js';
-import { startOwnRedis } from '../support/redis-server.js';
+import { closeOnOwnRedis, startOwnRedis, type OwnRedis } from '../support/redis-server.js';
 
 /**
  * Many concurrent starts of one campaign with one Idempotency-Key while the test's own Redis is
@@ -17,7 +16,7 @@ import { startOwnRedis } from '../support/redis-server.js';
 
 const REQUESTS = 480;
 
-let redis: Awaited<ReturnType<typeof startOwnRedis>>;
+let redis: OwnRedis;
 let t: TestSystem;
 
 beforeAll(async () => {
@@ -25,15 +24,7 @@ beforeAll(async () => {
   t = await startTestSystem({ REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '1000', RECONCILE_INTERVAL_MS: '1000', RECONCILE_GRACE_MS: '2000' });
 });
 
-afterAll(async () => {
-  try {
-    await redis?.start();
-    redis?.thaw();
-    await t?.close();
-  } finally {
-    await stopOwnedProcesses();
-  }
-});
+afterAll(() => closeOnOwnRedis(redis, t));
 
 const start = (campaignId: string, key: string) => t.api('POST', `/campaigns/${campaignId}/start`, undefined, { 'idempotency-key': key });
 const commandsOf = (campaignId: string) => t.prisma.command.findMany({ where: { campaignId }, orderBy: { createdAt: 'asc' } });

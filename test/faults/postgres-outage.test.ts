@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueName } from '../../src/queues/names.js';
 import { eventually } from '../support/poll.js';
 import { startScriptedDialer, type ScriptedDialer } from '../support/dialer.js';
@@ -7,8 +7,8 @@ import { ALL_WEEK, campaignDatabaseReader, campaignInput, waitCampaignDone } fro
 import { metricValue } from '../support/metrics.js';
 import { createProcessFixture, type ProcessFixture } from '../support/process-fixture.js';
 import { stopOwnedProcesses } from '../support/processes.js';
-import { httpClient, startSystemProcess, systemEnv, type LogLine, type SystemProcess } from '../support/system-process.js';
-import { startTcpProxy } from '../support/tcp-proxy.js';
+import { httpClient, startSystemBehindProxy, type LogLine, type SystemProcess } from '../support/system-process.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
 
 /**
  * PostgreSQL cut off (a TCP proxy the test owns, closed) for longer than every retry budget but
@@ -21,7 +21,7 @@ const TARGETS = 200;
 const HELD_CALLS = 5;
 
 let fixture: ProcessFixture;
-let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
+let proxy: TcpProxy;
 let system: SystemProcess;
 let dialer: ScriptedDialer | undefined;
 let calls: Queue;
@@ -29,15 +29,11 @@ let dispatch: Queue;
 
 beforeAll(async () => {
   fixture = await createProcessFixture();
-  const server = new URL(inject('databaseServerUrl'));
-  proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
-  system = await startSystemProcess(
+  ({ proxy, system } = await startSystemBehindProxy(
     'all',
-    systemEnv(
-      { databaseUrl: proxy.via(fixture.databaseUrl), redisUrl: fixture.redisUrl, prefix: fixture.prefix },
-      { HOPPER_INTERVAL_MS: '500', RECONCILE_INTERVAL_MS: '1000', RECONCILE_GRACE_MS: '2000', DATABASE_CONNECT_TIMEOUT_MS: '1000', DATABASE_POOL_SIZE: '8' },
-    ),
-  );
+    { databaseUrl: fixture.databaseUrl, redisUrl: fixture.redisUrl, prefix: fixture.prefix },
+    { HOPPER_INTERVAL_MS: '500', RECONCILE_INTERVAL_MS: '1000', RECONCILE_GRACE_MS: '2000', DATABASE_CONNECT_TIMEOUT_MS: '1000', DATABASE_POOL_SIZE: '8' },
+  ));
   const connection = { url: fixture.redisUrl };
   calls = new Queue(QueueName.Calls, { connection, prefix: fixture.prefix });
   dispatch = new Queue(QueueName.Dispatch, { connection, prefix: fixture.prefix });

@@ -1,6 +1,6 @@
 import getPort from 'get-port';
 import { Redis } from 'ioredis';
-import { spawnOwned, type OwnedProcess } from './processes.js';
+import { spawnOwned, stopOwnedProcesses, type OwnedProcess } from './processes.js';
 
 export interface OwnRedisOptions {
   port?: number;
@@ -52,4 +52,21 @@ export async function startOwnRedis(options: OwnRedisOptions = {}) {
     freeze: () => process.kill(server!.pid, 'SIGSTOP'),
     thaw: () => process.kill(server!.pid, 'SIGCONT'),
   };
+}
+
+export type OwnRedis = Awaited<ReturnType<typeof startOwnRedis>>;
+
+/**
+ * A teardown for a test system on its own Redis: the server running and answering again
+ * (a test may have killed or suspended it) so the system closes cleanly, then every process
+ * the file started is stopped.
+ */
+export async function closeOnOwnRedis(redis: OwnRedis | undefined, system: { close(): Promise<void> } | undefined): Promise<void> {
+  try {
+    await redis?.start();
+    redis?.thaw();
+    await system?.close();
+  } finally {
+    await stopOwnedProcesses();
+  }
 }

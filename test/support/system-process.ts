@@ -3,6 +3,7 @@ import type { Role } from '../../src/system.js';
 import { eventually } from './poll.js';
 import { TEST_JWT_SECRET } from './harness.js';
 import { spawnOwned, type OwnedProcess } from './processes.js';
+import { startDatabaseProxy } from './tcp-proxy.js';
 
 /** One line of the system's pino output (JSON), or the raw text of a line that is not JSON. */
 export interface LogLine {
@@ -99,4 +100,14 @@ export function httpClient(baseUrl: string, apiKey: string) {
     const text = await response.text();
     return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown> & { items?: Array<Record<string, unknown>> }) : {} };
   };
+}
+
+/**
+ * The system as a child process that reaches its database through a TCP proxy the test owns
+ * (`proxy.close()` cuts PostgreSQL off, `proxy.open()` brings it back).
+ */
+export async function startSystemBehindProxy(role: Role, settings: { databaseUrl: string; redisUrl: string; prefix: string }, extra: Record<string, string>) {
+  const proxy = await startDatabaseProxy();
+  const system = await startSystemProcess(role, systemEnv({ ...settings, databaseUrl: proxy.via(settings.databaseUrl) }, extra));
+  return { proxy, system };
 }

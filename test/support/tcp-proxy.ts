@@ -1,4 +1,5 @@
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { inject } from 'vitest';
 
 /**
  * A TCP proxy the test owns, between the system and a server (PostgreSQL): `close` is the
@@ -54,4 +55,12 @@ export async function startTcpProxy(target: { host: string; port: number }) {
     open,
     close,
   };
+}
+
+export type TcpProxy = Awaited<ReturnType<typeof startTcpProxy>>;
+
+/** A proxy in front of the test run's PostgreSQL server: `proxy.via(url)` reaches a database through it. */
+export async function startDatabaseProxy(): Promise<TcpProxy> {
+  const server = new URL(inject('databaseServerUrl'));
+  return startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
 }
