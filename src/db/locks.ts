@@ -55,9 +55,9 @@ export const lockOrder = [
  * ever tried (the hopper's) make no one wait, and have no level.
  *
  * Statements that lock the rows they select, whose ids are not known beforehand, stay in their
- * repositories and declare their lock here first (`declareSelectedLock`): the draw's targets
- * (repositories/draws.ts `drawCandidates`), the hopper's due rows (repositories/hopper.ts
- * `lockDueWork`); the targets import's FOR SHARE of its campaign (repositories/targets.ts
+ * repositories and declare their lock here first (`declareSelectedLock`): a rollout
+ * batch's targets (repositories/rollout-targets.ts `nextRolloutTargets`), the hopper's due rows
+ * (repositories/hopper.ts `lockDueWork`); the targets import's FOR SHARE of its campaign (repositories/targets.ts
  * `insertTargetsUnlessRunning`) declares it with `declareLock`.
  *
  * Plain writes lock the rows they change too, without a helper. They come after their

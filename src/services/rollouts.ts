@@ -1,7 +1,7 @@
 import type { Campaign } from '../db/repositories/campaigns.js';
 import { lockCampaign, lockRollout } from '../db/locks.js';
 import { hasEntries } from '../db/repositories/do-not-contact.js';
-import { drawCandidates, markListed, segmentFacts, writeOpenings, type DrawScope, type Opening } from '../db/repositories/draws.js';
+import { nextRolloutTargets, markListed, segmentFacts, writeOpenings, type RolloutScope, type Opening } from '../db/repositories/rollout-targets.js';
 import { activeRollouts, advanceRollout, rolloutsToDraw, emptyDrawCounts, type DrawCounts, type Rollout } from '../db/repositories/rollouts.js';
 import type { Db } from '../db/sql.js';
 import { nextWindowMoment } from '../domain/call-window.js';
@@ -29,7 +29,7 @@ function count(counts: DrawCounts, opening: RoundOpening, n = 1): void {
   }
 }
 
-async function scopeOf(db: Db, campaign: Campaign): Promise<DrawScope> {
+async function scopeOf(db: Db, campaign: Campaign): Promise<RolloutScope> {
   return { organizationId: campaign.organizationId, campaignTimezone: campaign.timezone, listEmpty: !(await hasEntries(db, campaign.organizationId)) };
 }
 
@@ -100,7 +100,7 @@ async function drawBatch(deps: Deps, drawn: Rollout): Promise<(DrawCounts & { fi
     const rollout = await lockRollout(tx, drawn.id);
     if (!rollout) return null;
     const size = deps.settings.rolloutBatchSize;
-    const candidates = await drawCandidates(tx, rollout, await scopeOf(tx, campaign), size);
+    const candidates = await nextRolloutTargets(tx, rollout, await scopeOf(tx, campaign), size);
     const now = deps.clock();
     const policy = roundPolicyOf(campaign);
     const window = callWindowOf(campaign);

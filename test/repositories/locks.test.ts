@@ -11,7 +11,7 @@ import {
   shareCampaigns,
   tryLockCampaignHopper,
 } from '../../src/db/locks.js';
-import { writeOpenings } from '../../src/db/repositories/draws.js';
+import { writeOpenings } from '../../src/db/repositories/rollout-targets.js';
 import { createRollout } from '../../src/db/repositories/rollouts.js';
 import { startSqlDatabase } from '../support/sql-database.js';
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channels } from '../../src/channels.js';
 import { campaignsWithDueWork, lockDueWork, markPromoted, promotedCount, runningCampaignsWithoutWork, staleClaims } from '../../src/db/repositories/hopper.js';
-import { drawCandidates, segmentFacts, writeOpenings } from '../../src/db/repositories/draws.js';
+import { nextRolloutTargets, segmentFacts, writeOpenings } from '../../src/db/repositories/rollout-targets.js';
 import { saveOutcomes } from '../../src/db/repositories/calls.js';
 import { activeCalls, cancelWork, holdWork, markClaimed, organizationActiveCalls } from '../../src/db/repositories/dispatch.js';
-import { markListed } from '../../src/db/repositories/draws.js';
+import { markListed } from '../../src/db/repositories/rollout-targets.js';
 import { promotedWaiting, unpromoteLost } from '../../src/db/repositories/reconcile.js';
 import type { Rollout } from '../../src/db/repositories/rollouts.js';
 import { campaignCounts } from '../../src/db/repositories/stats.js';
@@ -72,10 +72,10 @@ const now = () => new Date();
 const somePending = () => targetIds.slice(0, 50);
 
 const statements: Array<[string, (db: Db) => Promise<unknown>, { ordered?: boolean }]> = [
-  ['draw a start rollout', (db) => drawCandidates(db, rollout({}), scope(true), 5_000), { ordered: true }],
+  ['next targets of a start rollout', (db) => nextRolloutTargets(db, rollout({}), scope(true), 5_000), { ordered: true }],
   [
-    'draw a resume rollout, the list checked',
-    (db) => drawCandidates(db, rollout({ kind: 'resume', segment: 'not_answered' }), scope(false), 5_000),
+    'next targets of a resume rollout, the list checked',
+    (db) => nextRolloutTargets(db, rollout({ kind: 'resume', segment: 'not_answered' }), scope(false), 5_000),
     { ordered: true },
   ],
   ['count a segment by opening facts', (db) => segmentFacts(db, campaignId, 'not_contacted', [rollout({})], scope(false)), {}],
