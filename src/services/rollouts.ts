@@ -2,7 +2,7 @@ import type { Campaign } from '../db/repositories/campaigns.js';
 import { lockCampaign, lockRollout } from '../db/locks.js';
 import { hasEntries } from '../db/repositories/do-not-contact.js';
 import { nextRolloutTargets, markListed, segmentFacts, writeOpenings, type RolloutScope, type Opening } from '../db/repositories/rollout-targets.js';
-import { activeRollouts, advanceRollout, rolloutsToDraw, emptyDrawCounts, type DrawCounts, type Rollout } from '../db/repositories/rollouts.js';
+import { activeRollouts, advanceRollout, rolloutsToDraw, emptyRolloutCounts, type RolloutCounts, type Rollout } from '../db/repositories/rollouts.js';
 import type { Db } from '../db/sql.js';
 import { nextWindowMoment } from '../domain/call-window.js';
 import type { ResumeSegment } from '../domain/lifecycle.js';
@@ -17,7 +17,7 @@ type Deps = Pick<ServiceDeps, 'db' | 'clock' | 'logger' | 'settings'>;
  * channel that may serve it: it counts as skipped for missing contact (the resume result's four counts
  * still add up to the selection), and apart in `skippedDoNotContact`.
  */
-function count(counts: DrawCounts, opening: RoundOpening, n = 1): void {
+function count(counts: RolloutCounts, opening: RoundOpening, n = 1): void {
   counts.selected += n;
   if (opening.kind === 'open') {
     if (opening.countsAs === 'scheduled_calls') counts.scheduledCalls += n;
@@ -38,9 +38,9 @@ async function scopeOf(db: Db, campaign: Campaign): Promise<RolloutScope> {
  * the segment's targets grouped by their opening facts, each group decided by the domain. The
  * rounds themselves are opened by the hopper, drawing the rollout.
  */
-export async function countSegment(tx: Db, campaign: Campaign, segment: ResumeSegment): Promise<DrawCounts> {
+export async function countSegment(tx: Db, campaign: Campaign, segment: ResumeSegment): Promise<RolloutCounts> {
   const groups = await segmentFacts(tx, campaign.id, segment, await activeRollouts(tx, campaign.id), await scopeOf(tx, campaign));
-  const counts = emptyDrawCounts();
+  const counts = emptyRolloutCounts();
   const policy = roundPolicyOf(campaign);
   for (const { count: n, ...facts } of groups) count(counts, decideOpening(policy, openingFacts(facts)), n);
   return counts;
@@ -93,7 +93,7 @@ export async function drawRollouts(deps: Deps): Promise<DrawResult> {
  * cursor are locked, each decided by the domain, their rounds opened set-based, and the cursor
  * moved. A crash anywhere rolls the batch back: no target is skipped or given two rounds.
  */
-async function drawBatch(deps: Deps, drawn: Rollout): Promise<(DrawCounts & { finished: boolean }) | null> {
+async function drawBatch(deps: Deps, drawn: Rollout): Promise<(RolloutCounts & { finished: boolean }) | null> {
   return deps.db.sql.transaction(async (tx) => {
     const campaign = await lockCampaign(tx, drawn.campaignId, 'shared');
     if (campaign?.status !== 'running') return null;
@@ -109,7 +109,7 @@ async function drawBatch(deps: Deps, drawn: Rollout): Promise<(DrawCounts & { fi
       if (!dueByZone.has(zone)) dueByZone.set(zone, nextWindowMoment(now, window, zone));
       return dueByZone.get(zone)!;
     };
-    const counts = emptyDrawCounts();
+    const counts = emptyRolloutCounts();
     const openings: Opening[] = [];
     const listed: string[] = [];
     for (const candidate of candidates) {

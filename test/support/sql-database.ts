@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { inject } from 'vitest';
-import { emptyDrawCounts, type Rollout } from '../../src/db/repositories/rollouts.js';
+import { emptyRolloutCounts, type Rollout } from '../../src/db/repositories/rollouts.js';
 import { poolDb, type Db, type Sql } from '../../src/db/sql.js';
 import { createTestDatabase } from './databases.js';
 
@@ -92,7 +92,7 @@ export function rolloutFixture(campaignId: string, overrides: Partial<Rollout> =
     segment: null,
     createdAt: new Date(),
     cursor: '00000000-0000-0000-0000-000000000000',
-    ...emptyDrawCounts(),
+    ...emptyRolloutCounts(),
     finishedAt: null,
     ...overrides,
   };

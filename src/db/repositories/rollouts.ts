@@ -44,7 +44,7 @@ export async function rolloutsToDraw(db: Db): Promise<Rollout[]> {
     ORDER BY r.campaign_id, r.created_at, r.id`);
 }
 
-export interface DrawCounts {
+export interface RolloutCounts {
   selected: number;
   scheduledCalls: number;
   queuedWhatsapp: number;
@@ -53,7 +53,7 @@ export interface DrawCounts {
   skippedDoNotContact: number;
 }
 
-export const emptyDrawCounts = (): DrawCounts => ({
+export const emptyRolloutCounts = (): RolloutCounts => ({
   selected: 0,
   scheduledCalls: 0,
   queuedWhatsapp: 0,
@@ -63,7 +63,7 @@ export const emptyDrawCounts = (): DrawCounts => ({
 });
 
 /** Moves the cursor past a drawn batch and adds its counts; `finished` when nothing is left. */
-export async function advanceRollout(tx: Db, id: string, cursor: string, counts: DrawCounts, finishedAt: Date | null): Promise<void> {
+export async function advanceRollout(tx: Db, id: string, cursor: string, counts: RolloutCounts, finishedAt: Date | null): Promise<void> {
   await tx.query(sql`
     UPDATE rollouts SET cursor = ${cursor}::uuid, finished_at = ${finishedAt},
       selected = selected + ${counts.selected},
