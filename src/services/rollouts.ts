@@ -2,7 +2,7 @@ import type { Campaign } from '../db/repositories/campaigns.js';
 import { lockCampaign, lockRollout } from '../db/locks.js';
 import { hasEntries } from '../db/repositories/do-not-contact.js';
 import { nextRolloutTargets, markListed, segmentFacts, writeOpenings, type RolloutScope, type Opening } from '../db/repositories/rollout-targets.js';
-import { activeRollouts, advanceRollout, rolloutsToDraw, emptyRolloutCounts, type RolloutCounts, type Rollout } from '../db/repositories/rollouts.js';
+import { activeRollouts, recordRolloutBatch, rolloutsToDraw, emptyRolloutCounts, type RolloutCounts, type Rollout } from '../db/repositories/rollouts.js';
 import type { Db } from '../db/sql.js';
 import { nextWindowMoment } from '../domain/call-window.js';
 import type { ResumeSegment } from '../domain/lifecycle.js';
@@ -122,7 +122,7 @@ async function drawBatch(deps: Deps, drawn: Rollout): Promise<(RolloutCounts & {
     await writeOpenings(tx, campaign.id, openings, now);
     await markListed(tx, listed, now);
     const finished = candidates.length < size;
-    await advanceRollout(tx, rollout.id, candidates.at(-1)?.id ?? rollout.cursor, counts, finished ? now : null);
+    await recordRolloutBatch(tx, rollout.id, candidates.at(-1)?.id ?? rollout.cursor, counts, finished ? now : null);
     return { ...counts, finished };
   });
 }

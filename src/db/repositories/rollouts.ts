@@ -62,8 +62,8 @@ export const emptyRolloutCounts = (): RolloutCounts => ({
   skippedDoNotContact: 0,
 });
 
-/** Moves the cursor past a drawn batch and adds its counts; `finished` when nothing is left. */
-export async function advanceRollout(tx: Db, id: string, cursor: string, counts: RolloutCounts, finishedAt: Date | null): Promise<void> {
+/** Records one batch of the rollout: the cursor moves past it, its counts add up; `finishedAt` once nothing is left. */
+export async function recordRolloutBatch(tx: Db, id: string, cursor: string, counts: RolloutCounts, finishedAt: Date | null): Promise<void> {
   await tx.query(sql`
     UPDATE rollouts SET cursor = ${cursor}::uuid, finished_at = ${finishedAt},
       selected = selected + ${counts.selected},
