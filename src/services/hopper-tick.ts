@@ -4,7 +4,7 @@ import { applyAfterCommit, enqueueSettle } from './after-commit.js';
 import { recordCallOutcomes } from './call-outcomes.js';
 import type { ServiceDeps } from './deps.js';
 import { promoteDueWork } from './hopper.js';
-import { drawRollouts } from './rollouts.js';
+import { runRollouts } from './rollouts.js';
 import { recordWhatsappEvents } from './whatsapp-events.js';
 
 type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger' | 'metrics' | 'settings'>;
@@ -18,15 +18,15 @@ const STALE_BATCH = 500;
  */
 export async function hopperTick(deps: Deps) {
   const promoted = await promoteDueWork(deps);
-  const drawn = await drawRollouts(deps);
-  const promotedDrawn = drawn.opened > 0 ? await promoteDueWork(deps) : { promoted: 0, deferred: 0 };
+  const rollouts = await runRollouts(deps);
+  const promotedOpened = rollouts.opened > 0 ? await promoteDueWork(deps) : { promoted: 0, deferred: 0 };
   const timedOut = await recordTimeouts(deps);
   const idle = await runningCampaignsWithoutWork(deps.db.sql);
-  for (const campaignId of new Set([...idle, ...drawn.finished])) await enqueueSettle(deps, campaignId);
-  // A large rollout keeps drawing pass after pass, not one pass per interval.
-  if (drawn.more) await applyAfterCommit(deps, { promote: true });
+  for (const campaignId of new Set([...idle, ...rollouts.finished])) await enqueueSettle(deps, campaignId);
+  // A large rollout keeps opening rounds pass after pass, not one pass per interval.
+  if (rollouts.more) await applyAfterCommit(deps, { promote: true });
   deps.metrics.hopperPasses.inc();
-  return { promoted: promoted.promoted + promotedDrawn.promoted, opened: drawn.opened, timedOut, settling: idle.length };
+  return { promoted: promoted.promoted + promotedOpened.promoted, opened: rollouts.opened, timedOut, settling: idle.length };
 }
 
 /**

@@ -9,7 +9,7 @@ import { claimWork } from '../../src/services/dispatch.js';
 import { promoteDueWork } from '../../src/services/hopper.js';
 import { runLifecycleCommand, settleCampaign } from '../../src/services/lifecycle.js';
 import { reconcile } from '../../src/services/reconciler.js';
-import { drawRollouts } from '../../src/services/rollouts.js';
+import { runRollouts } from '../../src/services/rollouts.js';
 import type { LifecycleCommand } from '../../src/domain/lifecycle.js';
 import { eventually } from '../support/poll.js';
 import { ALL_WEEK, createCampaign, ONE_TARGET } from '../support/campaigns.js';
@@ -83,7 +83,7 @@ async function apply(campaignId: string, name: LifecycleCommand) {
 /** Started (or running again), its rollout drawn: rounds opened, rows waiting unpromoted. */
 async function started(campaignId: string) {
   expect((await apply(campaignId, 'start')).ok).toBe(true);
-  await drawRollouts(deps());
+  await runRollouts(deps());
 }
 
 const status = async (campaignId: string) => (await t.prisma.campaign.findUniqueOrThrow({ where: { id: campaignId } })).status;
