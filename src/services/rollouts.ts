@@ -62,9 +62,9 @@ export interface RolloutPassResult {
 
 /**
  * The hopper's round opening: for every running campaign, its oldest active rollout opens the
- * rounds of its next targets in id order, a batch per transaction, up to `drawPerPass` targets
- * per pass. Returns how many rounds opened and the campaigns whose rollout ran out (they may be
- * done).
+ * rounds of its next targets in id order, a batch per transaction, up to
+ * `rolloutTargetsPerPass` targets per pass. Returns how many rounds opened and the campaigns
+ * whose rollout ran out (they may be done).
  */
 export async function runRollouts(deps: Deps): Promise<RolloutPassResult> {
   const result: RolloutPassResult = { opened: 0, finished: [], more: false };
@@ -79,7 +79,7 @@ export async function runRollouts(deps: Deps): Promise<RolloutPassResult> {
         result.finished.push(rollout.campaignId);
         break;
       }
-      if (rolledOut >= deps.settings.drawPerPass) {
+      if (rolledOut >= deps.settings.rolloutTargetsPerPass) {
         result.more = true;
         break;
       }
