@@ -22,7 +22,7 @@ interface Applied {
 
 /**
  * Changes the status and records what goes with it. Rounds are not opened here: a start or
- * resume records a rollout that the hopper draws in small batches, so a command on a campaign
+ * resume records a rollout that the hopper runs in small batches, so a command on a campaign
  * of a million targets commits in milliseconds and holds no lock for long.
  */
 async function applyTransition(tx: Db, deps: Deps, command: Command, campaign: Campaign, to: CampaignStatus): Promise<Applied> {
@@ -122,7 +122,7 @@ export async function runLifecycleCommand(deps: Deps, commandId: string): Promis
   return { command, outcome };
 }
 
-/** A running campaign in which no target has work left and no rollout still draws moves to done by itself. */
+/** A running campaign in which no target has work left and no rollout still opens rounds moves to done by itself. */
 export async function settleCampaign(deps: Deps, campaignId: string): Promise<{ completed: boolean }> {
   const completed = await deps.db.sql.transaction(async (tx) => {
     const campaign = await lockCampaign(tx, campaignId, 'exclusive');

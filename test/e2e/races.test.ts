@@ -80,7 +80,7 @@ async function apply(campaignId: string, name: LifecycleCommand) {
   return outcome;
 }
 
-/** Started (or running again), its rollout drawn: rounds opened, rows waiting unpromoted. */
+/** Started (or running again), its rollout run: rounds opened, rows waiting unpromoted. */
 async function started(campaignId: string) {
   expect((await apply(campaignId, 'start')).ok).toBe(true);
   await runRollouts(deps());

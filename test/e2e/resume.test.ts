@@ -233,7 +233,7 @@ describe('a segment beyond RESUME_WAIT_LIMIT', () => {
     await small.api('POST', `/campaigns/${id}/complete`);
     const accepted = await small.api('POST', `/campaigns/${id}/resume`, { segment: 'not_contacted' });
     expect(accepted.statusCode).toBe(202);
-    // The command finishes at once; the hopper then draws the segment, and progress says how far.
+    // The command finishes at once; the hopper then opens the segment's rounds, and progress says how far.
     const command = await eventually(
       () => small.api('GET', `/commands/${accepted.json().command_id}`).then((r) => r.json()),
       (body) => body.status === 'succeeded' && body.progress?.finished === true,

@@ -19,7 +19,7 @@ import { explainingDb, planNodes, rolloutFixture, startSqlDatabase, type PlanNod
 // autovacuum off, so freshly written tables have no statistics and the planner guesses. Every
 // statement whose cost grows with a campaign is planned here on tables that were never analyzed,
 // and must read its rows through an index (no sequential scan of targets, calls or messages), and
-// where it asks for an order in a walk (draws, promotion), get it from the index (no sort).
+// where it asks for an order in a walk (rollout batches, promotion), get it from the index (no sort).
 
 const TARGETS = 20_000;
 const BIG_TABLES = new Set(['targets', 'calls', 'whatsapp_messages']);

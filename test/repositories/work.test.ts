@@ -23,7 +23,7 @@ const startRollout = (campaignId: string, cursor?: string): Rollout => rolloutFi
 const scope = { organizationId: '', campaignTimezone: 'Europe/Paris', listEmpty: true };
 const rowsOf = async <T>(text: string, values: unknown[]) => (await sqlDb.pool.query(text, values)).rows as T[];
 
-describe('drawing a rollout', () => {
+describe('running a rollout', () => {
   it('walks the targets that never had a round, in id order after the cursor, and opening bumps them', async () => {
     const campaignId = await sqlDb.campaign(organizationId);
     const ids = await sqlDb.targets(campaignId, 10);

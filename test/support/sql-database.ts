@@ -82,7 +82,7 @@ export function planNodes(plan: PlanNode): PlanNode[] {
   return [plan, ...(plan.Plans ?? []).flatMap(planNodes)];
 }
 
-/** A rollout row as the repositories read it, before any draw: a start unless told otherwise. */
+/** A rollout row as the repositories read it, before any batch: a start unless told otherwise. */
 export function rolloutFixture(campaignId: string, overrides: Partial<Rollout> = {}): Rollout {
   return {
     id: '00000000-0000-0000-0000-000000000001',

@@ -78,7 +78,7 @@ export async function staleClaims(db: Db, channel: Channel, before: Date, limit:
 
 /**
  * Running campaigns with no work left: no target holds pending work and no rollout still
- * draws (auto-complete candidates). Both probes use partial indexes.
+ * opens rounds (auto-complete candidates). Both probes use partial indexes.
  */
 export async function runningCampaignsWithoutWork(db: Db): Promise<string[]> {
   const rows = await db.query<{ id: string }>(sql`
