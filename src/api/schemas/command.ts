@@ -22,7 +22,7 @@ export const CommandOut = z
         finished: z.boolean(),
       })
       .nullable()
-      .meta({ description: 'A start or resume: targets the hopper has drawn so far and rounds opened; finished once all are drawn.' }),
+      .meta({ description: 'A start or resume: targets its rollout has reached so far and the rounds it opened; finished once it has reached them all.' }),
     result: z
       .object({ status_code: z.int(), body: z.record(z.string(), z.unknown()) })
       .nullable()
