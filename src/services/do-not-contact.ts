@@ -32,7 +32,7 @@ export async function removeFromList(deps: Deps, organizationId: string, id: str
   for (let after: string | null = null; ;) {
     const ids = await listedTargetsMatching(deps.db.sql, organizationId, removed.value, after, BATCH);
     if (ids.length === 0) break;
-    await listTargets(deps, ids);
+    await applyListToTargets(deps, ids);
     after = ids.at(-1)!;
   }
   return removed;
@@ -42,7 +42,7 @@ export async function removeFromList(deps: Deps, organizationId: string, id: str
  * Brings listed (or no longer listed) targets up to date: their waiting work is canceled with
  * reason do_not_contact, their state follows from the list and their history.
  */
-export async function listTargets(deps: Deps, targetIds: string[]): Promise<void> {
+export async function applyListToTargets(deps: Deps, targetIds: string[]): Promise<void> {
   const now = deps.clock();
   const owners = await targetsCampaigns(deps.db.sql, targetIds);
   const effects = await deps.db.sql.transaction(async (tx) => {
