@@ -21,7 +21,13 @@ export async function addToList(deps: Deps, organizationId: string, entries: New
   return addEntries(deps.db.sql, organizationId, entries, deps.clock());
 }
 
-export async function listList(deps: Deps, organizationId: string, filter: { value?: string | undefined }, page: PageRequest): Promise<Page<DoNotContact>> {
+/** A page of the organization's entries, oldest first; with `value`, only the entry of that value. */
+export async function doNotContactOf(
+  deps: Deps,
+  organizationId: string,
+  filter: { value?: string | undefined },
+  page: PageRequest,
+): Promise<Page<DoNotContact>> {
   return listEntries(deps.db.sql, organizationId, filter, page);
 }
 
