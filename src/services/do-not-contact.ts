@@ -1,5 +1,5 @@
 import { lockTargets, shareCampaigns } from '../db/locks.js';
-import { addEntries, deleteEntry, listEntries, type DoNotContact, type DoNotContactKind, type NewEntry } from '../db/repositories/do-not-contact.js';
+import { addEntries, deleteEntry, listEntries, type DoNotContact, type NewEntry } from '../db/repositories/do-not-contact.js';
 import type { Page, PageRequest } from '../db/pagination.js';
 import { listedTargetsMatching, targetsCampaigns } from '../db/repositories/target-lookups.js';
 import { NotFound } from '../domain/errors.js';
@@ -59,5 +59,3 @@ export async function applyListToTargets(deps: Deps, targetIds: string[]): Promi
   });
   await applyAfterCommit(deps, mergeEffects(effects));
 }
-
-export type { DoNotContactKind };
