@@ -29,7 +29,7 @@ export const lockOrder = [
   // (`lockPacedCampaign` says why).
   'exclusive campaigns',
   // FOR KEY SHARE: the hopper, rollout batches, the dispatch guard's other campaigns, report
-  // rounds (call outcomes, WhatsApp events), target events, do-not-contact; FOR SHARE: the
+  // transactions (call outcomes, WhatsApp events), target events, do-not-contact; FOR SHARE: the
   // targets import. Each takes its campaign before its rollouts, targets and rows, so it and a
   // lifecycle command, which writes those under its exclusive lock, meet at the campaign.
   'shared campaigns',
@@ -37,11 +37,11 @@ export const lockOrder = [
   // skipped). A complete command finishes its campaign's rollouts under its exclusive lock, so a
   // batch locks its campaign first.
   'rollouts',
-  // FOR UPDATE: report rounds, target events and do-not-contact (a target changes one report
+  // FOR UPDATE: report transactions, target events and do-not-contact (a target changes one report
   // at a time), rollout batches (the batch's targets). Before rows: each goes on to lock or write
   // the targets' calls and messages.
   'targets',
-  // Calls and WhatsApp messages, FOR UPDATE: the dispatch guard, report rounds; the hopper's
+  // Calls and WhatsApp messages, FOR UPDATE: the dispatch guard, report transactions; the hopper's
   // due rows (SKIP LOCKED). Last: a row is locked after its campaign, and after its target
   // where that is locked too.
   'rows',

@@ -7,7 +7,7 @@ import { applyAfterCommit } from './after-commit.js';
 import { createBatcher } from './batcher.js';
 import { ownedRequests } from './owned-work.js';
 import type { ServiceDeps } from './deps.js';
-import { inReportRounds } from './report-rounds.js';
+import { inReportTransaction } from './report-transaction.js';
 import type { TargetEvent } from './target-progress.js';
 import type { AiLabel } from '../domain/goal.js';
 
@@ -26,7 +26,7 @@ export interface OutcomeReport {
 type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger' | 'metrics'>;
 
 /**
- * Records a batch of outcomes in one transaction (`inReportRounds`: campaigns, targets and calls
+ * Records a batch of outcomes in one transaction (`inReportTransaction`: campaigns, targets and calls
  * locked; a target's reports one after the other): each outcome the call's status allows, its
  * AI evaluation, and the target moved on. Each report gets its own answer: the call, or its own
  * error.
@@ -40,16 +40,16 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
 
   const now = deps.clock();
   const recorded: Call[] = [];
-  const effects = await inReportRounds(
+  const effects = await inReportTransaction(
     deps,
     accepted,
     (report) => report.callId,
     lockCalls,
-    async (round, { tx, rows: calls }) => {
+    async (wave, { tx, rows: calls }) => {
       const writes: RecordedCall[] = [];
       const events: TargetEvent[] = [];
       const writtenIndexes: number[] = [];
-      for (const { request: report, index } of round) {
+      for (const { request: report, index } of wave) {
         const call = calls.get(report.callId)!;
         const reported = {
           id: call.id,
