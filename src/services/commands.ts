@@ -207,11 +207,11 @@ async function replay(deps: Deps, request: CommandRequest, waitMs: number): Prom
 }
 
 /**
- * Rounds of "the key was taken meanwhile": each ends in an answer, unless the request that took
- * the key failed and a third request released it again in between, which only an outage's
- * churn of retries makes happen more than once.
+ * Tries of a request whose Idempotency-Key another request takes meanwhile: each ends in an
+ * answer, unless the request that took the key failed and a third request released it again in
+ * between, which only an outage's churn of retries makes happen more than once.
  */
-const KEY_RACE_ROUNDS = 5;
+const KEY_RACE_TRIES = 5;
 
 /**
  * Records the command (pending), queues it for the lifecycle worker, and waits (bounded) for
@@ -224,7 +224,7 @@ export async function submitCommand(deps: Deps, request: CommandRequest): Promis
   const campaign = await getCampaign(deps, request.caller.organizationId, request.campaignId);
   if (request.agentId && request.agentId !== campaign.agentId) throw new NotFound('Campaign not found for this agent.');
   const waitMs = (await isLargeResume(deps, request)) ? 0 : deps.commandWaitMs;
-  for (let round = 0; round < KEY_RACE_ROUNDS; round++) {
+  for (let tries = 0; tries < KEY_RACE_TRIES; tries++) {
     const replayed = await replay(deps, request, waitMs);
     if (replayed) return replayed;
     const command = await insertCommand(deps.db.sql, {
@@ -239,7 +239,7 @@ export async function submitCommand(deps: Deps, request: CommandRequest): Promis
       // The idempotency window is measured on the same clock.
       createdAt: deps.clock(),
     });
-    // Null: the same key raced in from another request; the next round answers as it is answered.
+    // Null: the same key raced in from another request; the next try answers as it is answered.
     if (command) return queueCommand(deps, command, request, waitMs);
   }
   throw new ServiceUnavailable('redis', NOT_QUEUED.detail);
