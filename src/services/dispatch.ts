@@ -141,7 +141,7 @@ export async function claimWork(deps: Deps, claims: readonly ClaimRequest[]): Pr
   }
   // Listed targets: their other waiting work is canceled and their state says so.
   if (listed.size > 0) await applyListToTargets(deps, [...listed]);
-  if (held) await applyAfterCommit(deps, { promote: true });
+  if (held) await applyAfterCommit(deps, { hopperPass: true });
   return results;
 }
 

@@ -24,7 +24,7 @@ export async function hopperTick(deps: Deps) {
   const idle = await runningCampaignsWithoutWork(deps.db.sql);
   for (const campaignId of new Set([...idle, ...rollouts.finished])) await enqueueSettle(deps, campaignId);
   // A large rollout keeps opening rounds pass after pass, not one pass per interval.
-  if (rollouts.more) await applyAfterCommit(deps, { promote: true });
+  if (rollouts.more) await applyAfterCommit(deps, { hopperPass: true });
   deps.metrics.hopperPasses.inc();
   return { promoted: promoted.promoted + promotedOpened.promoted, opened: rollouts.opened, timedOut, settling: idle.length };
 }

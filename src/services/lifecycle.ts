@@ -33,7 +33,7 @@ async function applyTransition(tx: Db, deps: Deps, command: Command, campaign: C
   }
   const rollout = (kind: 'start' | 'resume', segment: ResumeSegment | null) =>
     createRollout(tx, { campaignId: campaign.id, commandId: command.id, kind, segment, createdAt: now });
-  const started = { promote: true, settle: [campaign.id] };
+  const started = { hopperPass: true, settle: [campaign.id] };
   switch (lifecycleEffect(command.name as LifecycleCommand, campaign.status, to)) {
     case 'open_rounds':
       await rollout('start', null);

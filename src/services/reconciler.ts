@@ -55,7 +55,7 @@ export async function reconcile(deps: Deps): Promise<{ requeuedWork: number; req
   if (requeuedWork > 0) {
     deps.metrics.reconciled.inc({ kind: 'work' }, requeuedWork);
     deps.logger.warn({ rows: requeuedWork }, 'jobs missing or failed in Redis: their rows go back to the hopper');
-    await applyAfterCommit(deps, { promote: true });
+    await applyAfterCommit(deps, { hopperPass: true });
   }
   if (lostCommands.length > 0) {
     deps.metrics.reconciled.inc({ kind: 'command' }, lostCommands.length);

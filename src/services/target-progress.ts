@@ -95,7 +95,7 @@ export async function advanceTargets(
     now,
   );
   return {
-    effects: { withdraw, promote: newCalls.length + newMessages.length > 0, settle: idleCampaigns },
+    effects: { withdraw, hopperPass: newCalls.length + newMessages.length > 0, settle: idleCampaigns },
     states: new Map(progress.map((row) => [row.id, row.state])),
   };
 }
