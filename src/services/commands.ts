@@ -23,7 +23,7 @@ import { QueueName } from '../queues/names.js';
 import { withTimeout } from '../util/timeout.js';
 import type { Caller } from './caller.js';
 import { getCampaign } from './campaigns.js';
-import { outcomeOf, type CommandOutcome } from './command-results.js';
+import { resultOf, type CommandResult } from './command-results.js';
 import type { ServiceDeps } from './deps.js';
 
 export type { Command };
@@ -53,7 +53,7 @@ export interface CommandRequest {
   idempotencyKey?: string | undefined;
 }
 
-export type SubmittedCommand = { finished: true; command: Command; outcome: CommandOutcome } | { finished: false; command: Command };
+export type SubmittedCommand = { finished: true; command: Command; result: CommandResult } | { finished: false; command: Command };
 
 const sameRequest = (command: Command, request: CommandRequest) =>
   command.campaignId === request.campaignId && command.name === request.command && JSON.stringify(command.params) === JSON.stringify(request.params ?? {});
@@ -128,10 +128,10 @@ export async function failAbandonedCommands(deps: Pick<ServiceDeps, 'db' | 'cloc
   return failPendingCommandsBefore(deps.db.sql, before, NOT_QUEUED, deps.clock(), limit);
 }
 
-/** A decided command's answer if it has one: its outcome once finished, 503 once failed. */
+/** A decided command's answer if it has one: its result once finished, 503 once failed. */
 function answerOf(command: Command): SubmittedCommand | null {
-  const outcome = outcomeOf(command);
-  if (outcome) return { finished: true, command, outcome };
+  const result = resultOf(command);
+  if (result) return { finished: true, command, result };
   if (command.status === 'failed') {
     // Failed by a worker that gave up (it records no answer).
     throw new ServiceUnavailable('postgres', 'The command could not be applied (a backing service failed); nothing was changed. Retry shortly.');
