@@ -97,13 +97,13 @@ export async function runLifecycleCommand(deps: Deps, commandId: string): Promis
     if (!campaign) return finish({ ok: false, kind: 'not_found', detail: 'Campaign not found.' });
 
     const decision = decideLifecycle(campaign.status, name);
-    if (decision.outcome === 'rejected') {
+    if (decision.kind === 'rejected') {
       const { kind, detail } = decision.error;
       logger.info({ campaign_id: campaign.id, command: name, status: campaign.status, detail }, 'command rejected');
       return finish({ ok: false, kind, detail });
     }
-    const to = decision.outcome === 'transition' ? decision.to : decision.status;
-    const applied: Applied = decision.outcome === 'transition' ? await applyTransition(tx, deps, command, campaign, to) : { effects: {} };
+    const to = decision.kind === 'transition' ? decision.to : decision.status;
+    const applied: Applied = decision.kind === 'transition' ? await applyTransition(tx, deps, command, campaign, to) : { effects: {} };
     await appendCampaignEvent(tx, {
       campaignId: campaign.id,
       command: name,
@@ -114,7 +114,7 @@ export async function runLifecycleCommand(deps: Deps, commandId: string): Promis
       commandId: command.id,
       createdAt: deps.clock(),
     });
-    logger.info({ campaign_id: campaign.id, command: name, from: campaign.status, to, changed: decision.outcome === 'transition' }, 'command applied');
+    logger.info({ campaign_id: campaign.id, command: name, from: campaign.status, to, changed: decision.kind === 'transition' }, 'command applied');
     const updated = (await findCampaignById(tx, campaign.id))!;
     return finish({ ok: true, campaign: updated, ...(applied.resume ? { resume: applied.resume } : {}) }, applied.effects);
   });

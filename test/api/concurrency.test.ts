@@ -34,8 +34,8 @@ describe('concurrent commands on one campaign', () => {
       for (const event of events) {
         expect(event.from).toBe(status);
         const decision = decideLifecycle(event.from, event.command);
-        expect(decision.outcome).not.toBe('rejected');
-        expect(event.to).toBe(decision.outcome === 'transition' ? decision.to : event.from);
+        expect(decision.kind).not.toBe('rejected');
+        expect(event.to).toBe(decision.kind === 'transition' ? decision.to : event.from);
         status = event.to;
       }
       expect((await t.api('GET', `/campaigns/${id}`)).json().status).toBe(status);

@@ -207,7 +207,7 @@ describe('a resume racing a pause', () => {
       let status: CampaignStatus = 'draft';
       for (const event of events) {
         expect(event.from).toBe(status);
-        expect(decideLifecycle(event.from, event.command).outcome).not.toBe('rejected');
+        expect(decideLifecycle(event.from, event.command).kind).not.toBe('rejected');
         status = event.to;
       }
       expect(await statusOf(id)).toBe(status);
