@@ -12,7 +12,7 @@ type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger' | 'metrics' |
 const STALE_BATCH = 500;
 
 /**
- * The scheduler's periodic pass: promote due work, open the rounds rollouts still owe (and
+ * The hopper's periodic pass: promote due work, open the rounds rollouts still owe (and
  * promote what is due of them), record a timeout for work handed out whose outcome never came,
  * and settle campaigns with no work left.
  */
