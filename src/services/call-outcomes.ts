@@ -8,7 +8,7 @@ import { createBatcher } from './batcher.js';
 import { ownedRequests } from './owned-work.js';
 import type { ServiceDeps } from './deps.js';
 import { inReportTransaction } from './report-transaction.js';
-import type { TargetEvent } from './target-progress.js';
+import type { TargetChange } from './target-progress.js';
 import type { AiLabel } from '../domain/goal.js';
 
 /** An outcome as a dialer reports it (or the timeout sweep records it). */
@@ -47,7 +47,7 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
     lockCalls,
     async (wave, { tx, rows: calls }) => {
       const writes: RecordedCall[] = [];
-      const events: TargetEvent[] = [];
+      const changes: TargetChange[] = [];
       const writtenIndexes: number[] = [];
       for (const { request: report, index } of wave) {
         const call = calls.get(report.callId)!;
@@ -64,7 +64,7 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
         else if (decision.kind === 'duplicate') results[index] = call;
         else {
           writes.push(reported);
-          events.push({
+          changes.push({
             targetId: call.targetId,
             reachedNow: report.status === 'answered',
             call: { round: call.round, roundAttempt: call.roundAttempt, outcome: report.status },
@@ -91,7 +91,7 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
         results[index] = call;
         recorded.push(call);
       }
-      return events;
+      return changes;
     },
     now,
   );

@@ -54,8 +54,8 @@ export async function applyListToTargets(deps: Deps, targetIds: string[]): Promi
   const effects = await deps.db.sql.transaction(async (tx) => {
     const campaigns = await shareCampaigns(tx, [...new Set(owners.values())]);
     const targets = await lockTargets(tx, [...owners.keys()]);
-    const events = [...targets.keys()].map((targetId) => ({ targetId, reachedNow: false }));
-    return (await advanceTargets(tx, campaigns, targets, events, now)).effects;
+    const changes = [...targets.keys()].map((targetId) => ({ targetId, reachedNow: false }));
+    return (await advanceTargets(tx, campaigns, targets, changes, now)).effects;
   });
   await applyAfterCommit(deps, mergeEffects(effects));
 }

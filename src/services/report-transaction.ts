@@ -5,7 +5,7 @@ import type { Db } from '../db/sql.js';
 import { mergeEffects, type AfterCommit } from './after-commit.js';
 import type { ServiceDeps } from './deps.js';
 import type { OwnedRequest } from './owned-work.js';
-import { advanceTargets, type TargetEvent } from './target-progress.js';
+import { advanceTargets, type TargetChange } from './target-progress.js';
 
 /** What a wave of reports sees: the locked campaigns, targets and reported rows (kept current). */
 export interface ReportContext<Row> {
@@ -28,7 +28,7 @@ export async function inReportTransaction<R, Row extends { id: string }>(
   accepted: ReadonlyArray<OwnedRequest<R>>,
   rowIdOf: (report: R) => string,
   lockRows: (tx: Db, ids: string[]) => Promise<Row[]>,
-  applyWave: (wave: ReadonlyArray<OwnedRequest<R>>, context: ReportContext<Row>) => Promise<TargetEvent[]>,
+  applyWave: (wave: ReadonlyArray<OwnedRequest<R>>, context: ReportContext<Row>) => Promise<TargetChange[]>,
   now: Date,
 ): Promise<AfterCommit> {
   return deps.db.sql.transaction(async (tx) => {
@@ -54,8 +54,8 @@ export async function inReportTransaction<R, Row extends { id: string }>(
       const wave = pending.filter((entry) => !seen.has(entry.owner.targetId) && seen.add(entry.owner.targetId));
       const inWave = new Set(wave);
       pending = pending.filter((entry) => !inWave.has(entry));
-      const events = await applyWave(wave, { tx, campaigns, targets, rows });
-      if (events.length > 0) applied.push((await advanceTargets(tx, campaigns, targets, events, now)).effects);
+      const changes = await applyWave(wave, { tx, campaigns, targets, rows });
+      if (changes.length > 0) applied.push((await advanceTargets(tx, campaigns, targets, changes, now)).effects);
       // A plain read: the transaction holds these targets already, and a lock of targets after
       // the rows would break the lock order for nothing.
       if (pending.length > 0) for (const [id, target] of await rereadLockedTargets(tx, [...targets.keys()])) targets.set(id, target);

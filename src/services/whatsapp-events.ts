@@ -7,7 +7,7 @@ import { createBatcher } from './batcher.js';
 import { ownedRequests } from './owned-work.js';
 import type { ServiceDeps } from './deps.js';
 import { inReportTransaction } from './report-transaction.js';
-import type { TargetEvent } from './target-progress.js';
+import type { TargetChange } from './target-progress.js';
 
 export interface MessageEventReport {
   messageId: string;
@@ -47,7 +47,7 @@ export async function recordWhatsappEvents(deps: Deps, reports: readonly Message
     lockMessages,
     async (wave, { tx, rows: messages }) => {
       const writes: MessageEventTimes[] = [];
-      const events: TargetEvent[] = [];
+      const changes: TargetChange[] = [];
       const writtenIndexes: number[] = [];
       for (const { request: report, index } of wave) {
         const message = messages.get(report.messageId)!;
@@ -70,12 +70,12 @@ export async function recordWhatsappEvents(deps: Deps, reports: readonly Message
           failedAt: message.failedAt,
           [column]: now,
         });
-        events.push({ targetId: message.targetId, reachedNow: report.event === 'replied' });
+        changes.push({ targetId: message.targetId, reachedNow: report.event === 'replied' });
         writtenIndexes.push(index);
       }
       for (const message of await saveMessageEvents(tx, writes, now)) messages.set(message.id, message);
       for (const index of writtenIndexes) results[index] = messages.get(reports[index]!.messageId)!;
-      return events;
+      return changes;
     },
     now,
   );
