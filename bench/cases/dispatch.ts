@@ -153,7 +153,7 @@ export async function dispatchCase(ctx: RunContext): Promise<Result[]> {
   const results: Result[] = [];
   const system = await startBenchSystem(ctx, 'dispatch');
   try {
-    // An untimed round of each dialer first, as the import case sends an untimed request: the
+    // An untimed run of each dialer first, as the import case sends an untimed request: the
     // system's processes answer the first size warm (the API's HTTP path ran cold at 2,000 calls).
     for (const startDialer of [helperDialer, httpDialer]) await dialAll(system, await readyCampaign(system, 500, 'warm-up'), 500, startDialer);
     for (const size of ctx.sizes([2_000, 20_000])) {

@@ -188,14 +188,14 @@ describe('Idempotency-Key', () => {
 
 describe('a resume racing a pause', () => {
   it('serialises: the log is a chain of allowed transitions, and a paused campaign holds no job', async () => {
-    for (let round = 0; round < 4; round++) {
+    for (let trial = 0; trial < 4; trial++) {
       const id = await createCampaign(t, {
         settings: { call_attempt_delays: [600] },
-        targets: [{ phone: `+1415555${String(400 + round * 2).padStart(4, '0')}` }, { phone: `+1415555${String(401 + round * 2).padStart(4, '0')}` }],
+        targets: [{ phone: `+1415555${String(400 + trial * 2).padStart(4, '0')}` }, { phone: `+1415555${String(401 + trial * 2).padStart(4, '0')}` }],
         start: true,
       });
       await t.api('POST', `/campaigns/${id}/pause`);
-      const commands = round % 2 ? ['pause', 'resume', 'pause', 'resume'] : ['resume', 'pause', 'resume', 'pause'];
+      const commands = trial % 2 ? ['pause', 'resume', 'pause', 'resume'] : ['resume', 'pause', 'resume', 'pause'];
       await Promise.all(
         commands.map((command) => t.api('POST', `/campaigns/${id}/${command}`, command === 'resume' ? { segment: 'not_contacted' } : undefined)),
       );
