@@ -13,7 +13,7 @@ const STALE_BATCH = 500;
 
 /**
  * The hopper's periodic pass: promote due work, open the rounds rollouts still owe (and
- * promote what is due of them), record a timeout for work handed out whose outcome never came,
+ * promote what is due of them), record a timeout for work handed out whose report never came,
  * and settle campaigns with no work left.
  */
 export async function hopperTick(deps: Deps) {
@@ -30,7 +30,7 @@ export async function hopperTick(deps: Deps) {
 }
 
 /**
- * What each channel records for work handed out whose outcome never came: a call is `timed_out`
+ * What each channel records for work handed out whose report never came: a call is `timed_out`
  * (it counts as failed until the dialer's real outcome arrives and replaces it), a message failed.
  */
 const recordTimedOut: Record<ChannelName, (deps: Deps, ids: string[]) => Promise<unknown>> = {
@@ -56,6 +56,6 @@ async function recordTimeouts(deps: Deps): Promise<number> {
     await recordTimedOut[channel.name](deps, ids);
     total += ids.length;
   }
-  if (total > 0) deps.logger.warn({ rows: total }, 'work handed out without outcome past the timeout was recorded as timed out');
+  if (total > 0) deps.logger.warn({ rows: total }, 'work handed out without a report past the timeout was recorded as timed out');
   return total;
 }
