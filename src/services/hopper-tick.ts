@@ -1,5 +1,5 @@
 import { channels, type ChannelName } from '../channels.js';
-import { runningCampaignsWithoutWork, staleClaims } from '../db/repositories/hopper.js';
+import { runningCampaignsWithoutWork, overdueClaims } from '../db/repositories/hopper.js';
 import { applyAfterCommit, enqueueSettle } from './after-commit.js';
 import { recordCallOutcomes } from './call-outcomes.js';
 import type { ServiceDeps } from './deps.js';
@@ -9,7 +9,7 @@ import { recordWhatsappEvents } from './whatsapp-events.js';
 
 type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger' | 'metrics' | 'settings'>;
 
-const STALE_BATCH = 500;
+const OVERDUE_BATCH = 500;
 
 /**
  * The hopper's periodic pass: promote due work, open the rounds rollouts still owe (and
@@ -51,7 +51,7 @@ async function recordTimeouts(deps: Deps): Promise<number> {
   const before = new Date(deps.clock().getTime() - deps.settings.callOutcomeTimeoutMs);
   let total = 0;
   for (const channel of channels) {
-    const ids = await staleClaims(deps.db.sql, channel, before, STALE_BATCH);
+    const ids = await overdueClaims(deps.db.sql, channel, before, OVERDUE_BATCH);
     if (ids.length === 0) continue;
     await recordTimedOut[channel.name](deps, ids);
     total += ids.length;

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channels } from '../../src/channels.js';
-import { campaignsWithDueWork, lockDueWork, markPromoted, promotedCount, runningCampaignsWithoutWork, staleClaims } from '../../src/db/repositories/hopper.js';
+import {
+  campaignsWithDueWork,
+  lockDueWork,
+  markPromoted,
+  promotedCount,
+  runningCampaignsWithoutWork,
+  overdueClaims,
+} from '../../src/db/repositories/hopper.js';
 import { nextRolloutTargets, segmentFacts, writeOpenings } from '../../src/db/repositories/rollout-targets.js';
 import { saveOutcomes } from '../../src/db/repositories/calls.js';
 import { activeCalls, cancelWork, holdWork, markClaimed, organizationActiveCalls } from '../../src/db/repositories/dispatch.js';
@@ -92,7 +99,7 @@ const statements: Array<[string, (db: Db) => Promise<unknown>, { ordered?: boole
   ['campaigns with due work', (db) => campaignsWithDueWork(db, now()), {}],
   ...channels.map(
     (channel) =>
-      [`claims past the timeout (${channel.name})`, (db: Db) => staleClaims(db, channel, now(), 500), {}] as [string, (db: Db) => Promise<unknown>, object],
+      [`claims past the timeout (${channel.name})`, (db: Db) => overdueClaims(db, channel, now(), 500), {}] as [string, (db: Db) => Promise<unknown>, object],
   ),
   ...channels.map(
     (channel) =>

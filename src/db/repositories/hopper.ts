@@ -69,7 +69,7 @@ export async function reschedule(tx: Db, rows: Promotion[], now: Date): Promise<
 }
 
 /** Rows handed out before `before` whose report never came (each channel's partial index of claimed rows). */
-export async function staleClaims(db: Db, channel: Channel, before: Date, limit: number): Promise<string[]> {
+export async function overdueClaims(db: Db, channel: Channel, before: Date, limit: number): Promise<string[]> {
   const rows = await db.query<{ id: string }>(sql`
     SELECT w.id FROM ${channel.table} w WHERE ${claimedSql(channel)} AND w.${channel.claimedAt} < ${before}
     ORDER BY w.${channel.claimedAt} LIMIT ${limit}`);
