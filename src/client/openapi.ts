@@ -807,7 +807,7 @@ export interface components {
             status: "pending" | "queued" | "running" | "succeeded" | "rejected" | "failed";
             created_at: string;
             finished_at: string | null;
-            /** @description A start or resume: targets its rollout has reached so far and the rounds it opened; finished once it has reached them all. */
+            /** @description A start or resume: targets its rollout has gone through so far and the rounds it opened; finished once it has gone through them all. */
             progress: {
                 selected: number;
                 scheduled_calls: number;
