@@ -38,11 +38,11 @@ export interface Channel<J extends JobName = JobName> {
   table: Sql;
   /** Status of a row waiting to be handed out: only such rows are promoted. */
   waiting: string;
-  /** Status of a row handed out whose outcome is awaited (still pending). */
+  /** Status of a row handed out whose report is awaited (still pending): a call's outcome, a message's event. */
   claimed: string;
   /** Status given to pending rows that are no longer needed. */
   canceled: string;
-  /** When a claimed row was handed out (for the timeout of rows whose outcome never came). */
+  /** When a claimed row was handed out (for the timeout of rows whose report never came). */
   claimedAt: Sql;
   /** Extra columns the job needs, selected by the hopper (aliases: w = the row, t = its target). */
   jobColumns: Sql;
@@ -139,7 +139,7 @@ export function pendingSql(channel: Channel): Sql {
 /** Waiting to be handed out (promotable when unpromoted). */
 export const waitingSql = (channel: Channel): Sql => sql`w.status = ${literal(channel.waiting)}`;
 
-/** Handed out, outcome awaited. */
+/** Handed out, report awaited. */
 export const claimedSql = (channel: Channel): Sql => sql`w.status = ${literal(channel.claimed)}`;
 
 export const statusLiteral = literal;

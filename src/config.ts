@@ -42,7 +42,7 @@ const envSchema = z
     HOPPER_INTERVAL_MS: z.coerce.number().int().min(100).default(2_000),
     HOPPER_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1_000),
     HOPPER_MAX_PROMOTED_PER_CAMPAIGN: z.coerce.number().int().min(1).default(5_000),
-    // Rounds open lazily: targets drawn per statement, and per hopper pass and campaign.
+    // Rounds open lazily: the targets a rollout opens per batch, and per hopper pass and campaign.
     ROLLOUT_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(5_000),
     ROLLOUT_TARGETS_PER_PASS: z.coerce.number().int().min(1).default(50_000),
     // The reconciler: how often it looks for jobs Redis lost, and how old a promotion must be.

@@ -45,7 +45,7 @@ export function serviceSettingsOf(config: Config): ServiceSettings {
     hopperBatchSize: config.HOPPER_BATCH_SIZE,
     maxPromotedPerCampaign: config.HOPPER_MAX_PROMOTED_PER_CAMPAIGN,
     rolloutBatchSize: config.ROLLOUT_BATCH_SIZE,
-    drawPerPass: config.ROLLOUT_TARGETS_PER_PASS,
+    rolloutTargetsPerPass: config.ROLLOUT_TARGETS_PER_PASS,
     callOutcomeTimeoutMs: config.CALL_OUTCOME_TIMEOUT_SECONDS * 1000,
     concurrencyRetryMs: config.CONCURRENCY_RETRY_MS,
     reconcileGraceMs: config.RECONCILE_GRACE_MS,

@@ -1,7 +1,7 @@
 import { Worker } from 'bullmq';
 import { createDialerWorker } from '../../src/dialer/index.js';
 import { bareWorker } from '../lib/baselines.js';
-import { createCampaign, expectOk, insertTargets, runCommand, waitAllAnswered, waitDrawn } from '../lib/campaigns.js';
+import { createCampaign, expectOk, insertTargets, runCommand, waitAllAnswered, waitRolledOut } from '../lib/campaigns.js';
 import { seconds, sleep, type RunContext } from '../lib/context.js';
 import { cpuMeter, localPid } from '../lib/proc.js';
 import { result, type Result } from '../lib/report.js';
@@ -120,7 +120,7 @@ async function readyCampaign(system: BenchSystem, size: number, label: string): 
   const campaignId = await createCampaign(system, `dispatch ${label} ${size}`);
   await insertTargets(system, campaignId, size);
   expectOk(await runCommand(system, campaignId, 'start'), 'start');
-  await waitDrawn(system, campaignId, 10 * 60_000);
+  await waitRolledOut(system, campaignId, 10 * 60_000);
   return campaignId;
 }
 
@@ -153,7 +153,7 @@ export async function dispatchCase(ctx: RunContext): Promise<Result[]> {
   const results: Result[] = [];
   const system = await startBenchSystem(ctx, 'dispatch');
   try {
-    // An untimed round of each dialer first, as the import case sends an untimed request: the
+    // An untimed run of each dialer first, as the import case sends an untimed request: the
     // system's processes answer the first size warm (the API's HTTP path ran cold at 2,000 calls).
     for (const startDialer of [helperDialer, httpDialer]) await dialAll(system, await readyCampaign(system, 500, 'warm-up'), 500, startDialer);
     for (const size of ctx.sizes([2_000, 20_000])) {

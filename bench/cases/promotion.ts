@@ -30,7 +30,7 @@ export async function promotionCase(ctx: RunContext): Promise<Result[]> {
     for (const size of ctx.sizes([10_000, 100_000])) {
       const campaignId = await createCampaign(bench, `promotion ${size}`);
       await insertTargets(bench, campaignId, size);
-      // As a start's draw leaves it: every target in round 1, its first call due within the
+      // As a start's rollout leaves it: every target in round 1, its first call due within the
       // horizon (in five minutes, so it becomes a delayed job as in the bare reference).
       await bench.pool.query(`UPDATE targets SET round = 1, last_attempt = 1, has_pending = true WHERE campaign_id = $1::uuid`, [campaignId]);
       await bench.pool.query(

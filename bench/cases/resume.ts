@@ -1,5 +1,5 @@
 import { bareInsertSelect } from '../lib/baselines.js';
-import { createCampaign, expectOk, insertTargets, runCommand, targetsInRound, waitDrawn } from '../lib/campaigns.js';
+import { createCampaign, expectOk, insertTargets, runCommand, targetsInRound, waitRolledOut } from '../lib/campaigns.js';
 import { seconds, type RunContext } from '../lib/context.js';
 import { result, type Result } from '../lib/report.js';
 import { startBenchSystem } from '../lib/system.js';
@@ -20,15 +20,15 @@ export async function resumeCase(ctx: RunContext): Promise<Result[]> {
       const bare = seconds(await bareInsertSelect(ctx, system.pool, size));
       const started = performance.now();
       const command = expectOk(await runCommand(system, campaignId, 'resume', { segment: 'not_answered' }), 'resume');
-      await waitDrawn(system, campaignId, 20 * 60_000);
-      const drawn = performance.now() - started;
+      await waitRolledOut(system, campaignId, 20 * 60_000);
+      const rolledOutMs = performance.now() - started;
       if (command.body.scheduled_calls !== size) throw new Error(`resume ${size} scheduled ${command.body.scheduled_calls} calls`);
       const secondRound = await targetsInRound(system, campaignId, 2);
       if (secondRound !== size) throw new Error(`resume ${size}: ${size - secondRound} targets did not get their second round`);
       const baseline = { baseline: bare, baselineName: `INSERT … SELECT ${size} uuid rows`, unit: 's', size };
       results.push(result({ name: 'resume: command finished', value: seconds(command.ms), ...baseline }));
-      results.push(result({ name: 'resume: every round opened', value: seconds(drawn), ...baseline }));
-      ctx.log(`resume ${size}: command ${seconds(command.ms).toFixed(2)} s, all rounds open ${seconds(drawn).toFixed(2)} s`);
+      results.push(result({ name: 'resume: every round opened', value: seconds(rolledOutMs), ...baseline }));
+      ctx.log(`resume ${size}: command ${seconds(command.ms).toFixed(2)} s, all rounds open ${seconds(rolledOutMs).toFixed(2)} s`);
       expectOk(await runCommand(system, campaignId, 'pause'), 'pause');
     }
   } finally {

@@ -77,8 +77,8 @@ export function expectOk(run: CommandRun, what: string): CommandRun {
   return run;
 }
 
-/** Waits until the campaign's rollouts are all drawn (every round they owe is open). */
-export async function waitDrawn(system: BenchSystem, campaignId: string, timeoutMs: number): Promise<void> {
+/** Waits until the campaign's rollouts are all finished (every round they owe is open). */
+export async function waitRolledOut(system: BenchSystem, campaignId: string, timeoutMs: number): Promise<void> {
   await system.waitFor(
     'every round to be opened',
     async () => {
@@ -92,7 +92,7 @@ export async function waitDrawn(system: BenchSystem, campaignId: string, timeout
   );
 }
 
-/** Targets of the campaign whose round number is `round` (e.g. 0: never drawn). */
+/** Targets of the campaign whose round number is `round` (e.g. 0: never had a round). */
 export async function targetsInRound(system: BenchSystem, campaignId: string, round: number): Promise<number> {
   const { rows } = await system.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM targets WHERE campaign_id = $1::uuid AND round = $2`, [
     campaignId,

@@ -1,20 +1,20 @@
 import type { FastifyReply } from 'fastify';
 import type { Rollout } from '../db/repositories/rollouts.js';
-import { outcomeOf, type CommandOutcome } from '../services/command-results.js';
+import { resultOf, type CommandResult } from '../services/command-results.js';
 import type { Command, SubmittedCommand } from '../services/commands.js';
 import { HTTP_STATUS_OF } from './error-handler.js';
 import { commandAnswer } from './presenters.js';
 
 /** A finished command as HTTP: the body it produced with 200, or its error as `{detail}`. */
-export function httpResult(outcome: CommandOutcome): { status_code: number; body: Record<string, unknown> } {
-  return outcome.ok
-    ? { status_code: 200, body: commandAnswer(outcome) }
-    : { status_code: HTTP_STATUS_OF[outcome.kind as keyof typeof HTTP_STATUS_OF] ?? 500, body: { detail: outcome.detail } };
+export function httpResult(result: CommandResult): { status_code: number; body: Record<string, unknown> } {
+  return result.ok
+    ? { status_code: 200, body: commandAnswer(result) }
+    : { status_code: HTTP_STATUS_OF[result.kind as keyof typeof HTTP_STATUS_OF] ?? 500, body: { detail: result.detail } };
 }
 
 /** A command for polling: its result once finished, and the rounds its rollout has opened so far. */
 export function commandView(command: Command, rollout: Rollout | null) {
-  const outcome = outcomeOf(command);
+  const result = resultOf(command);
   return {
     id: command.id,
     command: command.name,
@@ -32,7 +32,7 @@ export function commandView(command: Command, rollout: Rollout | null) {
           finished: rollout.finishedAt !== null,
         }
       : null,
-    result: outcome ? httpResult(outcome) : null,
+    result: result ? httpResult(result) : null,
   };
 }
 
@@ -48,6 +48,6 @@ export function sendSubmitted(reply: FastifyReply, submitted: SubmittedCommand) 
         detail: `The command is accepted and still running; poll GET /commands/${command.id} for its result.`,
       });
   }
-  const { status_code, body } = httpResult(submitted.outcome);
+  const { status_code, body } = httpResult(submitted.result);
   return reply.code(status_code).send(body);
 }

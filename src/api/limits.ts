@@ -1,6 +1,6 @@
 import { loadConfig, type Config } from '../config.js';
 
-/** Bounds on free-form input: what one tenant may store in PostgreSQL or copy into Redis jobs. */
+/** Bounds on free-form input: what one organization may store in PostgreSQL or copy into Redis jobs. */
 interface InputLimits {
   /** Campaign goal and opening messages (characters). */
   textMaxChars: number;

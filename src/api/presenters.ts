@@ -5,7 +5,7 @@ import type { DoNotContact } from '../db/repositories/do-not-contact.js';
 import type { WhatsappMessage } from '../db/repositories/messages.js';
 import type { Target } from '../db/repositories/targets.js';
 import type { CampaignStats } from '../services/campaign-stats.js';
-import type { CommandOutcome } from '../services/command-results.js';
+import type { CommandResult } from '../services/command-results.js';
 import { CampaignCallWindow, CampaignGoalSpec, type CampaignOut } from './schemas/campaign.js';
 
 /** Rows and results as HTTP bodies: the only place that knows both shapes. */
@@ -52,10 +52,10 @@ export function campaignView(row: Campaign) {
 }
 
 /** A finished command's answer: the campaign (and a resume's counts) with 200, or the error. */
-export function commandAnswer(outcome: Extract<CommandOutcome, { ok: true }>) {
-  const campaign = campaignOut(outcome.campaign);
-  if (!outcome.resume) return campaign;
-  const counts = outcome.resume;
+export function commandAnswer(result: Extract<CommandResult, { ok: true }>) {
+  const campaign = campaignOut(result.campaign);
+  if (!result.resume) return campaign;
+  const counts = result.resume;
   return {
     campaign,
     segment: counts.segment,

@@ -807,7 +807,7 @@ export interface components {
             status: "pending" | "queued" | "running" | "succeeded" | "rejected" | "failed";
             created_at: string;
             finished_at: string | null;
-            /** @description A start or resume: targets the hopper has drawn so far and rounds opened; finished once all are drawn. */
+            /** @description A start or resume: targets its rollout has gone through so far and the rounds it opened; finished once it has gone through them all. */
             progress: {
                 selected: number;
                 scheduled_calls: number;
@@ -903,7 +903,7 @@ export interface components {
                 };
                 goal_met: number;
                 do_not_contact: number;
-                /** @description Targets holding a pending call or message, or still to be drawn into their round. */
+                /** @description Targets holding a pending call or message, or whose round a rollout has still to open. */
                 with_pending_work: number;
             };
             calls: {

@@ -28,20 +28,20 @@ export const lockOrder = [
   // campaign before its rows, as the guard does: the one lock allowed after a later level
   // (`lockPacedCampaign` says why).
   'exclusive campaigns',
-  // FOR KEY SHARE: the hopper, rollout draws, the dispatch guard's other campaigns, report
-  // rounds (call outcomes, WhatsApp events), target events, do-not-contact; FOR SHARE: the
+  // FOR KEY SHARE: the hopper, rollout batches, the dispatch guard's other campaigns, report
+  // transactions (call outcomes, WhatsApp events), target events, do-not-contact; FOR SHARE: the
   // targets import. Each takes its campaign before its rollouts, targets and rows, so it and a
   // lifecycle command, which writes those under its exclusive lock, meet at the campaign.
   'shared campaigns',
-  // Rollout draws (FOR UPDATE SKIP LOCKED: another process drawing it is skipped). A complete
-  // command finishes its campaign's rollouts under its exclusive lock, so a draw locks its
-  // campaign first.
+  // Rollout batches (FOR UPDATE SKIP LOCKED: a rollout another process runs a batch of is
+  // skipped). A complete command finishes its campaign's rollouts under its exclusive lock, so a
+  // batch locks its campaign first.
   'rollouts',
-  // FOR UPDATE: report rounds, target events and do-not-contact (a target changes one report
-  // at a time), rollout draws (the targets drawn). Before rows: each goes on to lock or write
+  // FOR UPDATE: report transactions, target events and do-not-contact (a target changes one report
+  // at a time), rollout batches (the batch's targets). Before rows: each goes on to lock or write
   // the targets' calls and messages.
   'targets',
-  // Calls and WhatsApp messages, FOR UPDATE: the dispatch guard, report rounds; the hopper's
+  // Calls and WhatsApp messages, FOR UPDATE: the dispatch guard, report transactions; the hopper's
   // due rows (SKIP LOCKED). Last: a row is locked after its campaign, and after its target
   // where that is locked too.
   'rows',
@@ -55,9 +55,9 @@ export const lockOrder = [
  * ever tried (the hopper's) make no one wait, and have no level.
  *
  * Statements that lock the rows they select, whose ids are not known beforehand, stay in their
- * repositories and declare their lock here first (`declareSelectedLock`): the draw's targets
- * (repositories/draws.ts `drawCandidates`), the hopper's due rows (repositories/hopper.ts
- * `lockDueWork`); the targets import's FOR SHARE of its campaign (repositories/targets.ts
+ * repositories and declare their lock here first (`declareSelectedLock`): a rollout
+ * batch's targets (repositories/rollout-targets.ts `nextRolloutTargets`), the hopper's due rows
+ * (repositories/hopper.ts `lockDueWork`); the targets import's FOR SHARE of its campaign (repositories/targets.ts
  * `insertTargetsUnlessRunning`) declares it with `declareLock`.
  *
  * Plain writes lock the rows they change too, without a helper. They come after their
@@ -221,7 +221,7 @@ export async function tryLockCampaignHopper(tx: Db, campaignId: string): Promise
   return row?.locked === true;
 }
 
-/** Locks an active rollout for one draw; null when finished or another process draws it now. */
+/** Locks an active rollout for one batch; null when finished or another process runs a batch of it now. */
 export async function lockRollout(tx: Db, id: string): Promise<Rollout | null> {
   take(tx, 'rollouts', [id], 'skips locked');
   const [row] = await tx.query<Rollout>(sql`

@@ -196,7 +196,7 @@ export function nextWindowMoment(due: Date, window: CallWindow, zone: string): D
 /**
  * The start of the next window interval that begins strictly after `after`: an instant inside the
  * window whose preceding millisecond is outside. When `after` is inside an interval, that is the
- * start of the following one, never `after` itself. Moves stale work "into the next window".
+ * start of the following one, never `after` itself. Moves expired work "into the next window".
  */
 export function nextWindowOpening(after: Date, window: CallWindow, zone: string): Date {
   const ms = instantOf(after, 'after');

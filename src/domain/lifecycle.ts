@@ -7,14 +7,12 @@ export const lifecycleCommands = ['start', 'pause', 'resume', 'complete'] as con
 export type LifecycleCommand = (typeof lifecycleCommands)[number];
 
 export type LifecycleDecision =
-  | { outcome: 'transition'; from: CampaignStatus; to: CampaignStatus }
-  | { outcome: 'unchanged'; status: CampaignStatus }
-  | { outcome: 'rejected'; error: DomainError };
+  { kind: 'transition'; from: CampaignStatus; to: CampaignStatus } | { kind: 'unchanged'; status: CampaignStatus } | { kind: 'rejected'; error: DomainError };
 
 const transition = (from: CampaignStatus, to: CampaignStatus): LifecycleDecision =>
-  from === to ? { outcome: 'unchanged', status: from } : { outcome: 'transition', from, to };
+  from === to ? { kind: 'unchanged', status: from } : { kind: 'transition', from, to };
 
-const rejected = (error: DomainError): LifecycleDecision => ({ outcome: 'rejected', error });
+const rejected = (error: DomainError): LifecycleDecision => ({ kind: 'rejected', error });
 
 /** The lifecycle table of docs/product.md, one command at a time. */
 export function decideLifecycle(status: CampaignStatus, command: LifecycleCommand): LifecycleDecision {

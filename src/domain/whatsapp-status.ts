@@ -17,7 +17,7 @@ export type MessageEventDecision = { kind: 'record'; status: WhatsappStatus } | 
 /**
  * Whether an event applies to a message, as outcomes apply to calls (src/domain/outcomes.ts):
  * only a claimed message takes events. A `queued` one never passed the dispatch guard, and a
- * `canceled` one was withdrawn before any claim (only waiting work is canceled), so no event of
+ * `canceled` one was canceled before any claim (only waiting work is canceled), so no event of
  * either can be true: each is refused and changes nothing. Otherwise the first time of each event
  * counts (`alreadyRecorded`: this event's time is set) and the status moves forward.
  */

@@ -11,14 +11,14 @@ import type { ServiceDeps } from './deps.js';
  */
 export interface AfterCommit {
   withdraw?: PromotedWork[];
-  promote?: boolean;
+  hopperPass?: boolean;
   settle?: string[];
 }
 
 export function mergeEffects(...effects: AfterCommit[]): AfterCommit {
   return {
     withdraw: effects.flatMap((effect) => effect.withdraw ?? []),
-    promote: effects.some((effect) => effect.promote),
+    hopperPass: effects.some((effect) => effect.hopperPass),
     settle: [...new Set(effects.flatMap((effect) => effect.settle ?? []))],
   };
 }
@@ -30,7 +30,7 @@ export async function applyAfterCommit(deps: Pick<ServiceDeps, 'queues' | 'logge
       await deps.queues.remove(channel.queue, [channel.jobId(work.id, work.promotion)]);
     }
     // One pass soon is enough however many changes asked for it.
-    if (effects.promote) {
+    if (effects.hopperPass) {
       await deps.queues.add(JobName.HopperTick, { data: {}, jobId: `promote-soon-${Date.now()}` }, { deduplication: { id: 'promote-soon', ttl: 250 } });
     }
     for (const campaignId of effects.settle ?? []) await enqueueSettle(deps, campaignId);

@@ -7,8 +7,8 @@ import { applyAfterCommit } from './after-commit.js';
 import { createBatcher } from './batcher.js';
 import { ownedRequests } from './owned-work.js';
 import type { ServiceDeps } from './deps.js';
-import { inReportRounds } from './report-rounds.js';
-import type { TargetEvent } from './target-progress.js';
+import { inReportTransaction } from './report-transaction.js';
+import type { TargetChange } from './target-progress.js';
 import type { AiLabel } from '../domain/goal.js';
 
 /** An outcome as a dialer reports it (or the timeout sweep records it). */
@@ -26,7 +26,7 @@ export interface OutcomeReport {
 type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger' | 'metrics'>;
 
 /**
- * Records a batch of outcomes in one transaction (`inReportRounds`: campaigns, targets and calls
+ * Records a batch of outcomes in one transaction (`inReportTransaction`: campaigns, targets and calls
  * locked; a target's reports one after the other): each outcome the call's status allows, its
  * AI evaluation, and the target moved on. Each report gets its own answer: the call, or its own
  * error.
@@ -40,16 +40,16 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
 
   const now = deps.clock();
   const recorded: Call[] = [];
-  const effects = await inReportRounds(
+  const effects = await inReportTransaction(
     deps,
     accepted,
     (report) => report.callId,
     lockCalls,
-    async (round, { tx, rows: calls }) => {
+    async (wave, { tx, rows: calls }) => {
       const writes: RecordedCall[] = [];
-      const events: TargetEvent[] = [];
+      const changes: TargetChange[] = [];
       const writtenIndexes: number[] = [];
-      for (const { request: report, index } of round) {
+      for (const { request: report, index } of wave) {
         const call = calls.get(report.callId)!;
         const reported = {
           id: call.id,
@@ -64,7 +64,7 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
         else if (decision.kind === 'duplicate') results[index] = call;
         else {
           writes.push(reported);
-          events.push({
+          changes.push({
             targetId: call.targetId,
             reachedNow: report.status === 'answered',
             call: { round: call.round, roundAttempt: call.roundAttempt, outcome: report.status },
@@ -91,7 +91,7 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
         results[index] = call;
         recorded.push(call);
       }
-      return events;
+      return changes;
     },
     now,
   );

@@ -29,10 +29,10 @@ const StoredResult = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(false), kind: z.string(), detail: z.string() }),
 ]);
 
-export type CommandOutcome = { ok: true; campaign: Campaign; resume?: ResumeCounts } | { ok: false; kind: ErrorKind; detail: string };
+export type CommandResult = { ok: true; campaign: Campaign; resume?: ResumeCounts } | { ok: false; kind: ErrorKind; detail: string };
 
-/** The outcome a finished command recorded, in the form callers read. */
-export function outcomeOf(command: Command): CommandOutcome | null {
+/** The result a finished command recorded, in the form callers read. */
+export function resultOf(command: Command): CommandResult | null {
   if (!command.result) return null;
   const result = StoredResult.parse(command.result);
   if (!result.ok) return { ok: false, kind: result.kind as ErrorKind, detail: result.detail };
@@ -41,8 +41,8 @@ export function outcomeOf(command: Command): CommandOutcome | null {
 }
 
 /** Stored on the command row by the lifecycle worker. */
-export function storedResultOf(outcome: CommandOutcome): z.input<typeof StoredResult> {
-  return outcome.ok
-    ? { ok: true, campaignId: outcome.campaign.id, campaign: { ...outcome.campaign }, ...(outcome.resume ? { resume: outcome.resume } : {}) }
-    : outcome;
+export function storedResultOf(result: CommandResult): z.input<typeof StoredResult> {
+  return result.ok
+    ? { ok: true, campaignId: result.campaign.id, campaign: { ...result.campaign }, ...(result.resume ? { resume: result.resume } : {}) }
+    : result;
 }

@@ -23,7 +23,7 @@ import { QueueName } from '../queues/names.js';
 import { withTimeout } from '../util/timeout.js';
 import type { Caller } from './caller.js';
 import { getCampaign } from './campaigns.js';
-import { outcomeOf, type CommandOutcome } from './command-results.js';
+import { resultOf, type CommandResult } from './command-results.js';
 import type { ServiceDeps } from './deps.js';
 
 export type { Command };
@@ -53,7 +53,7 @@ export interface CommandRequest {
   idempotencyKey?: string | undefined;
 }
 
-export type SubmittedCommand = { finished: true; command: Command; outcome: CommandOutcome } | { finished: false; command: Command };
+export type SubmittedCommand = { finished: true; command: Command; result: CommandResult } | { finished: false; command: Command };
 
 const sameRequest = (command: Command, request: CommandRequest) =>
   command.campaignId === request.campaignId && command.name === request.command && JSON.stringify(command.params) === JSON.stringify(request.params ?? {});
@@ -128,10 +128,10 @@ export async function failAbandonedCommands(deps: Pick<ServiceDeps, 'db' | 'cloc
   return failPendingCommandsBefore(deps.db.sql, before, NOT_QUEUED, deps.clock(), limit);
 }
 
-/** A decided command's answer if it has one: its outcome once finished, 503 once failed. */
+/** A decided command's answer if it has one: its result once finished, 503 once failed. */
 function answerOf(command: Command): SubmittedCommand | null {
-  const outcome = outcomeOf(command);
-  if (outcome) return { finished: true, command, outcome };
+  const result = resultOf(command);
+  if (result) return { finished: true, command, result };
   if (command.status === 'failed') {
     // Failed by a worker that gave up (it records no answer).
     throw new ServiceUnavailable('postgres', 'The command could not be applied (a backing service failed); nothing was changed. Retry shortly.');
@@ -207,11 +207,11 @@ async function replay(deps: Deps, request: CommandRequest, waitMs: number): Prom
 }
 
 /**
- * Rounds of "the key was taken meanwhile": each ends in an answer, unless the request that took
- * the key failed and a third request released it again in between, which only an outage's
- * churn of retries makes happen more than once.
+ * Tries of a request whose Idempotency-Key another request takes meanwhile: each ends in an
+ * answer, unless the request that took the key failed and a third request released it again in
+ * between, which only an outage's churn of retries makes happen more than once.
  */
-const KEY_RACE_ROUNDS = 5;
+const KEY_RACE_TRIES = 5;
 
 /**
  * Records the command (pending), queues it for the lifecycle worker, and waits (bounded) for
@@ -224,7 +224,7 @@ export async function submitCommand(deps: Deps, request: CommandRequest): Promis
   const campaign = await getCampaign(deps, request.caller.organizationId, request.campaignId);
   if (request.agentId && request.agentId !== campaign.agentId) throw new NotFound('Campaign not found for this agent.');
   const waitMs = (await isLargeResume(deps, request)) ? 0 : deps.commandWaitMs;
-  for (let round = 0; round < KEY_RACE_ROUNDS; round++) {
+  for (let tries = 0; tries < KEY_RACE_TRIES; tries++) {
     const replayed = await replay(deps, request, waitMs);
     if (replayed) return replayed;
     const command = await insertCommand(deps.db.sql, {
@@ -239,7 +239,7 @@ export async function submitCommand(deps: Deps, request: CommandRequest): Promis
       // The idempotency window is measured on the same clock.
       createdAt: deps.clock(),
     });
-    // Null: the same key raced in from another request; the next round answers as it is answered.
+    // Null: the same key raced in from another request; the next try answers as it is answered.
     if (command) return queueCommand(deps, command, request, waitMs);
   }
   throw new ServiceUnavailable('redis', NOT_QUEUED.detail);

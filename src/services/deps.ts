@@ -8,18 +8,28 @@ import type { Clock } from './clock.js';
 export interface ServiceSettings {
   /** Rows due within this many milliseconds become delayed jobs. */
   scheduleHorizonMs: number;
-  /** Rows promoted, or targets drawn into rounds, per statement. */
+  /** Rows the hopper promotes per statement (its promotion only; rollouts have their own). */
   hopperBatchSize: number;
   /** Jobs one campaign may hold in Redis at once. */
   maxPromotedPerCampaign: number;
-  /** Targets drawn into rounds per statement, and per hopper pass and campaign at most. */
+  /** Targets whose rounds a rollout opens per statement: one batch, one transaction. */
   rolloutBatchSize: number;
-  drawPerPass: number;
-  /** A call left dialing this long without an outcome is recorded as timed out. */
+  /**
+   * Targets one campaign's rollout opens per hopper pass; while it has more, passes follow each
+   * other without waiting for the interval.
+   */
+  rolloutTargetsPerPass: number;
+  /**
+   * A call left dialing this long without an outcome is recorded as timed out; a message left
+   * sending this long, as failed.
+   */
   callOutcomeTimeoutMs: number;
   /** A call held by a concurrency limit is offered again after this long. */
   concurrencyRetryMs: number;
-  /** A promoted row is checked against Redis only once its promotion is this old. */
+  /**
+   * The reconciler checks a promoted row, or an accepted command, against Redis only once it is
+   * this old; a pending command is failed only once older than this and `commandDecisionMs`.
+   */
   reconcileGraceMs: number;
   /** A resume whose segment holds more targets answers 202 at once. */
   resumeWaitLimit: number;

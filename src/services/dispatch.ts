@@ -20,7 +20,7 @@ import { createBatcher } from './batcher.js';
 import { ownedRequests } from './owned-work.js';
 import { callWindowOf } from './campaign-policy.js';
 import type { ServiceDeps } from './deps.js';
-import { listTargets } from './do-not-contact.js';
+import { applyListToTargets } from './do-not-contact.js';
 
 export interface ClaimRequest {
   channel: ChannelName;
@@ -140,8 +140,8 @@ export async function claimWork(deps: Deps, claims: readonly ClaimRequest[]): Pr
     });
   }
   // Listed targets: their other waiting work is canceled and their state says so.
-  if (listed.size > 0) await listTargets(deps, [...listed]);
-  if (held) await applyAfterCommit(deps, { promote: true });
+  if (listed.size > 0) await applyListToTargets(deps, [...listed]);
+  if (held) await applyAfterCommit(deps, { hopperPass: true });
   return results;
 }
 

@@ -1,5 +1,5 @@
 import { lockTargets, shareCampaigns } from '../db/locks.js';
-import { addEntries, deleteEntry, listEntries, type DoNotContact, type DoNotContactKind, type NewEntry } from '../db/repositories/do-not-contact.js';
+import { addEntries, deleteEntry, listEntries, type DoNotContact, type NewEntry } from '../db/repositories/do-not-contact.js';
 import type { Page, PageRequest } from '../db/pagination.js';
 import { listedTargetsMatching, targetsCampaigns } from '../db/repositories/target-lookups.js';
 import { NotFound } from '../domain/errors.js';
@@ -21,7 +21,13 @@ export async function addToList(deps: Deps, organizationId: string, entries: New
   return addEntries(deps.db.sql, organizationId, entries, deps.clock());
 }
 
-export async function listList(deps: Deps, organizationId: string, filter: { value?: string | undefined }, page: PageRequest): Promise<Page<DoNotContact>> {
+/** A page of the organization's entries, oldest first; with `value`, only the entry of that value. */
+export async function doNotContactOf(
+  deps: Deps,
+  organizationId: string,
+  filter: { value?: string | undefined },
+  page: PageRequest,
+): Promise<Page<DoNotContact>> {
   return listEntries(deps.db.sql, organizationId, filter, page);
 }
 
@@ -32,7 +38,7 @@ export async function removeFromList(deps: Deps, organizationId: string, id: str
   for (let after: string | null = null; ;) {
     const ids = await listedTargetsMatching(deps.db.sql, organizationId, removed.value, after, BATCH);
     if (ids.length === 0) break;
-    await listTargets(deps, ids);
+    await applyListToTargets(deps, ids);
     after = ids.at(-1)!;
   }
   return removed;
@@ -42,16 +48,14 @@ export async function removeFromList(deps: Deps, organizationId: string, id: str
  * Brings listed (or no longer listed) targets up to date: their waiting work is canceled with
  * reason do_not_contact, their state follows from the list and their history.
  */
-export async function listTargets(deps: Deps, targetIds: string[]): Promise<void> {
+export async function applyListToTargets(deps: Deps, targetIds: string[]): Promise<void> {
   const now = deps.clock();
   const owners = await targetsCampaigns(deps.db.sql, targetIds);
   const effects = await deps.db.sql.transaction(async (tx) => {
     const campaigns = await shareCampaigns(tx, [...new Set(owners.values())]);
     const targets = await lockTargets(tx, [...owners.keys()]);
-    const events = [...targets.keys()].map((targetId) => ({ targetId, reachedNow: false }));
-    return (await advanceTargets(tx, campaigns, targets, events, now)).effects;
+    const changes = [...targets.keys()].map((targetId) => ({ targetId, reachedNow: false }));
+    return (await advanceTargets(tx, campaigns, targets, changes, now)).effects;
   });
   await applyAfterCommit(deps, mergeEffects(effects));
 }
-
-export type { DoNotContactKind };

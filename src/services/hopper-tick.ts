@@ -1,36 +1,36 @@
 import { channels, type ChannelName } from '../channels.js';
-import { runningCampaignsWithoutWork, staleClaims } from '../db/repositories/hopper.js';
+import { runningCampaignsWithoutWork, overdueClaims } from '../db/repositories/hopper.js';
 import { applyAfterCommit, enqueueSettle } from './after-commit.js';
 import { recordCallOutcomes } from './call-outcomes.js';
 import type { ServiceDeps } from './deps.js';
 import { promoteDueWork } from './hopper.js';
-import { drawRollouts } from './rollouts.js';
+import { runRollouts } from './rollouts.js';
 import { recordWhatsappEvents } from './whatsapp-events.js';
 
 type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger' | 'metrics' | 'settings'>;
 
-const STALE_BATCH = 500;
+const OVERDUE_BATCH = 500;
 
 /**
- * The scheduler's periodic pass: promote due work, open the rounds rollouts still owe (and
- * promote what is due of them), record a timeout for work handed out whose outcome never came,
+ * The hopper's periodic pass: promote due work, open the rounds rollouts still owe (and
+ * promote what is due of them), record a timeout for work handed out whose report never came,
  * and settle campaigns with no work left.
  */
 export async function hopperTick(deps: Deps) {
   const promoted = await promoteDueWork(deps);
-  const drawn = await drawRollouts(deps);
-  const promotedDrawn = drawn.opened > 0 ? await promoteDueWork(deps) : { promoted: 0, deferred: 0 };
+  const rollouts = await runRollouts(deps);
+  const promotedOpened = rollouts.opened > 0 ? await promoteDueWork(deps) : { promoted: 0, deferred: 0 };
   const timedOut = await recordTimeouts(deps);
   const idle = await runningCampaignsWithoutWork(deps.db.sql);
-  for (const campaignId of new Set([...idle, ...drawn.finished])) await enqueueSettle(deps, campaignId);
-  // A large rollout keeps drawing pass after pass, not one pass per interval.
-  if (drawn.more) await applyAfterCommit(deps, { promote: true });
+  for (const campaignId of new Set([...idle, ...rollouts.finished])) await enqueueSettle(deps, campaignId);
+  // A large rollout keeps opening rounds pass after pass, not one pass per interval.
+  if (rollouts.more) await applyAfterCommit(deps, { hopperPass: true });
   deps.metrics.hopperPasses.inc();
-  return { promoted: promoted.promoted + promotedDrawn.promoted, opened: drawn.opened, timedOut, settling: idle.length };
+  return { promoted: promoted.promoted + promotedOpened.promoted, opened: rollouts.opened, timedOut, settling: idle.length };
 }
 
 /**
- * What each channel records for work handed out whose outcome never came: a call is `timed_out`
+ * What each channel records for work handed out whose report never came: a call is `timed_out`
  * (it counts as failed until the dialer's real outcome arrives and replaces it), a message failed.
  */
 const recordTimedOut: Record<ChannelName, (deps: Deps, ids: string[]) => Promise<unknown>> = {
@@ -51,11 +51,11 @@ async function recordTimeouts(deps: Deps): Promise<number> {
   const before = new Date(deps.clock().getTime() - deps.settings.callOutcomeTimeoutMs);
   let total = 0;
   for (const channel of channels) {
-    const ids = await staleClaims(deps.db.sql, channel, before, STALE_BATCH);
+    const ids = await overdueClaims(deps.db.sql, channel, before, OVERDUE_BATCH);
     if (ids.length === 0) continue;
     await recordTimedOut[channel.name](deps, ids);
     total += ids.length;
   }
-  if (total > 0) deps.logger.warn({ rows: total }, 'work handed out without outcome past the timeout was recorded as timed out');
+  if (total > 0) deps.logger.warn({ rows: total }, 'work handed out without a report past the timeout was recorded as timed out');
   return total;
 }

@@ -8,7 +8,7 @@ import type { Db } from '../db/sql.js';
 import { InvalidData } from '../domain/errors.js';
 import { decideLifecycle, lifecycleEffect, type CampaignStatus, type LifecycleCommand, type ResumeSegment } from '../domain/lifecycle.js';
 import { applyAfterCommit, type AfterCommit } from './after-commit.js';
-import { outcomeOf, storedResultOf, type CommandOutcome, type ResumeCounts } from './command-results.js';
+import { resultOf, storedResultOf, type CommandResult, type ResumeCounts } from './command-results.js';
 import { awaitCommandDecision, resumeParamsOf, type Command } from './commands.js';
 import type { ServiceDeps } from './deps.js';
 import { countSegment } from './rollouts.js';
@@ -22,7 +22,7 @@ interface Applied {
 
 /**
  * Changes the status and records what goes with it. Rounds are not opened here: a start or
- * resume records a rollout that the hopper draws in small batches, so a command on a campaign
+ * resume records a rollout that the hopper runs in small batches, so a command on a campaign
  * of a million targets commits in milliseconds and holds no lock for long.
  */
 async function applyTransition(tx: Db, deps: Deps, command: Command, campaign: Campaign, to: CampaignStatus): Promise<Applied> {
@@ -33,7 +33,7 @@ async function applyTransition(tx: Db, deps: Deps, command: Command, campaign: C
   }
   const rollout = (kind: 'start' | 'resume', segment: ResumeSegment | null) =>
     createRollout(tx, { campaignId: campaign.id, commandId: command.id, kind, segment, createdAt: now });
-  const started = { promote: true, settle: [campaign.id] };
+  const started = { hopperPass: true, settle: [campaign.id] };
   switch (lifecycleEffect(command.name as LifecycleCommand, campaign.status, to)) {
     case 'open_rounds':
       await rollout('start', null);
@@ -68,42 +68,42 @@ async function applyTransition(tx: Db, deps: Deps, command: Command, campaign: C
  * it, the event row and the command's result commit together; Redis follows after commit.
  * Replaying a finished command returns the recorded result and changes nothing. A command that
  * failed before it was confirmed queued (its request answered 503, though Redis took its job
- * late) is not applied: its outcome is null.
+ * late) is not applied: its result is null.
  */
-export async function runLifecycleCommand(deps: Deps, commandId: string): Promise<{ command: LifecycleCommand; outcome: CommandOutcome | null }> {
+export async function runLifecycleCommand(deps: Deps, commandId: string): Promise<{ command: LifecycleCommand; result: CommandResult | null }> {
   const { db, logger } = deps;
   // The job may be here before its request has recorded that Redis took it.
   const decided = await awaitCommandDecision(deps, commandId);
   if (!decided) throw new InvalidData(`command ${commandId} does not exist`);
   if (decided.status === 'failed') {
     logger.info({ command_id: commandId, campaign_id: decided.campaignId }, 'command not applied: it failed before its job was confirmed queued');
-    return { command: decided.name as LifecycleCommand, outcome: null };
+    return { command: decided.name as LifecycleCommand, result: null };
   }
   await markCommandRunning(db.sql, commandId);
-  const { command, outcome, effects } = await db.sql.transaction(async (tx) => {
+  const { command, result, effects } = await db.sql.transaction(async (tx) => {
     const queued = await findCommandById(tx, commandId);
     if (!queued) throw new InvalidData(`command ${commandId} does not exist`);
     // The campaign lock serialises every command of the campaign, replays of this one included.
     const campaign = await lockCampaign(tx, queued.campaignId, 'exclusive');
     const command = (await findCommandById(tx, commandId))!;
     const name = command.name as LifecycleCommand;
-    const recorded = outcomeOf(command);
-    if (recorded) return { command: name, outcome: recorded, effects: {} };
+    const recorded = resultOf(command);
+    if (recorded) return { command: name, result: recorded, effects: {} };
 
-    const finish = async (outcome: CommandOutcome, effects: AfterCommit = {}) => {
-      await finishCommand(tx, command.id, storedResultOf(outcome), deps.clock());
-      return { command: name, outcome, effects };
+    const finish = async (result: CommandResult, effects: AfterCommit = {}) => {
+      await finishCommand(tx, command.id, storedResultOf(result), deps.clock());
+      return { command: name, result, effects };
     };
     if (!campaign) return finish({ ok: false, kind: 'not_found', detail: 'Campaign not found.' });
 
     const decision = decideLifecycle(campaign.status, name);
-    if (decision.outcome === 'rejected') {
+    if (decision.kind === 'rejected') {
       const { kind, detail } = decision.error;
       logger.info({ campaign_id: campaign.id, command: name, status: campaign.status, detail }, 'command rejected');
       return finish({ ok: false, kind, detail });
     }
-    const to = decision.outcome === 'transition' ? decision.to : decision.status;
-    const applied: Applied = decision.outcome === 'transition' ? await applyTransition(tx, deps, command, campaign, to) : { effects: {} };
+    const to = decision.kind === 'transition' ? decision.to : decision.status;
+    const applied: Applied = decision.kind === 'transition' ? await applyTransition(tx, deps, command, campaign, to) : { effects: {} };
     await appendCampaignEvent(tx, {
       campaignId: campaign.id,
       command: name,
@@ -114,15 +114,15 @@ export async function runLifecycleCommand(deps: Deps, commandId: string): Promis
       commandId: command.id,
       createdAt: deps.clock(),
     });
-    logger.info({ campaign_id: campaign.id, command: name, from: campaign.status, to, changed: decision.outcome === 'transition' }, 'command applied');
+    logger.info({ campaign_id: campaign.id, command: name, from: campaign.status, to, changed: decision.kind === 'transition' }, 'command applied');
     const updated = (await findCampaignById(tx, campaign.id))!;
     return finish({ ok: true, campaign: updated, ...(applied.resume ? { resume: applied.resume } : {}) }, applied.effects);
   });
   await applyAfterCommit(deps, effects);
-  return { command, outcome };
+  return { command, result };
 }
 
-/** A running campaign in which no target has work left and no rollout still draws moves to done by itself. */
+/** A running campaign in which no target has work left and no rollout still opens rounds moves to done by itself. */
 export async function settleCampaign(deps: Deps, campaignId: string): Promise<{ completed: boolean }> {
   const completed = await deps.db.sql.transaction(async (tx) => {
     const campaign = await lockCampaign(tx, campaignId, 'exclusive');

@@ -21,10 +21,10 @@ const COMMAND_BATCH = 100;
  * set-based: one read of each running campaign's promoted rows (bounded by its Redis budget)
  * and one pipelined Redis read per batch.
  */
-export async function reconcile(deps: Deps): Promise<{ requeuedWork: number; requeuedCommands: number }> {
+export async function reconcile(deps: Deps): Promise<{ unpromotedWork: number; requeuedCommands: number }> {
   const now = deps.clock();
   const before = new Date(now.getTime() - deps.settings.reconcileGraceMs);
-  let requeuedWork = 0;
+  let unpromotedWork = 0;
   for (const campaignId of await runningCampaignIds(deps.db.sql)) {
     for (const channel of channels) {
       const rows = await promotedWaiting(deps.db.sql, channel, campaignId, before);
@@ -34,7 +34,7 @@ export async function reconcile(deps: Deps): Promise<{ requeuedWork: number; req
         rows.map((row) => channel.jobId(row.id, row.promotion)),
       );
       const lost = rows.filter((row) => !live.has(channel.jobId(row.id, row.promotion)));
-      requeuedWork += await unpromoteLost(deps.db.sql, channel, lost, now);
+      unpromotedWork += await unpromoteLost(deps.db.sql, channel, lost, now);
     }
   }
   // Pending commands whose request never decided (its process died between recording and
@@ -52,14 +52,14 @@ export async function reconcile(deps: Deps): Promise<{ requeuedWork: number; req
   for (const command of lostCommands) {
     await enqueueLifecycleCommand(deps.queues, { command_id: command.id, ...(command.requestId ? { request_id: command.requestId } : {}) });
   }
-  if (requeuedWork > 0) {
-    deps.metrics.reconciled.inc({ kind: 'work' }, requeuedWork);
-    deps.logger.warn({ rows: requeuedWork }, 'jobs missing or failed in Redis: their rows go back to the hopper');
-    await applyAfterCommit(deps, { promote: true });
+  if (unpromotedWork > 0) {
+    deps.metrics.reconciled.inc({ kind: 'work' }, unpromotedWork);
+    deps.logger.warn({ rows: unpromotedWork }, 'jobs missing or failed in Redis: their rows go back to the hopper');
+    await applyAfterCommit(deps, { hopperPass: true });
   }
   if (lostCommands.length > 0) {
     deps.metrics.reconciled.inc({ kind: 'command' }, lostCommands.length);
     deps.logger.warn({ commands: lostCommands.length }, 'lifecycle commands whose job Redis lost were queued again');
   }
-  return { requeuedWork, requeuedCommands: lostCommands.length };
+  return { unpromotedWork, requeuedCommands: lostCommands.length };
 }

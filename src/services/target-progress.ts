@@ -12,58 +12,59 @@ import type { TargetState } from '../domain/target-state.js';
 import type { AfterCommit } from './after-commit.js';
 import { callWindowOf, goalOf, roundPolicyOf } from './campaign-policy.js';
 
-/** What just happened to a target inside the transaction. */
-export interface TargetEvent {
+/** What just changed for a target inside the transaction, for it to move on. */
+export interface TargetChange {
   targetId: string;
-  /** This event reached the target (an answered call, a WhatsApp reply). */
+  /** This change reached the target (an answered call, a WhatsApp reply). */
   reachedNow: boolean;
   /** A call ended: its round goes on with the next step unless the round ends. */
   call?: { round: number; roundAttempt: number; outcome: RecordedOutcome };
 }
 
 /**
- * After outcomes and events (one per target): evaluates each target's goal on its whole
- * history, ends its round (cancels its waiting work) when the goal is met, it is listed or it
- * was reached, else writes the round's next step; then stores the targets' states. The targets
- * must be locked by the caller. Returns what Redis must do after commit, and the new states.
+ * After a change per target (a call's outcome, a message's event, a target event, the list):
+ * evaluates each target's goal on its whole history, ends its round (cancels its waiting work)
+ * when the goal is met, it is listed or it was reached, else writes the round's next step; then
+ * stores the targets' states. The targets must be locked by the caller. Returns what Redis must
+ * do after commit, and the new states.
  */
 export async function advanceTargets(
   tx: Db,
   campaigns: Map<string, Campaign>,
   targets: Map<string, LockedTarget>,
-  events: TargetEvent[],
+  changes: TargetChange[],
   now: Date,
 ): Promise<{ effects: AfterCommit; states: Map<string, TargetState> }> {
   const histories = await loadHistories(
     tx,
-    events.map((event) => event.targetId),
+    changes.map((change) => change.targetId),
   );
   const ending = new Map<string, string[]>();
   const newCalls: NewCall[] = [];
   const newMessages: NewMessage[] = [];
   const progress: ProgressRow[] = [];
 
-  for (const event of events) {
-    const target = targets.get(event.targetId);
-    const history = histories.get(event.targetId);
+  for (const change of changes) {
+    const target = targets.get(change.targetId);
+    const history = histories.get(change.targetId);
     const campaign = target && campaigns.get(target.campaignId);
-    if (!target || !history || !campaign) throw new Error(`target ${event.targetId} was not locked with its campaign`);
+    if (!target || !history || !campaign) throw new Error(`target ${change.targetId} was not locked with its campaign`);
     const result = progressTarget({
       goal: goalOf(campaign),
       history,
-      reachedNow: event.reachedNow,
+      reachedNow: change.reachedNow,
       previous: target,
       now,
     });
     let lastAttempt = target.lastAttempt;
     if (result.roundEnds) {
       ending.set(result.roundEnds, [...(ending.get(result.roundEnds) ?? []), target.id]);
-    } else if (event.call && event.call.round === target.round && campaign.status !== 'done') {
+    } else if (change.call && change.call.round === target.round && campaign.status !== 'done') {
       const step = nextStepAfterCall(roundPolicyOf(campaign), {
-        roundAttempt: event.call.roundAttempt,
+        roundAttempt: change.call.roundAttempt,
         // A call without outcome in time counts as failed until its real outcome arrives.
-        outcome: event.call.outcome === 'timed_out' ? 'failed' : event.call.outcome,
-        openedWithWhatsapp: history.roundsOpenedWithWhatsapp.includes(event.call.round),
+        outcome: change.call.outcome === 'timed_out' ? 'failed' : change.call.outcome,
+        openedWithWhatsapp: history.roundsOpenedWithWhatsapp.includes(change.call.round),
         hasWhatsapp: target.hasWhatsapp,
       });
       if (step.kind === 'call') {
@@ -72,13 +73,13 @@ export async function advanceTargets(
         newCalls.push({
           campaignId: campaign.id,
           targetId: target.id,
-          round: event.call.round,
+          round: change.call.round,
           attempt: lastAttempt,
           roundAttempt: step.roundAttempt,
           scheduledFor: addMinutesThenWindow(now, step.delayMinutes, callWindowOf(campaign), zone),
         });
       } else if (step.kind === 'whatsapp_fallback') {
-        newMessages.push({ campaignId: campaign.id, targetId: target.id, round: event.call.round, kind: 'fallback', endsRound: true, scheduledFor: now });
+        newMessages.push({ campaignId: campaign.id, targetId: target.id, round: change.call.round, kind: 'fallback', endsRound: true, scheduledFor: now });
       }
     }
     progress.push({ id: target.id, state: result.state, reachedAt: result.reachedAt, goalMetAt: result.goalMetAt, lastAttempt });
@@ -91,11 +92,11 @@ export async function advanceTargets(
   await saveProgress(tx, progress, now);
   const idleCampaigns = await refreshPending(
     tx,
-    events.map((event) => event.targetId),
+    changes.map((change) => change.targetId),
     now,
   );
   return {
-    effects: { withdraw, promote: newCalls.length + newMessages.length > 0, settle: idleCampaigns },
+    effects: { withdraw, hopperPass: newCalls.length + newMessages.length > 0, settle: idleCampaigns },
     states: new Map(progress.map((row) => [row.id, row.state])),
   };
 }

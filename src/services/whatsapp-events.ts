@@ -6,8 +6,8 @@ import { applyAfterCommit } from './after-commit.js';
 import { createBatcher } from './batcher.js';
 import { ownedRequests } from './owned-work.js';
 import type { ServiceDeps } from './deps.js';
-import { inReportRounds } from './report-rounds.js';
-import type { TargetEvent } from './target-progress.js';
+import { inReportTransaction } from './report-transaction.js';
+import type { TargetChange } from './target-progress.js';
 
 export interface MessageEventReport {
   messageId: string;
@@ -26,7 +26,7 @@ const TIME_OF: Record<WhatsappEvent, keyof Omit<MessageEventTimes, 'id' | 'statu
 type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger'>;
 
 /**
- * Records WhatsApp events in one transaction (`inReportRounds`, as call outcomes): each event the
+ * Records WhatsApp events in one transaction (`inReportTransaction`, as call outcomes): each event the
  * message's status allows (`decideMessageEvent`: claimed messages only, the first time of each
  * event counts); a reply reaches the target and ends its round.
  * A message that is its round's last step ends the round by being sent or failing: no work is
@@ -40,16 +40,16 @@ export async function recordWhatsappEvents(deps: Deps, reports: readonly Message
   if (accepted.length === 0) return answered();
 
   const now = deps.clock();
-  const effects = await inReportRounds(
+  const effects = await inReportTransaction(
     deps,
     accepted,
     (report) => report.messageId,
     lockMessages,
-    async (round, { tx, rows: messages }) => {
+    async (wave, { tx, rows: messages }) => {
       const writes: MessageEventTimes[] = [];
-      const events: TargetEvent[] = [];
+      const changes: TargetChange[] = [];
       const writtenIndexes: number[] = [];
-      for (const { request: report, index } of round) {
+      for (const { request: report, index } of wave) {
         const message = messages.get(report.messageId)!;
         const column = TIME_OF[report.event];
         const decision = decideMessageEvent(
@@ -70,12 +70,12 @@ export async function recordWhatsappEvents(deps: Deps, reports: readonly Message
           failedAt: message.failedAt,
           [column]: now,
         });
-        events.push({ targetId: message.targetId, reachedNow: report.event === 'replied' });
+        changes.push({ targetId: message.targetId, reachedNow: report.event === 'replied' });
         writtenIndexes.push(index);
       }
       for (const message of await saveMessageEvents(tx, writes, now)) messages.set(message.id, message);
       for (const index of writtenIndexes) results[index] = messages.get(reports[index]!.messageId)!;
-      return events;
+      return changes;
     },
     now,
   );

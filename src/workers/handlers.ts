@@ -25,11 +25,11 @@ export const jobHandlers: { [N in SystemJobName]: Handler<N> } = {
   [JobName.LifecycleCommand]: async ({ command_id }, { deps, job }) => {
     const timer = deps.metrics.commandDuration.startTimer();
     try {
-      const { command, outcome } = await runLifecycleCommand(deps, command_id);
-      if (!outcome) return { ok: false, applied: false };
-      deps.metrics.lifecycleCommands.inc({ command, result: outcome.ok ? 'succeeded' : 'rejected' });
+      const { command, result } = await runLifecycleCommand(deps, command_id);
+      if (!result) return { ok: false, applied: false };
+      deps.metrics.lifecycleCommands.inc({ command, result: result.ok ? 'succeeded' : 'rejected' });
       timer({ command });
-      return { ok: outcome.ok };
+      return { ok: result.ok };
     } catch (error) {
       if (!isRetryable(error) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
         // The command's row says it failed, so the API and GET /commands answer at once.

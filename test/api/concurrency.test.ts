@@ -13,10 +13,10 @@ const COMMANDS = ['start', 'pause', 'complete'] as const;
 
 describe('concurrent commands on one campaign', () => {
   it('serialise: the event log is a chain of allowed transitions ending in the final status', async () => {
-    for (let round = 0; round < 3; round++) {
+    for (let trial = 0; trial < 3; trial++) {
       const id = await createCampaign(t, { targets: ONE_TARGET });
       // Mostly start/pause, with a complete late in the burst so a long chain happens first.
-      const burst = Array.from({ length: 40 }, (_, i) => (i === 30 + round ? 'complete' : COMMANDS[i % 2]!));
+      const burst = Array.from({ length: 40 }, (_, i) => (i === 30 + trial ? 'complete' : COMMANDS[i % 2]!));
       const responses = await Promise.all(burst.map((command) => t.api('POST', `/campaigns/${id}/${command}`)));
       const codes = responses.map((response) => response.statusCode);
       expect(
@@ -34,8 +34,8 @@ describe('concurrent commands on one campaign', () => {
       for (const event of events) {
         expect(event.from).toBe(status);
         const decision = decideLifecycle(event.from, event.command);
-        expect(decision.outcome).not.toBe('rejected');
-        expect(event.to).toBe(decision.outcome === 'transition' ? decision.to : event.from);
+        expect(decision.kind).not.toBe('rejected');
+        expect(event.to).toBe(decision.kind === 'transition' ? decision.to : event.from);
         status = event.to;
       }
       expect((await t.api('GET', `/campaigns/${id}`)).json().status).toBe(status);

@@ -14,9 +14,9 @@ afterAll(() => t?.close());
 
 describe('one Idempotency-Key, many concurrent requests', () => {
   it('answers 20 identical concurrent starts with the first response', async () => {
-    for (let round = 0; round < 3; round++) {
+    for (let trial = 0; trial < 3; trial++) {
       const id = await createCampaign(t, { targets: ONE_TARGET });
-      const key = { 'idempotency-key': `burst-${round}-${id}` };
+      const key = { 'idempotency-key': `burst-${trial}-${id}` };
       const responses = await Promise.all(Array.from({ length: 20 }, () => t.api('POST', `/campaigns/${id}/start`, undefined, key)));
       expect(responses.map((response) => response.statusCode)).toEqual(Array.from({ length: 20 }, () => 200));
       const bodies = new Set(responses.map((response) => response.body));

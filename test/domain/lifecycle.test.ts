@@ -30,11 +30,11 @@ describe('decideLifecycle', () => {
     for (const [command, expected] of Object.entries(row) as [LifecycleCommand, Expected][]) {
       it(`${command} on ${from} → ${expected}`, () => {
         const decision = decideLifecycle(from, command);
-        if (expected === 'unchanged') expect(decision).toEqual({ outcome: 'unchanged', status: from });
+        if (expected === 'unchanged') expect(decision).toEqual({ kind: 'unchanged', status: from });
         else if (typeof expected === 'number') {
-          expect(decision.outcome).toBe('rejected');
-          if (decision.outcome === 'rejected') expect(decision.error.kind).toBe(expected === 400 ? 'bad_request' : 'conflict');
-        } else expect(decision).toEqual({ outcome: 'transition', from, to: expected });
+          expect(decision.kind).toBe('rejected');
+          if (decision.kind === 'rejected') expect(decision.error.kind).toBe(expected === 400 ? 'bad_request' : 'conflict');
+        } else expect(decision).toEqual({ kind: 'transition', from, to: expected });
       });
     }
   }

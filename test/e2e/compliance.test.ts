@@ -355,11 +355,11 @@ const decisions = async (decision: string) =>
   (await t.system.deps.metrics.dispatchDecisions.get()).values.find((value) => value.labels.channel === 'call' && value.labels.decision === decision)?.value ??
   0;
 
-describe('stale dispatch', () => {
+describe('dispatch expiry', () => {
   it('does not dial a job handed out past dispatch_expiry_minutes: the call moves to the next window opening and is dialed then', async () => {
     // Wednesday 2026-12-02 11:00 in Paris, inside the default 09:00–19:00 weekday window.
     clock.set(new Date('2026-12-02T10:00:00Z'));
-    const stale = await createCampaign(t, {
+    const expiring = await createCampaign(t, {
       settings: { dispatch_expiry_minutes: 30, call_attempt_delays: [] },
       targets: [{ phone: '+33612345651', timezone: 'Europe/Paris', variables: { calls: ['answered'] } }],
     });
@@ -368,13 +368,13 @@ describe('stale dispatch', () => {
       settings: { call_attempt_delays: [] },
       targets: [{ phone: '+33612345652', timezone: 'Europe/Paris', variables: { calls: ['answered'] } }],
     });
-    await start(stale);
+    await start(expiring);
     await start(fresh);
     await eventually(
-      async () => (await promotedCalls(stale)) + (await promotedCalls(fresh)),
+      async () => (await promotedCalls(expiring)) + (await promotedCalls(fresh)),
       (n) => n === 2,
     );
-    const [call] = await callsOf(stale);
+    const [call] = await callsOf(expiring);
     const dueAt = Date.parse(call!.scheduled_for);
 
     // Workers that could dial were down for 45 minutes.
@@ -391,15 +391,15 @@ describe('stale dispatch', () => {
       // Independent of the code under test: the next opening after 11:45 Paris is Thursday 09:00 Paris.
       const opening = DateTime.fromISO('2026-12-03T09:00', { zone: 'Europe/Paris' }).toJSDate();
       expect(moved).toMatchObject({ status: 'scheduled', scheduledFor: opening });
-      expect(dialer.dials.filter((dial) => dial.data.campaign_id === stale)).toEqual([]);
+      expect(dialer.dials.filter((dial) => dial.data.campaign_id === expiring)).toEqual([]);
 
       clock.set(opening);
-      await waitCampaignDone(t, stale);
-      const dials = dialer.dials.filter((dial) => dial.data.campaign_id === stale);
+      await waitCampaignDone(t, expiring);
+      const dials = dialer.dials.filter((dial) => dial.data.campaign_id === expiring);
       expect(dials).toHaveLength(1);
       expect(dials[0]!.at.getTime() - opening.getTime()).toBeGreaterThanOrEqual(0);
       expect(dials[0]!.at.getTime() - opening.getTime()).toBeLessThan(15_000);
-      expect(await callsOf(stale)).toMatchObject([{ id: call!.id, status: 'answered' }]);
+      expect(await callsOf(expiring)).toMatchObject([{ id: call!.id, status: 'answered' }]);
     } finally {
       await dialer.close();
     }

@@ -3,7 +3,7 @@ import { JobName, QueueName } from '../../src/queues/names.js';
 import { callChannel } from '../../src/channels.js';
 import type { Queues } from '../../src/queues/queues.js';
 import { promoteDueWork } from '../../src/services/hopper.js';
-import { drawRollouts } from '../../src/services/rollouts.js';
+import { runRollouts } from '../../src/services/rollouts.js';
 import { createTestClock } from '../support/clock.js';
 import { startTestDialer } from '../support/contacts.js';
 import { eventually } from '../support/poll.js';
@@ -140,7 +140,7 @@ describe('a crash between writing rows and promoting them', () => {
       const id = await createCampaign(t, { targets: phones(5, 5000) });
       await t.api('POST', `/campaigns/${id}/start`);
       // The hopper's round opening writes the rows; its promotion is what crashes.
-      await drawRollouts({ ...t.system.deps, clock: clock.now });
+      await runRollouts({ ...t.system.deps, clock: clock.now });
       expect(await t.prisma.call.count({ where: { campaignId: id, promotedAt: null } })).toBe(5);
 
       // The jobs reach Redis, then the process dies before the promotion commits.

@@ -141,7 +141,7 @@ describe('max_calls_per_minute', () => {
     try {
       await start(id);
       const startedAt = clock.now().getTime();
-      // Rounds open lazily: wait for the hopper to draw every target.
+      // Rounds open lazily: wait for the hopper to open every target's round.
       await eventually(
         () => t.prisma.call.count({ where: { campaignId: id } }),
         (n) => n >= targets.length,

@@ -9,7 +9,7 @@ import { claimWork } from '../../src/services/dispatch.js';
 import { promoteDueWork } from '../../src/services/hopper.js';
 import { runLifecycleCommand, settleCampaign } from '../../src/services/lifecycle.js';
 import { reconcile } from '../../src/services/reconciler.js';
-import { drawRollouts } from '../../src/services/rollouts.js';
+import { runRollouts } from '../../src/services/rollouts.js';
 import type { LifecycleCommand } from '../../src/domain/lifecycle.js';
 import { eventually } from '../support/poll.js';
 import { ALL_WEEK, createCampaign, ONE_TARGET } from '../support/campaigns.js';
@@ -66,15 +66,15 @@ async function command(campaignId: string, name: LifecycleCommand): Promise<stri
 }
 
 async function apply(campaignId: string, name: LifecycleCommand) {
-  const { outcome } = await runLifecycleCommand(deps(), await command(campaignId, name));
-  if (!outcome) throw new Error(`the ${name} command was not applied`);
-  return outcome;
+  const { result } = await runLifecycleCommand(deps(), await command(campaignId, name));
+  if (!result) throw new Error(`the ${name} command was not applied`);
+  return result;
 }
 
-/** Started (or running again), its rollout drawn: rounds opened, rows waiting unpromoted. */
+/** Started (or running again), its rollout run: rounds opened, rows waiting unpromoted. */
 async function started(campaignId: string) {
   expect((await apply(campaignId, 'start')).ok).toBe(true);
-  await drawRollouts(deps());
+  await runRollouts(deps());
 }
 
 const status = async (campaignId: string) => (await t.prisma.campaign.findUniqueOrThrow({ where: { id: campaignId } })).status;
@@ -274,14 +274,14 @@ describe('a lifecycle job whose command is not confirmed queued yet', () => {
     const accepted = await recorded(confirmed, 'start');
     const applying = runLifecycleCommand(deps(), accepted.id);
     expect(await acceptCommand(t.system.db.sql, accepted.id)).toBe(true);
-    expect((await applying).outcome).toMatchObject({ ok: true });
+    expect((await applying).result).toMatchObject({ ok: true });
     expect(await status(confirmed)).toBe('running');
 
     const refused = await campaignWith(1);
     const failed = await recorded(refused, 'start');
     const skipping = runLifecycleCommand(deps(), failed.id);
     expect(await failPendingCommand(t.system.db.sql, failed.id, { ok: false }, new Date())).toBe(true);
-    expect((await skipping).outcome).toBeNull();
+    expect((await skipping).result).toBeNull();
     expect(await status(refused)).toBe('draft');
     expect((await commandRow(failed.id)).status).toBe('failed');
   });
@@ -289,7 +289,7 @@ describe('a lifecycle job whose command is not confirmed queued yet', () => {
   it('fails, and does not apply, a command whose request died undecided, once the decision window has passed', async () => {
     const campaignId = await campaignWith(1);
     const orphan = await recorded(campaignId, 'start');
-    expect((await runLifecycleCommand(deps(), orphan.id)).outcome).toBeNull();
+    expect((await runLifecycleCommand(deps(), orphan.id)).result).toBeNull();
     expect(await commandRow(orphan.id)).toMatchObject({ status: 'failed', result: { ok: false, kind: 'unavailable', ...NOT_QUEUED } });
     expect(await status(campaignId)).toBe('draft');
   });

@@ -188,14 +188,14 @@ describe('Idempotency-Key', () => {
 
 describe('a resume racing a pause', () => {
   it('serialises: the log is a chain of allowed transitions, and a paused campaign holds no job', async () => {
-    for (let round = 0; round < 4; round++) {
+    for (let trial = 0; trial < 4; trial++) {
       const id = await createCampaign(t, {
         settings: { call_attempt_delays: [600] },
-        targets: [{ phone: `+1415555${String(400 + round * 2).padStart(4, '0')}` }, { phone: `+1415555${String(401 + round * 2).padStart(4, '0')}` }],
+        targets: [{ phone: `+1415555${String(400 + trial * 2).padStart(4, '0')}` }, { phone: `+1415555${String(401 + trial * 2).padStart(4, '0')}` }],
         start: true,
       });
       await t.api('POST', `/campaigns/${id}/pause`);
-      const commands = round % 2 ? ['pause', 'resume', 'pause', 'resume'] : ['resume', 'pause', 'resume', 'pause'];
+      const commands = trial % 2 ? ['pause', 'resume', 'pause', 'resume'] : ['resume', 'pause', 'resume', 'pause'];
       await Promise.all(
         commands.map((command) => t.api('POST', `/campaigns/${id}/${command}`, command === 'resume' ? { segment: 'not_contacted' } : undefined)),
       );
@@ -207,7 +207,7 @@ describe('a resume racing a pause', () => {
       let status: CampaignStatus = 'draft';
       for (const event of events) {
         expect(event.from).toBe(status);
-        expect(decideLifecycle(event.from, event.command).outcome).not.toBe('rejected');
+        expect(decideLifecycle(event.from, event.command).kind).not.toBe('rejected');
         status = event.to;
       }
       expect(await statusOf(id)).toBe(status);
@@ -233,7 +233,7 @@ describe('a segment beyond RESUME_WAIT_LIMIT', () => {
     await small.api('POST', `/campaigns/${id}/complete`);
     const accepted = await small.api('POST', `/campaigns/${id}/resume`, { segment: 'not_contacted' });
     expect(accepted.statusCode).toBe(202);
-    // The command finishes at once; the hopper then draws the segment, and progress says how far.
+    // The command finishes at once; the hopper then opens the segment's rounds, and progress says how far.
     const command = await eventually(
       () => small.api('GET', `/commands/${accepted.json().command_id}`).then((r) => r.json()),
       (body) => body.status === 'succeeded' && body.progress?.finished === true,

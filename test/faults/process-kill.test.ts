@@ -45,7 +45,7 @@ const count = async (f: ProcessFixture, sql: string, values: unknown[]) => (awai
 describe('SIGKILL of the system process', () => {
   it('during a 50,000-target start: a new process opens the remaining rounds, none skipped or doubled', async () => {
     const f = (fixture = await createProcessFixture());
-    // Small draws per pass, so the opening of rounds spans many passes the kill can fall between.
+    // Small rollout batches and passes, so the opening of rounds spans many passes the kill can fall between.
     const env = { ROLLOUT_BATCH_SIZE: '1000', ROLLOUT_TARGETS_PER_PASS: '4000' };
     let system: SystemProcess = await startSystem(f, env);
     const api = () => httpClient(system.url!, f.apiKey);
@@ -80,7 +80,7 @@ describe('SIGKILL of the system process', () => {
       (finished) => finished,
       180_000,
     );
-    const drawnMs = Date.now() - restartedAt;
+    const openedMs = Date.now() - restartedAt;
 
     // Every target has exactly one round-1 call; no target was skipped, none has two.
     const [calls] = await f.query<{ rows: number; targets: number; round1: number }>(
@@ -94,7 +94,7 @@ describe('SIGKILL of the system process', () => {
     expect(kills.every((kill) => kill.openedAtKill > 0 && kill.openedAtKill < LARGE)).toBe(true);
     console.log(
       `[faults] 50,000-target start: targets inserted by SQL in ${insertMs} ms; killed at ${kills.map((kill) => kill.openedAtKill).join(' and ')} rounds opened; ` +
-        `restart took ${kills.map((kill) => kill.restartedMs).join(' and ')} ms; the last process opened the rest in ${drawnMs} ms`,
+        `restart took ${kills.map((kill) => kill.restartedMs).join(' and ')} ms; the last process opened the rest in ${openedMs} ms`,
     );
     await api()('POST', `/campaigns/${campaignId}/complete`);
   });

@@ -11,7 +11,7 @@ import {
   shareCampaigns,
   tryLockCampaignHopper,
 } from '../../src/db/locks.js';
-import { writeOpenings } from '../../src/db/repositories/draws.js';
+import { writeOpenings } from '../../src/db/repositories/rollout-targets.js';
 import { createRollout } from '../../src/db/repositories/rollouts.js';
 import { startSqlDatabase } from '../support/sql-database.js';
 
@@ -109,7 +109,7 @@ describe('a lock out of order', () => {
     await sqlDb.db.transaction((tx) => lockCampaign(tx, campaigns[0]!, 'exclusive'));
   });
 
-  it('after a lock taken SKIP LOCKED is refused too: others wait for what that holds (a draw locks its campaign before its rollout)', async () => {
+  it('after a lock taken SKIP LOCKED is refused too: others wait for what that holds (a rollout batch locks its campaign before its rollout)', async () => {
     await sqlDb.db.transaction(async (tx) => {
       expect(await lockRollout(tx, rolloutId)).not.toBeNull();
       await expect(lockCampaign(tx, campaigns[0]!, 'shared')).rejects.toThrow('shared campaigns locked after rollouts');

@@ -1,10 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channels } from '../../src/channels.js';
-import { campaignsWithDueWork, lockDueWork, markPromoted, promotedCount, runningCampaignsWithoutWork, staleClaims } from '../../src/db/repositories/hopper.js';
-import { drawCandidates, segmentFacts, writeOpenings } from '../../src/db/repositories/draws.js';
+import {
+  campaignsWithDueWork,
+  lockDueWork,
+  markPromoted,
+  promotedCount,
+  runningCampaignsWithoutWork,
+  overdueClaims,
+} from '../../src/db/repositories/hopper.js';
+import { nextRolloutTargets, segmentFacts, writeOpenings } from '../../src/db/repositories/rollout-targets.js';
 import { saveOutcomes } from '../../src/db/repositories/calls.js';
 import { activeCalls, cancelWork, holdWork, markClaimed, organizationActiveCalls } from '../../src/db/repositories/dispatch.js';
-import { markListed } from '../../src/db/repositories/draws.js';
+import { markListed } from '../../src/db/repositories/rollout-targets.js';
 import { promotedWaiting, unpromoteLost } from '../../src/db/repositories/reconcile.js';
 import type { Rollout } from '../../src/db/repositories/rollouts.js';
 import { campaignCounts } from '../../src/db/repositories/stats.js';
@@ -19,7 +26,7 @@ import { explainingDb, planNodes, rolloutFixture, startSqlDatabase, type PlanNod
 // autovacuum off, so freshly written tables have no statistics and the planner guesses. Every
 // statement whose cost grows with a campaign is planned here on tables that were never analyzed,
 // and must read its rows through an index (no sequential scan of targets, calls or messages), and
-// where it asks for an order in a walk (draws, promotion), get it from the index (no sort).
+// where it asks for an order in a walk (rollout batches, promotion), get it from the index (no sort).
 
 const TARGETS = 20_000;
 const BIG_TABLES = new Set(['targets', 'calls', 'whatsapp_messages']);
@@ -72,10 +79,10 @@ const now = () => new Date();
 const somePending = () => targetIds.slice(0, 50);
 
 const statements: Array<[string, (db: Db) => Promise<unknown>, { ordered?: boolean }]> = [
-  ['draw a start rollout', (db) => drawCandidates(db, rollout({}), scope(true), 5_000), { ordered: true }],
+  ['next targets of a start rollout', (db) => nextRolloutTargets(db, rollout({}), scope(true), 5_000), { ordered: true }],
   [
-    'draw a resume rollout, the list checked',
-    (db) => drawCandidates(db, rollout({ kind: 'resume', segment: 'not_answered' }), scope(false), 5_000),
+    'next targets of a resume rollout, the list checked',
+    (db) => nextRolloutTargets(db, rollout({ kind: 'resume', segment: 'not_answered' }), scope(false), 5_000),
     { ordered: true },
   ],
   ['count a segment by opening facts', (db) => segmentFacts(db, campaignId, 'not_contacted', [rollout({})], scope(false)), {}],
@@ -92,7 +99,7 @@ const statements: Array<[string, (db: Db) => Promise<unknown>, { ordered?: boole
   ['campaigns with due work', (db) => campaignsWithDueWork(db, now()), {}],
   ...channels.map(
     (channel) =>
-      [`claims past the timeout (${channel.name})`, (db: Db) => staleClaims(db, channel, now(), 500), {}] as [string, (db: Db) => Promise<unknown>, object],
+      [`claims past the timeout (${channel.name})`, (db: Db) => overdueClaims(db, channel, now(), 500), {}] as [string, (db: Db) => Promise<unknown>, object],
   ),
   ...channels.map(
     (channel) =>

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channelNamed } from '../../src/channels.js';
-import { drawCandidates, writeOpenings } from '../../src/db/repositories/draws.js';
+import { nextRolloutTargets, writeOpenings } from '../../src/db/repositories/rollout-targets.js';
 import { lockDueWork, markPromoted } from '../../src/db/repositories/hopper.js';
 import { unpromoteLost } from '../../src/db/repositories/reconcile.js';
 import type { Rollout } from '../../src/db/repositories/rollouts.js';
@@ -23,11 +23,11 @@ const startRollout = (campaignId: string, cursor?: string): Rollout => rolloutFi
 const scope = { organizationId: '', campaignTimezone: 'Europe/Paris', listEmpty: true };
 const rowsOf = async <T>(text: string, values: unknown[]) => (await sqlDb.pool.query(text, values)).rows as T[];
 
-describe('drawing a rollout', () => {
+describe('running a rollout', () => {
   it('walks the targets that never had a round, in id order after the cursor, and opening bumps them', async () => {
     const campaignId = await sqlDb.campaign(organizationId);
     const ids = await sqlDb.targets(campaignId, 10);
-    const first = await sqlDb.db.transaction((tx) => drawCandidates(tx, startRollout(campaignId), { ...scope, organizationId }, 4));
+    const first = await sqlDb.db.transaction((tx) => nextRolloutTargets(tx, startRollout(campaignId), { ...scope, organizationId }, 4));
     expect(first.map((candidate) => candidate.id)).toEqual(ids.slice(0, 4));
     expect(first[0]).toMatchObject({ hasPending: false, hasPhone: true, hasWhatsapp: false, listed: false, zone: 'Europe/Paris' });
 
@@ -38,10 +38,10 @@ describe('drawing a rollout', () => {
       first.map((candidate) => ({ targetId: candidate.id, callDue: due, message: null })),
       new Date(),
     );
-    const after = await sqlDb.db.transaction((tx) => drawCandidates(tx, startRollout(campaignId, ids[3]), { ...scope, organizationId }, 100));
+    const after = await sqlDb.db.transaction((tx) => nextRolloutTargets(tx, startRollout(campaignId, ids[3]), { ...scope, organizationId }, 100));
     expect(after.map((candidate) => candidate.id)).toEqual(ids.slice(4));
     // From the start again: the opened targets are no longer candidates of a start rollout.
-    const again = await sqlDb.db.transaction((tx) => drawCandidates(tx, startRollout(campaignId), { ...scope, organizationId }, 100));
+    const again = await sqlDb.db.transaction((tx) => nextRolloutTargets(tx, startRollout(campaignId), { ...scope, organizationId }, 100));
     expect(again.map((candidate) => candidate.id)).toEqual(ids.slice(4));
 
     const opened = await rowsOf<{ round: number; last_attempt: number; has_pending: boolean }>(

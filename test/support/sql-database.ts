@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { inject } from 'vitest';
-import { emptyDrawCounts, type Rollout } from '../../src/db/repositories/rollouts.js';
+import { emptyRolloutCounts, type Rollout } from '../../src/db/repositories/rollouts.js';
 import { poolDb, type Db, type Sql } from '../../src/db/sql.js';
 import { createTestDatabase } from './databases.js';
 
@@ -82,7 +82,7 @@ export function planNodes(plan: PlanNode): PlanNode[] {
   return [plan, ...(plan.Plans ?? []).flatMap(planNodes)];
 }
 
-/** A rollout row as the repositories read it, before any draw: a start unless told otherwise. */
+/** A rollout row as the repositories read it, before any batch: a start unless told otherwise. */
 export function rolloutFixture(campaignId: string, overrides: Partial<Rollout> = {}): Rollout {
   return {
     id: '00000000-0000-0000-0000-000000000001',
@@ -92,7 +92,7 @@ export function rolloutFixture(campaignId: string, overrides: Partial<Rollout> =
     segment: null,
     createdAt: new Date(),
     cursor: '00000000-0000-0000-0000-000000000000',
-    ...emptyDrawCounts(),
+    ...emptyRolloutCounts(),
     finishedAt: null,
     ...overrides,
   };

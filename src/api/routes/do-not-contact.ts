@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { normalizeEmail, normalizeNumber } from '../../domain/contact-values.js';
-import { addToList, listList, removeFromList } from '../../services/do-not-contact.js';
+import { addToList, doNotContactOf, removeFromList } from '../../services/do-not-contact.js';
 import type { ApiDeps } from '../context.js';
 import { errorResponses, json } from '../openapi/responses.js';
 import { doNotContactView } from '../presenters.js';
@@ -48,7 +48,8 @@ export const doNotContactRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { 
     },
     async (request) => {
       const { value, ...pageRequest } = request.query;
-      const result = await listList(deps, request.caller.organizationId, { value: value === undefined ? undefined : normalizedSearch(value) }, pageRequest);
+      const filter = { value: value === undefined ? undefined : normalizedSearch(value) };
+      const result = await doNotContactOf(deps, request.caller.organizationId, filter, pageRequest);
       return { items: result.items.map(doNotContactView), next_cursor: result.nextCursor };
     },
   );

@@ -22,7 +22,9 @@ export const CommandOut = z
         finished: z.boolean(),
       })
       .nullable()
-      .meta({ description: 'A start or resume: targets the hopper has drawn so far and rounds opened; finished once all are drawn.' }),
+      .meta({
+        description: 'A start or resume: targets its rollout has gone through so far and the rounds it opened; finished once it has gone through them all.',
+      }),
     result: z
       .object({ status_code: z.int(), body: z.record(z.string(), z.unknown()) })
       .nullable()

@@ -80,7 +80,7 @@ export const CampaignStats = z
       by_state: z.record(z.string(), z.int()),
       goal_met: z.int(),
       do_not_contact: z.int(),
-      with_pending_work: z.int().meta({ description: 'Targets holding a pending call or message, or still to be drawn into their round.' }),
+      with_pending_work: z.int().meta({ description: 'Targets holding a pending call or message, or whose round a rollout has still to open.' }),
     }),
     calls: z.record(z.string(), z.int()),
     whatsapp_messages: z.record(z.string(), z.int()),

@@ -2,7 +2,7 @@ import type { DoNotContact, DoNotContactKind } from '../../generated/prisma/clie
 import { toPage, type Page, type PageRequest } from '../pagination.js';
 import { empty, exists, raw, sql, type Db, type Sql } from '../sql.js';
 
-export type { DoNotContact, DoNotContactKind };
+export type { DoNotContact };
 
 const COLUMNS = raw(`id, organization_id AS "organizationId", kind, value, created_at AS "createdAt"`);
 

@@ -68,8 +68,8 @@ export async function reschedule(tx: Db, rows: Promotion[], now: Date): Promise<
   }
 }
 
-/** Rows handed out before `before` whose outcome never came (each channel's partial index of claimed rows). */
-export async function staleClaims(db: Db, channel: Channel, before: Date, limit: number): Promise<string[]> {
+/** Rows handed out before `before` whose report never came (each channel's partial index of claimed rows). */
+export async function overdueClaims(db: Db, channel: Channel, before: Date, limit: number): Promise<string[]> {
   const rows = await db.query<{ id: string }>(sql`
     SELECT w.id FROM ${channel.table} w WHERE ${claimedSql(channel)} AND w.${channel.claimedAt} < ${before}
     ORDER BY w.${channel.claimedAt} LIMIT ${limit}`);
@@ -78,7 +78,7 @@ export async function staleClaims(db: Db, channel: Channel, before: Date, limit:
 
 /**
  * Running campaigns with no work left: no target holds pending work and no rollout still
- * draws (auto-complete candidates). Both probes use partial indexes.
+ * opens rounds (auto-complete candidates). Both probes use partial indexes.
  */
 export async function runningCampaignsWithoutWork(db: Db): Promise<string[]> {
   const rows = await db.query<{ id: string }>(sql`

@@ -29,14 +29,14 @@ export async function createRollout(tx: Db, rollout: NewRollout): Promise<Rollou
   return row!;
 }
 
-/** The campaign's rollouts still drawing, oldest first. */
+/** The campaign's rollouts still opening rounds, oldest first. */
 export async function activeRollouts(db: Db, campaignId: string): Promise<Rollout[]> {
   return db.query<Rollout>(sql`
     SELECT ${rolloutColumns} FROM rollouts r WHERE r.campaign_id = ${campaignId}::uuid AND r.finished_at IS NULL ORDER BY r.created_at, r.id`);
 }
 
-/** For every running campaign, the rollout to draw from next: its oldest active one. */
-export async function rolloutsToDraw(db: Db): Promise<Rollout[]> {
+/** For every running campaign, the rollout to run next: its oldest active one. */
+export async function rolloutsToRun(db: Db): Promise<Rollout[]> {
   return db.query<Rollout>(sql`
     SELECT DISTINCT ON (r.campaign_id) ${rolloutColumns}
     FROM rollouts r JOIN campaigns k ON k.id = r.campaign_id AND k.status = 'running'
@@ -44,7 +44,7 @@ export async function rolloutsToDraw(db: Db): Promise<Rollout[]> {
     ORDER BY r.campaign_id, r.created_at, r.id`);
 }
 
-export interface DrawCounts {
+export interface RolloutCounts {
   selected: number;
   scheduledCalls: number;
   queuedWhatsapp: number;
@@ -53,7 +53,7 @@ export interface DrawCounts {
   skippedDoNotContact: number;
 }
 
-export const emptyDrawCounts = (): DrawCounts => ({
+export const emptyRolloutCounts = (): RolloutCounts => ({
   selected: 0,
   scheduledCalls: 0,
   queuedWhatsapp: 0,
@@ -62,8 +62,8 @@ export const emptyDrawCounts = (): DrawCounts => ({
   skippedDoNotContact: 0,
 });
 
-/** Moves the cursor past a drawn batch and adds its counts; `finished` when nothing is left. */
-export async function advanceRollout(tx: Db, id: string, cursor: string, counts: DrawCounts, finishedAt: Date | null): Promise<void> {
+/** Records one batch of the rollout: the cursor moves past it, its counts add up; `finishedAt` once nothing is left. */
+export async function recordRolloutBatch(tx: Db, id: string, cursor: string, counts: RolloutCounts, finishedAt: Date | null): Promise<void> {
   await tx.query(sql`
     UPDATE rollouts SET cursor = ${cursor}::uuid, finished_at = ${finishedAt},
       selected = selected + ${counts.selected},
@@ -75,7 +75,7 @@ export async function advanceRollout(tx: Db, id: string, cursor: string, counts:
     WHERE id = ${id}::uuid`);
 }
 
-/** Complete: the campaign's active rollouts stop drawing. */
+/** Complete: the campaign's active rollouts finish, opening no more rounds. */
 export async function finishRollouts(tx: Db, campaignId: string, now: Date): Promise<void> {
   await tx.query(sql`UPDATE rollouts SET finished_at = ${now} WHERE campaign_id = ${campaignId}::uuid AND finished_at IS NULL`);
 }
@@ -90,7 +90,7 @@ export function selectionSql(rollout: Pick<Rollout, 'kind' | 'segment' | 'create
   return sql`t.state = ${rollout.segment}::target_state AND (t.idle_since IS NULL OR t.idle_since <= ${rollout.createdAt})`;
 }
 
-/** Targets that active rollouts will still draw (alias `t`): work owed to them though no row exists yet. */
+/** Targets whose round active rollouts will still open (alias `t`): work owed to them though no row exists yet. */
 export function awaitingSql(rollouts: Rollout[]): Sql {
   if (rollouts.length === 0) return sql`false`;
   return sql`(${join(

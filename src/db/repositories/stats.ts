@@ -20,7 +20,7 @@ export async function campaignCounts(db: Db, campaignId: string, rollouts: Rollo
   return {
     targetsByState: counts(targets),
     byChannel: new Map(channels.map((channel, index) => [channel.name, counts(byChannel[index]!)])),
-    /** Targets holding a pending call or message, and targets a rollout will still draw. */
+    /** Targets holding a pending call or message, and targets whose round a rollout will still open. */
     targetsWithPendingWork: (pending[0]?.holding ?? 0) + (pending[0]?.awaiting ?? 0),
   };
 }

@@ -3,7 +3,7 @@ import type { TargetHistory } from '../../domain/target-state.js';
 import { exists, raw, sql, type Db } from '../sql.js';
 import { listedSql } from './do-not-contact.js';
 
-/** A target as outcome recording needs it, locked for the transaction (`lockTargets`, src/db/locks.ts). */
+/** A target as its progress needs it (src/services/target-progress.ts), locked for the transaction (`lockTargets`, src/db/locks.ts). */
 export interface LockedTarget {
   id: string;
   campaignId: string;

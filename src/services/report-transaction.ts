@@ -5,9 +5,9 @@ import type { Db } from '../db/sql.js';
 import { mergeEffects, type AfterCommit } from './after-commit.js';
 import type { ServiceDeps } from './deps.js';
 import type { OwnedRequest } from './owned-work.js';
-import { advanceTargets, type TargetEvent } from './target-progress.js';
+import { advanceTargets, type TargetChange } from './target-progress.js';
 
-/** What a round of reports sees: the locked campaigns, targets and reported rows (kept current). */
+/** What a wave of reports sees: the locked campaigns, targets and reported rows (kept current). */
 export interface ReportContext<Row> {
   tx: Db;
   campaigns: Map<string, Campaign>;
@@ -19,16 +19,16 @@ export interface ReportContext<Row> {
  * The transaction every kind of report (call outcomes, WhatsApp events) runs in. Campaigns,
  * targets and the reported rows are locked as src/db/locks.ts orders them (a lifecycle command
  * waits, and cannot slip between reading a campaign and writing what follows). The reports are
- * applied in rounds of at most one per target, each round reading targets as the previous one
- * left them; `applyRound` writes its rows and says which targets to move on (goal, round end,
+ * applied in waves of at most one per target, each wave reading targets as the previous one
+ * left them; `applyWave` writes its rows and says which targets to move on (goal, round end,
  * next step).
  */
-export async function inReportRounds<R, Row extends { id: string }>(
+export async function inReportTransaction<R, Row extends { id: string }>(
   deps: Pick<ServiceDeps, 'db'>,
   accepted: ReadonlyArray<OwnedRequest<R>>,
   rowIdOf: (report: R) => string,
   lockRows: (tx: Db, ids: string[]) => Promise<Row[]>,
-  applyRound: (round: ReadonlyArray<OwnedRequest<R>>, context: ReportContext<Row>) => Promise<TargetEvent[]>,
+  applyWave: (wave: ReadonlyArray<OwnedRequest<R>>, context: ReportContext<Row>) => Promise<TargetChange[]>,
   now: Date,
 ): Promise<AfterCommit> {
   return deps.db.sql.transaction(async (tx) => {
@@ -51,11 +51,11 @@ export async function inReportRounds<R, Row extends { id: string }>(
     const applied: AfterCommit[] = [];
     for (let pending = accepted; pending.length > 0;) {
       const seen = new Set<string>();
-      const round = pending.filter((entry) => !seen.has(entry.owner.targetId) && seen.add(entry.owner.targetId));
-      const inRound = new Set(round);
-      pending = pending.filter((entry) => !inRound.has(entry));
-      const events = await applyRound(round, { tx, campaigns, targets, rows });
-      if (events.length > 0) applied.push((await advanceTargets(tx, campaigns, targets, events, now)).effects);
+      const wave = pending.filter((entry) => !seen.has(entry.owner.targetId) && seen.add(entry.owner.targetId));
+      const inWave = new Set(wave);
+      pending = pending.filter((entry) => !inWave.has(entry));
+      const changes = await applyWave(wave, { tx, campaigns, targets, rows });
+      if (changes.length > 0) applied.push((await advanceTargets(tx, campaigns, targets, changes, now)).effects);
       // A plain read: the transaction holds these targets already, and a lock of targets after
       // the rows would break the lock order for nothing.
       if (pending.length > 0) for (const [id, target] of await rereadLockedTargets(tx, [...targets.keys()])) targets.set(id, target);

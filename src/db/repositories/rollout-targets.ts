@@ -14,25 +14,25 @@ export interface OpeningCandidate {
   zone: string;
 }
 
-export interface DrawScope {
+export interface RolloutScope {
   organizationId: string;
   campaignTimezone: string;
   /** The organization lists nobody: skip the per-target probes. */
   listEmpty: boolean;
 }
 
-const facts = (scope: DrawScope) => sql`
+const facts = (scope: RolloutScope) => sql`
   t.has_pending AS "hasPending", t.phone IS NOT NULL AS "hasPhone", t.whatsapp IS NOT NULL AS "hasWhatsapp",
   ${scope.listEmpty ? sql`false` : listedSql(scope.organizationId)} AS listed,
   coalesce(t.timezone, ${scope.campaignTimezone}) AS zone`;
 
 /**
- * The rollout's next targets after its cursor, in id order, locked for the draw. The walk
+ * The rollout's next targets after its cursor, in id order, locked for its batch. The walk
  * follows an index whose leading columns the query fixes and whose order it asks for (start:
  * the partial index of targets that never had a round; resume: campaign, state, id), so each
  * target is read once over the whole rollout whatever the table's statistics.
  */
-export async function drawCandidates(tx: Db, rollout: Rollout, scope: DrawScope, limit: number): Promise<OpeningCandidate[]> {
+export async function nextRolloutTargets(tx: Db, rollout: Rollout, scope: RolloutScope, limit: number): Promise<OpeningCandidate[]> {
   declareSelectedLock(tx, 'targets', 'waits');
   return tx.query<OpeningCandidate>(sql`
     SELECT t.id, ${facts(scope)}
@@ -92,9 +92,9 @@ export interface FactGroup extends Omit<OpeningCandidate, 'id' | 'zone'> {
 
 /**
  * Counts the segment's targets by opening facts. A target counts as pending when it holds a
- * pending row or an earlier rollout of the campaign will still draw it.
+ * pending row or an earlier rollout of the campaign will still open its round.
  */
-export async function segmentFacts(db: Db, campaignId: string, segment: Rollout['segment'], earlier: Rollout[], scope: DrawScope): Promise<FactGroup[]> {
+export async function segmentFacts(db: Db, campaignId: string, segment: Rollout['segment'], earlier: Rollout[], scope: RolloutScope): Promise<FactGroup[]> {
   return db.query<FactGroup>(sql`
     SELECT "hasPending", "hasPhone", "hasWhatsapp", listed, count(*)::int AS count
     FROM (
