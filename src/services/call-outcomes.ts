@@ -1,3 +1,4 @@
+import { channelNamed } from '../channels.js';
 import { saveOutcomes, type Call, type RecordedCall } from '../db/repositories/calls.js';
 import { lockCalls } from '../db/locks.js';
 import { insertEvaluations } from '../db/repositories/evaluations.js';
@@ -35,7 +36,7 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
   const results: Array<Call | Error | undefined> = reports.map(() => undefined);
   const accepted = await ownedRequests(deps, 'call', reports, (report) => report.callId);
   // Unknown ids, and another organization's, are not found (errors made only for those).
-  const answered = () => results.map((result) => result ?? new NotFound('Call not found.'));
+  const answered = () => results.map((result) => result ?? new NotFound(channelNamed('call').notFound));
   if (accepted.length === 0) return answered();
 
   const now = deps.clock();

@@ -1,3 +1,4 @@
+import { channelNamed } from '../channels.js';
 import { saveMessageEvents, type MessageEventTimes, type WhatsappMessage } from '../db/repositories/messages.js';
 import { lockMessages } from '../db/locks.js';
 import { Conflict, NotFound } from '../domain/errors.js';
@@ -36,7 +37,7 @@ export async function recordWhatsappEvents(deps: Deps, reports: readonly Message
   const results: Array<WhatsappMessage | Error | undefined> = reports.map(() => undefined);
   const accepted = await ownedRequests(deps, 'whatsapp', reports, (report) => report.messageId);
   // Unknown ids, and another organization's, are not found (errors made only for those).
-  const answered = () => results.map((result) => result ?? new NotFound('WhatsApp message not found.'));
+  const answered = () => results.map((result) => result ?? new NotFound(channelNamed('whatsapp').notFound));
   if (accepted.length === 0) return answered();
 
   const now = deps.clock();
