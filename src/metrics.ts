@@ -2,7 +2,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Queue } from 'bullmq';
 import { withTimeout } from './util/timeout.js';
 
-const JOB_STATES = ['waiting', 'delayed', 'active', 'failed'] as const;
+// Call and message jobs carry a dispatch priority: due, they wait in `prioritized`, not `waiting`.
+const JOB_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'failed'] as const;
 
 /**
  * How long a scrape waits for the queue depths: a scrape must answer within 2 s whatever is

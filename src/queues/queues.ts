@@ -11,6 +11,8 @@ export interface JobToAdd<N extends JobName> {
   /** Derived from the row the job stands for, so adding it twice queues it once. */
   jobId: string;
   delay?: number;
+  /** Dialers take lower numbers first (src/domain/fair-share.ts); none: queue order. */
+  priority?: number;
 }
 
 export interface Queues {
@@ -33,7 +35,13 @@ function prepare<N extends JobName>(name: N, job: JobToAdd<N>, options: JobsOpti
   return {
     name,
     data: definition.schema.parse(job.data),
-    opts: { ...definition.options, ...options, jobId: job.jobId, ...(job.delay ? { delay: Math.max(0, Math.round(job.delay)) } : {}) },
+    opts: {
+      ...definition.options,
+      ...options,
+      jobId: job.jobId,
+      ...(job.delay ? { delay: Math.max(0, Math.round(job.delay)) } : {}),
+      ...(job.priority ? { priority: job.priority } : {}),
+    },
   };
 }
 

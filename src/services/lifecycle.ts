@@ -2,6 +2,7 @@ import { appendCampaignEvent } from '../db/repositories/campaign-events.js';
 import { findCampaignById, transitionCampaign, type Campaign } from '../db/repositories/campaigns.js';
 import { lockCampaign } from '../db/locks.js';
 import { failCommand, findCommandById, finishCommand, markCommandRunning } from '../db/repositories/commands.js';
+import { wakeCampaign } from '../db/repositories/hopper.js';
 import { activeRollouts, createRollout, finishRollouts } from '../db/repositories/rollouts.js';
 import { cancelWaiting, campaignHasPending, refreshCampaignPending, unpromoteCampaign } from '../db/repositories/work.js';
 import type { Db } from '../db/sql.js';
@@ -39,12 +40,15 @@ async function applyTransition(tx: Db, deps: Deps, command: Command, campaign: C
       await rollout('start', null);
       return { effects: started };
     case 'resume_pending':
+      // The rows the pause gave back wait unchanged: nothing else wakes the hopper for them.
+      await wakeCampaign(tx, campaign.id, now);
       // Targets added while paused get their first round too.
       if (!(await activeRollouts(tx, campaign.id)).some((active) => active.kind === 'start')) await rollout('start', null);
       return { effects: started };
     case 'open_segment_rounds': {
       const { segment } = resumeParamsOf(command);
       const counts = await countSegment(tx, campaign, segment);
+      await wakeCampaign(tx, campaign.id, now);
       await rollout('resume', segment);
       deps.logger.info({ campaign_id: campaign.id, segment, ...counts }, 'segment resumed');
       return { effects: started, resume: { segment, ...counts } };

@@ -44,7 +44,7 @@ describe('health, readiness and metrics', () => {
     expect(response.headers['content-type']).toContain('text/plain');
     const text = response.body;
     for (const queue of ['campaign-lifecycle', 'campaign-scheduler', 'campaign-calls', 'campaign-whatsapp', 'campaign-dispatch']) {
-      for (const state of ['waiting', 'delayed', 'active', 'failed']) {
+      for (const state of ['waiting', 'prioritized', 'delayed', 'active', 'failed']) {
         expect(text).toMatch(new RegExp(`campaign_queue_jobs\\{queue="${queue}",state="${state}"\\} \\d+`));
       }
     }

@@ -277,7 +277,7 @@ describe('failing closed', () => {
     );
     const [call] = await callsOf(id);
     const callJob = async () =>
-      (await t.system.queues.get(QueueName.Calls).getJobs(['waiting', 'delayed', 'active', 'completed', 'failed'])).find(
+      (await t.system.queues.get(QueueName.Calls).getJobs(['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'])).find(
         (job) => job?.data.call_id === call!.id,
       );
 

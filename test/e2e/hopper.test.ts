@@ -24,7 +24,7 @@ const phones = (n: number, base: number) => Array.from({ length: n }, (_, i) => 
 
 /** Call jobs of one campaign sitting in Redis, by state. */
 async function jobsInRedis(campaignId: string) {
-  const jobs = await t.system.queues.get(QueueName.Calls).getJobs(['delayed', 'waiting', 'active', 'completed', 'failed']);
+  const jobs = await t.system.queues.get(QueueName.Calls).getJobs(['delayed', 'waiting', 'prioritized', 'active', 'completed', 'failed']);
   return jobs.filter((job) => job?.data.campaign_id === campaignId);
 }
 

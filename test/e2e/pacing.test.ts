@@ -228,7 +228,7 @@ describe('max_calls_per_minute', () => {
         otherProcess.release();
       }
       await eventually(
-        async () => (await calls.getWaitingCount()) + (await calls.getActiveCount()),
+        async () => (await calls.getWaitingCount()) + (await calls.getPrioritizedCount()) + (await calls.getActiveCount()),
         (n) => n === 0,
       );
       const holds = ((await s.system.deps.metrics.dispatchDecisions.get()).values.find((v) => v.labels.decision === 'hold')?.value ?? 0) - holdsBefore;

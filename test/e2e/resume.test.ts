@@ -214,7 +214,7 @@ describe('a resume racing a pause', () => {
       // Whatever order won, a pause after it leaves no job of the campaign in Redis.
       await t.api('POST', `/campaigns/${id}/pause`);
       expect(await statusOf(id)).toBe('paused');
-      const jobs = await t.system.queues.get(QueueName.Calls).getJobs(['delayed', 'waiting']);
+      const jobs = await t.system.queues.get(QueueName.Calls).getJobs(['delayed', 'waiting', 'prioritized']);
       expect(jobs.filter((job) => job?.data.campaign_id === id)).toEqual([]);
       await t.api('POST', `/campaigns/${id}/complete`);
     }

@@ -112,9 +112,9 @@ describe('PostgreSQL unreachable for longer than the call jobs retry', () => {
     const givenUp = await eventually(
       async () => {
         if (!system.process.running()) throw new Error(`the system process died: ${JSON.stringify(system.logs.slice(-20))}`);
-        return calls.getJobCounts('waiting', 'delayed', 'active', 'failed');
+        return calls.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'failed');
       },
-      (counts) => counts.waiting! + counts.delayed! + counts.active! === 0 && counts.failed! > 0,
+      (counts) => counts.waiting! + counts.prioritized! + counts.delayed! + counts.active! === 0 && counts.failed! > 0,
       150_000,
     );
     await proxy.open();

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channels } from '../../src/channels.js';
 import {
-  campaignsWithDueWork,
   lockDueWork,
   markPromoted,
-  promotedCount,
+  promotedCounts,
+  wokenCampaigns,
+  hasDueWork,
   runningCampaignsWithoutWork,
   overdueClaims,
 } from '../../src/db/repositories/hopper.js';
@@ -29,7 +30,7 @@ import { explainingDb, planNodes, rolloutFixture, startSqlDatabase, type PlanNod
 // where it asks for an order in a walk (rollout batches, promotion), get it from the index (no sort).
 
 const TARGETS = 20_000;
-const BIG_TABLES = new Set(['targets', 'calls', 'whatsapp_messages']);
+const BIG_TABLES = new Set(['targets', 'calls', 'whatsapp_messages', 'hopper_wakeups']);
 
 let sqlDb: Awaited<ReturnType<typeof startSqlDatabase>>;
 let organizationId: string;
@@ -88,7 +89,8 @@ const statements: Array<[string, (db: Db) => Promise<unknown>, { ordered?: boole
   ['count a segment by opening facts', (db) => segmentFacts(db, campaignId, 'not_contacted', [rollout({})], scope(false)), {}],
   ['open rounds', (db) => writeOpenings(db, campaignId, [{ targetId: targetIds[0]!, callDue: now(), message: null }], now()), {}],
   ['lock due work of a campaign', (db) => lockDueWork(db, campaignId, now(), 1_000), { ordered: true }],
-  ['count promoted work', (db) => promotedCount(db, campaignId), {}],
+  ['count promoted work', (db) => promotedCounts(db, campaignId), {}],
+  ['is work still due', (db) => hasDueWork(db, campaignId, now()), {}],
   ["cancel a target's waiting work", (db) => cancelWaiting(db, { targets: somePending() }, 'goal_met', now()), {}],
   ["cancel a campaign's waiting work", (db) => cancelWaiting(db, { campaign: campaignId }, 'campaign_completed', now()), {}],
   ["withdraw a paused campaign's jobs", (db) => unpromoteCampaign(db, campaignId, now()), {}],
@@ -96,7 +98,7 @@ const statements: Array<[string, (db: Db) => Promise<unknown>, { ordered?: boole
   ['refresh pending flags of a campaign', (db) => refreshCampaignPending(db, campaignId, now()), {}],
   ['does the campaign hold work', (db) => campaignHasPending(db, campaignId), {}],
   ['campaigns without work', (db) => runningCampaignsWithoutWork(db), {}],
-  ['campaigns with due work', (db) => campaignsWithDueWork(db, now()), {}],
+  ['campaigns woken', (db) => wokenCampaigns(db, now()), {}],
   ...channels.map(
     (channel) =>
       [`claims past the timeout (${channel.name})`, (db: Db) => overdueClaims(db, channel, now(), 500), {}] as [string, (db: Db) => Promise<unknown>, object],

@@ -1,6 +1,6 @@
 import { channels, claimedSql, waitingSql, type Channel, type ChannelName, type DueRow } from '../../channels.js';
 import { declareSelectedLock } from '../locks.js';
-import { exists, join, sql, timestamps, type Db } from '../sql.js';
+import { exists, join, raw, sql, timestamps, type Db } from '../sql.js';
 
 /**
  * The campaign's earliest waiting, unpromoted rows due before `until`, over every channel in
@@ -26,14 +26,17 @@ export async function lockDueWork(tx: Db, campaignId: string, until: Date, limit
     .slice(0, limit);
 }
 
-/** Jobs of the campaign that sit in Redis now: the hopper keeps this number bounded. */
-export async function promotedCount(db: Db, campaignId: string): Promise<number> {
-  const [row] = await db.query<{ n: number }>(sql`
-    SELECT (${join(
-      channels.map((channel) => sql`(SELECT count(*) FROM ${channel.table} w WHERE w.campaign_id = ${campaignId}::uuid AND w.promoted_at IS NOT NULL)`),
-      ' + ',
-    )})::int AS n`);
-  return row?.n ?? 0;
+/** Jobs of the campaign that sit in Redis now, per channel: the hopper keeps their sum bounded. */
+export async function promotedCounts(db: Db, campaignId: string): Promise<Record<ChannelName, number>> {
+  const [row] = await db.query<Record<ChannelName, number>>(sql`
+    SELECT ${join(
+      channels.map(
+        (channel) =>
+          sql`(SELECT count(*) FROM ${channel.table} w WHERE w.campaign_id = ${campaignId}::uuid AND w.promoted_at IS NOT NULL)::int AS ${raw(channel.name)}`,
+      ),
+      ', ',
+    )}`);
+  return Object.fromEntries(channels.map((channel) => [channel.name, row?.[channel.name] ?? 0])) as Record<ChannelName, number>;
 }
 
 export interface Promotion {
@@ -89,18 +92,51 @@ export async function runningCampaignsWithoutWork(db: Db): Promise<string[]> {
   return rows.map((row) => row.id);
 }
 
-/** Running campaigns that have waiting rows due before `until` to promote. */
-export async function campaignsWithDueWork(db: Db, until: Date): Promise<string[]> {
-  const rows = await db.query<{ id: string }>(sql`
-    SELECT k.id FROM campaigns k
-    WHERE k.status = 'running' AND (${join(
+/** A campaign whose wake-ups are due: the hopper looks at its waiting rows. */
+export interface WokenCampaign {
+  campaignId: string;
+  /** Null when the campaign no longer exists. */
+  organizationId: string | null;
+  running: boolean;
+  /** The wake-ups read: removed once the campaign has nothing due left (never others, written since). */
+  wakeups: string[];
+}
+
+/**
+ * Campaigns with a wake-up due before `until` (src/db/migrations: the triggers that write them),
+ * read through the index on due time: the pass costs what is due, not what is running.
+ */
+export async function wokenCampaigns(db: Db, until: Date): Promise<WokenCampaign[]> {
+  return db.query<WokenCampaign>(sql`
+    SELECT w.campaign_id AS "campaignId", k.organization_id AS "organizationId", coalesce(k.status = 'running', false) AS running,
+           array_agg(w.id::text) AS wakeups
+    FROM hopper_wakeups w LEFT JOIN campaigns k ON k.id = w.campaign_id
+    WHERE w.due_at <= ${until}
+    GROUP BY w.campaign_id, k.organization_id, k.status
+    ORDER BY w.campaign_id`);
+}
+
+/** Wake-ups handled: their campaign has nothing due left, or does not run. */
+export async function dropWakeups(db: Db, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.query(sql`DELETE FROM hopper_wakeups WHERE id = ANY(${ids}::bigint[])`);
+}
+
+/** Wakes the hopper for a campaign whose waiting rows became promotable without changing (a resume). */
+export async function wakeCampaign(db: Db, campaignId: string, at: Date): Promise<void> {
+  await db.query(sql`INSERT INTO hopper_wakeups (campaign_id, due_at) VALUES (${campaignId}::uuid, ${at})`);
+}
+
+/** Whether the campaign still has waiting, unpromoted rows due before `until`, locked by others or not. */
+export async function hasDueWork(db: Db, campaignId: string, until: Date): Promise<boolean> {
+  const [row] = await db.query<{ due: boolean }>(sql`
+    SELECT (${join(
       channels.map((channel) =>
         exists(
-          sql`SELECT true FROM ${channel.table} w WHERE w.campaign_id = k.id AND ${waitingSql(channel)} AND w.promoted_at IS NULL AND w.scheduled_for <= ${until}`,
+          sql`SELECT true FROM ${channel.table} w WHERE w.campaign_id = ${campaignId}::uuid AND ${waitingSql(channel)} AND w.promoted_at IS NULL AND w.scheduled_for <= ${until}`,
         ),
       ),
       ' OR ',
-    )})
-    ORDER BY k.id`);
-  return rows.map((row) => row.id);
+    )}) AS due`);
+  return row?.due ?? false;
 }
