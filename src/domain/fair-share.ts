@@ -31,20 +31,20 @@ export function dispatchPriority(position: QueuePosition): number {
 }
 
 /**
- * Each campaign's place among its organization's campaigns with work: campaigns in id order
- * within each organization, so every pass gives a campaign the same slot while the set holds.
+ * Each campaign's place among its organization's campaigns with work (jobs queued, or work
+ * coming due): campaigns in id order within each organization, so a campaign keeps its slot
+ * from pass to pass while the set holds.
  */
 export function campaignSlots(campaigns: ReadonlyArray<{ campaignId: string; organizationId: string }>): Map<string, { campaigns: number; slot: number }> {
-  const byOrganization = new Map<string, string[]>();
+  const byOrganization = new Map<string, Set<string>>();
   for (const { campaignId, organizationId } of campaigns) {
-    const ids = byOrganization.get(organizationId) ?? [];
-    if (!ids.includes(campaignId)) ids.push(campaignId);
+    const ids = byOrganization.get(organizationId) ?? new Set<string>();
+    ids.add(campaignId);
     byOrganization.set(organizationId, ids);
   }
   const slots = new Map<string, { campaigns: number; slot: number }>();
   for (const ids of byOrganization.values()) {
-    ids.sort();
-    ids.forEach((campaignId, slot) => slots.set(campaignId, { campaigns: ids.length, slot }));
+    [...ids].sort().forEach((campaignId, slot) => slots.set(campaignId, { campaigns: ids.size, slot }));
   }
   return slots;
 }

@@ -2,6 +2,7 @@ import { channelNamed, channels, type JobCampaign } from '../channels.js';
 import { setPacedUntil } from '../db/repositories/campaigns.js';
 import { lockCampaign, lockPacedCampaign, tryLockCampaignHopper } from '../db/locks.js';
 import {
+  campaignsWithQueuedWork,
   dropWakeups,
   hasDueWork,
   lockDueWork,
@@ -47,7 +48,11 @@ export async function promoteDueWork(deps: Deps): Promise<PromotionResult> {
     woken.filter((campaign) => !campaign.running).flatMap((campaign) => campaign.wakeups),
   );
   const running = woken.filter((campaign) => campaign.running && campaign.organizationId !== null);
-  const slots = campaignSlots(running.map((campaign) => ({ campaignId: campaign.campaignId, organizationId: campaign.organizationId! })));
+  // Shares count every campaign with work: those woken now and those whose jobs are still queued.
+  const slots = campaignSlots([
+    ...running.map((campaign) => ({ campaignId: campaign.campaignId, organizationId: campaign.organizationId! })),
+    ...(running.length > 0 ? await campaignsWithQueuedWork(deps.db.sql) : []),
+  ]);
   for (const campaign of running) {
     for (;;) {
       const batch = await promoteBatch(deps, campaign, slots.get(campaign.campaignId)!);

@@ -5,6 +5,7 @@ import {
   markPromoted,
   promotedCounts,
   wokenCampaigns,
+  campaignsWithQueuedWork,
   hasDueWork,
   runningCampaignsWithoutWork,
   overdueClaims,
@@ -99,6 +100,7 @@ const statements: Array<[string, (db: Db) => Promise<unknown>, { ordered?: boole
   ['does the campaign hold work', (db) => campaignHasPending(db, campaignId), {}],
   ['campaigns without work', (db) => runningCampaignsWithoutWork(db), {}],
   ['campaigns woken', (db) => wokenCampaigns(db, now()), {}],
+  ['campaigns with queued jobs', (db) => campaignsWithQueuedWork(db), {}],
   ...channels.map(
     (channel) =>
       [`claims past the timeout (${channel.name})`, (db: Db) => overdueClaims(db, channel, now(), 500), {}] as [string, (db: Db) => Promise<unknown>, object],

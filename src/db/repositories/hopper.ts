@@ -116,6 +116,25 @@ export async function wokenCampaigns(db: Db, until: Date): Promise<WokenCampaign
     ORDER BY w.campaign_id`);
 }
 
+/**
+ * Campaigns that hold jobs in Redis now, with their organization: a skip scan of each channel's
+ * index of promoted rows (one probe per such campaign, whatever their number of jobs).
+ */
+export async function campaignsWithQueuedWork(db: Db): Promise<Array<{ campaignId: string; organizationId: string }>> {
+  const perChannel = channels.map(
+    (channel) => sql`
+      (WITH RECURSIVE queued(campaign_id) AS (
+        (SELECT w.campaign_id FROM ${channel.table} w WHERE w.promoted_at IS NOT NULL ORDER BY w.campaign_id LIMIT 1)
+        UNION ALL
+        SELECT (SELECT w.campaign_id FROM ${channel.table} w WHERE w.promoted_at IS NOT NULL AND w.campaign_id > q.campaign_id ORDER BY w.campaign_id LIMIT 1)
+        FROM queued q WHERE q.campaign_id IS NOT NULL
+      ) SELECT campaign_id FROM queued WHERE campaign_id IS NOT NULL)`,
+  );
+  return db.query(sql`
+    SELECT k.id AS "campaignId", k.organization_id AS "organizationId"
+    FROM campaigns k WHERE k.status = 'running' AND k.id IN (${join(perChannel, ' UNION ')})`);
+}
+
 /** Wake-ups handled: their campaign has nothing due left, or does not run. */
 export async function dropWakeups(db: Db, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
