@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setOrganizationCallLimit } from '../../src/db/repositories/organizations.js';
+import { createDialerWorker } from '../../src/dialer/index.js';
 import { QueueName } from '../../src/queues/names.js';
 import { createTestClock } from '../support/clock.js';
 import { createCampaign } from '../support/campaigns.js';
@@ -79,5 +81,50 @@ describe('fair dispatch on the one call queue', () => {
       ...['A', 'B1', 'A', 'B2', 'A', 'B1', 'A', 'B2', 'A', 'B1', 'A', 'B2'],
       ...['A', 'A', 'A', 'A', 'A', 'A'],
     ]);
+  });
+
+  it("never lets an organization's held calls delay another organization's calls", async () => {
+    // Organization L may have 2 calls at once; its campaign has 30 due and its calls stay on the line.
+    const limited = await t.newOrganization('fair-dispatch-limited');
+    await setOrganizationCallLimit(t.system.deps.db.sql, 'fair-dispatch-limited', 2);
+    const asLimited = { 'x-api-key': limited.apiKey };
+    const other = await t.newOrganization('fair-dispatch-other');
+    const asOther = { 'x-api-key': other.apiKey };
+    const onLine: Array<() => void> = [];
+    const gated = new Set<string>();
+    const dialer = createDialerWorker({
+      connection: { url: t.config.REDIS_URL, maxRetriesPerRequest: null },
+      prefix: t.config.QUEUE_PREFIX,
+      concurrency: 5,
+      handler: async (data) => {
+        if (gated.has(data.campaign_id)) await new Promise<void>((hangUp) => onLine.push(hangUp));
+        return { status: 'answered', duration_s: 1 };
+      },
+    });
+    const held = async () => {
+      const metric = await t.system.deps.metrics.dispatchDecisions.get();
+      return metric.values.filter((value) => value.labels.decision === 'hold').reduce((sum, value) => sum + value.value, 0);
+    };
+    try {
+      const heldBefore = await held();
+      const busy = await createCampaign(t, { settings: ALL_DAY, targets: phones(30, 1_000), headers: asLimited });
+      gated.add(busy);
+      expect((await limited.api('POST', `/campaigns/${busy}/start`)).statusCode).toBe(200);
+      await eventually(
+        async () => ({ onLine: onLine.length, held: await held() }),
+        (now) => now.onLine === 2 && now.held > heldBefore,
+      );
+      const small = await createCampaign(t, { settings: { ...ALL_DAY, call_attempt_delays: [] }, targets: phones(5, 5_000), start: true, headers: asOther });
+      await eventually(
+        () => t.prisma.call.count({ where: { campaignId: small, status: 'answered' } }),
+        (n) => n === 5,
+      );
+      // Meanwhile L kept its limit: its two calls are still on the line, the rest held.
+      expect(onLine).toHaveLength(2);
+      expect(await t.prisma.call.count({ where: { campaignId: busy, status: 'dialing' } })).toBe(2);
+    } finally {
+      onLine.splice(0).forEach((hangUp) => hangUp());
+      await dialer.close();
+    }
   });
 });
