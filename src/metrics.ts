@@ -93,7 +93,7 @@ export function createMetrics() {
     }),
     reconciled: new Counter({
       name: 'campaign_reconciled_total',
-      help: 'Promoted rows whose job was missing or finished in Redis, given back to the hopper; and lifecycle commands queued again.',
+      help: 'Promoted rows whose job was missing or finished in Redis, given back to the hopper (work); lifecycle commands queued again (command); campaigns without work whose completion check was lost, completed (settle).',
       labelNames: ['kind'],
       registers: [registry],
     }),

@@ -41,9 +41,9 @@ export const lockOrder = [
   // at a time), rollout batches (the batch's targets). Before rows: each goes on to lock or write
   // the targets' calls and messages.
   'targets',
-  // Calls and WhatsApp messages, FOR UPDATE: the dispatch guard, report transactions; the hopper's
-  // due rows (SKIP LOCKED). Last: a row is locked after its campaign, and after its target
-  // where that is locked too.
+  // Calls and WhatsApp messages, FOR UPDATE: the dispatch guard, report transactions, the
+  // reconciler's rows whose job was lost; the hopper's due rows (SKIP LOCKED). Last: a row is
+  // locked after its campaign, and after its target where that is locked too.
   'rows',
 ] as const;
 
@@ -58,7 +58,8 @@ export const lockOrder = [
  * repositories and declare their lock here first (`declareSelectedLock`): a rollout
  * batch's targets (repositories/rollout-targets.ts `nextRolloutTargets`), the hopper's due rows
  * (repositories/hopper.ts `lockDueWork`); the targets import's FOR SHARE of its campaign (repositories/targets.ts
- * `insertTargetsUnlessRunning`) declares it with `declareLock`.
+ * `insertTargetsUnlessRunning`) and the reconciler's rows whose job was lost, locked in id order
+ * (repositories/reconcile.ts `unpromoteLost`), declare theirs with `declareLock`.
  *
  * Plain writes lock the rows they change too, without a helper. They come after their
  * transaction's helper locks, on what it holds or on the levels after it (the calls and

@@ -6,8 +6,8 @@ import type { ServiceDeps } from './deps.js';
 /**
  * What a transaction asks of Redis once it has committed (the rows are the outbox): jobs to
  * withdraw, a hopper pass to run soon, campaigns to check for completion. Losing this after a
- * crash is safe: withdrawn rows are guarded at dispatch, the reconciler finds lost jobs, the
- * hopper runs and settles campaigns every few seconds.
+ * crash is safe: withdrawn rows are guarded at dispatch, the reconciler finds lost jobs and
+ * completes the campaigns whose check was lost, the hopper runs every few seconds.
  */
 export interface AfterCommit {
   withdraw?: PromotedWork[];
@@ -41,12 +41,13 @@ export async function applyAfterCommit(deps: Pick<ServiceDeps, 'queues' | 'logge
 
 /**
  * Queues a completion check of the campaign. One check waiting per campaign is enough (it reads
- * the state when it runs).
+ * the state when it runs); one asked for while a check runs follows it, as the running one may
+ * have read the state before the change that asked.
  */
 export async function enqueueSettle(deps: Pick<ServiceDeps, 'queues'>, campaignId: string): Promise<void> {
   await deps.queues.add(
     JobName.SettleCampaign,
     { data: { campaign_id: campaignId }, jobId: `settle-${campaignId}-${Date.now()}` },
-    { deduplication: { id: `settle-${campaignId}` } },
+    { deduplication: { id: `settle-${campaignId}`, keepLastIfActive: true } },
   );
 }

@@ -1,5 +1,5 @@
 import { channels, type ChannelName } from '../channels.js';
-import { runningCampaignsWithoutWork, overdueClaims } from '../db/repositories/hopper.js';
+import { overdueClaims } from '../db/repositories/hopper.js';
 import { applyAfterCommit, enqueueSettle } from './after-commit.js';
 import { recordCallOutcomes } from './call-outcomes.js';
 import type { ServiceDeps } from './deps.js';
@@ -14,19 +14,20 @@ const OVERDUE_BATCH = 500;
 /**
  * The hopper's periodic pass: promote due work, open the rounds rollouts still owe (and
  * promote what is due of them), record a timeout for work handed out whose report never came,
- * and settle campaigns with no work left.
+ * and queue a completion check of the campaigns whose rollout ran out (a target going idle
+ * queues its own after commit; the reconciler completes a campaign whose check was lost).
  */
 export async function hopperTick(deps: Deps) {
   const promoted = await promoteDueWork(deps);
   const rollouts = await runRollouts(deps);
   const promotedOpened = rollouts.opened > 0 ? await promoteDueWork(deps) : { promoted: 0, deferred: 0 };
   const timedOut = await recordTimeouts(deps);
-  const idle = await runningCampaignsWithoutWork(deps.db.sql);
-  for (const campaignId of new Set([...idle, ...rollouts.finished])) await enqueueSettle(deps, campaignId);
+  const settling = new Set(rollouts.finished);
+  for (const campaignId of settling) await enqueueSettle(deps, campaignId);
   // A large rollout keeps opening rounds pass after pass, not one pass per interval.
   if (rollouts.more) await applyAfterCommit(deps, { hopperPass: true });
   deps.metrics.hopperPasses.inc();
-  return { promoted: promoted.promoted + promotedOpened.promoted, opened: rollouts.opened, timedOut, settling: idle.length };
+  return { promoted: promoted.promoted + promotedOpened.promoted, opened: rollouts.opened, timedOut, settling: settling.size };
 }
 
 /**

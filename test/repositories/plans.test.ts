@@ -7,7 +7,6 @@ import {
   wokenCampaigns,
   campaignsWithQueuedWork,
   hasDueWork,
-  runningCampaignsWithoutWork,
   overdueClaims,
 } from '../../src/db/repositories/hopper.js';
 import { nextRolloutTargets, segmentFacts, writeOpenings } from '../../src/db/repositories/rollout-targets.js';
@@ -15,6 +14,7 @@ import { saveOutcomes } from '../../src/db/repositories/calls.js';
 import { activeCalls, cancelWork, holdWork, markClaimed, organizationActiveCalls } from '../../src/db/repositories/dispatch.js';
 import { markListed } from '../../src/db/repositories/rollout-targets.js';
 import { promotedWaiting, unpromoteLost } from '../../src/db/repositories/reconcile.js';
+import { workflessCampaignsChanged } from '../../src/db/repositories/settle.js';
 import type { Rollout } from '../../src/db/repositories/rollouts.js';
 import { campaignCounts } from '../../src/db/repositories/stats.js';
 import { loadHistories } from '../../src/db/repositories/target-progress.js';
@@ -46,6 +46,18 @@ beforeAll(async () => {
   // Rounds for half the targets, written as the hopper writes them: the tables have real size.
   const openings = targetIds.slice(0, TARGETS / 2).map((targetId) => ({ targetId, callDue: new Date(), message: { endsRound: false } }));
   await writeOpenings(sqlDb.db, campaignId, openings, new Date());
+  // Some of them promoted, as the hopper leaves them within a campaign's Redis budget: the
+  // promoted rows' indexes have real size too.
+  const { rows: waiting } = await sqlDb.pool.query<{ channel: 'call' | 'whatsapp'; id: string }>(
+    `(SELECT 'call' AS channel, id FROM calls WHERE campaign_id = $1 AND status = 'scheduled' ORDER BY id LIMIT 2000)
+     UNION ALL (SELECT 'whatsapp', id FROM whatsapp_messages WHERE campaign_id = $1 AND status = 'queued' ORDER BY id LIMIT 2000)`,
+    [campaignId],
+  );
+  await markPromoted(
+    sqlDb.db,
+    waiting.map((row) => ({ ...row, dueAt: new Date() })),
+    new Date(),
+  );
   // Earlier attempts of every target: the calls table outgrows what a sequential scan could
   // read more cheaply than a batch's index probes, as it does in any real campaign.
   await sqlDb.pool.query(
@@ -80,6 +92,14 @@ const now = () => new Date();
 // A batch as the outcome recorder forms them under load (it rarely holds more than a few dozen targets).
 const somePending = () => targetIds.slice(0, 50);
 
+const giveBack = (db: Db) =>
+  unpromoteLost(
+    db,
+    channels[0]!,
+    somePending().map((id) => ({ id, promotion: 1 })),
+    now(),
+  );
+
 const statements: Array<[string, (db: Db) => Promise<unknown>, { ordered?: boolean }]> = [
   ['next targets of a start rollout', (db) => nextRolloutTargets(db, rollout({}), scope(true), 5_000), { ordered: true }],
   [
@@ -98,7 +118,8 @@ const statements: Array<[string, (db: Db) => Promise<unknown>, { ordered?: boole
   ['refresh pending flags of targets', (db) => refreshPending(db, somePending(), now()), {}],
   ['refresh pending flags of a campaign', (db) => refreshCampaignPending(db, campaignId, now()), {}],
   ['does the campaign hold work', (db) => campaignHasPending(db, campaignId), {}],
-  ['campaigns without work', (db) => runningCampaignsWithoutWork(db), {}],
+  ['campaigns changed lately, left without work', (db) => workflessCampaignsChanged(db, new Date(Date.now() - 60_000), now()), {}],
+  ['campaigns changed ever, left without work', (db) => workflessCampaignsChanged(db, null, now()), {}],
   ['campaigns woken', (db) => wokenCampaigns(db, now()), {}],
   ['campaigns with queued jobs', (db) => campaignsWithQueuedWork(db), {}],
   ...channels.map(
@@ -107,11 +128,19 @@ const statements: Array<[string, (db: Db) => Promise<unknown>, { ordered?: boole
   ),
   ...channels.map(
     (channel) =>
-      [`promoted rows to reconcile (${channel.name})`, (db: Db) => promotedWaiting(db, channel, campaignId, now()), {}] as [
+      [`promoted rows to reconcile (${channel.name})`, (db: Db) => promotedWaiting(db, channel, now(), null, 1_000), { ordered: true }] as [
         string,
         (db: Db) => Promise<unknown>,
         object,
       ],
+  ),
+  ...channels.map(
+    (channel) =>
+      [
+        `promoted rows to reconcile, the next batch (${channel.name})`,
+        (db: Db) => promotedWaiting(db, channel, now(), { promotedAt: new Date(Date.now() - 60_000), id: targetIds[0]! }, 1_000),
+        { ordered: true },
+      ] as [string, (db: Db) => Promise<unknown>, object],
   ),
   ['lock work at dispatch', (db) => lockWork(db, 'call', somePending()), {}],
   ['owners of claimed work', (db) => workOwners(db, 'call', somePending()), {}],
@@ -153,17 +182,7 @@ const statements: Array<[string, (db: Db) => Promise<unknown>, { ordered?: boole
       ),
     {},
   ],
-  [
-    'give lost work back',
-    (db) =>
-      unpromoteLost(
-        db,
-        channels[0]!,
-        somePending().map((id) => ({ id, promotion: 1 })),
-        now(),
-      ),
-    {},
-  ],
+  ['give lost work back', giveBack, {}],
   ['campaigns of targets', (db) => targetsCampaigns(db, somePending()), {}],
   ['load target histories', (db) => loadHistories(db, somePending()), {}],
   ['campaign stats', (db) => campaignCounts(db, campaignId, [rollout({})]), {}],
@@ -180,6 +199,18 @@ describe('plans on tables without statistics', () => {
           planNodes(plan).filter((node) => node['Node Type'] === 'Sort'),
           `sort in: ${text}`,
         ).toEqual([]);
+    }
+  });
+});
+
+describe('giving lost work back', () => {
+  it('finds its rows by key, never by walking the promoted rows once per row', async () => {
+    for (const { text, plan } of await plansOf(giveBack)) {
+      const reads = planNodes(plan).filter((node) => node['Relation Name'] === 'calls' && node['Node Type'] !== 'ModifyTable');
+      expect(
+        reads.map((node) => node['Index Name']),
+        text,
+      ).toEqual(['calls_pkey', 'calls_pkey']);
     }
   });
 });

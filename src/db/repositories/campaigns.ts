@@ -160,12 +160,6 @@ export async function transitionCampaign(tx: Db, id: string, from: CampaignStatu
   return rows.length === 1;
 }
 
-/** Running campaigns (the hopper's work list). */
-export async function runningCampaignIds(db: Db): Promise<string[]> {
-  const rows = await db.query<{ id: string }>(sql`SELECT id FROM campaigns WHERE status = 'running' ORDER BY id`);
-  return rows.map((row) => row.id);
-}
-
 /**
  * Stores a paced campaign's dials of the last minute: `dials` are all of them (those read under
  * the campaign's lock plus the batch's own), not only new ones; dials older than `since` are dropped.

@@ -79,19 +79,6 @@ export async function overdueClaims(db: Db, channel: Channel, before: Date, limi
   return rows.map((row) => row.id);
 }
 
-/**
- * Running campaigns with no work left: no target holds pending work and no rollout still
- * opens rounds (auto-complete candidates). Both probes use partial indexes.
- */
-export async function runningCampaignsWithoutWork(db: Db): Promise<string[]> {
-  const rows = await db.query<{ id: string }>(sql`
-    SELECT k.id FROM campaigns k
-    WHERE k.status = 'running'
-      AND NOT ${exists(sql`SELECT true FROM targets t WHERE t.campaign_id = k.id AND t.has_pending`)}
-      AND NOT ${exists(sql`SELECT true FROM rollouts r WHERE r.campaign_id = k.id AND r.finished_at IS NULL`)}`);
-  return rows.map((row) => row.id);
-}
-
 /** A campaign whose wake-ups are due: the hopper looks at its waiting rows. */
 export interface WokenCampaign {
   campaignId: string;
