@@ -7,8 +7,10 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { dispatchCase } from './cases/dispatch.js';
+import { fairnessCase } from './cases/fairness.js';
 import { importCase } from './cases/import.js';
 import { latencyCase } from './cases/latency.js';
+import { manyCampaignsCase } from './cases/many-campaigns.js';
 import { memoryCase } from './cases/memory.js';
 import { promotionCase } from './cases/promotion.js';
 import { resumeCase } from './cases/resume.js';
@@ -25,6 +27,8 @@ const CASES: Record<string, (ctx: RunContext) => Promise<Result[]>> = {
   dispatch: dispatchCase,
   latency: latencyCase,
   memory: memoryCase,
+  fairness: fairnessCase,
+  many: manyCampaignsCase,
 };
 
 async function main() {

@@ -1,12 +1,15 @@
-import type { BenchSystem } from './system.js';
+import type { BenchSystem, Requester } from './system.js';
 
 /** Campaign fixtures written straight into the database, and lifecycle commands timed over HTTP. */
 
 const ZONES = ['Europe/Paris', 'America/New_York', 'Asia/Tokyo', 'Asia/Kolkata', 'America/Los_Angeles'];
 
-/** Calls are allowed every hour of every day, so everything a start opens is due at once. */
-export async function createCampaign(system: BenchSystem, name: string): Promise<string> {
-  const created = await system.request('POST', '/campaigns', {
+/**
+ * Calls are allowed every hour of every day, so everything a start opens is due at once. The
+ * campaign is the system's organization's unless `request` carries another organization's key.
+ */
+export async function createCampaign(system: BenchSystem, name: string, request: Requester = system.request): Promise<string> {
+  const created = await request('POST', '/campaigns', {
     name,
     agent_id: '0b6f0d3e-8a41-4d4e-9a0e-3f1f6f1c2a10',
     call_working_hours: { start: '00:00', end: '23:59:59', weekdays: [1, 2, 3, 4, 5, 6, 7] },
@@ -40,6 +43,19 @@ export async function insertTargets(system: BenchSystem, campaignId: string, cou
       [campaignId],
     );
   }
+}
+
+/**
+ * `count` targets in each of the campaigns (as insertTargets writes them, never had a round),
+ * with one INSERT … SELECT.
+ */
+export async function insertTargetsOfEach(system: BenchSystem, campaignIds: string[], count: number): Promise<void> {
+  await system.pool.query(
+    `INSERT INTO targets (id, campaign_id, phone, dedupe_key, timezone, updated_at)
+     SELECT uuid_generate_v7(), c.id, p.phone, 'phone:' || p.phone, ($2::text[])[1 + g % ${ZONES.length}], now()
+     FROM unnest($1::uuid[]) c(id), generate_series(1, $3::int) g, LATERAL (SELECT '+1555' || lpad(g::text, 7, '0') AS phone) p`,
+    [campaignIds, ZONES, count],
+  );
 }
 
 export interface CommandRun {

@@ -21,17 +21,29 @@ export interface Result {
   note?: string;
 }
 
-type Comparison = '<' | '≥';
+type Comparison = '<' | '≤' | '≥';
 
-export function result(fields: Omit<Result, 'ratio' | 'goal'> & { goal?: [Comparison, number] }): Result {
+/**
+ * A goal on the value (`['<', 3]`: under 3 of the row's unit), or with `'ratio'` on the ratio to
+ * the bare reference (`['≤', 2, 'ratio']`: at most twice the reference).
+ */
+export type Goal = [Comparison, number] | [Comparison, number, 'ratio'];
+
+const holds: Record<Comparison, (measured: number, bound: number) => boolean> = {
+  '<': (measured, bound) => measured < bound,
+  '≤': (measured, bound) => measured <= bound,
+  '≥': (measured, bound) => measured >= bound,
+};
+
+export function result(fields: Omit<Result, 'ratio' | 'goal'> & { goal?: Goal }): Result {
   const { goal, ...rest } = fields;
   const measured: Result = { ...rest, ratio: fields.baseline > 0 ? fields.value / fields.baseline : Number.NaN };
   if (goal) {
-    const [comparison, bound] = goal;
-    measured.goal = {
-      text: `${comparison} ${formatNumber(bound)} ${fields.unit}`,
-      met: comparison === '<' ? fields.value < bound : fields.value >= bound,
-    };
+    const [comparison, bound, on] = goal;
+    measured.goal =
+      on === 'ratio'
+        ? { text: `ratio ${comparison} ${formatNumber(bound)}`, met: holds[comparison](measured.ratio, bound) }
+        : { text: `${comparison} ${formatNumber(bound)} ${fields.unit}`, met: holds[comparison](fields.value, bound) };
   }
   return measured;
 }

@@ -20,8 +20,10 @@ export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const RESULTS_DIR = `${REPO}bench/results/`;
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const DATABASE = 'campaigns_bench';
-const TEMPLATE = 'campaigns_bench_template';
+// BENCH_DATABASE names the databases (two runs at once on one server need two names).
+const DATABASE = process.env.BENCH_DATABASE ?? 'campaigns_bench';
+if (!/^[a-z_][a-z0-9_]*$/.test(DATABASE)) throw new Error(`BENCH_DATABASE must be a plain lower-case identifier, got ${DATABASE}`);
+const TEMPLATE = `${DATABASE}_template`;
 
 export const databaseUrl = (name: string) => {
   const url = new URL(POSTGRES_URL);
@@ -97,6 +99,53 @@ export interface ApiAnswer {
   json: any;
 }
 
+/** An API request with an organization's key: its answer's status and body (JSON when it parses). */
+export type Requester = (method: string, path: string, body?: unknown, contentType?: string) => Promise<ApiAnswer>;
+
+function requester(baseUrl: string, key: string): Requester {
+  return async (method, path, body, contentType = 'application/json') => {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': contentType }) },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    let json: unknown = text;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // not JSON: kept as text
+    }
+    return { status: response.status, json };
+  };
+}
+
+/** An organization and an API key, as `npm run cli -- api-key create` makes them. */
+async function insertOrganization(pool: pg.Pool, name: string): Promise<{ id: string; apiKey: string }> {
+  const apiKey = `cek_${randomBytes(24).toString('base64url')}`;
+  const { rows } = await pool.query<{ id: string }>(`INSERT INTO organizations (id, name) VALUES (uuid_generate_v7(), $1) RETURNING id`, [name]);
+  const id = rows[0]!.id;
+  await pool.query(`INSERT INTO api_keys (id, organization_id, key_hash, key_prefix) VALUES (uuid_generate_v7(), $1, $2, $3)`, [
+    id,
+    hashApiKey(apiKey),
+    apiKey.slice(0, 10),
+  ]);
+  return { id, apiKey };
+}
+
+export interface BenchOrganization {
+  organizationId: string;
+  apiKey: string;
+  /** Requests to the system's API with this organization's key. */
+  request: Requester;
+}
+
+/** A second (third…) organization of the system, with an API key of its own. */
+export async function addOrganization(system: BenchSystem, name: string): Promise<BenchOrganization> {
+  const organization = await insertOrganization(system.pool, name);
+  return { organizationId: organization.id, apiKey: organization.apiKey, request: requester(system.baseUrl, organization.apiKey) };
+}
+
 export interface BenchSystem {
   caseName: string;
   baseUrl: string;
@@ -109,7 +158,8 @@ export interface BenchSystem {
   redis: Redis;
   api?: RoleProcess;
   worker?: RoleProcess;
-  request(method: string, path: string, body?: unknown, contentType?: string): Promise<ApiAnswer>;
+  /** Requests with the system's organization's key. */
+  request: Requester;
   /** Polls `probe` until it returns a value (not undefined); fails with the children's logs. */
   waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, intervalMs?: number): Promise<T>;
   /** pids of the system's processes: its children and its PostgreSQL backends. */
@@ -151,15 +201,7 @@ export async function startBenchSystem(
   };
   const pool = new pg.Pool({ connectionString: url, max: 4, application_name: 'bench' });
   pool.on('error', (error) => ctx.log(`bench connection lost: ${error.message}`));
-  // An organization and an API key, as `npm run cli -- api-key create` makes them.
-  const key = `cek_${randomBytes(24).toString('base64url')}`;
-  const { rows } = await pool.query<{ id: string }>(`INSERT INTO organizations (id, name) VALUES (uuid_generate_v7(), 'bench') RETURNING id`);
-  const organization = rows[0]!;
-  await pool.query(`INSERT INTO api_keys (id, organization_id, key_hash, key_prefix) VALUES (uuid_generate_v7(), $1, $2, $3)`, [
-    organization.id,
-    hashApiKey(key),
-    key.slice(0, 10),
-  ]);
+  const organization = await insertOrganization(pool, 'bench');
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const api = roles.includes('api') ? spawnNode(`${caseName}-api`, ['src/main.ts', 'api'], env, ctx) : undefined;
   const worker = roles.includes('worker') ? spawnNode(`${caseName}-worker`, ['src/main.ts', 'worker'], env, ctx) : undefined;
@@ -180,26 +222,12 @@ export async function startBenchSystem(
     }
   };
 
-  const request: BenchSystem['request'] = async (method, path, body, contentType = 'application/json') => {
-    const response = await fetch(`${baseUrl}${path}`, {
-      method,
-      headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': contentType }) },
-      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    let json: unknown = text;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      // not JSON: kept as text
-    }
-    return { status: response.status, json };
-  };
+  const request = requester(baseUrl, organization.apiKey);
 
   const system: BenchSystem = {
     caseName,
     baseUrl,
-    apiKey: key,
+    apiKey: organization.apiKey,
     organizationId: organization.id,
     prefix,
     databaseUrl: url,
