@@ -22,7 +22,7 @@ await pool.query(`INSERT INTO targets (id, campaign_id, phone, dedupe_key, state
   SELECT uuid_generate_v7(), k.id, '+1555' || lpad((row_number() over ())::text, 7, '0'), 'p' || g || k.id, 'not_contacted', 1, 1, true, now() FROM campaigns k, generate_series(1,10) g`);
 await pool.query(`INSERT INTO calls (id, campaign_id, target_id, round, attempt, round_attempt, status, scheduled_for, updated_at)
   SELECT uuid_generate_v7(), campaign_id, id, 1, 1, 1, 'scheduled', now(), now() FROM targets`);
-await pool.query("ALTER DATABASE scratch_many SET log_min_duration_statement = 4");
+
 const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'bench-in-process-secret-of-32-characters', DATABASE_URL: url, REDIS_URL: 'redis://127.0.0.1:6379', QUEUE_PREFIX: 'scratch-many' });
 const system = await startSystem(config, 'api', { logger: createLogger('warn') });
 let t = performance.now();

@@ -212,14 +212,16 @@ export async function lockPacedCampaign(tx: Db, campaignId: string): Promise<voi
 
 /**
  * One hopper at a time per campaign across processes (its Redis budget is counted, then
- * spent): false when another process promotes this campaign now; released at commit.
+ * spent): the campaigns among `campaignIds` whose key this transaction got; the others are
+ * promoted by another process now. Released at commit.
  */
-export async function tryLockCampaignHopper(tx: Db, campaignId: string): Promise<boolean> {
+export async function tryLockCampaignHoppers(tx: Db, campaignIds: readonly string[]): Promise<Set<string>> {
   transactionOf(tx, 'the campaign hopper key');
-  const [row] = await tx.query<{ locked: boolean }>(
-    sql`SELECT pg_try_advisory_xact_lock(hashtextextended(${campaignId}, ${advisoryNamespaces.campaignHopper})) AS locked`,
-  );
-  return row?.locked === true;
+  if (campaignIds.length === 0) return new Set();
+  const rows = await tx.query<{ id: string }>(sql`
+    SELECT c.id::text AS id FROM unnest(${campaignIds}::uuid[]) AS c(id)
+    WHERE pg_try_advisory_xact_lock(hashtextextended(c.id::text, ${advisoryNamespaces.campaignHopper}))`);
+  return new Set(rows.map((row) => row.id));
 }
 
 /** Locks an active rollout for one batch; null when finished or another process runs a batch of it now. */

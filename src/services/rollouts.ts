@@ -3,7 +3,7 @@ import { lockCampaign, lockRollout } from '../db/locks.js';
 import { hasEntries } from '../db/repositories/do-not-contact.js';
 import { nextRolloutTargets, markListed, segmentFacts, writeOpenings, type RolloutScope, type Opening } from '../db/repositories/rollout-targets.js';
 import { activeRollouts, recordRolloutBatch, rolloutsToRun, emptyRolloutCounts, type RolloutCounts, type Rollout } from '../db/repositories/rollouts.js';
-import type { Db } from '../db/sql.js';
+import { commitWithoutWaitingForDisk, type Db } from '../db/sql.js';
 import { nextWindowMoment } from '../domain/call-window.js';
 import type { ResumeSegment } from '../domain/lifecycle.js';
 import { decideOpening, type OpeningFacts, type RoundOpening } from '../domain/rounds.js';
@@ -100,6 +100,7 @@ async function runRolloutBatch(deps: Deps, unlocked: Rollout): Promise<(RolloutC
     if (campaign?.status !== 'running') return null;
     const rollout = await lockRollout(tx, unlocked.id);
     if (!rollout) return null;
+    await commitWithoutWaitingForDisk(tx);
     const size = deps.settings.rolloutBatchSize;
     const candidates = await nextRolloutTargets(tx, rollout, await scopeOf(tx, campaign), size);
     const now = deps.clock();

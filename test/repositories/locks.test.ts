@@ -9,7 +9,7 @@ import {
   lockRollout,
   lockTargets,
   shareCampaigns,
-  tryLockCampaignHopper,
+  tryLockCampaignHoppers,
 } from '../../src/db/locks.js';
 import { writeOpenings } from '../../src/db/repositories/rollout-targets.js';
 import { createRollout } from '../../src/db/repositories/rollouts.js';
@@ -118,14 +118,14 @@ describe('a lock out of order', () => {
     await sqlDb.db.transaction(async (tx) => {
       await lockTargets(tx, [targets[0]!]);
       expect(await lockRollout(tx, rolloutId)).not.toBeNull();
-      expect(await tryLockCampaignHopper(tx, campaigns[0]!)).toBe(true);
+      expect(await tryLockCampaignHoppers(tx, [campaigns[0]!])).toEqual(new Set([campaigns[0]!]));
     });
   });
 
   it("takes a paced campaign's lock only on the one campaign the transaction holds shared, before anything else (the hopper)", async () => {
     await sqlDb.db.transaction(async (tx) => {
       await lockCampaign(tx, campaigns[0]!, 'shared');
-      expect(await tryLockCampaignHopper(tx, campaigns[0]!)).toBe(true);
+      expect(await tryLockCampaignHoppers(tx, [campaigns[0]!])).toEqual(new Set([campaigns[0]!]));
       await lockPacedCampaign(tx, campaigns[0]!);
     });
     await sqlDb.db.transaction(async (tx) => {
@@ -176,6 +176,6 @@ describe('a lock outside a transaction', () => {
   it('is refused: it would end with its statement', async () => {
     await expect(lockCampaign(sqlDb.db, campaigns[0]!, 'shared')).rejects.toThrow('shared campaigns locked outside a transaction');
     await expect(lockTargets(sqlDb.db, [targets[0]!])).rejects.toThrow(LockOrderViolation);
-    await expect(tryLockCampaignHopper(sqlDb.db, campaigns[0]!)).rejects.toThrow(LockOrderViolation);
+    await expect(tryLockCampaignHoppers(sqlDb.db, [campaigns[0]!])).rejects.toThrow(LockOrderViolation);
   });
 });

@@ -82,7 +82,7 @@ describe('promotion', () => {
       new Date(),
     );
     await sqlDb.pool.query(`UPDATE whatsapp_messages SET scheduled_for = $2 WHERE campaign_id = $1`, [campaignId, new Date(t0 + 60_000)]);
-    const due = await sqlDb.db.transaction((tx) => lockDueWork(tx, campaignId, new Date(t0 + 3600_000), 100));
+    const { rows: due } = await sqlDb.db.transaction((tx) => lockDueWork(tx, [{ campaignId, budget: 100 }], new Date(t0 + 3600_000), 100));
     expect(due).toHaveLength(100);
     expect(due.map((row) => row.scheduled_for.getTime())).toEqual([...due.map((row) => row.scheduled_for.getTime())].sort((a, b) => a - b));
     // Calls due 09:00:00–09:01:00 (61 of them) come first, then the 39 earliest of the messages.
@@ -90,6 +90,36 @@ describe('promotion', () => {
     expect(due.filter((row) => row.channel === 'whatsapp')).toHaveLength(39);
     expect(due.find((row) => row.channel === 'call')).toMatchObject({ attempt: 1, phone: expect.stringMatching(/^\+1555/) });
     expect(due.find((row) => row.channel === 'whatsapp')).toMatchObject({ kind: 'first', whatsapp: expect.stringMatching(/^\+1666/) });
+  });
+
+  it('takes several campaigns in one read, each up to its budget, and says where a full read was cut', async () => {
+    const due = new Date('2026-12-01T09:00:00Z');
+    const campaigns: string[] = [];
+    for (const from of [20_000, 20_100, 20_200]) {
+      const campaignId = await sqlDb.campaign(organizationId);
+      const ids = await sqlDb.targets(campaignId, 5, { from });
+      await writeOpenings(
+        sqlDb.db,
+        campaignId,
+        ids.map((targetId) => ({ targetId, callDue: due, message: null })),
+        new Date(),
+      );
+      campaigns.push(campaignId);
+    }
+    const read = (limit: number) =>
+      sqlDb.db.transaction(async (tx) => {
+        const { rows, cutFrom } = await lockDueWork(
+          tx,
+          campaigns.map((campaignId) => ({ campaignId, budget: 3 })),
+          due,
+          limit,
+        );
+        return { perCampaign: campaigns.map((campaignId) => rows.filter((row) => row.campaign_id === campaignId).length), cutFrom };
+      });
+    // Room for everything: 3 of each (their budget), nothing cut.
+    expect(await read(100)).toEqual({ perCampaign: [3, 3, 3], cutFrom: null });
+    // Seven rows: the third campaign was reached but not read to its end; it and later ones may have more.
+    expect(await read(7)).toEqual({ perCampaign: [3, 3, 1], cutFrom: 2 });
   });
 });
 

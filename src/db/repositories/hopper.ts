@@ -2,41 +2,68 @@ import { channels, claimedSql, waitingSql, type Channel, type ChannelName, type 
 import { declareSelectedLock } from '../locks.js';
 import { exists, join, raw, sql, timestamps, type Db } from '../sql.js';
 
-/**
- * The campaign's earliest waiting, unpromoted rows due before `until`, over every channel in
- * due order (so no channel starves behind another's backlog), locked for promotion (rows
- * another process promotes are skipped). Each channel's rows come from its partial index of
- * unpromoted waiting rows, read in due order.
- */
-export async function lockDueWork(tx: Db, campaignId: string, until: Date, limit: number): Promise<DueRow[]> {
-  declareSelectedLock(tx, 'rows', 'skips locked');
-  const perChannel = await Promise.all(
-    channels.map((channel) =>
-      tx.query<DueRow>(sql`
-        SELECT ${channel.name} AS channel, w.id, w.target_id, w.promotion, w.scheduled_for, t.timezone, ${channel.jobColumns}
-        FROM ${channel.table} w JOIN targets t ON t.id = w.target_id
-        WHERE w.campaign_id = ${campaignId}::uuid AND ${waitingSql(channel)} AND w.promoted_at IS NULL AND w.scheduled_for <= ${until}
-        ORDER BY w.scheduled_for LIMIT ${limit}
-        FOR UPDATE OF w SKIP LOCKED`),
-    ),
-  );
-  return perChannel
-    .flat()
-    .sort((a, b) => a.scheduled_for.getTime() - b.scheduled_for.getTime())
-    .slice(0, limit);
+/** A due row and the campaign it belongs to. */
+export type CampaignDueRow = DueRow & { campaign_id: string };
+
+/** What `lockDueWork` read: the rows, and from which campaign on a channel's read was cut short. */
+export interface DueWork {
+  rows: CampaignDueRow[];
+  /** Index in `budgets` of the first campaign that may have due rows left unread; null: none. */
+  cutFrom: number | null;
 }
 
-/** Jobs of the campaign that sit in Redis now, per channel: the hopper keeps their sum bounded. */
-export async function promotedCounts(db: Db, campaignId: string): Promise<Record<ChannelName, number>> {
-  const [row] = await db.query<Record<ChannelName, number>>(sql`
-    SELECT ${join(
+/**
+ * The campaigns' earliest waiting, unpromoted rows due before `until`, each campaign at most its
+ * budget, over every channel in due order (so no channel starves behind another's backlog),
+ * locked for promotion (rows another process promotes are skipped). Each channel reads the
+ * campaigns in the given order, through its partial index of unpromoted waiting rows in due
+ * order, and stops after `limit` rows: campaigns after the cut are read by a later batch.
+ */
+export async function lockDueWork(tx: Db, budgets: ReadonlyArray<{ campaignId: string; budget: number }>, until: Date, limit: number): Promise<DueWork> {
+  declareSelectedLock(tx, 'rows', 'skips locked');
+  if (budgets.length === 0) return { rows: [], cutFrom: null };
+  const perChannel = await Promise.all(
+    channels.map((channel) =>
+      tx.query<CampaignDueRow & { ord: number }>(sql`
+        SELECT c.ord::int AS ord, x.* FROM unnest(${budgets.map((entry) => entry.campaignId)}::uuid[], ${budgets.map((entry) => entry.budget)}::int[])
+          WITH ORDINALITY AS c(campaign_id, budget, ord)
+        CROSS JOIN LATERAL (
+          SELECT ${channel.name}::text AS channel, w.campaign_id, w.id, w.target_id, w.promotion, w.scheduled_for, t.timezone, ${channel.jobColumns}
+          FROM ${channel.table} w JOIN targets t ON t.id = w.target_id
+          WHERE w.campaign_id = c.campaign_id AND ${waitingSql(channel)} AND w.promoted_at IS NULL AND w.scheduled_for <= ${until}
+          ORDER BY w.scheduled_for LIMIT c.budget
+          FOR UPDATE OF w SKIP LOCKED
+        ) x
+        LIMIT ${limit}`),
+    ),
+  );
+  const cuts = perChannel.filter((rows) => rows.length === limit).map((rows) => rows[rows.length - 1]!.ord - 1);
+  const rows: CampaignDueRow[] = [];
+  budgets.forEach(({ campaignId, budget }) => {
+    const mine = perChannel
+      .flat()
+      .filter((row) => row.campaign_id === campaignId)
+      .sort((a, b) => a.scheduled_for.getTime() - b.scheduled_for.getTime())
+      .slice(0, budget);
+    for (const { ord: _ord, ...row } of mine) rows.push(row);
+  });
+  return { rows, cutFrom: cuts.length > 0 ? Math.min(...cuts) : null };
+}
+
+/** Jobs each campaign holds in Redis now, per channel: the hopper keeps their sum bounded. */
+export async function promotedCounts(db: Db, campaignIds: readonly string[]): Promise<Map<string, Record<ChannelName, number>>> {
+  if (campaignIds.length === 0) return new Map();
+  const rows = await db.query<Record<ChannelName, number> & { campaign_id: string }>(sql`
+    SELECT c.id::text AS campaign_id, ${join(
       channels.map(
-        (channel) =>
-          sql`(SELECT count(*) FROM ${channel.table} w WHERE w.campaign_id = ${campaignId}::uuid AND w.promoted_at IS NOT NULL)::int AS ${raw(channel.name)}`,
+        (channel) => sql`(SELECT count(*) FROM ${channel.table} w WHERE w.campaign_id = c.id AND w.promoted_at IS NOT NULL)::int AS ${raw(channel.name)}`,
       ),
       ', ',
-    )}`);
-  return Object.fromEntries(channels.map((channel) => [channel.name, row?.[channel.name] ?? 0])) as Record<ChannelName, number>;
+    )}
+    FROM unnest(${campaignIds}::uuid[]) AS c(id)`);
+  return new Map(
+    rows.map((row) => [row.campaign_id, Object.fromEntries(channels.map((channel) => [channel.name, row[channel.name]])) as Record<ChannelName, number>]),
+  );
 }
 
 export interface Promotion {
@@ -85,6 +112,8 @@ export interface WokenCampaign {
   /** Null when the campaign no longer exists. */
   organizationId: string | null;
   running: boolean;
+  /** Limited to calls per minute: its batch writes its pacing on the campaign row, alone. */
+  paced: boolean;
   /** The wake-ups read: removed once the campaign has nothing due left (never others, written since). */
   wakeups: string[];
 }
@@ -96,10 +125,11 @@ export interface WokenCampaign {
 export async function wokenCampaigns(db: Db, until: Date): Promise<WokenCampaign[]> {
   return db.query<WokenCampaign>(sql`
     SELECT w.campaign_id AS "campaignId", k.organization_id AS "organizationId", coalesce(k.status = 'running', false) AS running,
+           coalesce(k.max_calls_per_minute IS NOT NULL, false) AS paced,
            array_agg(w.id::text) AS wakeups
     FROM hopper_wakeups w LEFT JOIN campaigns k ON k.id = w.campaign_id
     WHERE w.due_at <= ${until}
-    GROUP BY w.campaign_id, k.organization_id, k.status
+    GROUP BY w.campaign_id, k.organization_id, k.status, k.max_calls_per_minute
     ORDER BY w.campaign_id`);
 }
 
@@ -133,16 +163,18 @@ export async function wakeCampaign(db: Db, campaignId: string, at: Date): Promis
   await db.query(sql`INSERT INTO hopper_wakeups (campaign_id, due_at) VALUES (${campaignId}::uuid, ${at})`);
 }
 
-/** Whether the campaign still has waiting, unpromoted rows due before `until`, locked by others or not. */
-export async function hasDueWork(db: Db, campaignId: string, until: Date): Promise<boolean> {
-  const [row] = await db.query<{ due: boolean }>(sql`
-    SELECT (${join(
+/** The campaigns among `campaignIds` that still have waiting, unpromoted rows due before `until`, locked by others or not. */
+export async function campaignsWithDueWork(db: Db, campaignIds: readonly string[], until: Date): Promise<Set<string>> {
+  if (campaignIds.length === 0) return new Set();
+  const rows = await db.query<{ id: string }>(sql`
+    SELECT c.id::text AS id FROM unnest(${campaignIds}::uuid[]) AS c(id)
+    WHERE ${join(
       channels.map((channel) =>
         exists(
-          sql`SELECT true FROM ${channel.table} w WHERE w.campaign_id = ${campaignId}::uuid AND ${waitingSql(channel)} AND w.promoted_at IS NULL AND w.scheduled_for <= ${until}`,
+          sql`SELECT true FROM ${channel.table} w WHERE w.campaign_id = c.id AND ${waitingSql(channel)} AND w.promoted_at IS NULL AND w.scheduled_for <= ${until}`,
         ),
       ),
       ' OR ',
-    )}) AS due`);
-  return row?.due ?? false;
+    )}`);
+  return new Set(rows.map((row) => row.id));
 }
