@@ -1,6 +1,7 @@
 import { createOutcomeRecorder } from './call-outcomes.js';
 import type { ServiceDeps } from './deps.js';
 import { createClaimer } from './dispatch.js';
+import { createLifecycleApplier } from './lifecycle.js';
 import { createWhatsappEventRecorder } from './whatsapp-events.js';
 
 /**
@@ -13,6 +14,7 @@ export function createBatchedUseCases(deps: ServiceDeps) {
     claim: createClaimer(deps),
     recordCallOutcome: createOutcomeRecorder(deps),
     recordWhatsappEvent: createWhatsappEventRecorder(deps),
+    applyLifecycleCommand: createLifecycleApplier(deps),
   };
 }
 

@@ -22,10 +22,10 @@ export type Handler<N extends SystemJobName> = (data: JobData<N>, context: Worke
 
 /** One handler per job this system consumes: parse done, one use case, a result. */
 export const jobHandlers: { [N in SystemJobName]: Handler<N> } = {
-  [JobName.LifecycleCommand]: async ({ command_id }, { deps, job }) => {
+  [JobName.LifecycleCommand]: async ({ command_id }, { deps, batched, job }) => {
     const timer = deps.metrics.commandDuration.startTimer();
     try {
-      const { command, result } = await runLifecycleCommand(deps, command_id);
+      const { command, result } = await runLifecycleCommand(deps, command_id, batched.applyLifecycleCommand);
       if (!result) return { ok: false, applied: false };
       deps.metrics.lifecycleCommands.inc({ command, result: result.ok ? 'succeeded' : 'rejected' });
       timer({ command });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acceptCommand, failPendingCommand, insertCommand } from '../../src/db/repositories/commands.js';
+import { acceptCommands, failPendingCommand, insertCommands } from '../../src/db/repositories/commands.js';
 import { sql } from '../../src/db/sql.js';
 import { QueueName } from '../../src/queues/names.js';
 import { recordCallOutcomes } from '../../src/services/call-outcomes.js';
@@ -44,24 +44,26 @@ const campaignWith = (targets: number, settings: Record<string, unknown> = {}) =
 
 /** A lifecycle command recorded as the API records it (pending until its job is confirmed queued). */
 async function recorded(campaignId: string, name: LifecycleCommand, options: { idempotencyKey?: string; createdAt?: Date } = {}) {
-  const row = await insertCommand(t.system.db.sql, {
-    id: randomUUID(),
-    organizationId: t.org.id,
-    campaignId,
-    name,
-    params: {},
-    actor: 'test',
-    requestId: randomUUID(),
-    idempotencyKey: options.idempotencyKey ?? null,
-    createdAt: options.createdAt ?? new Date(),
-  });
+  const [row] = await insertCommands(t.system.db.sql, [
+    {
+      id: randomUUID(),
+      organizationId: t.org.id,
+      campaignId,
+      name,
+      params: {},
+      actor: 'test',
+      requestId: randomUUID(),
+      idempotencyKey: options.idempotencyKey ?? null,
+      createdAt: options.createdAt ?? new Date(),
+    },
+  ]);
   return row!;
 }
 
 /** A lifecycle command recorded as the API records it, its job queued; the test applies it (no worker runs). */
 async function command(campaignId: string, name: LifecycleCommand): Promise<string> {
   const { id } = await recorded(campaignId, name);
-  expect(await acceptCommand(t.system.db.sql, id)).toBe(true);
+  expect(await acceptCommands(t.system.db.sql, [id])).toEqual(new Set([id]));
   return id;
 }
 
@@ -273,7 +275,7 @@ describe('a lifecycle job whose command is not confirmed queued yet', () => {
     const confirmed = await campaignWith(1);
     const accepted = await recorded(confirmed, 'start');
     const applying = runLifecycleCommand(deps(), accepted.id);
-    expect(await acceptCommand(t.system.db.sql, accepted.id)).toBe(true);
+    expect(await acceptCommands(t.system.db.sql, [accepted.id])).toEqual(new Set([accepted.id]));
     expect((await applying).result).toMatchObject({ ok: true });
     expect(await status(confirmed)).toBe('running');
 
