@@ -1,7 +1,7 @@
 import { createOutcomeRecorder } from './call-outcomes.js';
 import type { ServiceDeps } from './deps.js';
 import { createClaimer } from './dispatch.js';
-import { createLifecycleApplier } from './lifecycle.js';
+import { createLifecycleApplier, createSettler } from './lifecycle.js';
 import { createWhatsappEventRecorder } from './whatsapp-events.js';
 
 /**
@@ -15,6 +15,7 @@ export function createBatchedUseCases(deps: ServiceDeps) {
     recordCallOutcome: createOutcomeRecorder(deps),
     recordWhatsappEvent: createWhatsappEventRecorder(deps),
     applyLifecycleCommand: createLifecycleApplier(deps),
+    settleCampaign: createSettler(deps),
   };
 }
 

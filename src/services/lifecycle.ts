@@ -1,14 +1,14 @@
 import { appendCampaignEvents, type NewCampaignEvent } from '../db/repositories/campaign-events.js';
-import { findCampaignsByIds, transitionCampaign, transitionCampaigns, type Campaign } from '../db/repositories/campaigns.js';
-import { lockCampaign, lockCampaignsExclusively } from '../db/locks.js';
+import { findCampaignsByIds, transitionCampaigns, type Campaign } from '../db/repositories/campaigns.js';
+import { lockCampaignsExclusively } from '../db/locks.js';
 import { failCommand, findCommandsByIds, finishCommands, markCommandsRunning } from '../db/repositories/commands.js';
-import { activeRollouts, campaignsWithActiveRollout, createRollouts, finishRollouts, type NewRollout } from '../db/repositories/rollouts.js';
-import { cancelWaiting, campaignHasPending, refreshCampaignPending, unpromoteCampaign } from '../db/repositories/work.js';
+import { campaignsWithActiveRollout, createRollouts, finishRollouts, type NewRollout } from '../db/repositories/rollouts.js';
+import { campaignsWithPending, cancelWaiting, refreshCampaignPending, unpromoteCampaign } from '../db/repositories/work.js';
 import type { Db } from '../db/sql.js';
 import { InvalidData } from '../domain/errors.js';
 import { decideLifecycle, lifecycleEffect, type CampaignStatus, type LifecycleCommand } from '../domain/lifecycle.js';
 import { applyAfterCommit, mergeEffects, type AfterCommit } from './after-commit.js';
-import { createBatcher } from './batcher.js';
+import { createBatcher, togetherOrAlone } from './batcher.js';
 import { resultOf, storedResultOf, type CommandResult, type ResumeCounts } from './command-results.js';
 import { awaitCommandDecision, resumeParamsOf, type Command } from './commands.js';
 import type { ServiceDeps } from './deps.js';
@@ -214,20 +214,12 @@ async function applyTogether(deps: Deps, decided: readonly Command[]): Promise<M
   return applied;
 }
 
-/**
- * Applies decided commands together (group commit); each gets its own answer. When the
- * transaction fails, each command is applied alone, so one command's failure is its own.
- */
-export async function applyLifecycleCommands(deps: Deps, decided: readonly Command[]): Promise<Array<AppliedCommand | Error>> {
-  try {
-    const applied = await applyTogether(deps, decided);
-    return decided.map((command) => applied.get(command.id)!);
-  } catch (error) {
-    if (decided.length === 1) return [error instanceof Error ? error : new Error(String(error))];
-    const answers: Array<AppliedCommand | Error> = [];
-    for (const command of decided) answers.push((await applyLifecycleCommands(deps, [command]))[0]!);
-    return answers;
-  }
+/** Applies decided commands together (group commit); each gets its own answer. */
+export function applyLifecycleCommands(deps: Deps, decided: readonly Command[]): Promise<Array<AppliedCommand | Error>> {
+  return togetherOrAlone(decided, async (commands) => {
+    const applied = await applyTogether(deps, commands);
+    return commands.map((command) => applied.get(command.id)!);
+  });
 }
 
 /** One command at a time for the lifecycle worker's jobs, applied together underneath (group commit). */
@@ -261,19 +253,42 @@ export async function runLifecycleCommand(
   return apply(decided);
 }
 
-/** A running campaign in which no target has work left and no rollout still opens rounds moves to done by itself. */
-export async function settleCampaign(deps: Deps, campaignId: string): Promise<{ completed: boolean }> {
+/**
+ * Running campaigns in which no target has work left and no rollout still opens rounds move to
+ * done by themselves. The campaigns are checked together, in one transaction that locks them.
+ */
+async function settleTogether(deps: Deps, campaignIds: readonly string[]): Promise<Set<string>> {
   const completed = await deps.db.sql.transaction(async (tx) => {
-    const campaign = await lockCampaign(tx, campaignId, 'exclusive');
-    if (campaign?.status !== 'running') return false;
-    if ((await campaignHasPending(tx, campaignId)) || (await activeRollouts(tx, campaignId)).length > 0) return false;
+    const campaigns = await lockCampaignsExclusively(tx, campaignIds);
+    const running = [...campaigns.values()].filter((campaign) => campaign.status === 'running').map((campaign) => campaign.id);
+    const busy = new Set([...(await campaignsWithPending(tx, running)), ...(await campaignsWithActiveRollout(tx, running))]);
+    const idle = running.filter((id) => !busy.has(id));
     const now = deps.clock();
-    await transitionCampaign(tx, campaignId, 'running', 'done', now);
-    await appendCampaignEvents(tx, [{ campaignId, command: 'auto_complete', fromStatus: 'running', toStatus: 'done', actor: 'system', createdAt: now }]);
-    return true;
+    await transitionCampaigns(
+      tx,
+      idle.map((id) => ({ id, from: 'running' as const, to: 'done' as const })),
+      now,
+    );
+    await appendCampaignEvents(
+      tx,
+      idle.map((campaignId) => ({ campaignId, command: 'auto_complete', fromStatus: 'running', toStatus: 'done', actor: 'system', createdAt: now })),
+    );
+    return new Set(idle);
   });
-  if (completed) deps.logger.info({ campaign_id: campaignId }, 'campaign completed by itself: no work left');
-  return { completed };
+  for (const campaignId of completed) deps.logger.info({ campaign_id: campaignId }, 'campaign completed by itself: no work left');
+  return completed;
+}
+
+function settleCampaigns(deps: Deps, campaignIds: readonly string[]): Promise<Array<{ completed: boolean } | Error>> {
+  return togetherOrAlone(campaignIds, async (ids) => {
+    const completed = await settleTogether(deps, ids);
+    return ids.map((id) => ({ completed: completed.has(id.toLowerCase()) }));
+  });
+}
+
+/** Completion checks one campaign at a time for the lifecycle worker's jobs, made together underneath. */
+export function createSettler(deps: Deps, options = { maxBatchSize: 100, maxInFlight: 2 }) {
+  return createBatcher<string, { completed: boolean }>((campaignIds) => settleCampaigns(deps, campaignIds), options);
 }
 
 /** The worker gave up on a command (a final failure): it changed nothing, and its row says so. */

@@ -7,7 +7,7 @@ import { QueueName } from '../../src/queues/names.js';
 import { recordCallOutcomes } from '../../src/services/call-outcomes.js';
 import { claimWork } from '../../src/services/dispatch.js';
 import { promoteDueWork } from '../../src/services/hopper.js';
-import { runLifecycleCommand, settleCampaign } from '../../src/services/lifecycle.js';
+import { createSettler, runLifecycleCommand } from '../../src/services/lifecycle.js';
 import { reconcile } from '../../src/services/reconciler.js';
 import { runRollouts } from '../../src/services/rollouts.js';
 import type { LifecycleCommand } from '../../src/domain/lifecycle.js';
@@ -184,7 +184,7 @@ describe('a pause committing while the hopper promotes', () => {
     await promoteDueWork(deps());
     expect((await callsOf(campaignId)).map((call) => call.promotion)).toEqual(Array.from({ length: 20 }, () => 2));
     await placeAll(campaignId);
-    expect(await settleCampaign(deps(), campaignId)).toEqual({ completed: true });
+    expect(await createSettler(deps())(campaignId)).toEqual({ completed: true });
   });
 });
 
@@ -207,7 +207,7 @@ describe('the dispatch guard', () => {
     // The escaped job's claim is stale now; the new one is placed.
     expect(await claimWork(deps(), [{ channel: 'call', id: call!.id, promotion: call!.promotion }])).toEqual([{ kind: 'drop', reason: 'superseded' }]);
     await placeAll(campaignId);
-    expect(await settleCampaign(deps(), campaignId)).toEqual({ completed: true });
+    expect(await createSettler(deps())(campaignId)).toEqual({ completed: true });
   });
 });
 

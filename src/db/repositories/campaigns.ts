@@ -152,14 +152,6 @@ export async function findCampaignById(db: Db, id: string): Promise<Campaign | n
   return row ?? null;
 }
 
-/** Conditional status change (`WHERE status = from`): false when another command got there first. */
-export async function transitionCampaign(tx: Db, id: string, from: CampaignStatus, to: CampaignStatus, now: Date): Promise<boolean> {
-  const rows = await tx.query(sql`
-    UPDATE campaigns SET status = ${to}::campaign_status, updated_at = ${now}
-    WHERE id = ${id}::uuid AND status = ${from}::campaign_status RETURNING id`);
-  return rows.length === 1;
-}
-
 /** Conditional status changes, one per campaign (`WHERE status = from`): how many were made. */
 export async function transitionCampaigns(
   tx: Db,

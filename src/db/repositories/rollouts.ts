@@ -1,5 +1,5 @@
 import type { Rollout, RolloutKind, TargetState } from '../../generated/prisma/client.js';
-import { join, raw, sql, timestamps, uuids, type Db, type Sql } from '../sql.js';
+import { empty, join, raw, sql, timestamps, uuids, type Db, type Sql } from '../sql.js';
 
 export type { Rollout };
 
@@ -33,12 +33,12 @@ export async function createRollouts(tx: Db, rollouts: readonly NewRollout[]): P
     RETURNING ${rolloutColumns}`);
 }
 
-/** Which of the campaigns have an active rollout of `kind`. */
-export async function campaignsWithActiveRollout(db: Db, campaignIds: readonly string[], kind: RolloutKind): Promise<Set<string>> {
+/** Which of the campaigns have an active rollout (of `kind`, when given). */
+export async function campaignsWithActiveRollout(db: Db, campaignIds: readonly string[], kind?: RolloutKind): Promise<Set<string>> {
   if (campaignIds.length === 0) return new Set();
   const rows = await db.query<{ campaignId: string }>(sql`
     SELECT DISTINCT campaign_id AS "campaignId" FROM rollouts
-    WHERE campaign_id = ANY(${uuids(campaignIds)}) AND kind = ${kind}::rollout_kind AND finished_at IS NULL`);
+    WHERE campaign_id = ANY(${uuids(campaignIds)}) AND finished_at IS NULL ${kind ? sql`AND kind = ${kind}::rollout_kind` : empty}`);
   return new Set(rows.map((row) => row.campaignId));
 }
 
