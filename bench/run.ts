@@ -15,6 +15,7 @@ import { memoryCase } from './cases/memory.js';
 import { promotionCase } from './cases/promotion.js';
 import { resumeCase } from './cases/resume.js';
 import { startCase } from './cases/start.js';
+import { startsCase } from './cases/starts.js';
 import { createContext, type RunContext } from './lib/context.js';
 import { machineFacts, markdownTable, writeResults, type Result } from './lib/report.js';
 import { databaseUrl, dropDatabases, prepareTemplate, REDIS_URL, RESULTS_DIR } from './lib/system.js';
@@ -22,6 +23,7 @@ import { databaseUrl, dropDatabases, prepareTemplate, REDIS_URL, RESULTS_DIR } f
 const CASES: Record<string, (ctx: RunContext) => Promise<Result[]>> = {
   import: importCase,
   start: startCase,
+  starts: startsCase,
   resume: resumeCase,
   promotion: promotionCase,
   dispatch: dispatchCase,

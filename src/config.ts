@@ -35,7 +35,9 @@ const envSchema = z
     COMMAND_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
     // A resume whose segment holds more targets answers 202 at once (poll GET /commands/{id}).
     RESUME_WAIT_LIMIT: z.coerce.number().int().min(0).default(50_000),
-    LIFECYCLE_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
+    // Lifecycle commands a worker process runs at once; those that arrive together are applied in
+    // one transaction (group commit), so a burst of commands costs a few transactions.
+    LIFECYCLE_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(100),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
     // The hopper: rows due within the horizon become delayed jobs, checked every interval.
     SCHEDULE_HORIZON_SECONDS: z.coerce.number().int().min(1).default(900),

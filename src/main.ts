@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     const address = await system.app.listen({ host: config.HOST, port: config.PORT });
     logger.info({ address, docs: `${address}/docs` }, 'API listening');
   }
-  if (system.workers) logger.info({ queues: system.workers.workers.map((worker) => worker.name) }, 'workers running');
+  if (system.workers) logger.info({ queues: [...new Set(system.workers.workers.map((worker) => worker.name))] }, 'workers running');
 
   let stopping = false;
   const stop = (signal: string) => {

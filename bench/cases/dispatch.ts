@@ -3,7 +3,7 @@ import { createDialerWorker } from '../../src/dialer/index.js';
 import { bareWorker } from '../lib/baselines.js';
 import { createCampaign, expectOk, insertTargets, runCommand, waitAllAnswered, waitRolledOut } from '../lib/campaigns.js';
 import { seconds, sleep, type RunContext } from '../lib/context.js';
-import { cpuMeter, localPid } from '../lib/proc.js';
+import { systemCpuMeter } from '../lib/proc.js';
 import { result, type Result } from '../lib/report.js';
 import { REDIS_URL, startBenchSystem, type BenchSystem } from '../lib/system.js';
 
@@ -72,31 +72,6 @@ function httpDialer(system: BenchSystem): Dialer {
   return { close: () => worker.close(), failures: () => failures, firstDialAt: () => firstDialAt };
 }
 
-/** CPU per process between start and stop: the system's children, its backends, Redis, this process. */
-async function cpuMeters(system: BenchSystem) {
-  const redisPid = Number(/process_id:(\d+)/.exec(await system.redis.info('server'))?.[1]);
-  const meters = {
-    worker: cpuMeter(() => [system.pids().worker!]),
-    api: cpuMeter(() => [system.pids().api!]),
-    postgres: cpuMeter(() => system.postgresPids()),
-    redis: cpuMeter(() => (localPid(redisPid, 'redis-server') ? [redisPid] : [])),
-  };
-  let own = process.cpuUsage();
-  return {
-    start: async () => {
-      for (const meter of Object.values(meters)) await meter.start();
-      own = process.cpuUsage();
-    },
-    stop: async () => {
-      const used = process.cpuUsage(own);
-      const spent: Record<string, number> = {};
-      for (const [name, meter] of Object.entries(meters)) spent[name] = await meter.stop();
-      spent['dialer (bench process)'] = (used.user + used.system) / 1000;
-      return spent;
-    },
-  };
-}
-
 /** PostgreSQL transactions committed or rolled back in the system's database (its statistics lag about a second). */
 function transactionCounter(system: BenchSystem) {
   const read = async () =>
@@ -140,7 +115,7 @@ async function dialAll(system: BenchSystem, campaignId: string, size: number, st
 
 async function run(system: BenchSystem, size: number, variant: string, startDialer: (system: BenchSystem) => Dialer) {
   const campaignId = await readyCampaign(system, size, variant);
-  const cpu = await cpuMeters(system);
+  const cpu = await systemCpuMeter(system, 'dialer (bench process)');
   const transactions = transactionCounter(system);
   await transactions.start();
   await cpu.start();

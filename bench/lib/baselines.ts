@@ -126,37 +126,79 @@ export async function measureLatency(options: autocannon.Options): Promise<Laten
   };
 }
 
+/** A trivial Fastify route in a process of its own, logging as the API does: its URL once it answers. */
+async function withBareFastify<T>(ctx: RunContext, measure: (url: string) => Promise<T>): Promise<T> {
+  const port = await getPort();
+  const child = spawnNode(
+    'bare-fastify',
+    ['bench/bare/fastify.ts'],
+    { ...process.env, PORT: String(port), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' },
+    ctx,
+  );
+  let measured: T;
+  try {
+    const url = `http://127.0.0.1:${port}/`;
+    for (
+      let tries = 0;
+      !(await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      ));
+      tries++
+    ) {
+      if (tries > 300 || !child.alive()) throw new Error(`trivial Fastify server did not start:\n${child.logTail()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    measured = await measure(url);
+  } finally {
+    await child.stop();
+  }
+  // Two lines per request at tens of thousands of requests per second: hundreds of MiB (kept
+  // when the server failed, for its tail).
+  rmSync(child.logPath);
+  return measured;
+}
+
 /** The same load against a trivial Fastify route in a process of its own. */
 export function bareLatency(ctx: RunContext, connections: number, duration: number): Promise<Latency> {
-  return ctx.once(`latency-${connections}-${duration}`, async () => {
-    const port = await getPort();
-    const child = spawnNode(
-      'bare-fastify',
-      ['bench/bare/fastify.ts'],
-      { ...process.env, PORT: String(port), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' },
-      ctx,
-    );
-    let latency: Latency;
-    try {
-      const url = `http://127.0.0.1:${port}/`;
-      for (
-        let tries = 0;
-        !(await fetch(url).then(
-          (r) => r.ok,
-          () => false,
-        ));
-        tries++
-      ) {
-        if (tries > 300 || !child.alive()) throw new Error(`trivial Fastify server did not start:\n${child.logTail()}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      latency = await measureLatency({ url, connections, duration });
-    } finally {
-      await child.stop();
-    }
-    // Two lines per request at tens of thousands of requests per second: hundreds of MiB (kept
-    // when the server failed, for its tail).
-    rmSync(child.logPath);
-    return latency;
-  });
+  return ctx.once(`latency-${connections}-${duration}`, () => withBareFastify(ctx, (url) => measureLatency({ url, connections, duration })));
+}
+
+/** The value at percentile `p` (nearest rank) of `values`. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** p50 and p99 of one burst, and how long it took from the first request sent to the last answer. */
+export interface Burst {
+  p50: number;
+  p99: number;
+  ms: number;
+}
+
+/** `requests` run all at once: each one's latency (ms) summed up. */
+export async function timeBurst(requests: number, send: (index: number) => Promise<number>): Promise<Burst> {
+  const started = performance.now();
+  const latencies = await Promise.all(Array.from({ length: requests }, (_, index) => send(index)));
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), ms: performance.now() - started };
+}
+
+/** `bursts` bursts of `requests` concurrent GETs (plain fetch) against a trivial Fastify route, after an untimed one. */
+export function bareBursts(ctx: RunContext, requests: number, bursts: number): Promise<Burst[]> {
+  const get = async (url: string) => {
+    const started = performance.now();
+    const response = await fetch(url);
+    await response.text();
+    if (!response.ok) throw new Error(`trivial Fastify route answered ${response.status}`);
+    return performance.now() - started;
+  };
+  return ctx.once(`bursts-${requests}-${bursts}`, () =>
+    withBareFastify(ctx, async (url) => {
+      await timeBurst(requests, () => get(url));
+      const measured: Burst[] = [];
+      for (let burst = 0; burst < bursts; burst++) measured.push(await timeBurst(requests, () => get(url)));
+      return measured;
+    }),
+  );
 }

@@ -61,6 +61,8 @@ export async function insertTargetsOfEach(system: BenchSystem, campaignIds: stri
 export interface CommandRun {
   ms: number;
   status: number;
+  /** It answered 202 and its result was polled. */
+  polled: boolean;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
 }
@@ -74,7 +76,7 @@ export async function runCommand(
 ): Promise<CommandRun> {
   const started = performance.now();
   const answer = await system.request('POST', `/campaigns/${campaignId}/${command}`, body);
-  if (answer.status !== 202) return { ms: performance.now() - started, status: answer.status, body: answer.json };
+  if (answer.status !== 202) return { ms: performance.now() - started, status: answer.status, polled: false, body: answer.json };
   const commandId = answer.json.command_id as string;
   const finished = await system.waitFor(
     `the ${command} command to finish`,
@@ -85,7 +87,7 @@ export async function runCommand(
     30 * 60_000,
     50,
   );
-  return { ms: performance.now() - started, status: finished.status_code, body: finished.body };
+  return { ms: performance.now() - started, status: finished.status_code, polled: true, body: finished.body };
 }
 
 export function expectOk(run: CommandRun, what: string): CommandRun {

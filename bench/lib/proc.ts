@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { BenchSystem } from './system.js';
 
 /** Linux process accounting read from /proc: CPU time and resident memory of any local pid. */
 
@@ -63,4 +64,32 @@ export function localPid(pid: number, command: string): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * CPU per process between start and stop: the system's children, its backends, Redis (the
+ * whole server, when it runs here), and this process under the name `own`.
+ */
+export async function systemCpuMeter(system: BenchSystem, own: string) {
+  const redisPid = Number(/process_id:(\d+)/.exec(await system.redis.info('server'))?.[1]);
+  const meters = {
+    worker: cpuMeter(() => [system.pids().worker!]),
+    api: cpuMeter(() => [system.pids().api!]),
+    postgres: cpuMeter(() => system.postgresPids()),
+    redis: cpuMeter(() => (localPid(redisPid, 'redis-server') ? [redisPid] : [])),
+  };
+  let ownBefore = process.cpuUsage();
+  return {
+    start: async () => {
+      for (const meter of Object.values(meters)) await meter.start();
+      ownBefore = process.cpuUsage();
+    },
+    stop: async () => {
+      const used = process.cpuUsage(ownBefore);
+      const spent: Record<string, number> = {};
+      for (const [name, meter] of Object.entries(meters)) spent[name] = await meter.stop();
+      spent[own] = (used.user + used.system) / 1000;
+      return spent;
+    },
+  };
 }

@@ -166,6 +166,14 @@ export async function lockCampaign(tx: Db, id: string, mode: 'exclusive' | 'shar
   return row ?? null;
 }
 
+/** Locks several campaigns exclusively, in id order (lifecycle commands applied together). */
+export async function lockCampaignsExclusively(tx: Db, ids: readonly string[]): Promise<Map<string, Campaign>> {
+  take(tx, 'exclusive campaigns', ids, 'waits');
+  if (ids.length === 0) return new Map();
+  const rows = await campaignsLocked(tx, ids, sql`FOR UPDATE`);
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
 /** Locks several campaigns shared, in id order. */
 export async function shareCampaigns(tx: Db, ids: readonly string[]): Promise<Map<string, Campaign>> {
   take(tx, 'shared campaigns', ids, 'waits');

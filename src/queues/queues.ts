@@ -115,3 +115,11 @@ export function createQueueEvents(name: QueueName, connection: Redis, prefix: st
 export async function enqueueLifecycleCommand(queues: Queues, payload: JobPayload<typeof JobName.LifecycleCommand>) {
   await queues.add(JobName.LifecycleCommand, { data: payload, jobId: payload.command_id });
 }
+
+/** Several commands' jobs at once, all or none. */
+export async function enqueueLifecycleCommands(queues: Queues, payloads: ReadonlyArray<JobPayload<typeof JobName.LifecycleCommand>>) {
+  await queues.addBulk(
+    JobName.LifecycleCommand,
+    payloads.map((payload) => ({ data: payload, jobId: payload.command_id })),
+  );
+}

@@ -1,6 +1,7 @@
 import { createOutcomeRecorder } from './call-outcomes.js';
 import type { ServiceDeps } from './deps.js';
 import { createClaimer } from './dispatch.js';
+import { createLifecycleApplier, createSettler } from './lifecycle.js';
 import { createWhatsappEventRecorder } from './whatsapp-events.js';
 
 /**
@@ -13,6 +14,8 @@ export function createBatchedUseCases(deps: ServiceDeps) {
     claim: createClaimer(deps),
     recordCallOutcome: createOutcomeRecorder(deps),
     recordWhatsappEvent: createWhatsappEventRecorder(deps),
+    applyLifecycleCommand: createLifecycleApplier(deps),
+    settleCampaign: createSettler(deps),
   };
 }
 

@@ -39,3 +39,21 @@ export function createBatcher<Item, Result>(
   );
   return (item) => loader.load(item);
 }
+
+/**
+ * Runs the items together, and when that fails, each alone: one item's failure (a bad row, a
+ * refused write) is its own, and the others still get their results.
+ */
+export async function togetherOrAlone<Item, Result>(
+  items: readonly Item[],
+  run: (items: readonly Item[]) => Promise<Result[]>,
+): Promise<Array<Result | Error>> {
+  try {
+    return await run(items);
+  } catch (error) {
+    if (items.length === 1) return [error instanceof Error ? error : new Error(String(error))];
+    const answers: Array<Result | Error> = [];
+    for (const item of items) answers.push(...(await togetherOrAlone([item], run)));
+    return answers;
+  }
+}

@@ -29,6 +29,9 @@ const StoredResult = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(false), kind: z.string(), detail: z.string() }),
 ]);
 
+/** The campaign kept in a result, its dates back from JSON strings (built once: building a schema costs far more than a parse). */
+const StoredCampaign = z.object({ createdAt: z.coerce.date(), updatedAt: z.coerce.date() }).loose();
+
 export type CommandResult = { ok: true; campaign: Campaign; resume?: ResumeCounts } | { ok: false; kind: ErrorKind; detail: string };
 
 /** The result a finished command recorded, in the form callers read. */
@@ -36,7 +39,7 @@ export function resultOf(command: Command): CommandResult | null {
   if (!command.result) return null;
   const result = StoredResult.parse(command.result);
   if (!result.ok) return { ok: false, kind: result.kind as ErrorKind, detail: result.detail };
-  const campaign = z.object({ createdAt: z.coerce.date(), updatedAt: z.coerce.date() }).loose().parse(result.campaign) as unknown as Campaign;
+  const campaign = StoredCampaign.parse(result.campaign) as unknown as Campaign;
   return { ok: true, campaign, ...(result.resume ? { resume: result.resume } : {}) };
 }
 

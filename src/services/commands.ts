@@ -1,28 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { EventEmitter } from 'node:events';
 import { Job, type QueueEvents } from 'bullmq';
 import { z } from 'zod';
 import {
-  acceptCommand,
+  acceptCommands,
   failPendingCommand,
   failPendingCommandsBefore,
   findCommand,
   findCommandById,
   findCommandByIdempotencyKey,
-  insertCommand,
+  findCommandsByIds,
+  insertCommands,
   releaseIdempotencyKey,
   type Command,
+  type NewCommand,
 } from '../db/repositories/commands.js';
+import { findCampaignsByIds, type Campaign } from '../db/repositories/campaigns.js';
 import type { Db } from '../db/sql.js';
 import { rolloutOfCommand, type Rollout } from '../db/repositories/rollouts.js';
 import { countTargetsInState } from '../db/repositories/targets.js';
 import { Conflict, NotFound, ServiceUnavailable } from '../domain/errors.js';
 import { resumeSegments, type LifecycleCommand } from '../domain/lifecycle.js';
-import { enqueueLifecycleCommand } from '../queues/queues.js';
+import { enqueueLifecycleCommands } from '../queues/queues.js';
 import { QueueName } from '../queues/names.js';
 import { withTimeout } from '../util/timeout.js';
 import type { Caller } from './caller.js';
-import { getCampaign } from './campaigns.js';
+import { createBatcher } from './batcher.js';
 import { resultOf, type CommandResult } from './command-results.js';
 import type { ServiceDeps } from './deps.js';
 
@@ -68,6 +72,24 @@ const NOT_QUEUED = { ok: false, kind: 'unavailable', detail: 'The command queue 
 /** The latest read of each command's row in this process, shared by its waiters. */
 const rowReads = new WeakMap<Db, Map<string, { startedAt: number; read: Promise<Command | null> }>>();
 
+/** Reads of command rows, grouped per process: a burst of commands waited on costs one statement per poll, not one per command. */
+const groupedReads = new WeakMap<Db, (id: string) => Promise<Command | null>>();
+
+function findCommandGrouped(db: Db, id: string): Promise<Command | null> {
+  let read = groupedReads.get(db);
+  if (!read) {
+    read = createBatcher<string, Command | null>(
+      async (ids) => {
+        const rows = new Map((await findCommandsByIds(db, [...new Set(ids)])).map((command) => [command.id, command]));
+        return ids.map((id) => rows.get(id.toLowerCase()) ?? null);
+      },
+      { maxBatchSize: 1_000, maxInFlight: 4 },
+    );
+    groupedReads.set(db, read);
+  }
+  return read(id);
+}
+
 /**
  * The command's row, read at or after `notBefore` (a read in flight or just done is shared):
  * hundreds of concurrent requests with one Idempotency-Key cost one read per poll, not hundreds.
@@ -77,7 +99,7 @@ function readCommand(db: Db, id: string, notBefore: number): Promise<Command | n
   if (!byId) rowReads.set(db, (byId = new Map()));
   const latest = byId.get(id);
   if (latest && latest.startedAt >= notBefore) return latest.read;
-  const entry = { startedAt: Date.now(), read: findCommandById(db, id) };
+  const entry = { startedAt: Date.now(), read: findCommandGrouped(db, id) };
   byId.set(id, entry);
   const forget = () => {
     if (byId.get(id) === entry) byId.delete(id);
@@ -85,6 +107,49 @@ function readCommand(db: Db, id: string, notBefore: number): Promise<Command | n
   entry.read.then(() => setTimeout(forget, POLL_MS).unref(), forget);
   return entry.read;
 }
+
+/**
+ * The completion of a job this request is about to queue, listened for before the job exists:
+ * no event of it can come earlier, so Redis need not be asked whether it finished already.
+ */
+interface CompletionWatch {
+  finished: Promise<unknown>;
+  stop(): void;
+}
+
+function watchCompletion(events: QueueEvents, jobId: string): CompletionWatch {
+  // BullMQ emits `completed:<job id>` and `failed:<job id>`, which its typed events do not list.
+  const emitter = events as unknown as EventEmitter;
+  const completed = `completed:${jobId}`;
+  const failed = `failed:${jobId}`;
+  let stop = () => undefined as void;
+  const finished = new Promise<unknown>((resolve, reject) => {
+    const onCompleted = (args: { returnvalue: unknown }) => {
+      stop();
+      resolve(args.returnvalue);
+    };
+    const onFailed = (args: { failedReason: string }) => {
+      stop();
+      reject(new Error(args.failedReason));
+    };
+    emitter.on(completed, onCompleted);
+    emitter.on(failed, onFailed);
+    stop = () => {
+      emitter.removeListener(completed, onCompleted);
+      emitter.removeListener(failed, onFailed);
+    };
+  });
+  // Awaited only once the job is queued; a failure before that is the request's own.
+  finished.catch(() => undefined);
+  return { finished, stop: () => stop() };
+}
+
+/**
+ * How long a request waits for the completion event of the job it queued before it asks Redis
+ * (as for any other command): an event missed while the events' reader reconnects costs this
+ * much, not the whole wait.
+ */
+const WATCH_MS = 1_000;
 
 /** Waits in progress, per QueueEvents and job: concurrent waiters share one set of listeners. */
 const waits = new WeakMap<QueueEvents, Map<string, Promise<unknown>>>();
@@ -144,9 +209,10 @@ function answerOf(command: Command): SubmittedCommand | null {
  * the first one and replays alike, so all of them get one answer: first the decision (above),
  * so nobody answers 202 for a command whose job may never be queued; then, once it is queued,
  * its job's completion (or its row, while Redis does not answer) until `waitMs` has passed, and
- * 202 if it is still running. A command that failed answers 503: nothing was changed.
+ * 202 if it is still running. A command that failed answers 503: nothing was changed. The
+ * request that queued the job waits first on the completion it watched since before.
  */
-async function awaitCommand(deps: Deps, command: Command, waitMs: number): Promise<SubmittedCommand> {
+async function awaitCommand(deps: Deps, command: Command, waitMs: number, watch?: CompletionWatch): Promise<SubmittedCommand> {
   // BullMQ reads a TTL of 0 as "wait forever"; here 0 means "do not wait".
   const deadline = Date.now() + waitMs;
   let latest = command.status === 'pending' ? await awaitCommandDecision(deps, command.id) : command;
@@ -158,15 +224,22 @@ async function awaitCommand(deps: Deps, command: Command, waitMs: number): Promi
     const remaining = deadline - Date.now();
     if (remaining <= 0) return { finished: false, command: latest };
     let readAfter = Date.now() - POLL_MS;
+    const watched = watch;
+    watch = undefined;
     try {
-      // A suspended Redis never answers: each step is bounded by what is left of the wait.
-      const job = await withTimeout(Job.fromId(queue, command.id), remaining, 'Redis');
-      if (job) {
-        await finishedJob(job, deps.lifecycleEvents, Math.max(1, deadline - Date.now()));
+      if (watched) {
+        await withTimeout(watched.finished, Math.min(remaining, WATCH_MS), 'the completion event');
         // The worker recorded the result before it completed the job: read after that.
         readAfter = Date.now();
       } else {
-        await sleep(Math.min(POLL_MS, remaining));
+        // A suspended Redis never answers: each step is bounded by what is left of the wait.
+        const job = await withTimeout(Job.fromId(queue, command.id), remaining, 'Redis');
+        if (job) {
+          await finishedJob(job, deps.lifecycleEvents, Math.max(1, deadline - Date.now()));
+          readAfter = Date.now();
+        } else {
+          await sleep(Math.min(POLL_MS, remaining));
+        }
       }
     } catch (error) {
       // Timed out, Redis unreachable, or the job failed: the command's row says what happened.
@@ -213,55 +286,108 @@ async function replay(deps: Deps, request: CommandRequest, waitMs: number): Prom
  */
 const KEY_RACE_TRIES = 5;
 
+/** A 503: the command's job was not confirmed queued, so nothing was changed. */
+const notQueued = (cause?: unknown) => new ServiceUnavailable('redis', NOT_QUEUED.detail, cause === undefined ? undefined : { cause });
+
+/**
+ * Records commands (pending) and queues their jobs, for a burst of requests at once: one
+ * INSERT, one addBulk, one UPDATE. Each request gets its command, queued; null when its
+ * Idempotency-Key was taken meanwhile; or a 503 when Redis refused the jobs or did not answer in
+ * time (the commands are failed, and kept, so their Location shows what happened and their keys
+ * answer the same to everyone; a job Redis takes late is not applied, as the worker skips a
+ * failed command) or when a waiter failed the command first.
+ */
+async function recordAndQueue(deps: Deps, rows: readonly NewCommand[]): Promise<Array<Command | null | Error>> {
+  const inserted = new Map((await insertCommands(deps.db.sql, rows)).map((command) => [command.id, command]));
+  const commands = [...inserted.values()];
+  if (commands.length === 0) return rows.map(() => null);
+  try {
+    // A producer must not hang on a half-open connection.
+    await withTimeout(
+      enqueueLifecycleCommands(
+        deps.queues,
+        commands.map((command) => ({ command_id: command.id, ...(command.requestId ? { request_id: command.requestId } : {}) })),
+      ),
+      deps.redisCommandTimeoutMs,
+      'Redis',
+    );
+  } catch (error) {
+    deps.logger.debug({ err: error, command_ids: [...inserted.keys()] }, 'could not queue commands');
+    // Unless a waiter that gave up on a request failed its command first: failed either way.
+    await Promise.all(commands.map((command) => failPendingCommand(deps.db.sql, command.id, NOT_QUEUED, deps.clock())));
+    return rows.map((row) => (inserted.has(row.id) ? notQueued(error) : null));
+  }
+  const accepted = await acceptCommands(
+    deps.db.sql,
+    commands.map((command) => command.id),
+  );
+  return rows.map((row) => {
+    const command = inserted.get(row.id);
+    if (!command) return null;
+    // Failed first by a waiter (this request took longer than REDIS_COMMAND_TIMEOUT_MS + 2 s):
+    // it answers 503 like everyone else, and the worker skips the job Redis took.
+    if (!accepted.has(command.id)) return notQueued();
+    deps.logger.info({ command_id: command.id, command: command.name, campaign_id: command.campaignId }, 'command queued');
+    return { ...command, status: 'queued' as const };
+  });
+}
+
+interface Grouped {
+  campaign(key: { organizationId: string; id: string }): Promise<Campaign | null>;
+  recordAndQueue(row: NewCommand): Promise<Command | null>;
+}
+
 /**
  * Records the command (pending), queues it for the lifecycle worker, and waits (bounded) for
- * its result. If Redis refuses the job or does not answer in time, the command is failed (kept,
- * so its Location shows what happened and its Idempotency-Key answers the same to everyone),
- * and a job Redis takes late is not applied (the worker skips a failed command): nothing
- * half-done.
+ * its result. Concurrent requests read their campaigns, and record and queue their commands,
+ * together (`Grouped`).
  */
-export async function submitCommand(deps: Deps, request: CommandRequest): Promise<SubmittedCommand> {
-  const campaign = await getCampaign(deps, request.caller.organizationId, request.campaignId);
+async function submitCommand(deps: Deps, grouped: Grouped, request: CommandRequest): Promise<SubmittedCommand> {
+  const campaign = await grouped.campaign({ organizationId: request.caller.organizationId, id: request.campaignId });
+  if (!campaign) throw new NotFound('Campaign not found.');
   if (request.agentId && request.agentId !== campaign.agentId) throw new NotFound('Campaign not found for this agent.');
   const waitMs = (await isLargeResume(deps, request)) ? 0 : deps.commandWaitMs;
   for (let tries = 0; tries < KEY_RACE_TRIES; tries++) {
     const replayed = await replay(deps, request, waitMs);
     if (replayed) return replayed;
-    const command = await insertCommand(deps.db.sql, {
-      id: randomUUID(),
-      organizationId: request.caller.organizationId,
-      campaignId: campaign.id,
-      name: request.command,
-      params: request.params ?? {},
-      actor: request.caller.actor,
-      requestId: request.requestId,
-      idempotencyKey: request.idempotencyKey ?? null,
-      // The idempotency window is measured on the same clock.
-      createdAt: deps.clock(),
-    });
-    // Null: the same key raced in from another request; the next try answers as it is answered.
-    if (command) return queueCommand(deps, command, request, waitMs);
+    const id = randomUUID();
+    const watch = watchCompletion(deps.lifecycleEvents, id);
+    try {
+      const command = await grouped.recordAndQueue({
+        id,
+        organizationId: request.caller.organizationId,
+        campaignId: campaign.id,
+        name: request.command,
+        params: request.params ?? {},
+        actor: request.caller.actor,
+        requestId: request.requestId,
+        idempotencyKey: request.idempotencyKey ?? null,
+        // The idempotency window is measured on the same clock.
+        createdAt: deps.clock(),
+      });
+      // Null: the same key raced in from another request; the next try answers as it is answered.
+      if (command) return await awaitCommand(deps, command, waitMs, watch);
+    } finally {
+      watch.stop();
+    }
   }
   throw new ServiceUnavailable('redis', NOT_QUEUED.detail);
 }
 
-async function queueCommand(deps: Deps, command: Command, request: CommandRequest, waitMs: number): Promise<SubmittedCommand> {
-  try {
-    // A producer must not hang on a half-open connection.
-    await withTimeout(enqueueLifecycleCommand(deps.queues, { command_id: command.id, request_id: request.requestId }), deps.redisCommandTimeoutMs, 'Redis');
-  } catch (error) {
-    deps.logger.debug({ err: error, command_id: command.id }, 'could not queue command');
-    // Unless a waiter that gave up on this request failed it first: failed either way.
-    await failPendingCommand(deps.db.sql, command.id, NOT_QUEUED, deps.clock());
-    throw new ServiceUnavailable('redis', NOT_QUEUED.detail, { cause: error });
-  }
-  if (!(await acceptCommand(deps.db.sql, command.id))) {
-    // Failed first by a waiter (this request took longer than REDIS_COMMAND_TIMEOUT_MS + 2 s):
-    // it answers 503 like everyone else, and the worker skips the job Redis took.
-    throw new ServiceUnavailable('redis', NOT_QUEUED.detail);
-  }
-  deps.logger.info({ command_id: command.id, command: request.command, campaign_id: command.campaignId }, 'command queued');
-  return awaitCommand(deps, { ...command, status: 'queued' }, waitMs);
+/** The API's lifecycle commands, one request at a time for the routes, grouped underneath (group commit). */
+export function createCommandSubmitter(deps: Deps, options = { maxBatchSize: 500, maxInFlight: 2 }) {
+  const grouped: Grouped = {
+    campaign: createBatcher(async (keys: ReadonlyArray<{ organizationId: string; id: string }>) => {
+      const found = await findCampaignsByIds(deps.db.sql, [...new Set(keys.map((key) => key.id))]);
+      return keys.map(({ organizationId, id }) => {
+        const campaign = found.get(id.toLowerCase());
+        // Another organization's campaign is not found.
+        return campaign?.organizationId === organizationId ? campaign : null;
+      });
+    }, options),
+    recordAndQueue: createBatcher((rows: readonly NewCommand[]) => recordAndQueue(deps, rows), options),
+  };
+  return (request: CommandRequest) => submitCommand(deps, grouped, request);
 }
 
 /** A resume of a segment larger than RESUME_WAIT_LIMIT answers 202 at once (poll for progress). */

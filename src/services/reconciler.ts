@@ -7,11 +7,13 @@ import { enqueueLifecycleCommand } from '../queues/queues.js';
 import { applyAfterCommit } from './after-commit.js';
 import { failAbandonedCommands } from './commands.js';
 import type { ServiceDeps } from './deps.js';
-import { settleCampaign } from './lifecycle.js';
+import { settleCampaigns } from './lifecycle.js';
 
 type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger' | 'metrics' | 'settings'>;
 
 const COMMAND_BATCH = 100;
+/** Campaigns checked for completion per transaction (they are locked together). */
+const SETTLE_BATCH = 100;
 const PROMOTED_BATCH = 1_000;
 
 /**
@@ -107,8 +109,13 @@ async function settleLostChecks(deps: Deps, before: Date): Promise<number> {
   const mark = await settleSweptUntil(deps.db.sql);
   const from = mark && new Date(mark.getTime() - IN_FLIGHT_MS);
   let completed = 0;
-  for (const campaignId of await workflessCampaignsChanged(deps.db.sql, from, before)) {
-    if ((await settleCampaign(deps, campaignId)).completed) completed += 1;
+  const candidates = await workflessCampaignsChanged(deps.db.sql, from, before);
+  for (let offset = 0; offset < candidates.length; offset += SETTLE_BATCH) {
+    for (const answer of await settleCampaigns(deps, candidates.slice(offset, offset + SETTLE_BATCH))) {
+      // The mark must not move past a check that failed: the reconciler's next run tries again.
+      if (answer instanceof Error) throw answer;
+      if (answer.completed) completed += 1;
+    }
   }
   await recordSettleSwept(deps.db.sql, before);
   return completed;

@@ -7,7 +7,7 @@ import type { BatchedUseCases } from '../services/batched.js';
 import { claimAnswerOf } from '../services/claim-answers.js';
 import type { ServiceDeps } from '../services/deps.js';
 import { hopperTick } from '../services/hopper-tick.js';
-import { markCommandFailed, runLifecycleCommand, settleCampaign } from '../services/lifecycle.js';
+import { markCommandFailed, runLifecycleCommand } from '../services/lifecycle.js';
 import { reconcile } from '../services/reconciler.js';
 
 /** What every handler may use: the services' dependencies and the process's batched use cases. */
@@ -22,10 +22,10 @@ export type Handler<N extends SystemJobName> = (data: JobData<N>, context: Worke
 
 /** One handler per job this system consumes: parse done, one use case, a result. */
 export const jobHandlers: { [N in SystemJobName]: Handler<N> } = {
-  [JobName.LifecycleCommand]: async ({ command_id }, { deps, job }) => {
+  [JobName.LifecycleCommand]: async ({ command_id }, { deps, batched, job }) => {
     const timer = deps.metrics.commandDuration.startTimer();
     try {
-      const { command, result } = await runLifecycleCommand(deps, command_id);
+      const { command, result } = await runLifecycleCommand(deps, command_id, batched.applyLifecycleCommand);
       if (!result) return { ok: false, applied: false };
       deps.metrics.lifecycleCommands.inc({ command, result: result.ok ? 'succeeded' : 'rejected' });
       timer({ command });
@@ -41,7 +41,7 @@ export const jobHandlers: { [N in SystemJobName]: Handler<N> } = {
       throw error;
     }
   },
-  [JobName.SettleCampaign]: ({ campaign_id }, { deps }) => settleCampaign(deps, campaign_id),
+  [JobName.SettleCampaign]: ({ campaign_id }, { batched }) => batched.settleCampaign(campaign_id),
   [JobName.HopperTick]: (_data, { deps }) => hopperTick(deps),
   [JobName.Reconcile]: (_data, { deps }) => reconcile(deps),
   [JobName.Claim]: async ({ channel, id, promotion }, { batched }) => claimAnswerOf(await batched.claim({ channel, id, promotion }), channel).job,

@@ -5,7 +5,7 @@ import { isConnectionFailure } from '../dependencies.js';
 import { InvalidData, isRetryable } from '../domain/errors.js';
 import { CAPPED_BACKOFF, jobCatalog, type ScheduledJobName } from '../queues/catalog.js';
 import { createRedis, type RedisSettings } from '../queues/connection.js';
-import { JobName, type QueueName } from '../queues/names.js';
+import { JobName, QueueName } from '../queues/names.js';
 import { reportQueueErrors } from '../queues/queues.js';
 import type { BatchedUseCases } from '../services/batched.js';
 import type { ServiceDeps } from '../services/deps.js';
@@ -43,6 +43,20 @@ const SCHEDULE_RETRY_MS = 500;
 const JOB_LOCK_MS = 15_000;
 const STALLED_CHECK_MS = 5_000;
 
+/**
+ * A BullMQ worker fetches its jobs one Redis call after the other and starts them once it has
+ * fetched as many as it may run: a burst of lifecycle commands, each answered while its request
+ * waits, is fetched by several workers side by side (their jobs still meet in one group commit),
+ * each running at most this many.
+ */
+const LIFECYCLE_JOBS_PER_WORKER = 25;
+
+/** The concurrency of each worker a queue gets: one worker, or several for lifecycle commands. */
+function workerConcurrencies(queueName: QueueName, concurrency: number): number[] {
+  const workers = queueName === QueueName.Lifecycle ? Math.ceil(concurrency / LIFECYCLE_JOBS_PER_WORKER) : 1;
+  return Array.from({ length: workers }, (_, index) => Math.floor(concurrency / workers) + (index < concurrency % workers ? 1 : 0));
+}
+
 /** How often each repeatable job of the catalog runs; its scheduler id, queue and options are the catalog's. */
 const scheduleIntervals = (options: WorkerOptions): Record<ScheduledJobName, number> => ({
   [JobName.HopperTick]: options.hopperIntervalMs,
@@ -57,9 +71,7 @@ const scheduleIntervals = (options: WorkerOptions): Record<ScheduledJobName, num
 export async function startWorkers(deps: ServiceDeps, batched: BatchedUseCases, options: WorkerOptions): Promise<RunningWorkers> {
   assertHandlersMatchCatalog();
   const connections: Redis[] = [];
-  const workers = [...queuesWithJobs().keys()].map((queueName) => {
-    const connection = createRedis(options.redis, 'worker', options.monitor);
-    connections.push(connection);
+  const workers = [...queuesWithJobs().keys()].flatMap((queueName) => {
     const processor = async (job: Job) => {
       const logger = deps.logger.child({ queue: queueName, job_id: job.id, job: job.name, request_id: job.data?.request_id });
       const handler = handlerFor(job.name);
@@ -83,16 +95,20 @@ export async function startWorkers(deps: ServiceDeps, batched: BatchedUseCases, 
         throw error;
       }
     };
-    const worker = new Worker(queueName, processor, {
-      connection,
-      prefix: options.prefix,
-      concurrency: options.concurrency[queueName] ?? 1,
-      lockDuration: JOB_LOCK_MS,
-      stalledInterval: STALLED_CHECK_MS,
-      settings: { backoffStrategy: cappedBackoff },
+    return workerConcurrencies(queueName, options.concurrency[queueName] ?? 1).map((concurrency) => {
+      const connection = createRedis(options.redis, 'worker', options.monitor);
+      connections.push(connection);
+      const worker = new Worker(queueName, processor, {
+        connection,
+        prefix: options.prefix,
+        concurrency,
+        lockDuration: JOB_LOCK_MS,
+        stalledInterval: STALLED_CHECK_MS,
+        settings: { backoffStrategy: cappedBackoff },
+      });
+      reportQueueErrors(worker, queueName, deps.logger, options.monitor);
+      return worker;
     });
-    reportQueueErrors(worker, queueName, deps.logger, options.monitor);
-    return worker;
   });
   // Upserting is idempotent: every worker process may do it, one schedule results. It is done
   // again whenever Redis comes back, in case it came back empty (no persistence, failover).

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acceptCommand, failPendingCommand, insertCommand } from '../../src/db/repositories/commands.js';
+import { acceptCommands, failPendingCommand, insertCommands } from '../../src/db/repositories/commands.js';
 import { sql } from '../../src/db/sql.js';
 import { QueueName } from '../../src/queues/names.js';
 import { recordCallOutcomes } from '../../src/services/call-outcomes.js';
 import { claimWork } from '../../src/services/dispatch.js';
 import { promoteDueWork } from '../../src/services/hopper.js';
-import { runLifecycleCommand, settleCampaign } from '../../src/services/lifecycle.js';
+import { createSettler, runLifecycleCommand } from '../../src/services/lifecycle.js';
 import { reconcile } from '../../src/services/reconciler.js';
 import { runRollouts } from '../../src/services/rollouts.js';
 import type { LifecycleCommand } from '../../src/domain/lifecycle.js';
@@ -44,24 +44,26 @@ const campaignWith = (targets: number, settings: Record<string, unknown> = {}) =
 
 /** A lifecycle command recorded as the API records it (pending until its job is confirmed queued). */
 async function recorded(campaignId: string, name: LifecycleCommand, options: { idempotencyKey?: string; createdAt?: Date } = {}) {
-  const row = await insertCommand(t.system.db.sql, {
-    id: randomUUID(),
-    organizationId: t.org.id,
-    campaignId,
-    name,
-    params: {},
-    actor: 'test',
-    requestId: randomUUID(),
-    idempotencyKey: options.idempotencyKey ?? null,
-    createdAt: options.createdAt ?? new Date(),
-  });
+  const [row] = await insertCommands(t.system.db.sql, [
+    {
+      id: randomUUID(),
+      organizationId: t.org.id,
+      campaignId,
+      name,
+      params: {},
+      actor: 'test',
+      requestId: randomUUID(),
+      idempotencyKey: options.idempotencyKey ?? null,
+      createdAt: options.createdAt ?? new Date(),
+    },
+  ]);
   return row!;
 }
 
 /** A lifecycle command recorded as the API records it, its job queued; the test applies it (no worker runs). */
 async function command(campaignId: string, name: LifecycleCommand): Promise<string> {
   const { id } = await recorded(campaignId, name);
-  expect(await acceptCommand(t.system.db.sql, id)).toBe(true);
+  expect(await acceptCommands(t.system.db.sql, [id])).toEqual(new Set([id]));
   return id;
 }
 
@@ -182,7 +184,7 @@ describe('a pause committing while the hopper promotes', () => {
     await promoteDueWork(deps());
     expect((await callsOf(campaignId)).map((call) => call.promotion)).toEqual(Array.from({ length: 20 }, () => 2));
     await placeAll(campaignId);
-    expect(await settleCampaign(deps(), campaignId)).toEqual({ completed: true });
+    expect(await createSettler(deps())(campaignId)).toEqual({ completed: true });
   });
 });
 
@@ -205,7 +207,7 @@ describe('the dispatch guard', () => {
     // The escaped job's claim is stale now; the new one is placed.
     expect(await claimWork(deps(), [{ channel: 'call', id: call!.id, promotion: call!.promotion }])).toEqual([{ kind: 'drop', reason: 'superseded' }]);
     await placeAll(campaignId);
-    expect(await settleCampaign(deps(), campaignId)).toEqual({ completed: true });
+    expect(await createSettler(deps())(campaignId)).toEqual({ completed: true });
   });
 });
 
@@ -273,7 +275,7 @@ describe('a lifecycle job whose command is not confirmed queued yet', () => {
     const confirmed = await campaignWith(1);
     const accepted = await recorded(confirmed, 'start');
     const applying = runLifecycleCommand(deps(), accepted.id);
-    expect(await acceptCommand(t.system.db.sql, accepted.id)).toBe(true);
+    expect(await acceptCommands(t.system.db.sql, [accepted.id])).toEqual(new Set([accepted.id]));
     expect((await applying).result).toMatchObject({ ok: true });
     expect(await status(confirmed)).toBe('running');
 

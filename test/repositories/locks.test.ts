@@ -12,7 +12,7 @@ import {
   tryLockCampaignHoppers,
 } from '../../src/db/locks.js';
 import { writeOpenings } from '../../src/db/repositories/rollout-targets.js';
-import { createRollout } from '../../src/db/repositories/rollouts.js';
+import { createRollouts } from '../../src/db/repositories/rollouts.js';
 import { startSqlDatabase } from '../support/sql-database.js';
 
 // The lock protocol of src/db/locks.ts against a real database: the helpers refuse a lock out of
@@ -44,7 +44,7 @@ beforeAll(async () => {
   targets.sort();
   const { rows } = await sqlDb.pool.query<{ id: string }>('SELECT id FROM calls WHERE campaign_id = ANY($1) ORDER BY id', [campaigns]);
   calls = rows.map((row) => row.id);
-  rolloutId = (await createRollout(sqlDb.db, { campaignId: campaigns[0]!, commandId: null, kind: 'start', segment: null, createdAt: new Date() })).id;
+  rolloutId = (await createRollouts(sqlDb.db, [{ campaignId: campaigns[0]!, commandId: null, kind: 'start', segment: null, createdAt: new Date() }]))[0]!.id;
 });
 afterAll(() => sqlDb?.close());
 

@@ -19,7 +19,7 @@ import type { Rollout } from '../../src/db/repositories/rollouts.js';
 import { campaignCounts } from '../../src/db/repositories/stats.js';
 import { loadHistories } from '../../src/db/repositories/target-progress.js';
 import { listedTargetsMatching, targetsCampaigns } from '../../src/db/repositories/target-lookups.js';
-import { campaignHasPending, cancelWaiting, refreshCampaignPending, refreshPending, unpromoteCampaign, workOwners } from '../../src/db/repositories/work.js';
+import { campaignsWithPending, cancelWaiting, refreshCampaignPending, refreshPending, unpromoteCampaign, workOwners } from '../../src/db/repositories/work.js';
 import { lockCalls, lockTargets, lockWork } from '../../src/db/locks.js';
 import type { Db } from '../../src/db/sql.js';
 import { explainingDb, planNodes, rolloutFixture, startSqlDatabase, type PlanNode } from '../support/sql-database.js';
@@ -117,7 +117,7 @@ const statements: Array<[string, (db: Db) => Promise<unknown>, { ordered?: boole
   ["withdraw a paused campaign's jobs", (db) => unpromoteCampaign(db, campaignId, now()), {}],
   ['refresh pending flags of targets', (db) => refreshPending(db, somePending(), now()), {}],
   ['refresh pending flags of a campaign', (db) => refreshCampaignPending(db, campaignId, now()), {}],
-  ['does the campaign hold work', (db) => campaignHasPending(db, campaignId), {}],
+  ['do the campaigns hold work', (db) => campaignsWithPending(db, [campaignId]), {}],
   ['campaigns changed lately, left without work', (db) => workflessCampaignsChanged(db, new Date(Date.now() - 60_000), now()), {}],
   ['campaigns changed ever, left without work', (db) => workflessCampaignsChanged(db, null, now()), {}],
   ['campaigns woken', (db) => wokenCampaigns(db, now()), {}],

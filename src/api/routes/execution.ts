@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { submitCommand, type CommandRequest } from '../../services/commands.js';
+import { createCommandSubmitter } from '../../services/commands.js';
 import { sendSubmitted } from '../command-reply.js';
 import type { ApiDeps } from '../context.js';
 import { idempotencyKeyOf } from '../idempotency-key.js';
@@ -36,8 +36,12 @@ const campaignAnswer = { 200: json(CampaignOut, 'Request completed successfully.
 // as `{detail}`) are described in docs/api.md, "Lifecycle commands". Pause is not part of the
 // contract: its document lists every answer.
 export const executionRoutesPlugin: FastifyPluginAsyncZod<ApiDeps> = async (app, { deps, config, lifecycleEvents }) => {
-  const submit = (request: CommandRequest) =>
-    submitCommand({ ...deps, lifecycleEvents, commandWaitMs: config.COMMAND_WAIT_MS, redisCommandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS }, request);
+  const submit = createCommandSubmitter({
+    ...deps,
+    lifecycleEvents,
+    commandWaitMs: config.COMMAND_WAIT_MS,
+    redisCommandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+  });
 
   app.post(
     '/campaigns/:campaign_id/start',

@@ -1,7 +1,7 @@
 import type { CampaignEvent, CampaignStatus } from '../../generated/prisma/client.js';
 import type { Page, PageRequest } from '../pagination.js';
 import { toPage } from '../pagination.js';
-import { empty, raw, sql, type Db } from '../sql.js';
+import { empty, raw, sql, timestamps, uuids, type Db } from '../sql.js';
 
 export type { CampaignEvent };
 
@@ -19,11 +19,19 @@ export interface NewCampaignEvent {
 const COLUMNS = raw(`id, campaign_id AS "campaignId", command, from_status AS "fromStatus", to_status AS "toStatus",
   actor, request_id AS "requestId", command_id AS "commandId", created_at AS "createdAt"`);
 
-export async function appendCampaignEvent(tx: Db, event: NewCampaignEvent): Promise<void> {
+/** Appends the events in their order (their ids, uuid v7, follow it). */
+export async function appendCampaignEvents(tx: Db, events: readonly NewCampaignEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const column = <T>(pick: (event: NewCampaignEvent) => T) => events.map(pick);
   await tx.query(sql`
     INSERT INTO campaign_events (id, campaign_id, command, from_status, to_status, actor, request_id, command_id, created_at)
-    VALUES (uuid_generate_v7(), ${event.campaignId}::uuid, ${event.command}, ${event.fromStatus}::campaign_status,
-            ${event.toStatus}::campaign_status, ${event.actor}, ${event.requestId ?? null}, ${event.commandId ?? null}::uuid, ${event.createdAt})`);
+    SELECT uuid_generate_v7(), x.campaign_id, x.command, x.from_status::campaign_status, x.to_status::campaign_status, x.actor, x.request_id,
+           x.command_id, x.created_at
+    FROM unnest(${uuids(column((e) => e.campaignId))}, ${column((e) => e.command)}::text[], ${column((e) => e.fromStatus)}::text[],
+                ${column((e) => e.toStatus)}::text[], ${column((e) => e.actor)}::text[], ${column((e) => e.requestId ?? null)}::text[],
+                ${column((e) => e.commandId ?? null)}::uuid[], ${timestamps(column((e) => e.createdAt))})
+      WITH ORDINALITY AS x(campaign_id, command, from_status, to_status, actor, request_id, command_id, created_at, n)
+    ORDER BY x.n`);
 }
 
 export async function listCampaignEvents(db: Db, campaignId: string, page: PageRequest): Promise<Page<CampaignEvent>> {

@@ -3,7 +3,7 @@ import type { Campaign, CampaignStatus } from '../../generated/prisma/client.js'
 import type { GoalSpec } from '../../domain/goal.js';
 import type { CallWindow } from '../../domain/working-hours.js';
 import { toPage, type Page, type PageRequest } from '../pagination.js';
-import { empty, join, raw, sql, type Db, type Sql } from '../sql.js';
+import { empty, join, raw, sql, uuids, type Db, type Sql } from '../sql.js';
 
 export type { Campaign };
 
@@ -142,8 +142,8 @@ export async function updateCampaignIfStatus(db: Db, id: string, allowed: Campai
 }
 
 /** Reads campaigns without locking them (to decide how to lock them). */
-export async function findCampaignsByIds(db: Db, ids: string[]): Promise<Map<string, Campaign>> {
-  const rows = await db.query<Campaign>(sql`SELECT ${campaignColumns('k')} FROM campaigns k WHERE k.id = ANY(${ids}::uuid[])`);
+export async function findCampaignsByIds(db: Db, ids: readonly string[]): Promise<Map<string, Campaign>> {
+  const rows = await db.query<Campaign>(sql`SELECT ${campaignColumns('k')} FROM campaigns k WHERE k.id = ANY(${uuids(ids)})`);
   return new Map(rows.map((row) => [row.id, row]));
 }
 
@@ -152,12 +152,20 @@ export async function findCampaignById(db: Db, id: string): Promise<Campaign | n
   return row ?? null;
 }
 
-/** Conditional status change (`WHERE status = from`): false when another command got there first. */
-export async function transitionCampaign(tx: Db, id: string, from: CampaignStatus, to: CampaignStatus, now: Date): Promise<boolean> {
+/** Conditional status changes, one per campaign (`WHERE status = from`): how many were made. */
+export async function transitionCampaigns(
+  tx: Db,
+  changes: ReadonlyArray<{ id: string; from: CampaignStatus; to: CampaignStatus }>,
+  now: Date,
+): Promise<number> {
+  if (changes.length === 0) return 0;
   const rows = await tx.query(sql`
-    UPDATE campaigns SET status = ${to}::campaign_status, updated_at = ${now}
-    WHERE id = ${id}::uuid AND status = ${from}::campaign_status RETURNING id`);
-  return rows.length === 1;
+    UPDATE campaigns k SET status = x.to_status::campaign_status, updated_at = ${now}
+    FROM unnest(${uuids(changes.map((change) => change.id))}, ${changes.map((change) => change.from)}::text[], ${changes.map((change) => change.to)}::text[])
+      AS x(id, from_status, to_status)
+    WHERE k.id = x.id AND k.status = x.from_status::campaign_status
+    RETURNING k.id`);
+  return rows.length;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Rollout, RolloutKind, TargetState } from '../../generated/prisma/client.js';
-import { join, raw, sql, type Db, type Sql } from '../sql.js';
+import { empty, join, raw, sql, timestamps, uuids, type Db, type Sql } from '../sql.js';
 
 export type { Rollout };
 
@@ -20,13 +20,26 @@ export interface NewRollout {
   createdAt: Date;
 }
 
-export async function createRollout(tx: Db, rollout: NewRollout): Promise<Rollout> {
-  const [row] = await tx.query<Rollout>(sql`
+export async function createRollouts(tx: Db, rollouts: readonly NewRollout[]): Promise<Rollout[]> {
+  if (rollouts.length === 0) return [];
+  const column = <T>(pick: (rollout: NewRollout) => T) => rollouts.map(pick);
+  return tx.query<Rollout>(sql`
     INSERT INTO rollouts AS r (id, campaign_id, command_id, kind, segment, created_at, cursor)
-    VALUES (uuid_generate_v7(), ${rollout.campaignId}::uuid, ${rollout.commandId}::uuid, ${rollout.kind}::rollout_kind,
-            ${rollout.segment}::target_state, ${rollout.createdAt}, ${FIRST_ID}::uuid)
+    SELECT uuid_generate_v7(), x.campaign_id, x.command_id, x.kind::rollout_kind, x.segment::target_state, x.created_at, ${FIRST_ID}::uuid
+    FROM unnest(${uuids(column((r) => r.campaignId))}, ${column((r) => r.commandId)}::uuid[], ${column((r) => r.kind)}::text[],
+                ${column((r) => r.segment)}::text[], ${timestamps(column((r) => r.createdAt))})
+      WITH ORDINALITY AS x(campaign_id, command_id, kind, segment, created_at, n)
+    ORDER BY x.n
     RETURNING ${rolloutColumns}`);
-  return row!;
+}
+
+/** Which of the campaigns have an active rollout (of `kind`, when given). */
+export async function campaignsWithActiveRollout(db: Db, campaignIds: readonly string[], kind?: RolloutKind): Promise<Set<string>> {
+  if (campaignIds.length === 0) return new Set();
+  const rows = await db.query<{ campaignId: string }>(sql`
+    SELECT DISTINCT campaign_id AS "campaignId" FROM rollouts
+    WHERE campaign_id = ANY(${uuids(campaignIds)}) AND finished_at IS NULL ${kind ? sql`AND kind = ${kind}::rollout_kind` : empty}`);
+  return new Set(rows.map((row) => row.campaignId));
 }
 
 /** The campaign's rollouts still opening rounds, oldest first. */

@@ -1,5 +1,5 @@
 import { channelNamed, channels, pendingSql, statusLiteral, waitingSql, type ChannelName } from '../../channels.js';
-import { exists, join, sql, type Db, type Sql } from '../sql.js';
+import { exists, join, sql, uuids, type Db, type Sql } from '../sql.js';
 
 /** A job that sits (or may sit) in Redis for a row: enough to derive its job id. */
 export interface PromotedWork {
@@ -75,10 +75,13 @@ export async function refreshCampaignPending(tx: Db, campaignId: string, now: Da
     WHERE t.campaign_id = ${campaignId}::uuid AND t.has_pending AND NOT (${holdsPendingSql()})`);
 }
 
-/** Whether any target of the campaign holds pending work (the partial index of pending targets). */
-export async function campaignHasPending(db: Db, campaignId: string): Promise<boolean> {
-  const rows = await db.query(sql`SELECT 1 FROM targets WHERE campaign_id = ${campaignId}::uuid AND has_pending LIMIT 1`);
-  return rows.length > 0;
+/** The campaigns among `campaignIds` in which some target holds pending work (the partial index of pending targets, probed per campaign). */
+export async function campaignsWithPending(db: Db, campaignIds: readonly string[]): Promise<Set<string>> {
+  if (campaignIds.length === 0) return new Set();
+  const rows = await db.query<{ id: string }>(sql`
+    SELECT k.id FROM unnest(${uuids(campaignIds)}) AS k(id)
+    WHERE ${exists(sql`SELECT true FROM targets t WHERE t.campaign_id = k.id AND t.has_pending`)}`);
+  return new Set(rows.map((row) => row.id));
 }
 
 /** Where a call or message belongs. */
