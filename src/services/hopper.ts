@@ -2,13 +2,14 @@ import { channelNamed, channels, type JobCampaign } from '../channels.js';
 import { setPacedUntil, type Campaign } from '../db/repositories/campaigns.js';
 import { lockPacedCampaign, shareCampaigns, tryLockCampaignHoppers } from '../db/locks.js';
 import {
-  campaignsWithDueWork,
   campaignsWithQueuedWork,
   dropWakeups,
   lockDueWork,
   markPromoted,
+  nextDueTimes,
   promotedCounts,
   reschedule,
+  wakeCampaigns,
   wokenCampaigns,
   type CampaignDueRow,
   type Promotion,
@@ -167,15 +168,21 @@ async function promoteBatch(deps: Deps, batch: WokenCampaign[], slots: Map<strin
         (taken.get(woken.campaignId) === budgets[index]!.budget && budgets[index]!.budget < rooms.get(woken.campaignId)!),
     );
     const finished = open.filter((woken) => !more.includes(woken) && taken.get(woken.campaignId)! < budgets[open.indexOf(woken)]!.budget);
-    // Rows skipped because another transaction held them are still due: those wake-ups stay.
-    const stillDue = await campaignsWithDueWork(
+    // A campaign done for now is woken again when its next row is due (a row due already was
+    // skipped, held by another transaction: its wake-ups stay).
+    const next = await nextDueTimes(
       tx,
       finished.map((woken) => woken.campaignId),
-      horizonEnd,
     );
+    const dueNow = (campaignId: string) => (next.get(campaignId)?.getTime() ?? Infinity) <= horizonEnd.getTime();
+    const done = finished.filter((woken) => !dueNow(woken.campaignId));
     await dropWakeups(
       tx,
-      finished.filter((woken) => !stillDue.has(woken.campaignId)).flatMap((woken) => woken.wakeups),
+      done.flatMap((woken) => woken.wakeups),
+    );
+    await wakeCampaigns(
+      tx,
+      done.flatMap((woken) => (next.has(woken.campaignId) ? [{ campaignId: woken.campaignId, at: next.get(woken.campaignId)! }] : [])),
     );
     return { promoted: promoted.length, deferred: deferred.length, more };
   });

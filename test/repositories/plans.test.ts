@@ -6,7 +6,7 @@ import {
   promotedCounts,
   wokenCampaigns,
   campaignsWithQueuedWork,
-  campaignsWithDueWork,
+  nextDueTimes,
   overdueClaims,
 } from '../../src/db/repositories/hopper.js';
 import { nextRolloutTargets, segmentFacts, writeOpenings } from '../../src/db/repositories/rollout-targets.js';
@@ -111,7 +111,7 @@ const statements: Array<[string, (db: Db) => Promise<unknown>, { ordered?: boole
   ['open rounds', (db) => writeOpenings(db, campaignId, [{ targetId: targetIds[0]!, callDue: now(), message: null }], now()), {}],
   ['lock due work of campaigns', (db) => lockDueWork(db, [{ campaignId, budget: 1_000 }], now(), 1_000), { ordered: true }],
   ['count promoted work', (db) => promotedCounts(db, [campaignId]), {}],
-  ['is work still due', (db) => campaignsWithDueWork(db, [campaignId], now()), {}],
+  ['when is work due next', (db) => nextDueTimes(db, [campaignId]), {}],
   ["cancel a target's waiting work", (db) => cancelWaiting(db, { targets: somePending() }, 'goal_met', now()), {}],
   ["cancel a campaign's waiting work", (db) => cancelWaiting(db, { campaign: campaignId }, 'campaign_completed', now()), {}],
   ["withdraw a paused campaign's jobs", (db) => unpromoteCampaign(db, campaignId, now()), {}],

@@ -1,6 +1,6 @@
 import { channels, claimedSql, waitingSql, type Channel, type ChannelName, type DueRow } from '../../channels.js';
 import { declareSelectedLock } from '../locks.js';
-import { exists, join, raw, sql, timestamps, type Db } from '../sql.js';
+import { join, raw, sql, timestamps, type Db } from '../sql.js';
 
 /** A due row and the campaign it belongs to. */
 export type CampaignDueRow = DueRow & { campaign_id: string };
@@ -160,21 +160,31 @@ export async function dropWakeups(db: Db, ids: string[]): Promise<void> {
 
 /** Wakes the hopper for a campaign whose waiting rows became promotable without changing (a resume). */
 export async function wakeCampaign(db: Db, campaignId: string, at: Date): Promise<void> {
-  await db.query(sql`INSERT INTO hopper_wakeups (campaign_id, due_at) VALUES (${campaignId}::uuid, ${at})`);
+  await wakeCampaigns(db, [{ campaignId, at }]);
 }
 
-/** The campaigns among `campaignIds` that still have waiting, unpromoted rows due before `until`, locked by others or not. */
-export async function campaignsWithDueWork(db: Db, campaignIds: readonly string[], until: Date): Promise<Set<string>> {
-  if (campaignIds.length === 0) return new Set();
-  const rows = await db.query<{ id: string }>(sql`
-    SELECT c.id::text AS id FROM unnest(${campaignIds}::uuid[]) AS c(id)
-    WHERE ${join(
-      channels.map((channel) =>
-        exists(
-          sql`SELECT true FROM ${channel.table} w WHERE w.campaign_id = c.id AND ${waitingSql(channel)} AND w.promoted_at IS NULL AND w.scheduled_for <= ${until}`,
-        ),
+/** Wake-ups for campaigns whose next work is due at `at` (the hopper re-arms what it leaves for later). */
+export async function wakeCampaigns(db: Db, wakeups: ReadonlyArray<{ campaignId: string; at: Date }>): Promise<void> {
+  if (wakeups.length === 0) return;
+  await db.query(sql`
+    INSERT INTO hopper_wakeups (campaign_id, due_at)
+    SELECT * FROM unnest(${wakeups.map((wakeup) => wakeup.campaignId)}::uuid[], ${timestamps(wakeups.map((wakeup) => wakeup.at))})`);
+}
+
+/**
+ * When each campaign's earliest waiting, unpromoted row is due (locked by others or not);
+ * campaigns without one are absent. One index probe per campaign and channel.
+ */
+export async function nextDueTimes(db: Db, campaignIds: readonly string[]): Promise<Map<string, Date>> {
+  if (campaignIds.length === 0) return new Map();
+  const rows = await db.query<{ id: string; due_at: Date | null }>(sql`
+    SELECT c.id::text AS id, least(${join(
+      channels.map(
+        (channel) =>
+          sql`(SELECT w.scheduled_for FROM ${channel.table} w WHERE w.campaign_id = c.id AND ${waitingSql(channel)} AND w.promoted_at IS NULL ORDER BY w.scheduled_for LIMIT 1)`,
       ),
-      ' OR ',
-    )}`);
-  return new Set(rows.map((row) => row.id));
+      ', ',
+    )}) AS due_at
+    FROM unnest(${campaignIds}::uuid[]) AS c(id)`);
+  return new Map(rows.flatMap((row) => (row.due_at ? [[row.id, row.due_at] as const] : [])));
 }
