@@ -33,7 +33,8 @@ export async function applyAfterCommit(deps: Pick<ServiceDeps, 'queues' | 'logge
     if (effects.hopperPass) {
       await deps.queues.add(JobName.HopperTick, { data: {}, jobId: `promote-soon-${Date.now()}` }, { deduplication: { id: 'promote-soon', ttl: 250 } });
     }
-    for (const campaignId of effects.settle ?? []) await enqueueSettle(deps, campaignId);
+    // Sent together: ioredis pipelines them, one round trip for a report batch's campaigns.
+    await Promise.all((effects.settle ?? []).map((campaignId) => enqueueSettle(deps, campaignId)));
   } catch (error) {
     deps.logger.warn({ err: error }, 'post-commit work failed; the periodic hopper, the reconciler and the dispatch guard cover it');
   }
