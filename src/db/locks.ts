@@ -232,6 +232,15 @@ export async function tryLockCampaignHoppers(tx: Db, campaignIds: readonly strin
   return new Set(rows.map((row) => row.id));
 }
 
+/** Locks active rollouts for one batch each; those finished, or run by another process now, are left out. */
+export async function lockRollouts(tx: Db, ids: readonly string[]): Promise<Map<string, Rollout>> {
+  take(tx, 'rollouts', ids, 'skips locked');
+  if (ids.length === 0) return new Map();
+  const rows = await tx.query<Rollout>(sql`
+    SELECT ${rolloutColumns} FROM rollouts r WHERE r.id = ANY(${ids}::uuid[]) AND r.finished_at IS NULL ORDER BY r.id FOR UPDATE SKIP LOCKED`);
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
 /** Locks an active rollout for one batch; null when finished or another process runs a batch of it now. */
 export async function lockRollout(tx: Db, id: string): Promise<Rollout | null> {
   take(tx, 'rollouts', [id], 'skips locked');

@@ -1,7 +1,17 @@
 import type { Campaign } from '../db/repositories/campaigns.js';
-import { lockCampaign, lockRollout } from '../db/locks.js';
+import { lockCampaign, lockRollout, lockRollouts, shareCampaigns } from '../db/locks.js';
 import { hasEntries } from '../db/repositories/do-not-contact.js';
-import { nextRolloutTargets, markListed, segmentFacts, writeOpenings, type RolloutScope, type Opening } from '../db/repositories/rollout-targets.js';
+import {
+  nextRolloutTargets,
+  nextStartTargets,
+  markListed,
+  segmentFacts,
+  writeOpenings,
+  type OpeningCandidate,
+  type Opening,
+  type RolloutScope,
+  type StartWalk,
+} from '../db/repositories/rollout-targets.js';
 import { activeRollouts, recordRolloutBatch, rolloutsToRun, emptyRolloutCounts, type RolloutCounts, type Rollout } from '../db/repositories/rollouts.js';
 import { commitWithoutWaitingForDisk, type Db } from '../db/sql.js';
 import { nextWindowMoment } from '../domain/call-window.js';
@@ -60,32 +70,137 @@ export interface RolloutPassResult {
   more: boolean;
 }
 
+/** Start rollouts whose batches share one transaction (their targets read in one statement). */
+const ROLLOUTS_PER_BATCH = 100;
+
 /**
  * The hopper's round opening: for every running campaign, its oldest active rollout opens the
  * rounds of its next targets in id order, a batch per transaction, up to
- * `rolloutTargetsPerPass` targets per pass. Returns how many rounds opened and the campaigns
- * whose rollout ran out (they may be done).
+ * `rolloutTargetsPerPass` targets per pass. Start rollouts go together, many campaigns per
+ * transaction (a platform starts thousands of small campaigns); resume rollouts one at a time.
+ * Returns how many rounds opened and the campaigns whose rollout ran out (they may be done).
  */
 export async function runRollouts(deps: Deps): Promise<RolloutPassResult> {
   const result: RolloutPassResult = { opened: 0, finished: [], more: false };
-  for (const rollout of await rolloutsToRun(deps.db.sql)) {
+  const toRun = await rolloutsToRun(deps.db.sql);
+  let walking = toRun.filter((rollout) => rollout.kind === 'start').map((rollout) => ({ rollout, rolledOut: 0 }));
+  while (walking.length > 0) {
+    const ran = await runStartBatches(
+      deps,
+      walking.slice(0, ROLLOUTS_PER_BATCH).map((entry) => entry.rollout),
+    );
+    const next: typeof walking = [];
+    for (const entry of walking) {
+      const batch = ran.get(entry.rollout.id);
+      // Not reached by this transaction: the next one takes it.
+      if (batch === undefined) next.push(entry);
+      if (!batch) continue;
+      if (!recordPass(result, entry.rollout, batch, (entry.rolledOut += batch.selected), deps.settings.rolloutTargetsPerPass)) {
+        next.push({ rollout: { ...entry.rollout, cursor: batch.cursor }, rolledOut: entry.rolledOut });
+      }
+    }
+    walking = next;
+  }
+  for (const rollout of toRun.filter((candidate) => candidate.kind !== 'start')) {
     let rolledOut = 0;
     for (;;) {
       const batch = await runRolloutBatch(deps, rollout);
-      if (!batch) break;
-      rolledOut += batch.selected;
-      result.opened += batch.scheduledCalls + batch.queuedWhatsapp;
-      if (batch.finished) {
-        result.finished.push(rollout.campaignId);
-        break;
-      }
-      if (rolledOut >= deps.settings.rolloutTargetsPerPass) {
-        result.more = true;
-        break;
-      }
+      if (!batch || recordPass(result, rollout, batch, (rolledOut += batch.selected), deps.settings.rolloutTargetsPerPass)) break;
     }
   }
   return result;
+}
+
+/** Adds a batch to the pass; true when the rollout is done for this pass (finished, or at the per-pass cap). */
+function recordPass(result: RolloutPassResult, rollout: Rollout, batch: BatchOutcome, rolledOut: number, perPass: number): boolean {
+  result.opened += batch.scheduledCalls + batch.queuedWhatsapp;
+  if (batch.finished) {
+    result.finished.push(rollout.campaignId);
+    return true;
+  }
+  if (rolledOut >= perPass) {
+    result.more = true;
+    return true;
+  }
+  return false;
+}
+
+type BatchOutcome = RolloutCounts & { finished: boolean; cursor: string };
+
+/** Decides a batch's candidates and writes their openings; the counts of what was decided. */
+async function openRounds(tx: Db, campaign: Campaign, candidates: OpeningCandidate[], now: Date): Promise<RolloutCounts> {
+  const policy = roundPolicyOf(campaign);
+  const window = callWindowOf(campaign);
+  const dueByZone = new Map<string, Date>();
+  const callDue = (zone: string) => {
+    if (!dueByZone.has(zone)) dueByZone.set(zone, nextWindowMoment(now, window, zone));
+    return dueByZone.get(zone)!;
+  };
+  const counts = emptyRolloutCounts();
+  const openings: Opening[] = [];
+  const listed: string[] = [];
+  for (const candidate of candidates) {
+    const opening = decideOpening(policy, openingFacts(candidate));
+    count(counts, opening);
+    if (opening.kind === 'open') {
+      openings.push({ targetId: candidate.id, callDue: opening.call ? callDue(candidate.zone) : null, message: opening.message });
+    } else if (opening.reason === 'do_not_contact') listed.push(candidate.id);
+  }
+  await writeOpenings(tx, campaign.id, openings, now);
+  await markListed(tx, listed, now);
+  return counts;
+}
+
+/**
+ * One batch of each of several start rollouts, in one transaction: their campaigns locked shared
+ * and running, the rollout rows locked (skipping those another process runs now), their next
+ * targets read and locked in one statement, each decided by the domain and opened, each cursor
+ * moved. Returns each rollout's batch (null: skipped), absent for rollouts the read did not
+ * reach (the targets of one transaction are bounded by `rolloutBatchSize`).
+ */
+async function runStartBatches(deps: Deps, rollouts: readonly Rollout[]): Promise<Map<string, BatchOutcome | null>> {
+  return deps.db.sql.transaction(async (tx) => {
+    const outcomes = new Map<string, BatchOutcome | null>(rollouts.map((rollout) => [rollout.id, null]));
+    const campaigns = await shareCampaigns(
+      tx,
+      rollouts.map((rollout) => rollout.campaignId),
+    );
+    const locked = await lockRollouts(
+      tx,
+      rollouts.filter((rollout) => campaigns.get(rollout.campaignId)?.status === 'running').map((rollout) => rollout.id),
+    );
+    const walks: StartWalk[] = [];
+    const listEmpty = new Map<string, boolean>();
+    for (const rollout of rollouts) {
+      const current = locked.get(rollout.id);
+      if (!current) continue;
+      const campaign = campaigns.get(rollout.campaignId)!;
+      if (!listEmpty.has(campaign.organizationId)) listEmpty.set(campaign.organizationId, !(await hasEntries(tx, campaign.organizationId)));
+      walks.push({
+        rollout: current,
+        scope: { organizationId: campaign.organizationId, campaignTimezone: campaign.timezone, listEmpty: listEmpty.get(campaign.organizationId)! },
+      });
+    }
+    if (walks.length === 0) return outcomes;
+    await commitWithoutWaitingForDisk(tx);
+    const size = deps.settings.rolloutBatchSize;
+    const { candidates, cutFrom } = await nextStartTargets(tx, walks, size, size);
+    const now = deps.clock();
+    for (const [index, { rollout }] of walks.entries()) {
+      if (cutFrom !== null && index > cutFrom) {
+        outcomes.delete(rollout.id);
+        continue;
+      }
+      const mine = candidates.filter((candidate) => candidate.rolloutId === rollout.id);
+      const counts = await openRounds(tx, campaigns.get(rollout.campaignId)!, mine, now);
+      // The rollout the read stopped in may have more targets, however few it read.
+      const finished = index !== cutFrom && mine.length < size;
+      const cursor = mine.at(-1)?.id ?? rollout.cursor;
+      await recordRolloutBatch(tx, rollout.id, cursor, counts, finished ? now : null);
+      outcomes.set(rollout.id, { ...counts, finished, cursor });
+    }
+    return outcomes;
+  });
 }
 
 /**
@@ -94,7 +209,7 @@ export async function runRollouts(deps: Deps): Promise<RolloutPassResult> {
  * after the cursor are locked, each decided by the domain, their rounds opened set-based, and
  * the cursor moved. A crash anywhere rolls the batch back: no target is skipped or given two rounds.
  */
-async function runRolloutBatch(deps: Deps, unlocked: Rollout): Promise<(RolloutCounts & { finished: boolean }) | null> {
+async function runRolloutBatch(deps: Deps, unlocked: Rollout): Promise<BatchOutcome | null> {
   return deps.db.sql.transaction(async (tx) => {
     const campaign = await lockCampaign(tx, unlocked.campaignId, 'shared');
     if (campaign?.status !== 'running') return null;
@@ -104,27 +219,10 @@ async function runRolloutBatch(deps: Deps, unlocked: Rollout): Promise<(RolloutC
     const size = deps.settings.rolloutBatchSize;
     const candidates = await nextRolloutTargets(tx, rollout, await scopeOf(tx, campaign), size);
     const now = deps.clock();
-    const policy = roundPolicyOf(campaign);
-    const window = callWindowOf(campaign);
-    const dueByZone = new Map<string, Date>();
-    const callDue = (zone: string) => {
-      if (!dueByZone.has(zone)) dueByZone.set(zone, nextWindowMoment(now, window, zone));
-      return dueByZone.get(zone)!;
-    };
-    const counts = emptyRolloutCounts();
-    const openings: Opening[] = [];
-    const listed: string[] = [];
-    for (const candidate of candidates) {
-      const opening = decideOpening(policy, openingFacts(candidate));
-      count(counts, opening);
-      if (opening.kind === 'open') {
-        openings.push({ targetId: candidate.id, callDue: opening.call ? callDue(candidate.zone) : null, message: opening.message });
-      } else if (opening.reason === 'do_not_contact') listed.push(candidate.id);
-    }
-    await writeOpenings(tx, campaign.id, openings, now);
-    await markListed(tx, listed, now);
+    const counts = await openRounds(tx, campaign, candidates, now);
     const finished = candidates.length < size;
-    await recordRolloutBatch(tx, rollout.id, candidates.at(-1)?.id ?? rollout.cursor, counts, finished ? now : null);
-    return { ...counts, finished };
+    const cursor = candidates.at(-1)?.id ?? rollout.cursor;
+    await recordRolloutBatch(tx, rollout.id, cursor, counts, finished ? now : null);
+    return { ...counts, finished, cursor };
   });
 }

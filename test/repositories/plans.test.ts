@@ -9,7 +9,7 @@ import {
   nextDueTimes,
   overdueClaims,
 } from '../../src/db/repositories/hopper.js';
-import { nextRolloutTargets, segmentFacts, writeOpenings } from '../../src/db/repositories/rollout-targets.js';
+import { nextRolloutTargets, nextStartTargets, segmentFacts, writeOpenings } from '../../src/db/repositories/rollout-targets.js';
 import { saveOutcomes } from '../../src/db/repositories/calls.js';
 import { activeCalls, cancelWork, holdWork, markClaimed, organizationActiveCalls } from '../../src/db/repositories/dispatch.js';
 import { markListed } from '../../src/db/repositories/rollout-targets.js';
@@ -102,6 +102,20 @@ const giveBack = (db: Db) =>
 
 const statements: Array<[string, (db: Db) => Promise<unknown>, { ordered?: boolean }]> = [
   ['next targets of a start rollout', (db) => nextRolloutTargets(db, rollout({}), scope(true), 5_000), { ordered: true }],
+  [
+    'next targets of several start rollouts, the list checked',
+    (db) =>
+      nextStartTargets(
+        db,
+        [
+          { rollout: rollout({}), scope: scope(false) },
+          { rollout: rollout({}), scope: scope(true) },
+        ],
+        5_000,
+        5_000,
+      ),
+    { ordered: true },
+  ],
   [
     'next targets of a resume rollout, the list checked',
     (db) => nextRolloutTargets(db, rollout({ kind: 'resume', segment: 'not_answered' }), scope(false), 5_000),

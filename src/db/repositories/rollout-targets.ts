@@ -43,6 +43,46 @@ export async function nextRolloutTargets(tx: Db, rollout: Rollout, scope: Rollou
 }
 
 /** A round to open: attempt 1 due at `callDue` when it calls, and/or an opening WhatsApp message. */
+/** A start rollout's place in a batch of several: where its walk stands, and its campaign's scope. */
+export interface StartWalk {
+  rollout: Rollout;
+  scope: RolloutScope;
+}
+
+/**
+ * The next targets of several start rollouts (targets that never had a round, after each one's
+ * cursor, in id order, at most `limit` each), locked, in one statement: a platform starting
+ * thousands of small campaigns reads them in one round trip, not one per campaign. The read
+ * stops after `total` targets; `cutFrom` is the index of the rollout it stopped in (that one and
+ * those after it were not read to their end), null when nothing was cut.
+ */
+export async function nextStartTargets(
+  tx: Db,
+  walks: readonly StartWalk[],
+  limit: number,
+  total: number,
+): Promise<{ candidates: Array<OpeningCandidate & { rolloutId: string }>; cutFrom: number | null }> {
+  declareSelectedLock(tx, 'targets', 'waits');
+  if (walks.length === 0) return { candidates: [], cutFrom: null };
+  const column = <T>(pick: (walk: StartWalk) => T) => walks.map(pick);
+  const rows = await tx.query<OpeningCandidate & { rolloutId: string; ord: number }>(sql`
+    SELECT c.ord::int AS ord, c.rollout_id::text AS "rolloutId", x.*
+    FROM unnest(${column((walk) => walk.rollout.id)}::uuid[], ${column((walk) => walk.rollout.campaignId)}::uuid[], ${column((walk) => walk.rollout.cursor)}::uuid[],
+                ${column((walk) => walk.scope.organizationId)}::uuid[], ${column((walk) => !walk.scope.listEmpty)}::boolean[], ${column((walk) => walk.scope.campaignTimezone)}::text[])
+      WITH ORDINALITY AS c(rollout_id, campaign_id, cursor, organization_id, checks_list, campaign_zone, ord)
+    CROSS JOIN LATERAL (
+      SELECT t.id, t.has_pending AS "hasPending", t.phone IS NOT NULL AS "hasPhone", t.whatsapp IS NOT NULL AS "hasWhatsapp",
+             CASE WHEN c.checks_list THEN ${listedSql(sql`c.organization_id`)} ELSE false END AS listed, coalesce(t.timezone, c.campaign_zone) AS zone
+      FROM targets t
+      WHERE t.campaign_id = c.campaign_id AND t.id > c.cursor AND t.round = 0
+      ORDER BY t.id LIMIT ${limit}
+      FOR UPDATE OF t
+    ) x
+    LIMIT ${total}`);
+  const cutFrom = rows.length === total ? rows[rows.length - 1]!.ord - 1 : null;
+  return { candidates: rows.map(({ ord: _ord, ...candidate }) => candidate), cutFrom };
+}
+
 export interface Opening {
   targetId: string;
   callDue: Date | null;
