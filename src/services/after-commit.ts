@@ -1,5 +1,5 @@
 import { channelNamed } from '../channels.js';
-import type { PromotedWork } from '../db/repositories/work.js';
+import { campaignsWithPending, type PromotedWork } from '../db/repositories/work.js';
 import { JobName } from '../queues/names.js';
 import type { ServiceDeps } from './deps.js';
 
@@ -23,7 +23,7 @@ export function mergeEffects(...effects: AfterCommit[]): AfterCommit {
   };
 }
 
-export async function applyAfterCommit(deps: Pick<ServiceDeps, 'queues' | 'logger'>, effects: AfterCommit): Promise<void> {
+export async function applyAfterCommit(deps: Pick<ServiceDeps, 'db' | 'queues' | 'logger'>, effects: AfterCommit): Promise<void> {
   try {
     for (const work of effects.withdraw ?? []) {
       const channel = channelNamed(work.channel);
@@ -33,11 +33,23 @@ export async function applyAfterCommit(deps: Pick<ServiceDeps, 'queues' | 'logge
     if (effects.hopperPass) {
       await deps.queues.add(JobName.HopperTick, { data: {}, jobId: `promote-soon-${Date.now()}` }, { deduplication: { id: 'promote-soon', ttl: 250 } });
     }
-    // Sent together: ioredis pipelines them, one round trip for a report batch's campaigns.
-    await Promise.all((effects.settle ?? []).map((campaignId) => enqueueSettle(deps, campaignId)));
+    await Promise.all((await mayBeDone(deps, effects.settle ?? [])).map((campaignId) => enqueueSettle(deps, campaignId)));
   } catch (error) {
     deps.logger.warn({ err: error }, 'post-commit work failed; the periodic hopper, the reconciler and the dispatch guard cover it');
   }
+}
+
+/**
+ * The campaigns, among those where a target just went idle, in which no target holds work any
+ * more: only they get a completion check (a campaign of many targets gets one at its end, not one
+ * per report). Read after commit: of several transactions ending a campaign's last targets, the
+ * last to commit sees the others' changes, so one of them always asks. A check this filter
+ * misses (PostgreSQL down) is the reconciler's completion sweep's.
+ */
+async function mayBeDone(deps: Pick<ServiceDeps, 'db'>, campaignIds: string[]): Promise<string[]> {
+  if (campaignIds.length === 0) return [];
+  const busy = await campaignsWithPending(deps.db.sql, campaignIds);
+  return campaignIds.filter((campaignId) => !busy.has(campaignId.toLowerCase()));
 }
 
 /**
