@@ -23,9 +23,10 @@ export async function hopperTick(deps: Deps) {
   const promotedOpened = rollouts.opened > 0 ? await promoteDueWork(deps) : { promoted: 0, deferred: 0 };
   const timedOut = await recordTimeouts(deps);
   const settling = new Set(rollouts.finished);
-  for (const campaignId of settling) await enqueueSettle(deps, campaignId);
-  // A large rollout keeps opening rounds pass after pass, not one pass per interval.
-  if (rollouts.more) await applyAfterCommit(deps, { hopperPass: true });
+  await Promise.all([...settling].map((campaignId) => enqueueSettle(deps, campaignId)));
+  // A large rollout keeps opening rounds pass after pass, not one pass per interval; and while
+  // rollouts open rounds, campaigns started during this pass are taken up by the next one at once.
+  if (rollouts.more || rollouts.opened > 0) await applyAfterCommit(deps, { hopperPass: true });
   deps.metrics.hopperPasses.inc();
   return { promoted: promoted.promoted + promotedOpened.promoted, opened: rollouts.opened, timedOut, settling: settling.size };
 }

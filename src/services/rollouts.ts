@@ -12,7 +12,15 @@ import {
   type RolloutScope,
   type StartWalk,
 } from '../db/repositories/rollout-targets.js';
-import { activeRollouts, recordRolloutBatch, rolloutsToRun, emptyRolloutCounts, type RolloutCounts, type Rollout } from '../db/repositories/rollouts.js';
+import {
+  activeRollouts,
+  recordRolloutBatches,
+  rolloutsToRun,
+  emptyRolloutCounts,
+  type RolloutBatch,
+  type RolloutCounts,
+  type Rollout,
+} from '../db/repositories/rollouts.js';
 import { commitWithoutWaitingForDisk, type Db } from '../db/sql.js';
 import { nextWindowMoment } from '../domain/call-window.js';
 import type { ResumeSegment } from '../domain/lifecycle.js';
@@ -127,8 +135,14 @@ function recordPass(result: RolloutPassResult, rollout: Rollout, batch: BatchOut
 
 type BatchOutcome = RolloutCounts & { finished: boolean; cursor: string };
 
-/** Decides a batch's candidates and writes their openings; the counts of what was decided. */
-async function openRounds(tx: Db, campaign: Campaign, candidates: OpeningCandidate[], now: Date): Promise<RolloutCounts> {
+interface Decisions {
+  counts: RolloutCounts;
+  openings: Opening[];
+  listed: string[];
+}
+
+/** Decides a batch's candidates: the rounds to open, the listed targets, and their counts. */
+function decideRounds(campaign: Campaign, candidates: OpeningCandidate[], now: Date): Decisions {
   const policy = roundPolicyOf(campaign);
   const window = callWindowOf(campaign);
   const dueByZone = new Map<string, Date>();
@@ -136,19 +150,30 @@ async function openRounds(tx: Db, campaign: Campaign, candidates: OpeningCandida
     if (!dueByZone.has(zone)) dueByZone.set(zone, nextWindowMoment(now, window, zone));
     return dueByZone.get(zone)!;
   };
-  const counts = emptyRolloutCounts();
-  const openings: Opening[] = [];
-  const listed: string[] = [];
+  const decisions: Decisions = { counts: emptyRolloutCounts(), openings: [], listed: [] };
   for (const candidate of candidates) {
     const opening = decideOpening(policy, openingFacts(candidate));
-    count(counts, opening);
+    count(decisions.counts, opening);
     if (opening.kind === 'open') {
-      openings.push({ targetId: candidate.id, callDue: opening.call ? callDue(candidate.zone) : null, message: opening.message });
-    } else if (opening.reason === 'do_not_contact') listed.push(candidate.id);
+      decisions.openings.push({ targetId: candidate.id, callDue: opening.call ? callDue(candidate.zone) : null, message: opening.message });
+    } else if (opening.reason === 'do_not_contact') decisions.listed.push(candidate.id);
   }
-  await writeOpenings(tx, campaign.id, openings, now);
-  await markListed(tx, listed, now);
-  return counts;
+  return decisions;
+}
+
+/** Writes the batches of one transaction together: every opening, every listed target, every rollout's cursor and counts. */
+async function writeBatches(tx: Db, decided: Decisions[], batches: RolloutBatch[], now: Date): Promise<void> {
+  await writeOpenings(
+    tx,
+    decided.flatMap((decisions) => decisions.openings),
+    now,
+  );
+  await markListed(
+    tx,
+    decided.flatMap((decisions) => decisions.listed),
+    now,
+  );
+  await recordRolloutBatches(tx, batches);
 }
 
 /**
@@ -186,19 +211,29 @@ async function runStartBatches(deps: Deps, rollouts: readonly Rollout[]): Promis
     const size = deps.settings.rolloutBatchSize;
     const { candidates, cutFrom } = await nextStartTargets(tx, walks, size, size);
     const now = deps.clock();
+    const byRollout = new Map<string, OpeningCandidate[]>();
+    for (const candidate of candidates) {
+      const group = byRollout.get(candidate.rolloutId);
+      if (group) group.push(candidate);
+      else byRollout.set(candidate.rolloutId, [candidate]);
+    }
+    const decided: Decisions[] = [];
+    const batches: RolloutBatch[] = [];
     for (const [index, { rollout }] of walks.entries()) {
       if (cutFrom !== null && index > cutFrom) {
         outcomes.delete(rollout.id);
         continue;
       }
-      const mine = candidates.filter((candidate) => candidate.rolloutId === rollout.id);
-      const counts = await openRounds(tx, campaigns.get(rollout.campaignId)!, mine, now);
+      const mine = byRollout.get(rollout.id) ?? [];
+      const decisions = decideRounds(campaigns.get(rollout.campaignId)!, mine, now);
       // The rollout the read stopped in may have more targets, however few it read.
       const finished = index !== cutFrom && mine.length < size;
       const cursor = mine.at(-1)?.id ?? rollout.cursor;
-      await recordRolloutBatch(tx, rollout.id, cursor, counts, finished ? now : null);
-      outcomes.set(rollout.id, { ...counts, finished, cursor });
+      decided.push(decisions);
+      batches.push({ id: rollout.id, cursor, counts: decisions.counts, finishedAt: finished ? now : null });
+      outcomes.set(rollout.id, { ...decisions.counts, finished, cursor });
     }
+    await writeBatches(tx, decided, batches, now);
     return outcomes;
   });
 }
@@ -219,10 +254,10 @@ async function runRolloutBatch(deps: Deps, unlocked: Rollout): Promise<BatchOutc
     const size = deps.settings.rolloutBatchSize;
     const candidates = await nextRolloutTargets(tx, rollout, await scopeOf(tx, campaign), size);
     const now = deps.clock();
-    const counts = await openRounds(tx, campaign, candidates, now);
+    const decisions = decideRounds(campaign, candidates, now);
     const finished = candidates.length < size;
     const cursor = candidates.at(-1)?.id ?? rollout.cursor;
-    await recordRolloutBatch(tx, rollout.id, cursor, counts, finished ? now : null);
-    return { ...counts, finished, cursor };
+    await writeBatches(tx, [decisions], [{ id: rollout.id, cursor, counts: decisions.counts, finishedAt: finished ? now : null }], now);
+    return { ...decisions.counts, finished, cursor };
   });
 }

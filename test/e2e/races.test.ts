@@ -152,7 +152,9 @@ describe('a pause committing while the hopper promotes', () => {
     const campaignId = await campaignWith(20);
     await started(campaignId);
     const jobs = async () =>
-      (await t.system.queues.get(QueueName.Calls).getJobs(['waiting', 'prioritized', 'delayed', 'active'])).filter((job) => job?.data.campaign_id === campaignId);
+      (await t.system.queues.get(QueueName.Calls).getJobs(['waiting', 'prioritized', 'delayed', 'active'])).filter(
+        (job) => job?.data.campaign_id === campaignId,
+      );
 
     // The promotion batch is held between reading the campaign and recording its promotions:
     // Redis is suspended, so its addBulk waits (its rows locked, its transaction open).

@@ -35,7 +35,6 @@ beforeAll(async () => {
     const ids = await sqlDb.targets(campaignId, 2, { from: n * 10 + 1 });
     await writeOpenings(
       sqlDb.db,
-      campaignId,
       ids.map((targetId) => ({ targetId, callDue: new Date(), message: null })),
       new Date(),
     );

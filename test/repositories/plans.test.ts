@@ -15,7 +15,7 @@ import { activeCalls, cancelWork, holdWork, markClaimed, organizationActiveCalls
 import { markListed } from '../../src/db/repositories/rollout-targets.js';
 import { promotedWaiting, unpromoteLost } from '../../src/db/repositories/reconcile.js';
 import { workflessCampaignsChanged } from '../../src/db/repositories/settle.js';
-import type { Rollout } from '../../src/db/repositories/rollouts.js';
+import { emptyRolloutCounts, recordRolloutBatches, type Rollout } from '../../src/db/repositories/rollouts.js';
 import { campaignCounts } from '../../src/db/repositories/stats.js';
 import { loadHistories } from '../../src/db/repositories/target-progress.js';
 import { listedTargetsMatching, targetsCampaigns } from '../../src/db/repositories/target-lookups.js';
@@ -45,7 +45,7 @@ beforeAll(async () => {
   targetIds = await sqlDb.targets(campaignId, TARGETS, { whatsapp: true });
   // Rounds for half the targets, written as the hopper writes them: the tables have real size.
   const openings = targetIds.slice(0, TARGETS / 2).map((targetId) => ({ targetId, callDue: new Date(), message: { endsRound: false } }));
-  await writeOpenings(sqlDb.db, campaignId, openings, new Date());
+  await writeOpenings(sqlDb.db, openings, new Date());
   // Some of them promoted, as the hopper leaves them within a campaign's Redis budget: the
   // promoted rows' indexes have real size too.
   const { rows: waiting } = await sqlDb.pool.query<{ channel: 'call' | 'whatsapp'; id: string }>(
@@ -121,8 +121,13 @@ const statements: Array<[string, (db: Db) => Promise<unknown>, { ordered?: boole
     (db) => nextRolloutTargets(db, rollout({ kind: 'resume', segment: 'not_answered' }), scope(false), 5_000),
     { ordered: true },
   ],
+  [
+    'record batches of rollouts',
+    (db) => recordRolloutBatches(db, [{ id: rollout({}).id, cursor: targetIds[0]!, counts: emptyRolloutCounts(), finishedAt: null }]),
+    {},
+  ],
   ['count a segment by opening facts', (db) => segmentFacts(db, campaignId, 'not_contacted', [rollout({})], scope(false)), {}],
-  ['open rounds', (db) => writeOpenings(db, campaignId, [{ targetId: targetIds[0]!, callDue: now(), message: null }], now()), {}],
+  ['open rounds', (db) => writeOpenings(db, [{ targetId: targetIds[0]!, callDue: now(), message: null }], now()), {}],
   ['lock due work of campaigns', (db) => lockDueWork(db, [{ campaignId, budget: 1_000 }], now(), 1_000), { ordered: true }],
   ['count promoted work', (db) => promotedCounts(db, [campaignId]), {}],
   ['when is work due next', (db) => nextDueTimes(db, [campaignId]), {}],

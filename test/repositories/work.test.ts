@@ -34,7 +34,6 @@ describe('running a rollout', () => {
     const due = new Date('2026-12-01T09:00:00Z');
     await writeOpenings(
       sqlDb.db,
-      campaignId,
       first.map((candidate) => ({ targetId: candidate.id, callDue: due, message: null })),
       new Date(),
     );
@@ -59,7 +58,7 @@ describe('running a rollout', () => {
   it('opens WhatsApp-only rounds with a message that ends the round, and attempt numbers untouched', async () => {
     const campaignId = await sqlDb.campaign(organizationId, { whatsappChannelId: WHATSAPP_CHANNEL });
     const [id] = await sqlDb.targets(campaignId, 1, { whatsapp: true });
-    await writeOpenings(sqlDb.db, campaignId, [{ targetId: id!, callDue: null, message: { endsRound: true } }], new Date());
+    await writeOpenings(sqlDb.db, [{ targetId: id!, callDue: null, message: { endsRound: true } }], new Date());
     expect(await rowsOf('SELECT round, last_attempt FROM targets WHERE id = $1', [id])).toEqual([{ round: 1, last_attempt: 0 }]);
     expect(await rowsOf('SELECT kind, ends_round, status FROM whatsapp_messages WHERE target_id = $1', [id])).toEqual([
       { kind: 'first', ends_round: true, status: 'queued' },
@@ -75,7 +74,6 @@ describe('promotion', () => {
     // 250 calls due from 09:00, one a second; 50 messages due at 09:01:00.
     await writeOpenings(
       sqlDb.db,
-      campaignId,
       ids.map((targetId, i) =>
         i < 250 ? { targetId, callDue: new Date(t0 + i * 1000), message: null } : { targetId, callDue: null, message: { endsRound: true } },
       ),
@@ -100,7 +98,6 @@ describe('promotion', () => {
       const ids = await sqlDb.targets(campaignId, 5, { from });
       await writeOpenings(
         sqlDb.db,
-        campaignId,
         ids.map((targetId) => ({ targetId, callDue: due, message: null })),
         new Date(),
       );
@@ -129,7 +126,6 @@ describe('cancel, pending flags and reconciliation', () => {
     const [a, b] = await sqlDb.targets(campaignId, 2, { from: 20_000 });
     await writeOpenings(
       sqlDb.db,
-      campaignId,
       [a!, b!].map((targetId) => ({ targetId, callDue: new Date(), message: null })),
       new Date(),
     );
@@ -153,7 +149,6 @@ describe('cancel, pending flags and reconciliation', () => {
     const targets = await sqlDb.targets(campaignId, 3, { from: 30_000 });
     await writeOpenings(
       sqlDb.db,
-      campaignId,
       targets.map((targetId) => ({ targetId, callDue: new Date(), message: null })),
       new Date(),
     );

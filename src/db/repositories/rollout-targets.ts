@@ -93,7 +93,7 @@ export interface Opening {
  * Opens rounds set-based: bumps the targets' round (and attempt counter when calling), marks
  * them pending, and inserts their first call and/or message. One statement for the batch.
  */
-export async function writeOpenings(tx: Db, campaignId: string, openings: Opening[], now: Date): Promise<void> {
+export async function writeOpenings(tx: Db, openings: Opening[], now: Date): Promise<void> {
   if (openings.length === 0) return;
   const column = <T>(pick: (opening: Opening) => T) => openings.map(pick);
   await tx.query(sql`
@@ -106,15 +106,15 @@ export async function writeOpenings(tx: Db, campaignId: string, openings: Openin
       UPDATE targets t
       SET round = t.round + 1, last_attempt = t.last_attempt + (o.call_due IS NOT NULL)::int, has_pending = true, updated_at = ${now}
       FROM o WHERE t.id = o.target_id
-      RETURNING t.id, t.round, t.last_attempt, o.call_due, o.has_message, o.ends_round
+      RETURNING t.id, t.campaign_id, t.round, t.last_attempt, o.call_due, o.has_message, o.ends_round
     ),
     new_calls AS (
       INSERT INTO calls (id, campaign_id, target_id, round, attempt, round_attempt, status, scheduled_for, updated_at)
-      SELECT uuid_generate_v7(), ${campaignId}::uuid, id, round, last_attempt, 1, 'scheduled', call_due, ${now}
+      SELECT uuid_generate_v7(), campaign_id, id, round, last_attempt, 1, 'scheduled', call_due, ${now}
       FROM opened WHERE call_due IS NOT NULL
     )
     INSERT INTO whatsapp_messages (id, campaign_id, target_id, round, kind, ends_round, status, scheduled_for, updated_at)
-    SELECT uuid_generate_v7(), ${campaignId}::uuid, id, round, 'first', ends_round, 'queued', ${now}, ${now}
+    SELECT uuid_generate_v7(), campaign_id, id, round, 'first', ends_round, 'queued', ${now}, ${now}
     FROM opened WHERE has_message`);
 }
 

@@ -75,17 +75,33 @@ export const emptyRolloutCounts = (): RolloutCounts => ({
   skippedDoNotContact: 0,
 });
 
-/** Records one batch of the rollout: the cursor moves past it, its counts add up; `finishedAt` once nothing is left. */
-export async function recordRolloutBatch(tx: Db, id: string, cursor: string, counts: RolloutCounts, finishedAt: Date | null): Promise<void> {
+export interface RolloutBatch {
+  id: string;
+  cursor: string;
+  counts: RolloutCounts;
+  /** Set once nothing is left. */
+  finishedAt: Date | null;
+}
+
+/** Records one batch of each rollout, in one statement: each cursor moves past its batch, its counts add up. */
+export async function recordRolloutBatches(tx: Db, batches: RolloutBatch[]): Promise<void> {
+  if (batches.length === 0) return;
+  const column = <T>(pick: (batch: RolloutBatch) => T) => batches.map(pick);
+  const count = (key: keyof RolloutCounts) => column((batch) => batch.counts[key]);
   await tx.query(sql`
-    UPDATE rollouts SET cursor = ${cursor}::uuid, finished_at = ${finishedAt},
-      selected = selected + ${counts.selected},
-      scheduled_calls = scheduled_calls + ${counts.scheduledCalls},
-      queued_whatsapp = queued_whatsapp + ${counts.queuedWhatsapp},
-      skipped_existing_pending = skipped_existing_pending + ${counts.skippedExistingPending},
-      skipped_missing_contact = skipped_missing_contact + ${counts.skippedMissingContact},
-      skipped_do_not_contact = skipped_do_not_contact + ${counts.skippedDoNotContact}
-    WHERE id = ${id}::uuid`);
+    UPDATE rollouts r SET cursor = b.cursor, finished_at = b.finished_at,
+      selected = r.selected + b.selected,
+      scheduled_calls = r.scheduled_calls + b.scheduled_calls,
+      queued_whatsapp = r.queued_whatsapp + b.queued_whatsapp,
+      skipped_existing_pending = r.skipped_existing_pending + b.skipped_existing_pending,
+      skipped_missing_contact = r.skipped_missing_contact + b.skipped_missing_contact,
+      skipped_do_not_contact = r.skipped_do_not_contact + b.skipped_do_not_contact
+    FROM unnest(${column((batch) => batch.id)}::uuid[], ${column((batch) => batch.cursor)}::uuid[],
+                ${column((batch) => batch.finishedAt?.toISOString() ?? null)}::timestamptz[],
+                ${count('selected')}::int[], ${count('scheduledCalls')}::int[], ${count('queuedWhatsapp')}::int[],
+                ${count('skippedExistingPending')}::int[], ${count('skippedMissingContact')}::int[], ${count('skippedDoNotContact')}::int[])
+      AS b(id, cursor, finished_at, selected, scheduled_calls, queued_whatsapp, skipped_existing_pending, skipped_missing_contact, skipped_do_not_contact)
+    WHERE r.id = b.id`);
 }
 
 /** Complete: the campaign's active rollouts finish, opening no more rounds. */
