@@ -10,7 +10,18 @@ export interface PromotedWork {
 
 type Scope = { targets: string[] } | { campaign: string };
 
-const scopeSql = (scope: Scope): Sql => ('campaign' in scope ? sql`w.campaign_id = ${scope.campaign}::uuid` : sql`w.target_id = ANY(${scope.targets}::uuid[])`);
+/**
+ * The rows of the scope. A batch of targets has its rows gathered target by target through the
+ * index on target_id, as an aggregate per target that the planner cannot flatten into a join:
+ * over tables without statistics, a plain `target_id = ANY(…)` is planned as a scan of every row.
+ */
+const scopeSql = (scope: Scope, table: Sql): Sql =>
+  'campaign' in scope
+    ? sql`w.campaign_id = ${scope.campaign}::uuid`
+    : sql`w.id = ANY(ARRAY(
+        SELECT x.id FROM unnest(${scope.targets}::uuid[]) AS s(target_id)
+        CROSS JOIN LATERAL (SELECT array_agg(c.id) AS ids FROM ${table} c WHERE c.target_id = s.target_id) mine
+        CROSS JOIN LATERAL unnest(mine.ids) AS x(id)))`;
 
 /**
  * Cancels waiting calls and messages (a round ended, the target is listed, the campaign is
@@ -22,7 +33,7 @@ export async function cancelWaiting(tx: Db, scope: Scope, reason: string, now: D
   for (const channel of channels) {
     const rows = await tx.query<{ id: string; promotion: number; promoted: boolean }>(sql`
       UPDATE ${channel.table} w SET status = ${statusLiteral(channel.canceled)}, cancel_reason = ${reason}, promoted_at = NULL, updated_at = ${now}
-      WHERE ${scopeSql(scope)} AND ${waitingSql(channel)}
+      WHERE ${scopeSql(scope, channel.table)} AND ${waitingSql(channel)}
       RETURNING w.id, w.promotion, w.promotion > 0 AS promoted`);
     withdrawn.push(...rows.filter((row) => row.promoted).map((row) => ({ channel: channel.name, id: row.id, promotion: row.promotion })));
   }
