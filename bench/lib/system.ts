@@ -199,7 +199,8 @@ export async function startBenchSystem(
     ADMIN_PASSWORD: randomBytes(16).toString('hex'),
     ...options.env,
   };
-  const pool = new pg.Pool({ connectionString: url, max: 4, application_name: 'bench' });
+  // No JIT, as the system's own connections: a poll over thousands of ids must not compile code each time.
+  const pool = new pg.Pool({ connectionString: url, max: 4, application_name: 'bench', options: '-c jit=off' });
   pool.on('error', (error) => ctx.log(`bench connection lost: ${error.message}`));
   const organization = await insertOrganization(pool, 'bench');
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
