@@ -1,11 +1,9 @@
 import { createDialerWorker } from '../../src/dialer/index.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
 import { hopperTick } from '../../src/services/hopper-tick.js';
 import { reconcile } from '../../src/services/reconciler.js';
-import { startSystem } from '../../src/system.js';
 import { createCampaign, insertTargets, insertTargetsOfEach } from '../lib/campaigns.js';
 import { seconds, type RunContext } from '../lib/context.js';
+import { startInProcess } from '../lib/in-process.js';
 import { result, type Result } from '../lib/report.js';
 import { REDIS_URL, startBenchSystem, type BenchSystem } from '../lib/system.js';
 
@@ -144,14 +142,7 @@ async function medianPass(pass: () => Promise<unknown>): Promise<number> {
 
 async function idlePasses(ctx: RunContext, count: number): Promise<Result[]> {
   const bench = await startBenchSystem(ctx, 'many-idle', { roles: ['api'] });
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    JWT_SECRET: 'bench-in-process-secret-of-32-characters',
-    DATABASE_URL: bench.databaseUrl,
-    REDIS_URL,
-    QUEUE_PREFIX: bench.prefix,
-  });
-  const system = await startSystem(config, 'api', { logger: createLogger('warn') });
+  const system = await startInProcess(bench);
   // Statistics as autovacuum would keep them (the machine runs with it off): the passes' plans
   // are the engine's, not those of tables PostgreSQL has never looked at.
   const analyze = () => bench.pool.query('ANALYZE campaigns, targets, calls, whatsapp_messages, rollouts, commands');

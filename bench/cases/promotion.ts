@@ -1,12 +1,10 @@
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
 import { promoteDueWork } from '../../src/services/hopper.js';
-import { startSystem } from '../../src/system.js';
 import { bareAddBulk } from '../lib/baselines.js';
 import { createCampaign, insertTargets } from '../lib/campaigns.js';
 import { seconds, type RunContext } from '../lib/context.js';
+import { startInProcess } from '../lib/in-process.js';
 import { result, type Result } from '../lib/report.js';
-import { REDIS_URL, startBenchSystem } from '../lib/system.js';
+import { startBenchSystem } from '../lib/system.js';
 
 /**
  * Promotion: one hopper pass (the system's promoteDueWork, run in this process on the system's
@@ -17,15 +15,7 @@ import { REDIS_URL, startBenchSystem } from '../lib/system.js';
 export async function promotionCase(ctx: RunContext): Promise<Result[]> {
   const results: Result[] = [];
   const bench = await startBenchSystem(ctx, 'promotion', { roles: ['api'] });
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    JWT_SECRET: 'bench-in-process-secret-of-32-characters',
-    DATABASE_URL: bench.databaseUrl,
-    REDIS_URL,
-    QUEUE_PREFIX: bench.prefix,
-    HOPPER_MAX_PROMOTED_PER_CAMPAIGN: '100000000',
-  });
-  const system = await startSystem(config, 'api', { logger: createLogger('warn') });
+  const system = await startInProcess(bench, { HOPPER_MAX_PROMOTED_PER_CAMPAIGN: '100000000' });
   try {
     for (const size of ctx.sizes([10_000, 100_000])) {
       const campaignId = await createCampaign(bench, `promotion ${size}`);
