@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 const DEV_JWT_SECRET = 'development-only-jwt-secret-change-me';
 
-const databaseUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgresql:// URL' }).default('postgresql://postgres@127.0.0.1:5432/campaigns');
+const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgresql:// URL' });
+const databaseUrl = postgresUrl.default('postgresql://postgres@127.0.0.1:5432/campaigns');
 
 const envSchema = z
   .object({
@@ -114,9 +115,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return parse(envSchema, env);
 }
 
-/** What the migration runner and the CLI need: the database only (no secrets to refuse them for). */
-export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): { DATABASE_URL: string } {
-  return parse(z.object({ DATABASE_URL: databaseUrl }), env);
+/**
+ * What the migration runner and the CLI need: the database only (no secrets to refuse them for).
+ * DATABASE_DIRECT_URL, when DATABASE_URL goes through a transaction pooler (PgBouncer), reaches
+ * PostgreSQL itself: migrations hold a session advisory lock, which a pooler cannot keep.
+ */
+export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): { DATABASE_URL: string; DATABASE_DIRECT_URL?: string | undefined } {
+  return parse(z.object({ DATABASE_URL: databaseUrl, DATABASE_DIRECT_URL: postgresUrl.optional() }), env);
 }
 
 export function usesDevelopmentJwtSecret(config: Config): boolean {

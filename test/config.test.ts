@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig, loadDatabaseConfig } from '../src/config.js';
 import { cliOutput } from './support/cli.js';
 import { createTestDatabase } from './support/databases.js';
 
@@ -59,6 +59,19 @@ describe('loadConfig', () => {
   it('refuses one admin credential without the other, and the old name of the outcome timeout', () => {
     expect(() => loadConfig({ ADMIN_USER: 'ops' })).toThrow('ADMIN_PASSWORD must be set together with ADMIN_USER');
     expect(() => loadConfig({ CALL_OUTCOME_TIMEOUT: '60' })).toThrow('CALL_OUTCOME_TIMEOUT was renamed CALL_OUTCOME_TIMEOUT_SECONDS');
+  });
+});
+
+describe('loadDatabaseConfig', () => {
+  it('reads a direct URL for migrations beside a pooled DATABASE_URL, and refuses one that is not PostgreSQL', () => {
+    expect(loadDatabaseConfig({})).toEqual({ DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/campaigns' });
+    expect(
+      loadDatabaseConfig({ DATABASE_URL: 'postgresql://app@pgbouncer:6432/campaigns', DATABASE_DIRECT_URL: 'postgresql://app@db:5432/campaigns' }),
+    ).toEqual({
+      DATABASE_URL: 'postgresql://app@pgbouncer:6432/campaigns',
+      DATABASE_DIRECT_URL: 'postgresql://app@db:5432/campaigns',
+    });
+    expect(() => loadDatabaseConfig({ DATABASE_DIRECT_URL: 'redis://db:5432' })).toThrow(/DATABASE_DIRECT_URL must be a postgresql:\/\/ URL/);
   });
 });
 
