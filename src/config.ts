@@ -12,6 +12,17 @@ const envSchema = z
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     DATABASE_URL: databaseUrl,
     REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// URL' }).default('redis://127.0.0.1:6379'),
+    // Redis Cluster: seed nodes ("host:port,host:port"); when set, REDIS_URL is not used.
+    REDIS_CLUSTER_NODES: z
+      .string()
+      .regex(/^\s*[^\s:,]+:\d{1,5}\s*(,\s*[^\s:,]+:\d{1,5}\s*)*$/, 'must list host:port seed nodes, separated by commas')
+      .transform((list) =>
+        list.split(',').map((node) => {
+          const [host, port] = node.trim().split(':') as [string, string];
+          return { host, port: Number(port) };
+        }),
+      )
+      .optional(),
     // Connections per process, shared by every query; workers batch their hot paths, so a few
     // dozen serve hundreds of concurrent jobs.
     DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(500).default(20),
@@ -90,6 +101,15 @@ const envSchema = z
     if (env.NODE_ENV !== 'production' && Boolean(env.ADMIN_USER) !== Boolean(env.ADMIN_PASSWORD)) {
       const missing = env.ADMIN_USER ? 'ADMIN_PASSWORD' : 'ADMIN_USER';
       ctx.addIssue({ code: 'custom', path: [missing], message: 'must be set together with ' + (env.ADMIN_USER ? 'ADMIN_USER' : 'ADMIN_PASSWORD') });
+    }
+    // On a cluster each queue carries a hash tag of its own (src/queues/names.ts): one in the
+    // prefix would put every queue in one slot again.
+    if (env.REDIS_CLUSTER_NODES && env.QUEUE_PREFIX.startsWith('{')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['QUEUE_PREFIX'],
+        message: 'must not be wrapped in braces with REDIS_CLUSTER_NODES (each queue gets a hash tag of its own)',
+      });
     }
     if (env.CALL_OUTCOME_TIMEOUT !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['CALL_OUTCOME_TIMEOUT'], message: 'was renamed CALL_OUTCOME_TIMEOUT_SECONDS' });

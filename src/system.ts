@@ -62,7 +62,7 @@ export async function startSystem(config: Config, role: Role, options: SystemOpt
     logger.warn('JWT_SECRET is not set: using the development secret (refused when NODE_ENV=production)');
   }
   const metrics = createMetrics();
-  const redisSettings = { url: config.REDIS_URL, connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS };
+  const redisSettings = { url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES, connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS };
   // Probes are bound late: the monitor exists before the connections it watches.
   const probes: { postgres?: () => Promise<unknown>; redis?: () => Promise<unknown> } = {};
   const monitor = createDependencyMonitor(logger, metrics, probes);

@@ -47,6 +47,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${name} `));
   });
 
+  it('reads Redis Cluster seed nodes, and refuses a malformed list or a braced prefix beside them', () => {
+    expect(loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7001' }).REDIS_CLUSTER_NODES).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: '10.0.0.2', port: 7001 },
+    ]);
+    expect(loadConfig({}).REDIS_CLUSTER_NODES).toBeUndefined();
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1' })).toThrow(/REDIS_CLUSTER_NODES must list host:port seed nodes/);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000', QUEUE_PREFIX: '{campaigns}' })).toThrow(/QUEUE_PREFIX must not be wrapped in braces/);
+  });
+
   it('refuses production without its secrets and admin credentials, naming each', () => {
     const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), ADMIN_USER: 'ops', ADMIN_PASSWORD: 'secret' };
     for (const name of ['JWT_SECRET', 'ADMIN_USER', 'ADMIN_PASSWORD'] as const) {

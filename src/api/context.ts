@@ -1,5 +1,5 @@
 import type { QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { DependencyMonitor } from '../dependencies.js';
 import type { BatchedUseCases } from '../services/batched.js';
@@ -13,5 +13,5 @@ export interface ApiDeps {
   lifecycleEvents: QueueEvents;
   monitor: DependencyMonitor;
   /** The producer connection, pinged by /readyz. */
-  redis: Redis;
+  redis: Redis | Cluster;
 }

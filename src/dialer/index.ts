@@ -7,7 +7,7 @@
  */
 import { Queue, QueueEvents, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { jobCatalog } from '../queues/catalog.js';
-import { JobName, QueueName } from '../queues/names.js';
+import { JobName, QueueName, queuePrefix } from '../queues/names.js';
 import { CallJobData, WhatsappJobData, type CallOutcomeReport, type ClaimJobData, type ClaimResult, type WhatsappEvent } from '../queues/payloads.js';
 
 export type { CallJobData, CallOutcomeReport, WhatsappJobData, WhatsappEvent };
@@ -21,6 +21,11 @@ export interface HelperOptions<Data, Result> {
   connection: ConnectionOptions;
   /** The system's QUEUE_PREFIX (default "bull"). */
   prefix?: string;
+  /**
+   * The system runs on a Redis Cluster (REDIS_CLUSTER_NODES): each queue's keys carry a hash tag
+   * of their own (`{<prefix>:<queue>}`). Default: true when `connection` is an ioredis Cluster.
+   */
+  cluster?: boolean;
   concurrency?: number;
   /** How long to wait for the guard's answer before retrying the job later. */
   claimTimeoutMs?: number;
@@ -54,7 +59,18 @@ async function persist<T>(attempt: () => Promise<T>, isClosing: () => boolean, o
  * The dispatch queue, shared by a helper's claims and reports: a guard answer arrives as the
  * completion of a claim job on `campaign-dispatch` that the system processes.
  */
-function createDispatch(connection: ConnectionOptions, prefix: string, onError: NonNullable<HelperOptions<unknown, unknown>['onError']>) {
+const EVENTS_LOOKBACK_MS = 60_000;
+
+/** The prefix of each queue as the system names it (src/queues/names.ts). */
+type Prefixes = (queue: QueueName) => string;
+
+function prefixesOf(options: { connection: ConnectionOptions; prefix?: string | undefined; cluster?: boolean | undefined }): Prefixes {
+  const cluster = options.cluster ?? (options.connection as { isCluster?: boolean }).isCluster === true;
+  return (queue) => queuePrefix(options.prefix ?? 'bull', queue, cluster);
+}
+
+function createDispatch(connection: ConnectionOptions, prefixes: Prefixes, onError: NonNullable<HelperOptions<unknown, unknown>['onError']>) {
+  const prefix = prefixes(QueueName.Dispatch);
   const queue = new Queue(QueueName.Dispatch, { connection, prefix });
   // Every job waiting for its guard answer also listens for the queue closing.
   queue.setMaxListeners(0);
@@ -63,7 +79,11 @@ function createDispatch(connection: ConnectionOptions, prefix: string, onError: 
   let events: QueueEvents | undefined;
   const answers = () => {
     if (!events) {
-      events = new QueueEvents(QueueName.Dispatch, { connection, prefix });
+      // Its reader starts reading the events stream a moment after the first claim is queued
+      // (on a cluster, after discovering the slots): from "now" it could miss that claim's answer
+      // and wait for its timeout. It reads from a minute back instead (Redis's clock, which
+      // stamps the stream, may differ from this one); earlier answers have no waiter.
+      events = new QueueEvents(QueueName.Dispatch, { connection, prefix, lastEventId: `${Date.now() - EVENTS_LOOKBACK_MS}-0` });
       // Every job waiting for its guard answer listens on this emitter: one listener per concurrent job.
       events.setMaxListeners(0);
       events.on('error', (error) => onError(error, { stage: 'connection' }));
@@ -98,9 +118,9 @@ function startHelper<Data, Result>(
   report: (dispatch: Dispatch, data: Data, result: Result) => Promise<void>,
   options: HelperOptions<Data, Result>,
 ): RunningHelper {
-  const prefix = options.prefix ?? 'bull';
+  const prefixes = prefixesOf(options);
   const onError = options.onError ?? printError;
-  const dispatch = createDispatch(options.connection, prefix, onError);
+  const dispatch = createDispatch(options.connection, prefixes, onError);
   let closing = false;
   const worker = new Worker(
     queue,
@@ -152,7 +172,7 @@ function startHelper<Data, Result>(
       );
       return result;
     },
-    { connection: options.connection, prefix, concurrency: options.concurrency ?? 10 },
+    { connection: options.connection, prefix: prefixes(queue), concurrency: options.concurrency ?? 10 },
   );
   worker.on('error', (error) => onError(error, { stage: 'connection' }));
   return {
@@ -206,9 +226,11 @@ export interface EventReporter {
 export function createEventReporter(options: {
   connection: ConnectionOptions;
   prefix?: string;
+  /** As for the helpers: the system runs on a Redis Cluster. */
+  cluster?: boolean;
   onError?: HelperOptions<unknown, unknown>['onError'];
 }): EventReporter {
-  const dispatch = createDispatch(options.connection, options.prefix ?? 'bull', options.onError ?? printError);
+  const dispatch = createDispatch(options.connection, prefixesOf(options), options.onError ?? printError);
   return {
     reportWhatsappEvent: (messageId, event) => dispatch.report(JobName.WhatsappEvent, { message_id: messageId, event }, `whatsapp-event-${messageId}-${event}`),
     close: () => dispatch.close(),

@@ -1,23 +1,41 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { DependencyMonitor } from '../dependencies.js';
+
+/** A connection to a single Redis, or a cluster client over a Redis Cluster. */
+export type RedisClient = Redis | Cluster;
 
 export interface RedisSettings {
   url: string;
+  /** Seed nodes of a Redis Cluster; when given, `url` is not used. */
+  clusterNodes?: Array<{ host: string; port: number }> | undefined;
   /** How long a producer waits to connect before failing the request. */
   connectTimeoutMs: number;
 }
+
+export const isCluster = (client: RedisClient): client is Cluster => (client as { isCluster?: boolean }).isCluster === true;
+
+const retryStrategy = (attempt: number) => Math.min(attempt * 200, 2_000);
 
 /**
  * Producers fail fast when Redis is down, so the API can answer 503 instead of hanging;
  * workers and event listeners wait for Redis to come back (BullMQ requires
  * maxRetriesPerRequest: null for blocking connections). Every connection reconnects by itself
- * and reports to the dependency monitor, which logs each outage once.
+ * and reports to the dependency monitor, which logs each outage once. With cluster nodes, the
+ * connection is an ioredis Cluster (it follows MOVED and ASK redirections and failovers).
  */
-export function createRedis(settings: RedisSettings, role: 'producer' | 'worker', monitor: DependencyMonitor): Redis {
-  const options: RedisOptions =
-    role === 'producer' ? { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: settings.connectTimeoutMs } : { maxRetriesPerRequest: null };
-  const redis = new Redis(settings.url, { ...options, retryStrategy: (attempt) => Math.min(attempt * 200, 2_000) });
-  redis.on('error', (error) => monitor.down('redis', error));
+export function createRedis(settings: RedisSettings, role: 'producer' | 'worker', monitor: DependencyMonitor): RedisClient {
+  const producer = role === 'producer';
+  const options: RedisOptions = producer
+    ? { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: settings.connectTimeoutMs }
+    : { maxRetriesPerRequest: null };
+  const redis = settings.clusterNodes
+    ? new Cluster(settings.clusterNodes, {
+        redisOptions: options,
+        clusterRetryStrategy: retryStrategy,
+        enableOfflineQueue: !producer,
+      })
+    : new Redis(settings.url, { ...options, retryStrategy });
+  redis.on('error', (error: Error) => monitor.down('redis', error));
   redis.on('ready', () => monitor.up('redis'));
   return redis;
 }

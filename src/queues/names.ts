@@ -24,3 +24,14 @@ export const JobName = {
   WhatsappEvent: 'whatsapp-event',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
+
+/**
+ * The BullMQ prefix of one queue. On a single Redis (or behind Sentinel) every queue uses the
+ * system's prefix as is. On a Redis Cluster each queue gets a hash tag of its own
+ * (`{<prefix>:<queue>}`): BullMQ's scripts touch several keys of a queue at once, so those keys
+ * must share a slot, and different queues land in different slots, spread over the nodes.
+ * Dialers and senders derive it the same way (the helper does by itself on a Cluster connection).
+ */
+export function queuePrefix(prefix: string, queue: QueueName, cluster: boolean): string {
+  return cluster ? `{${prefix}:${queue}}` : prefix;
+}

@@ -1,10 +1,10 @@
 import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { isCluster, type RedisClient } from './connection.js';
 import type { DependencyMonitor } from '../dependencies.js';
 import { isConnectionFailure } from '../dependencies.js';
 import type { Logger } from '../logger.js';
 import { jobCatalog, type JobPayload } from './catalog.js';
-import { JobName, QueueName } from './names.js';
+import { JobName, QueueName, queuePrefix } from './names.js';
 
 export interface JobToAdd<N extends JobName> {
   data: JobPayload<N>;
@@ -58,8 +58,11 @@ export function reportQueueErrors(
   });
 }
 
-export function createQueues(connection: Redis, prefix: string, logger: Logger, monitor: DependencyMonitor): Queues {
-  const queues = new Map<QueueName, Queue>(Object.values(QueueName).map((name) => [name, new Queue(name, { connection, prefix })]));
+export function createQueues(connection: RedisClient, prefix: string, logger: Logger, monitor: DependencyMonitor): Queues {
+  const cluster = isCluster(connection);
+  const queues = new Map<QueueName, Queue>(
+    Object.values(QueueName).map((name) => [name, new Queue(name, { connection, prefix: queuePrefix(prefix, name, cluster) })]),
+  );
   for (const queue of queues.values()) {
     reportQueueErrors(queue, queue.name, logger, monitor);
     // Requests waiting for a command's job each listen for the queue closing.
@@ -105,8 +108,8 @@ export function createQueues(connection: Redis, prefix: string, logger: Logger, 
   };
 }
 
-export function createQueueEvents(name: QueueName, connection: Redis, prefix: string, logger: Logger, monitor: DependencyMonitor): QueueEvents {
-  const events = new QueueEvents(name, { connection, prefix });
+export function createQueueEvents(name: QueueName, connection: RedisClient, prefix: string, logger: Logger, monitor: DependencyMonitor): QueueEvents {
+  const events = new QueueEvents(name, { connection, prefix: queuePrefix(prefix, name, isCluster(connection)) });
   reportQueueErrors(events, name, logger, monitor);
   return events;
 }

@@ -1,11 +1,10 @@
 import { UnrecoverableError, Worker, type Job, type MinimalJob } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { DependencyMonitor } from '../dependencies.js';
 import { isConnectionFailure } from '../dependencies.js';
 import { InvalidData, isRetryable } from '../domain/errors.js';
 import { CAPPED_BACKOFF, jobCatalog, type ScheduledJobName } from '../queues/catalog.js';
-import { createRedis, type RedisSettings } from '../queues/connection.js';
-import { JobName, QueueName } from '../queues/names.js';
+import { createRedis, isCluster, type RedisClient, type RedisSettings } from '../queues/connection.js';
+import { JobName, QueueName, queuePrefix } from '../queues/names.js';
 import { reportQueueErrors } from '../queues/queues.js';
 import type { BatchedUseCases } from '../services/batched.js';
 import type { ServiceDeps } from '../services/deps.js';
@@ -70,7 +69,7 @@ const scheduleIntervals = (options: WorkerOptions): Record<ScheduledJobName, num
  */
 export async function startWorkers(deps: ServiceDeps, batched: BatchedUseCases, options: WorkerOptions): Promise<RunningWorkers> {
   assertHandlersMatchCatalog();
-  const connections: Redis[] = [];
+  const connections: RedisClient[] = [];
   const workers = [...queuesWithJobs().keys()].flatMap((queueName) => {
     const processor = async (job: Job) => {
       const logger = deps.logger.child({ queue: queueName, job_id: job.id, job: job.name, request_id: job.data?.request_id });
@@ -100,7 +99,7 @@ export async function startWorkers(deps: ServiceDeps, batched: BatchedUseCases, 
       connections.push(connection);
       const worker = new Worker(queueName, processor, {
         connection,
-        prefix: options.prefix,
+        prefix: queuePrefix(options.prefix, queueName, isCluster(connection)),
         concurrency,
         lockDuration: JOB_LOCK_MS,
         stalledInterval: STALLED_CHECK_MS,

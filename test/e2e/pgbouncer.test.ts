@@ -50,7 +50,7 @@ describe('through PgBouncer in transaction pooling mode', () => {
       },
     });
     try {
-      await waitCampaignDone(t, id, { timeoutMs: 60_000 });
+      await waitCampaignDone(t, id, { timeoutMs: 20_000 });
     } finally {
       await dialer.close();
     }
