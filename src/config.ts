@@ -3,6 +3,16 @@ import { z } from 'zod';
 const DEV_JWT_SECRET = 'development-only-jwt-secret-change-me';
 
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgresql:// URL' });
+/** "host:port,host:port" as a list (seed nodes of a cluster, sentinels). */
+const hostPorts = z
+  .string()
+  .regex(/^\s*[^\s:,]+:\d{1,5}\s*(,\s*[^\s:,]+:\d{1,5}\s*)*$/, 'must list host:port nodes, separated by commas')
+  .transform((list) =>
+    list.split(',').map((node) => {
+      const [host, port] = node.trim().split(':') as [string, string];
+      return { host, port: Number(port) };
+    }),
+  );
 const databaseUrl = postgresUrl.default('postgresql://postgres@127.0.0.1:5432/campaigns');
 
 const envSchema = z
@@ -13,16 +23,14 @@ const envSchema = z
     DATABASE_URL: databaseUrl,
     REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// URL' }).default('redis://127.0.0.1:6379'),
     // Redis Cluster: seed nodes ("host:port,host:port"); when set, REDIS_URL is not used.
-    REDIS_CLUSTER_NODES: z
-      .string()
-      .regex(/^\s*[^\s:,]+:\d{1,5}\s*(,\s*[^\s:,]+:\d{1,5}\s*)*$/, 'must list host:port seed nodes, separated by commas')
-      .transform((list) =>
-        list.split(',').map((node) => {
-          const [host, port] = node.trim().split(':') as [string, string];
-          return { host, port: Number(port) };
-        }),
-      )
-      .optional(),
+    REDIS_CLUSTER_NODES: hostPorts.optional(),
+    // Redis behind Sentinel: the sentinels ("host:port,…") and the name of the primary they watch;
+    // when set, REDIS_URL is not used.
+    REDIS_SENTINELS: hostPorts.optional(),
+    REDIS_SENTINEL_NAME: z.string().min(1).optional(),
+    REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+    // The data nodes' password with REDIS_CLUSTER_NODES or REDIS_SENTINELS (REDIS_URL carries its own).
+    REDIS_PASSWORD: z.string().min(1).optional(),
     // Connections per process, shared by every query; workers batch their hot paths, so a few
     // dozen serve hundreds of concurrent jobs.
     DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(500).default(20),
@@ -110,6 +118,12 @@ const envSchema = z
         path: ['QUEUE_PREFIX'],
         message: 'must not be wrapped in braces with REDIS_CLUSTER_NODES (each queue gets a hash tag of its own)',
       });
+    }
+    if (env.REDIS_SENTINELS && !env.REDIS_SENTINEL_NAME) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_SENTINEL_NAME'], message: 'is required with REDIS_SENTINELS (the name of the primary they watch)' });
+    }
+    if (env.REDIS_SENTINELS && env.REDIS_CLUSTER_NODES) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_SENTINELS'], message: 'cannot be set together with REDIS_CLUSTER_NODES' });
     }
     if (env.CALL_OUTCOME_TIMEOUT !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['CALL_OUTCOME_TIMEOUT'], message: 'was renamed CALL_OUTCOME_TIMEOUT_SECONDS' });

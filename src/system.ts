@@ -6,7 +6,7 @@ import { createDatabase, type Database } from './db/client.js';
 import { createDependencyMonitor, isConnectionFailure } from './dependencies.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { createRedis } from './queues/connection.js';
+import { createRedis, type RedisSettings } from './queues/connection.js';
 import { QueueName } from './queues/names.js';
 import { createQueueEvents, createQueues, type Queues } from './queues/queues.js';
 import { createBatchedUseCases } from './services/batched.js';
@@ -62,7 +62,13 @@ export async function startSystem(config: Config, role: Role, options: SystemOpt
     logger.warn('JWT_SECRET is not set: using the development secret (refused when NODE_ENV=production)');
   }
   const metrics = createMetrics();
-  const redisSettings = { url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES, connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS };
+  const redisSettings: RedisSettings = {
+    url: config.REDIS_URL,
+    clusterNodes: config.REDIS_CLUSTER_NODES,
+    sentinels: config.REDIS_SENTINELS && { nodes: config.REDIS_SENTINELS, name: config.REDIS_SENTINEL_NAME!, password: config.REDIS_SENTINEL_PASSWORD },
+    password: config.REDIS_PASSWORD,
+    connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
+  };
   // Probes are bound late: the monitor exists before the connections it watches.
   const probes: { postgres?: () => Promise<unknown>; redis?: () => Promise<unknown> } = {};
   const monitor = createDependencyMonitor(logger, metrics, probes);

@@ -53,8 +53,22 @@ describe('loadConfig', () => {
       { host: '10.0.0.2', port: 7001 },
     ]);
     expect(loadConfig({}).REDIS_CLUSTER_NODES).toBeUndefined();
-    expect(() => loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1' })).toThrow(/REDIS_CLUSTER_NODES must list host:port seed nodes/);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1' })).toThrow(/REDIS_CLUSTER_NODES must list host:port nodes/);
     expect(() => loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000', QUEUE_PREFIX: '{campaigns}' })).toThrow(/QUEUE_PREFIX must not be wrapped in braces/);
+  });
+
+  it('reads sentinels with the name of their primary, and refuses them without it or beside cluster nodes', () => {
+    expect(loadConfig({ REDIS_SENTINELS: '10.0.0.1:26379,10.0.0.2:26379', REDIS_SENTINEL_NAME: 'primary' })).toMatchObject({
+      REDIS_SENTINELS: [
+        { host: '10.0.0.1', port: 26379 },
+        { host: '10.0.0.2', port: 26379 },
+      ],
+      REDIS_SENTINEL_NAME: 'primary',
+    });
+    expect(() => loadConfig({ REDIS_SENTINELS: '10.0.0.1:26379' })).toThrow(/REDIS_SENTINEL_NAME is required with REDIS_SENTINELS/);
+    expect(() => loadConfig({ REDIS_SENTINELS: '10.0.0.1:26379', REDIS_SENTINEL_NAME: 'primary', REDIS_CLUSTER_NODES: '10.0.0.1:7000' })).toThrow(
+      /REDIS_SENTINELS cannot be set together with REDIS_CLUSTER_NODES/,
+    );
   });
 
   it('refuses production without its secrets and admin credentials, naming each', () => {
