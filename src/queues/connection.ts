@@ -22,6 +22,9 @@ export const isCluster = (client: RedisClient): client is Cluster => (client as 
 
 const retryStrategy = (attempt: number) => Math.min(attempt * 200, 2_000);
 
+/** Cluster client options that carry commands through a failover; dialers should use them too. */
+export const CLUSTER_FAILOVER_RETRIES = { retryDelayOnFailover: 200, retryDelayOnClusterDown: 200, retryDelayOnTryAgain: 200, maxRedirections: 64 } as const;
+
 /**
  * Producers fail fast when Redis is down, so the API can answer 503 instead of hanging;
  * workers and event listeners wait for Redis to come back (BullMQ requires
@@ -42,6 +45,9 @@ export function createRedis(settings: RedisSettings, role: 'producer' | 'worker'
       redisOptions: { ...options, ...password },
       clusterRetryStrategy: retryStrategy,
       enableOfflineQueue: !producer,
+      // A command redirected while a primary fails over is retried for up to about 13 s (ioredis's
+      // default gives up after 1.6 s), longer than a failover takes with the default node timeout.
+      ...CLUSTER_FAILOVER_RETRIES,
     });
   } else if (settings.sentinels) {
     // ioredis asks the sentinels for the primary, and again after a failover.

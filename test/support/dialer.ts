@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'bullmq';
 import { createDialerWorker, type CallJobData, type CallOutcomeReport, type HelperFailure } from '../../src/dialer/index.js';
 
 /** One call the dialer placed: which row, which promotion, when it was placed and hung up. */
@@ -15,6 +16,8 @@ export interface PlacedCall {
 
 export interface ScriptedDialerOptions {
   redisUrl: string;
+  /** A connection other than `redisUrl` (a cluster, sentinels): a Cluster or ioredis options. */
+  connection?: ConnectionOptions;
   prefix: string;
   concurrency?: number;
   /** How long the guard's answer may take before the job is retried (BullMQ backoff). */
@@ -34,7 +37,7 @@ export function startScriptedDialer(options: ScriptedDialerOptions) {
   const failures: Array<{ error: string; failure: HelperFailure }> = [];
   const duration = options.callDuration ?? 20;
   const helper = createDialerWorker({
-    connection: { url: options.redisUrl, maxRetriesPerRequest: null },
+    connection: options.connection ?? { url: options.redisUrl, maxRetriesPerRequest: null },
     prefix: options.prefix,
     concurrency: options.concurrency ?? 10,
     claimTimeoutMs: options.claimTimeoutMs ?? 5_000,

@@ -44,6 +44,8 @@ export async function startRedisSentinel(password: string, sentinelPassword: str
       String(port),
       '--bind',
       '127.0.0.1',
+      '--dir',
+      dir,
       '--save',
       '',
       '--appendonly',
