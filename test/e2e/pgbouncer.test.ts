@@ -2,9 +2,8 @@ import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from '../../src/db/sql.js';
-import { createDialerWorker } from '../../src/dialer/index.js';
-import { ALL_WEEK, createCampaign, waitCampaignDone } from '../support/campaigns.js';
 import { adminQuery, uniqueName, withDatabase } from '../support/databases.js';
+import { dialCampaignToDone } from '../support/engine-campaign.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
 import { startPgbouncer } from '../support/pgbouncer.js';
 
@@ -22,9 +21,6 @@ afterAll(async () => {
   await bouncer?.stop();
 });
 
-const TARGETS = 200;
-const phones = Array.from({ length: TARGETS }, (_, i) => ({ phone: `+1415555${String(1000 + i).padStart(4, '0')}` }));
-
 describe('through PgBouncer in transaction pooling mode', () => {
   it('reaches PostgreSQL through the pooler, with the connection settings its connect_query sets', async () => {
     const [row] = await t.system.db.sql.query<{ jit: string; port: number }>(sql`SELECT current_setting('jit') AS jit, inet_server_port() AS port`);
@@ -33,31 +29,7 @@ describe('through PgBouncer in transaction pooling mode', () => {
   });
 
   it('runs a campaign through start, pause, resume and dialing to done, each target called once', async () => {
-    const id = await createCampaign(t, { settings: { call_working_hours: ALL_WEEK, call_attempt_delays: [] }, targets: phones, start: true });
-    expect((await t.api('POST', `/campaigns/${id}/pause`)).json().status).toBe('paused');
-    const resumed = await t.api('POST', `/campaigns/${id}/resume`, { segment: 'not_answered' });
-    expect(resumed.statusCode).toBe(200);
-    expect(resumed.json().campaign.status).toBe('running');
-
-    const dialed: string[] = [];
-    const dialer = createDialerWorker({
-      connection: { url: t.config.REDIS_URL, maxRetriesPerRequest: null },
-      prefix: t.config.QUEUE_PREFIX,
-      concurrency: 20,
-      handler: async (data) => {
-        dialed.push(data.target_id);
-        return { status: 'answered', duration_s: 12 };
-      },
-    });
-    try {
-      await waitCampaignDone(t, id, { timeoutMs: 20_000 });
-    } finally {
-      await dialer.close();
-    }
-    expect(dialed).toHaveLength(TARGETS);
-    expect(new Set(dialed).size).toBe(TARGETS);
-    const calls = await t.prisma.call.groupBy({ by: ['status'], where: { campaignId: id }, _count: true });
-    expect(calls).toEqual([{ status: 'answered', _count: TARGETS }]);
+    await dialCampaignToDone(t, { targets: 200, areaCode: '415', connection: { url: t.config.REDIS_URL, maxRetriesPerRequest: null } });
   });
 
   it('migrates a new database through DATABASE_DIRECT_URL while DATABASE_URL is the pooler', async () => {

@@ -1,8 +1,7 @@
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDialerWorker } from '../../src/dialer/index.js';
 import { QueueName, queuePrefix } from '../../src/queues/names.js';
-import { ALL_WEEK, createCampaign, waitCampaignDone } from '../support/campaigns.js';
+import { dialCampaignToDone } from '../support/engine-campaign.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
 import { startRedisCluster } from '../support/redis-cluster.js';
 
@@ -20,9 +19,6 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-const TARGETS = 300;
-const phones = Array.from({ length: TARGETS }, (_, i) => ({ phone: `+1415556${String(1000 + i).padStart(4, '0')}` }));
-
 describe('on a Redis Cluster', () => {
   it('gives each queue a hash tag of its own, so queues spread over the slots', () => {
     const slots = new Set(Object.values(QueueName).map((queue) => queuePrefix(t.config.QUEUE_PREFIX, queue, true)));
@@ -32,37 +28,17 @@ describe('on a Redis Cluster', () => {
   });
 
   it('runs a campaign through start, pause, resume and a dialer on a cluster connection to done, with keys on more than one node', async () => {
-    const id = await createCampaign(t, { settings: { call_working_hours: ALL_WEEK, call_attempt_delays: [] }, targets: phones, start: true });
-    expect((await t.api('POST', `/campaigns/${id}/pause`)).json().status).toBe('paused');
-    const resumed = await t.api('POST', `/campaigns/${id}/resume`, { segment: 'not_answered' });
-    expect(resumed.statusCode).toBe(200);
-
     const connection = new Cluster(
       cluster.ports.map((port) => ({ host: '127.0.0.1', port })),
       { redisOptions: { maxRetriesPerRequest: null } },
     );
-    const dialed: string[] = [];
-    const dialer = createDialerWorker({
-      connection,
-      prefix: t.config.QUEUE_PREFIX,
-      concurrency: 20,
-      handler: async (data) => {
-        dialed.push(data.target_id);
-        return { status: 'answered', duration_s: 12 };
-      },
-    });
     try {
-      await waitCampaignDone(t, id, { timeoutMs: 20_000 });
-      const keys = await cluster.keysPerNode();
-      expect(keys.filter((count) => count > 0).length, `keys per node: ${keys.join(', ')}`).toBeGreaterThan(1);
+      await dialCampaignToDone(t, { targets: 300, areaCode: '628', connection });
     } finally {
-      await dialer.close();
       connection.disconnect();
     }
-    expect(dialed).toHaveLength(TARGETS);
-    expect(new Set(dialed).size).toBe(TARGETS);
-    const calls = await t.prisma.call.groupBy({ by: ['status'], where: { campaignId: id }, _count: true });
-    expect(calls).toEqual([{ status: 'answered', _count: TARGETS }]);
+    const keys = await cluster.keysPerNode();
+    expect(keys.filter((count) => count > 0).length, `keys per node: ${keys.join(', ')}`).toBeGreaterThan(1);
   });
 
   it('answers readiness through the cluster client, and counts requests in the cluster for the rate limit', async () => {

@@ -1,7 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDialerWorker } from '../../src/dialer/index.js';
-import { ALL_WEEK, createCampaign, waitCampaignDone } from '../support/campaigns.js';
+import { dialCampaignToDone } from '../support/engine-campaign.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
 import { SENTINEL_NAME, startRedisSentinel } from '../support/redis-sentinel.js';
 
@@ -27,17 +26,11 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const TARGETS = 300;
-const phones = Array.from({ length: TARGETS }, (_, i) => ({ phone: `+1415557${String(1000 + i).padStart(4, '0')}` }));
-
 describe('on Redis behind Sentinel', () => {
   it('runs a campaign through start, pause, resume and a dialer to done, its jobs on the primary the sentinels name', async () => {
-    const id = await createCampaign(t, { settings: { call_working_hours: ALL_WEEK, call_attempt_delays: [] }, targets: phones, start: true });
-    expect((await t.api('POST', `/campaigns/${id}/pause`)).json().status).toBe('paused');
-    expect((await t.api('POST', `/campaigns/${id}/resume`, { segment: 'not_answered' })).statusCode).toBe(200);
-
-    const dialed: string[] = [];
-    const dialer = createDialerWorker({
+    await dialCampaignToDone(t, {
+      targets: 300,
+      areaCode: '917',
       connection: {
         sentinels: redis.sentinels.split(',').map((node) => ({ host: node.split(':')[0]!, port: Number(node.split(':')[1]) })),
         name: SENTINEL_NAME,
@@ -45,23 +38,7 @@ describe('on Redis behind Sentinel', () => {
         password: PASSWORD,
         maxRetriesPerRequest: null,
       },
-      prefix: t.config.QUEUE_PREFIX,
-      concurrency: 20,
-      handler: async (data) => {
-        dialed.push(data.target_id);
-        return { status: 'answered', duration_s: 12 };
-      },
     });
-    try {
-      await waitCampaignDone(t, id, { timeoutMs: 20_000 });
-    } finally {
-      await dialer.close();
-    }
-    expect(dialed).toHaveLength(TARGETS);
-    expect(new Set(dialed).size).toBe(TARGETS);
-    const calls = await t.prisma.call.groupBy({ by: ['status'], where: { campaignId: id }, _count: true });
-    expect(calls).toEqual([{ status: 'answered', _count: TARGETS }]);
-
     expect(await redis.primary()).toBe(redis.primaryPort);
     const primary = new Redis({ port: redis.primaryPort, host: '127.0.0.1', password: PASSWORD });
     try {

@@ -14,3 +14,10 @@ export function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boo
     { timeout: timeoutMs, interval: intervalMs },
   );
 }
+
+/** Waits until `check` holds (a check that throws has not held yet); on timeout the error names `what`. */
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  await eventually(check, (held) => held, timeoutMs, 50).catch((error: Error) => {
+    throw new Error(`${what}: ${error.message}`);
+  });
+}

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import getPort from 'get-port';
 import { Redis } from 'ioredis';
+import { until } from './poll.js';
+import { ephemeralServerArgs } from './redis-server.js';
 import { spawnOwned, type OwnedProcess } from './processes.js';
 
 const run = promisify(execFile);
@@ -22,14 +24,6 @@ async function clusterState(port: number): Promise<string> {
   }
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /**
  * A Redis Cluster of the test's own: `primaries` nodes on free ports (redis-server with
  * cluster mode, nothing kept on disk but each node's cluster file), joined by
@@ -40,22 +34,7 @@ export async function startRedisCluster(primaries = 3) {
   const ports: number[] = [];
   for (let i = 0; i < primaries; i++) ports.push(await getPort());
   const nodes: OwnedProcess[] = ports.map((port) =>
-    spawnOwned('redis-server', [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--cluster-enabled',
-      'yes',
-      '--cluster-config-file',
-      join(dir, `nodes-${port}.conf`),
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-    ]),
+    spawnOwned('redis-server', [...ephemeralServerArgs(port, dir), '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`)]),
   );
   const stop = () => Promise.all(nodes.map((node) => node.kill('SIGKILL')));
   try {

@@ -3,18 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import getPort from 'get-port';
 import { Redis } from 'ioredis';
+import { until } from './poll.js';
+import { ephemeralServerArgs } from './redis-server.js';
 import { spawnOwned, type OwnedProcess } from './processes.js';
 
 export const SENTINEL_NAME = 'campaigns-primary';
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** One question to one server, on a connection of its own. */
 async function ask<T>(port: number, password: string, question: (node: Redis) => Promise<T>): Promise<T> {
@@ -39,23 +32,7 @@ export async function startRedisSentinel(password: string, sentinelPassword: str
   const dir = mkdtempSync(join(tmpdir(), 'cetest-sentinel-'));
   const [primaryPort, replicaPort, ...sentinelPorts] = await Promise.all(Array.from({ length: 5 }, () => getPort()));
   const data = (port: number, extra: string[]) =>
-    spawnOwned('redis-server', [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--requirepass',
-      password,
-      '--masterauth',
-      password,
-      ...extra,
-    ]);
+    spawnOwned('redis-server', [...ephemeralServerArgs(port, dir), '--requirepass', password, '--masterauth', password, ...extra]);
   const servers = new Map<number, OwnedProcess>();
   servers.set(primaryPort!, data(primaryPort!, []));
   servers.set(replicaPort!, data(replicaPort!, ['--replicaof', '127.0.0.1', String(primaryPort)]));

@@ -70,3 +70,17 @@ export async function closeOnOwnRedis(redis: OwnRedis | undefined, system: { clo
     await stopOwnedProcesses();
   }
 }
+
+/** The arguments of a redis-server of the tests' own: on 127.0.0.1, its files in `dir`, nothing kept on disk. */
+export const ephemeralServerArgs = (port: number, dir: string): string[] => [
+  '--port',
+  String(port),
+  '--bind',
+  '127.0.0.1',
+  '--dir',
+  dir,
+  '--save',
+  '',
+  '--appendonly',
+  'no',
+];
