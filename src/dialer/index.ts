@@ -7,7 +7,7 @@
  */
 import { Queue, QueueEvents, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { jobCatalog } from '../queues/catalog.js';
-import { JobName, QueueName, queuePrefix } from '../queues/names.js';
+import { isClusterConnection, JobName, QueueName, queuePrefix } from '../queues/names.js';
 import { CallJobData, WhatsappJobData, type CallOutcomeReport, type ClaimJobData, type ClaimResult, type WhatsappEvent } from '../queues/payloads.js';
 
 export type { CallJobData, CallOutcomeReport, WhatsappJobData, WhatsappEvent };
@@ -65,7 +65,7 @@ const EVENTS_LOOKBACK_MS = 60_000;
 type Prefixes = (queue: QueueName) => string;
 
 function prefixesOf(options: { connection: ConnectionOptions; prefix?: string | undefined; cluster?: boolean | undefined }): Prefixes {
-  const cluster = options.cluster ?? (options.connection as { isCluster?: boolean }).isCluster === true;
+  const cluster = options.cluster ?? isClusterConnection(options.connection);
   return (queue) => queuePrefix(options.prefix ?? 'bull', queue, cluster);
 }
 

@@ -18,12 +18,10 @@ export interface RedisSettings {
   connectTimeoutMs: number;
 }
 
-export const isCluster = (client: RedisClient): client is Cluster => (client as { isCluster?: boolean }).isCluster === true;
-
 const retryStrategy = (attempt: number) => Math.min(attempt * 200, 2_000);
 
-/** Cluster client options that carry commands through a failover; dialers should use them too. */
-export const CLUSTER_FAILOVER_RETRIES = { retryDelayOnFailover: 200, retryDelayOnClusterDown: 200, retryDelayOnTryAgain: 200, maxRedirections: 64 } as const;
+/** Cluster client options that carry commands through a failover (docs/dialers.md shows dialers the same). */
+const CLUSTER_FAILOVER_RETRIES = { retryDelayOnFailover: 200, retryDelayOnClusterDown: 200, retryDelayOnTryAgain: 200, maxRedirections: 64 } as const;
 
 /**
  * Producers fail fast when Redis is down, so the API can answer 503 instead of hanging;

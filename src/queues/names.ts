@@ -35,3 +35,6 @@ export type JobName = (typeof JobName)[keyof typeof JobName];
 export function queuePrefix(prefix: string, queue: QueueName, cluster: boolean): string {
   return cluster ? `{${prefix}:${queue}}` : prefix;
 }
+
+/** Whether a BullMQ connection is an ioredis Cluster (it says so itself), not a single connection or its options. */
+export const isClusterConnection = (connection: object): boolean => (connection as { isCluster?: boolean }).isCluster === true;

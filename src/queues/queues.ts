@@ -1,10 +1,10 @@
 import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
-import { isCluster, type RedisClient } from './connection.js';
+import type { RedisClient } from './connection.js';
 import type { DependencyMonitor } from '../dependencies.js';
 import { isConnectionFailure } from '../dependencies.js';
 import type { Logger } from '../logger.js';
 import { jobCatalog, type JobPayload } from './catalog.js';
-import { JobName, QueueName, queuePrefix } from './names.js';
+import { isClusterConnection, JobName, QueueName, queuePrefix } from './names.js';
 
 export interface JobToAdd<N extends JobName> {
   data: JobPayload<N>;
@@ -59,7 +59,7 @@ export function reportQueueErrors(
 }
 
 export function createQueues(connection: RedisClient, prefix: string, logger: Logger, monitor: DependencyMonitor): Queues {
-  const cluster = isCluster(connection);
+  const cluster = isClusterConnection(connection);
   const queues = new Map<QueueName, Queue>(
     Object.values(QueueName).map((name) => [name, new Queue(name, { connection, prefix: queuePrefix(prefix, name, cluster) })]),
   );
@@ -109,7 +109,7 @@ export function createQueues(connection: RedisClient, prefix: string, logger: Lo
 }
 
 export function createQueueEvents(name: QueueName, connection: RedisClient, prefix: string, logger: Logger, monitor: DependencyMonitor): QueueEvents {
-  const events = new QueueEvents(name, { connection, prefix: queuePrefix(prefix, name, isCluster(connection)) });
+  const events = new QueueEvents(name, { connection, prefix: queuePrefix(prefix, name, isClusterConnection(connection)) });
   reportQueueErrors(events, name, logger, monitor);
   return events;
 }

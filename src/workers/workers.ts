@@ -3,8 +3,8 @@ import type { DependencyMonitor } from '../dependencies.js';
 import { isConnectionFailure } from '../dependencies.js';
 import { InvalidData, isRetryable } from '../domain/errors.js';
 import { CAPPED_BACKOFF, jobCatalog, type ScheduledJobName } from '../queues/catalog.js';
-import { createRedis, isCluster, type RedisClient, type RedisSettings } from '../queues/connection.js';
-import { JobName, QueueName, queuePrefix } from '../queues/names.js';
+import { createRedis, type RedisClient, type RedisSettings } from '../queues/connection.js';
+import { isClusterConnection, JobName, QueueName, queuePrefix } from '../queues/names.js';
 import { reportQueueErrors } from '../queues/queues.js';
 import type { BatchedUseCases } from '../services/batched.js';
 import type { ServiceDeps } from '../services/deps.js';
@@ -99,7 +99,7 @@ export async function startWorkers(deps: ServiceDeps, batched: BatchedUseCases, 
       connections.push(connection);
       const worker = new Worker(queueName, processor, {
         connection,
-        prefix: queuePrefix(options.prefix, queueName, isCluster(connection)),
+        prefix: queuePrefix(options.prefix, queueName, isClusterConnection(connection)),
         concurrency,
         lockDuration: JOB_LOCK_MS,
         stalledInterval: STALLED_CHECK_MS,

@@ -32,7 +32,7 @@ describe('on Redis behind Sentinel', () => {
       targets: 300,
       areaCode: '917',
       connection: {
-        sentinels: redis.sentinels.split(',').map((node) => ({ host: node.split(':')[0]!, port: Number(node.split(':')[1]) })),
+        sentinels: redis.sentinelNodes,
         name: SENTINEL_NAME,
         sentinelPassword: SENTINEL_PASSWORD,
         password: PASSWORD,

@@ -120,7 +120,6 @@ function expectNothingDoubledNothingLost(run: Awaited<ReturnType<typeof runThrou
 describe('a Redis primary killed during a 5,000-target campaign, its replica taking over', () => {
   it('behind Sentinel (1 primary, 1 replica, 3 sentinels): every target called once, the campaign completes', async () => {
     const redis = await startRedisSentinel('data-nodes-password', 'sentinels-password');
-    const sentinels = redis.sentinels.split(',').map((node) => ({ host: '127.0.0.1', port: Number(node.split(':')[1]) }));
     const run = await runThroughFailover({
       env: {
         REDIS_SENTINELS: redis.sentinels,
@@ -128,7 +127,13 @@ describe('a Redis primary killed during a 5,000-target campaign, its replica tak
         REDIS_SENTINEL_PASSWORD: 'sentinels-password',
         REDIS_PASSWORD: 'data-nodes-password',
       },
-      connection: { sentinels, name: SENTINEL_NAME, sentinelPassword: 'sentinels-password', password: 'data-nodes-password', maxRetriesPerRequest: null },
+      connection: {
+        sentinels: redis.sentinelNodes,
+        name: SENTINEL_NAME,
+        sentinelPassword: 'sentinels-password',
+        password: 'data-nodes-password',
+        maxRetriesPerRequest: null,
+      },
       failOver: async () => {
         await redis.kill(redis.primaryPort);
         await eventually(

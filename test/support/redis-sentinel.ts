@@ -72,6 +72,8 @@ export async function startRedisSentinel(password: string, sentinelPassword: str
   return {
     /** As REDIS_SENTINELS takes them. */
     sentinels: sentinelPorts.map((port) => `127.0.0.1:${port}`).join(','),
+    /** As ioredis's `sentinels` option takes them. */
+    sentinelNodes: sentinelPorts.map((port) => ({ host: '127.0.0.1', port })),
     primaryPort: primaryPort!,
     replicaPort: replicaPort!,
     /** The primary's port as the sentinels name it now. */
