@@ -46,6 +46,12 @@ afterAll(async () => {
 /** The README's shell text for this system: its key and its address. */
 const adapt = (script: string) => script.replaceAll('cek_...', t.org.apiKey).replaceAll('localhost:3000', base.replace('http://', ''));
 
+/**
+ * No startup files: a top-level bash whose stdin is a socket (Node's pipes are) reads the bashrc files as if
+ * started by sshd, and those are rarely written for `-u`.
+ */
+const BASH = ['--norc', '--noprofile'];
+
 /** Lines the test system stands in for. */
 const STAND_INS = [/^npm start\s*$/, /^npm run cli -- api-key create --org \S+/];
 
@@ -53,7 +59,7 @@ const STAND_INS = [/^npm start\s*$/, /^npm run cli -- api-key create --org \S+/]
 async function shell(script: string, variables: Record<string, string>): Promise<{ output: string; variables: Record<string, string> }> {
   const names = [...script.matchAll(/^(?:export )?([A-Z_]+)=/gm)].map((match) => match[1]!);
   const report = names.map((name) => `printf '\\n@@%s=%s' ${name} "$${name}"`).join('\n');
-  const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', `${adapt(script)}\n${report}`], {
+  const { stdout } = await run('bash', [...BASH, '-euo', 'pipefail', '-c', `${adapt(script)}\n${report}`], {
     cwd: work,
     env: { ...process.env, ...variables },
     timeout: 20_000,
@@ -88,7 +94,7 @@ describe("the README's quick start", () => {
     let variables: Record<string, string> = {};
     for (const block of blocks.slice(0, dialerAt)) ({ variables } = await shell(block, variables));
 
-    const dialer = processes.start('bash', ['-c', adapt(blocks[dialerAt]!)], {
+    const dialer = processes.start('bash', [...BASH, '-c', adapt(blocks[dialerAt]!)], {
       cwd: work,
       env: { ...process.env, ...variables, API_URL: base, REDIS_URL: t.config.REDIS_URL, QUEUE_PREFIX: t.config.QUEUE_PREFIX },
     });
