@@ -97,6 +97,12 @@ export function createMetrics() {
       labelNames: ['kind'],
       registers: [registry],
     }),
+    workersReplaced: new Counter({
+      name: 'campaign_workers_replaced_total',
+      help: 'Workers replaced because they took no due job while idle (a blocking connection left closed after a Redis failover), by queue.',
+      labelNames: ['queue'],
+      registers: [registry],
+    }),
     jobDuration: new Histogram({
       name: 'campaign_job_duration_seconds',
       help: 'Time spent processing a job, by queue, job name and outcome.',

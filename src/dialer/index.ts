@@ -9,6 +9,7 @@ import { Queue, QueueEvents, Worker, type ConnectionOptions, type Job } from 'bu
 import { jobCatalog } from '../queues/catalog.js';
 import { isClusterConnection, JobName, QueueName, queuePrefix } from '../queues/names.js';
 import { CallJobData, WhatsappJobData, type CallOutcomeReport, type ClaimJobData, type ClaimResult, type WhatsappEvent } from '../queues/payloads.js';
+import { STALL_WATCH, watchWorker } from '../queues/stall-watch.js';
 
 export type { CallJobData, CallOutcomeReport, WhatsappJobData, WhatsappEvent };
 export { QueueName, JobName };
@@ -122,64 +123,82 @@ function startHelper<Data, Result>(
   const onError = options.onError ?? printError;
   const dispatch = createDispatch(options.connection, prefixes, onError);
   let closing = false;
-  const worker = new Worker(
-    queue,
-    async (job) => {
-      const data = parse(job.data);
-      const timeoutMs = options.claimTimeoutMs ?? 30_000;
-      let verdict: ClaimResult;
-      try {
-        verdict = await dispatch.claim(claimOf(data), job, timeoutMs);
-      } catch (error) {
-        onError(error, { stage: 'claim', jobId: job.id });
-        // Usually the job is retried (BullMQ backoff) and claims again. But if Redis lost the
-        // job (restarted empty), no retry will come, and if the guard had already handed the
-        // call to this job (its answer lost with Redis), nobody else would ever place it: ask
-        // again until answered. The guard answers a claim of the current promotion (dial) or of
-        // a stale one (the reconciler promoted the row again: drop), so it is placed once.
-        const state = await persist(
-          () => job.getState(),
-          () => closing,
-          (failure) => onError(failure, { stage: 'connection', jobId: job.id }),
-        );
-        if (state !== 'unknown') throw error;
-        let retry = 0;
-        verdict = await persist(
-          () => dispatch.claim(claimOf(data), job, timeoutMs, (retry += 1)),
-          () => closing,
-          (failure) => onError(failure, { stage: 'claim', jobId: job.id }),
-        );
-      }
-      if (!verdict.proceed) {
-        // Its promotion is not recorded yet: try again after BullMQ's backoff.
-        if (verdict.retry) throw new Error(verdict.reason);
-        // Paused, completed, listed, paced, goal already met, or a stale copy: contact nobody.
-        return { skipped: verdict.reason };
-      }
-      let result: Result;
-      try {
-        result = await options.handler(data, job);
-      } catch (error) {
-        onError(error, { stage: 'handler', jobId: job.id });
-        throw error;
-      }
-      // The contact happened: its report is retried until it gets through (failing the job now
-      // would contact the target again).
-      await persist(
-        () => report(dispatch, data, result),
+  const processor = async (job: Job) => {
+    const data = parse(job.data);
+    const timeoutMs = options.claimTimeoutMs ?? 30_000;
+    let verdict: ClaimResult;
+    try {
+      verdict = await dispatch.claim(claimOf(data), job, timeoutMs);
+    } catch (error) {
+      onError(error, { stage: 'claim', jobId: job.id });
+      // Usually the job is retried (BullMQ backoff) and claims again. But if Redis lost the
+      // job (restarted empty), no retry will come, and if the guard had already handed the
+      // call to this job (its answer lost with Redis), nobody else would ever place it: ask
+      // again until answered. The guard answers a claim of the current promotion (dial) or of
+      // a stale one (the reconciler promoted the row again: drop), so it is placed once.
+      const state = await persist(
+        () => job.getState(),
         () => closing,
-        (error) => onError(error, { stage: 'report', jobId: job.id }),
+        (failure) => onError(failure, { stage: 'connection', jobId: job.id }),
       );
-      return result;
+      if (state !== 'unknown') throw error;
+      let retry = 0;
+      verdict = await persist(
+        () => dispatch.claim(claimOf(data), job, timeoutMs, (retry += 1)),
+        () => closing,
+        (failure) => onError(failure, { stage: 'claim', jobId: job.id }),
+      );
+    }
+    if (!verdict.proceed) {
+      // Its promotion is not recorded yet: try again after BullMQ's backoff.
+      if (verdict.retry) throw new Error(verdict.reason);
+      // Paused, completed, listed, paced, goal already met, or a stale copy: contact nobody.
+      return { skipped: verdict.reason };
+    }
+    let result: Result;
+    try {
+      result = await options.handler(data, job);
+    } catch (error) {
+      onError(error, { stage: 'handler', jobId: job.id });
+      throw error;
+    }
+    // The contact happened: its report is retried until it gets through (failing the job now
+    // would contact the target again).
+    await persist(
+      () => report(dispatch, data, result),
+      () => closing,
+      (error) => onError(error, { stage: 'report', jobId: job.id }),
+    );
+    return result;
+  };
+  // Where the stall watch looks for due jobs (src/queues/stall-watch.ts): after a Redis failover
+  // a worker may stop taking jobs, and is then replaced.
+  const due = new Queue(queue, { connection: options.connection, prefix: prefixes(queue) });
+  due.on('error', (error) => onError(error, { stage: 'connection' }));
+  const watched = watchWorker({
+    queue: due,
+    processor,
+    start: (watchedProcessor) => {
+      const worker = new Worker(queue, watchedProcessor, { connection: options.connection, prefix: prefixes(queue), concurrency: options.concurrency ?? 10 });
+      worker.on('error', (error) => onError(error, { stage: 'connection' }));
+      // The connection is the caller's: nothing of this worker's own to release.
+      return { worker, release: () => undefined };
     },
-    { connection: options.connection, prefix: prefixes(queue), concurrency: options.concurrency ?? 10 },
-  );
-  worker.on('error', (error) => onError(error, { stage: 'connection' }));
+    report: {
+      replaced: (name, idleMs) => onError(new Error(`the ${name} worker took no due job for ${idleMs} ms; replaced it`), { stage: 'connection' }),
+      leftBehind: (name) => onError(new Error(`the ${name} worker did not finish closing; left behind`), { stage: 'connection' }),
+      checkFailed: (error) => onError(error, { stage: 'connection' }),
+    },
+    ...STALL_WATCH,
+  });
   return {
-    worker,
+    get worker() {
+      return watched.current();
+    },
     close: async () => {
       closing = true;
-      await worker.close();
+      await watched.close();
+      await due.close();
       await dispatch.close();
     },
   };

@@ -3,9 +3,10 @@ import type { DependencyMonitor } from '../dependencies.js';
 import { isConnectionFailure } from '../dependencies.js';
 import { InvalidData, isRetryable } from '../domain/errors.js';
 import { CAPPED_BACKOFF, jobCatalog, type ScheduledJobName } from '../queues/catalog.js';
-import { createRedis, type RedisClient, type RedisSettings } from '../queues/connection.js';
+import { createRedis, type RedisSettings } from '../queues/connection.js';
 import { isClusterConnection, JobName, QueueName, queuePrefix } from '../queues/names.js';
 import { reportQueueErrors } from '../queues/queues.js';
+import { STALL_WATCH, watchWorker } from '../queues/stall-watch.js';
 import type { BatchedUseCases } from '../services/batched.js';
 import type { ServiceDeps } from '../services/deps.js';
 import { assertHandlersMatchCatalog, handlerFor, queuesWithJobs } from './registry.js';
@@ -69,8 +70,28 @@ const scheduleIntervals = (options: WorkerOptions): Record<ScheduledJobName, num
  */
 export async function startWorkers(deps: ServiceDeps, batched: BatchedUseCases, options: WorkerOptions): Promise<RunningWorkers> {
   assertHandlersMatchCatalog();
-  const connections: RedisClient[] = [];
-  const workers = [...queuesWithJobs().keys()].flatMap((queueName) => {
+  // Upserting is idempotent: every worker process may do it, one schedule results. It is done
+  // again whenever a worker's connection is ready again, in case Redis came back empty (no
+  // persistence, failover); a connection may be ready before the producer that upserts is, so it
+  // is retried until it succeeds (without schedules, no hopper and no reconciler run again).
+  const ensureSchedules = () =>
+    Promise.all(
+      (Object.entries(scheduleIntervals(options)) as Array<[ScheduledJobName, number]>).map(([name, every]) => {
+        const { queue, scheduler, options: opts } = jobCatalog[name];
+        return deps.queues.get(queue).upsertJobScheduler(scheduler, { every }, { name, data: {}, opts });
+      }),
+    );
+  let closing = false;
+  let retry: NodeJS.Timeout | undefined;
+  const scheduleAgain = () => {
+    clearTimeout(retry);
+    ensureSchedules().catch((error: unknown) => {
+      if (closing) return;
+      if (!isConnectionFailure(error)) deps.logger.warn({ err: error }, 'could not schedule the hopper; retrying');
+      retry = setTimeout(scheduleAgain, SCHEDULE_RETRY_MS);
+    });
+  };
+  const watched = [...queuesWithJobs().keys()].flatMap((queueName) => {
     const processor = async (job: Job) => {
       const logger = deps.logger.child({ queue: queueName, job_id: job.id, job: job.name, request_id: job.data?.request_id });
       const handler = handlerFor(job.name);
@@ -94,51 +115,46 @@ export async function startWorkers(deps: ServiceDeps, batched: BatchedUseCases, 
         throw error;
       }
     };
-    return workerConcurrencies(queueName, options.concurrency[queueName] ?? 1).map((concurrency) => {
-      const connection = createRedis(options.redis, 'worker', options.monitor);
-      connections.push(connection);
-      const worker = new Worker(queueName, processor, {
-        connection,
-        prefix: queuePrefix(options.prefix, queueName, isClusterConnection(connection)),
-        concurrency,
-        lockDuration: JOB_LOCK_MS,
-        stalledInterval: STALLED_CHECK_MS,
-        settings: { backoffStrategy: cappedBackoff },
-      });
-      reportQueueErrors(worker, queueName, deps.logger, options.monitor);
-      return worker;
-    });
-  });
-  // Upserting is idempotent: every worker process may do it, one schedule results. It is done
-  // again whenever Redis comes back, in case it came back empty (no persistence, failover).
-  const ensureSchedules = () =>
-    Promise.all(
-      (Object.entries(scheduleIntervals(options)) as Array<[ScheduledJobName, number]>).map(([name, every]) => {
-        const { queue, scheduler, options: opts } = jobCatalog[name];
-        return deps.queues.get(queue).upsertJobScheduler(scheduler, { every }, { name, data: {}, opts });
+    return workerConcurrencies(queueName, options.concurrency[queueName] ?? 1).map((concurrency) =>
+      watchWorker({
+        queue: deps.queues.get(queueName),
+        processor,
+        start: (watched) => {
+          const connection = createRedis(options.redis, 'worker', options.monitor);
+          const worker = new Worker(queueName, watched, {
+            connection,
+            prefix: queuePrefix(options.prefix, queueName, isClusterConnection(connection)),
+            concurrency,
+            lockDuration: JOB_LOCK_MS,
+            stalledInterval: STALLED_CHECK_MS,
+            settings: { backoffStrategy: cappedBackoff },
+          });
+          reportQueueErrors(worker, queueName, deps.logger, options.monitor);
+          connection.on('ready', scheduleAgain);
+          return { worker, release: () => connection.disconnect() };
+        },
+        report: {
+          replaced: (queue, idleMs) => {
+            deps.logger.warn({ queue, idle_ms: idleMs }, 'worker took no due job; replaced it');
+            deps.metrics.workersReplaced.inc({ queue });
+          },
+          leftBehind: (queue) => deps.logger.warn({ queue }, 'worker did not finish closing; left behind'),
+          // A check fails only when Redis does not answer, which the monitor reports.
+          checkFailed: (error) => deps.logger.debug({ err: error }, 'could not check a worker for a stall'),
+        },
+        ...STALL_WATCH,
       }),
     );
+  });
   await ensureSchedules();
-  // This connection may be ready before the producer that upserts is: retry until it succeeds
-  // (without schedules, no hopper and no reconciler run again).
-  let closing = false;
-  let retry: NodeJS.Timeout | undefined;
-  const scheduleAgain = () => {
-    clearTimeout(retry);
-    ensureSchedules().catch((error: unknown) => {
-      if (closing) return;
-      if (!isConnectionFailure(error)) deps.logger.warn({ err: error }, 'could not schedule the hopper; retrying');
-      retry = setTimeout(scheduleAgain, SCHEDULE_RETRY_MS);
-    });
-  };
-  connections[0]?.on('ready', scheduleAgain);
   return {
-    workers,
+    get workers() {
+      return watched.map((worker) => worker.current());
+    },
     close: async () => {
       closing = true;
       clearTimeout(retry);
-      await Promise.all(workers.map((worker) => worker.close()));
-      connections.forEach((connection) => connection.disconnect());
+      await Promise.all(watched.map((worker) => worker.close()));
     },
   };
 }

@@ -1,17 +1,21 @@
 import type { ConnectionOptions } from 'bullmq';
+import { Cluster } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sql as sqlTag } from '../../src/db/sql.js';
 import { ALL_WEEK, createCampaign, waitCampaignDone } from '../support/campaigns.js';
 import { startScriptedDialer, type ScriptedDialer } from '../support/dialer.js';
 import { startTestSystem, type TestSystem } from '../support/harness.js';
 import { metricValue } from '../support/metrics.js';
-import { eventually } from '../support/poll.js';
+import { eventually, until } from '../support/poll.js';
 import { stopOwnedProcesses } from '../support/processes.js';
+import { QueueName, queuePrefix } from '../../src/queues/names.js';
+import { startRedisCluster } from '../support/redis-cluster.js';
 import { SENTINEL_NAME, startRedisSentinel } from '../support/redis-sentinel.js';
 
 /**
- * A Redis primary killed (SIGKILL) in the middle of a 5,000-target campaign behind Sentinel (one
- * primary, one replica, three sentinels), the replica taking over. Replication is asynchronous,
+ * A Redis primary killed (SIGKILL) in the middle of a 5,000-target campaign, its replica taking
+ * over: behind Sentinel (one primary, one replica, three sentinels), and in a Redis Cluster (three
+ * primaries with a replica each; the one killed holds the queue of call jobs). Replication is asynchronous,
  * so the last writes before the kill may be lost: the reconciler puts back promoted jobs the new
  * primary lacks, and a call whose outcome report was lost times out. The dialer is the exported
  * helper.
@@ -38,8 +42,8 @@ afterEach(async () => {
 interface Topology {
   env: Record<string, string>;
   connection: ConnectionOptions;
-  /** Kills the primary; resolves once a replica serves in its place. */
-  failOver(): Promise<void>;
+  /** Kills the primary (of the system's queues under `prefix`); resolves once a replica serves in its place. */
+  failOver(prefix: string): Promise<void>;
 }
 
 async function runThroughFailover(topology: Topology) {
@@ -76,7 +80,7 @@ async function runThroughFailover(topology: Topology) {
     120_000,
   );
   const killedAt = Date.now();
-  await topology.failOver();
+  await topology.failOver(system.config.QUEUE_PREFIX);
   const failedOverAt = Date.now();
   const explain = async () => {
     const rows = await system.system.db.sql.query(sqlTag`
@@ -95,6 +99,7 @@ async function runThroughFailover(topology: Topology) {
     failedOverAt,
     doneAt,
     reconciled: await metric('campaign_reconciled_total', { kind: 'work' }),
+    workersReplaced: await metric('campaign_workers_replaced_total'),
   };
 }
 
@@ -113,7 +118,7 @@ function expectNothingDoubledNothingLost(run: Awaited<ReturnType<typeof runThrou
   console.log(
     `[faults] ${label}: failover took ${run.failedOverAt - run.killedAt} ms; ${run.reconciled} promoted rows put back by the reconciler; ` +
       `${timedOut.length} outcomes lost with the old primary (timed out); campaign done ${run.doneAt - run.failedOverAt} ms after the failover; ` +
-      `${run.placed.length} calls placed for ${TARGETS} targets`,
+      `${run.placed.length} calls placed for ${TARGETS} targets; ${run.workersReplaced} workers replaced for taking no due job`,
   );
 }
 
@@ -144,5 +149,35 @@ describe('a Redis primary killed during a 5,000-target campaign, its replica tak
       },
     });
     expectNothingDoubledNothingLost(run, 'Sentinel primary killed');
+  }, 300_000);
+
+  it('in a Redis Cluster (3 primaries, a replica each): every target called once, the campaign completes', async () => {
+    const cluster = await startRedisCluster({ primaries: 3, replicas: 1, nodeTimeoutMs: 2_000 });
+    const connection = new Cluster(
+      cluster.ports.map((port) => ({ host: '127.0.0.1', port })),
+      { redisOptions: { maxRetriesPerRequest: null }, retryDelayOnFailover: 200, retryDelayOnClusterDown: 200, retryDelayOnTryAgain: 200, maxRedirections: 64 },
+    );
+    connection.on('error', () => undefined); // the killed node's connection fails until the cluster moves on
+    try {
+      const run = await runThroughFailover({
+        env: { REDIS_CLUSTER_NODES: cluster.nodes },
+        connection,
+        failOver: async (prefix) => {
+          // Any key of the call jobs' queue names its slot.
+          const callsKey = `${queuePrefix(prefix, QueueName.Calls, true)}:${QueueName.Calls}:wait`;
+          const primary = await cluster.primaryOf(callsKey);
+          await cluster.kill(primary);
+          await until("a replica to serve the killed primary's slots", async () => {
+            const owner = await cluster.primaryOf(callsKey);
+            return owner !== primary && (await cluster.roles()).get(owner) === 'master';
+          });
+        },
+      });
+      expectNothingDoubledNothingLost(run, 'Cluster primary killed');
+    } finally {
+      await dialer?.close(); // before the connection it shares
+      dialer = undefined;
+      connection.disconnect();
+    }
   }, 300_000);
 });
