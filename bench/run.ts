@@ -14,6 +14,7 @@ import { manyCampaignsCase } from './cases/many-campaigns.js';
 import { memoryCase } from './cases/memory.js';
 import { promotionCase } from './cases/promotion.js';
 import { resumeCase } from './cases/resume.js';
+import { scaleOutCase } from './cases/scale-out.js';
 import { startCase } from './cases/start.js';
 import { startsCase } from './cases/starts.js';
 import { createContext, type RunContext } from './lib/context.js';
@@ -31,6 +32,7 @@ const CASES: Record<string, (ctx: RunContext) => Promise<Result[]>> = {
   memory: memoryCase,
   fairness: fairnessCase,
   many: manyCampaignsCase,
+  scale: scaleOutCase,
 };
 
 async function main() {

@@ -67,14 +67,14 @@ export function localPid(pid: number, command: string): number | null {
 }
 
 /**
- * CPU per process between start and stop: the system's children, its backends, Redis (the
- * whole server, when it runs here), and this process under the name `own`.
+ * CPU per process type between start and stop: the system's API processes, its worker processes,
+ * its backends, Redis (the whole server, when it runs here), and this process under the name `own`.
  */
 export async function systemCpuMeter(system: BenchSystem, own: string) {
   const redisPid = Number(/process_id:(\d+)/.exec(await system.redis.info('server'))?.[1]);
   const meters = {
-    worker: cpuMeter(() => [system.pids().worker!]),
-    api: cpuMeter(() => [system.pids().api!]),
+    worker: cpuMeter(() => system.pids().worker),
+    api: cpuMeter(() => system.pids().api),
     postgres: cpuMeter(() => system.postgresPids()),
     redis: cpuMeter(() => (localPid(redisPid, 'redis-server') ? [redisPid] : [])),
   };

@@ -156,14 +156,17 @@ export interface BenchSystem {
   /** The bench's own connections (not counted as the system's). */
   pool: pg.Pool;
   redis: Redis;
+  /** The first API process and the first worker process (of `apis` and `workers`). */
   api?: RoleProcess;
   worker?: RoleProcess;
+  /** Every API process's address (baseUrl is the first). */
+  baseUrls: string[];
   /** Requests with the system's organization's key. */
   request: Requester;
   /** Polls `probe` until it returns a value (not undefined); fails with the children's logs. */
   waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, intervalMs?: number): Promise<T>;
-  /** pids of the system's processes: its children and its PostgreSQL backends. */
-  pids(): { api?: number; worker?: number };
+  /** pids of the system's processes by role: its children and its PostgreSQL backends. */
+  pids(): Record<Roles, number[]>;
   postgresPids(): Promise<number[]>;
   close(): Promise<void>;
 }
@@ -172,19 +175,21 @@ export type Roles = 'api' | 'worker';
 
 /**
  * A fresh database cloned from the template, a new prefix, an organization and an API key, and
- * the requested roles running as children (production settings plus `env`).
+ * the requested roles running as children (production settings plus `env`): one process of each
+ * role, or `apis` API processes (each on a port of its own) and `workers` worker processes.
  */
 export async function startBenchSystem(
   ctx: RunContext,
   caseName: string,
-  options: { roles?: Roles[]; env?: Record<string, string> } = {},
+  options: { roles?: Roles[]; env?: Record<string, string>; apis?: number; workers?: number } = {},
 ): Promise<BenchSystem> {
   const roles = options.roles ?? ['api', 'worker'];
+  const count = (role: Roles, wanted = 1) => (roles.includes(role) ? wanted : 0);
   await admin(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
   await admin(`CREATE DATABASE ${DATABASE} TEMPLATE ${TEMPLATE}`);
   const url = databaseUrl(DATABASE);
   const prefix = `bench-${Date.now().toString(36)}`;
-  const port = await getPort();
+  const ports = await Promise.all(Array.from({ length: count('api', options.apis) }, () => getPort()));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'production',
@@ -192,7 +197,6 @@ export async function startBenchSystem(
     REDIS_URL,
     QUEUE_PREFIX: prefix,
     HOST: '127.0.0.1',
-    PORT: String(port),
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
     JWT_SECRET: randomBytes(32).toString('hex'),
     ADMIN_USER: 'bench',
@@ -204,10 +208,15 @@ export async function startBenchSystem(
   pool.on('error', (error) => ctx.log(`bench connection lost: ${error.message}`));
   const organization = await insertOrganization(pool, 'bench');
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  const api = roles.includes('api') ? spawnNode(`${caseName}-api`, ['src/main.ts', 'api'], env, ctx) : undefined;
-  const worker = roles.includes('worker') ? spawnNode(`${caseName}-worker`, ['src/main.ts', 'worker'], env, ctx) : undefined;
-  const children = [api, worker].filter((child): child is RoleProcess => child !== undefined);
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const numbered = (role: Roles, index: number) => `${caseName}-${role}${index === 0 ? '' : `-${index + 1}`}`;
+  const apis = ports.map((port, index) => spawnNode(numbered('api', index), ['src/main.ts', 'api'], { ...env, PORT: String(port) }, ctx));
+  const workers = Array.from({ length: count('worker', options.workers) }, (_, index) =>
+    spawnNode(numbered('worker', index), ['src/main.ts', 'worker'], env, ctx),
+  );
+  const children = [...apis, ...workers];
+  const [api, worker] = [apis[0], workers[0]];
+  const baseUrls = ports.map((port) => `http://127.0.0.1:${port}`);
+  const baseUrl = baseUrls[0] ?? 'http://127.0.0.1:0';
 
   const waitFor: BenchSystem['waitFor'] = async (what, probe, timeoutMs, intervalMs = 100) => {
     const deadline = performance.now() + timeoutMs;
@@ -236,9 +245,10 @@ export async function startBenchSystem(
     redis,
     api,
     worker,
+    baseUrls,
     request,
     waitFor,
-    pids: () => ({ api: api?.pid, worker: worker?.pid }),
+    pids: () => ({ api: apis.map((child) => child.pid), worker: workers.map((child) => child.pid) }),
     postgresPids: async () =>
       (await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name <> 'bench'`, [DATABASE])).rows.map(
         (row) => row.pid,
@@ -253,10 +263,17 @@ export async function startBenchSystem(
     },
   };
   try {
-    if (api)
-      await waitFor('the API to be ready', async () => ((await request('GET', '/readyz').catch(() => null))?.status === 200 ? true : undefined), 60_000, 200);
-    if (worker)
-      await waitFor('the workers to run', async () => (readFileSync(worker.logPath, 'utf8').includes('workers running') ? true : undefined), 60_000, 200);
+    for (const address of baseUrls) {
+      const ready = requester(address, organization.apiKey);
+      await waitFor(
+        `the API at ${address} to be ready`,
+        async () => ((await ready('GET', '/readyz').catch(() => null))?.status === 200 ? true : undefined),
+        60_000,
+        200,
+      );
+    }
+    for (const child of workers)
+      await waitFor(`${child.role} to run`, async () => (readFileSync(child.logPath, 'utf8').includes('workers running') ? true : undefined), 60_000, 200);
   } catch (error) {
     await system.close();
     throw error;
