@@ -1,7 +1,7 @@
 import { bareWorker } from '../lib/baselines.js';
-import { dialAll, helperDialer, httpDialer, measureDialing, readyCampaign } from '../lib/dialers.js';
+import { cpuBreakdown, dialAll, dialingRows, helperDialer, httpDialer, measureDialing, readyCampaign } from '../lib/dialers.js';
 import type { RunContext } from '../lib/context.js';
-import { result, type Result } from '../lib/report.js';
+import type { Result } from '../lib/report.js';
 import { startBenchSystem } from '../lib/system.js';
 
 /**
@@ -28,33 +28,12 @@ export async function dispatchCase(ctx: RunContext): Promise<Result[]> {
         const measured = await measureDialing(system, size, variant, startDialer);
         const note = `${measured.transactions.toFixed(2)} PostgreSQL transactions per call${measured.failures > 0 ? `, ${measured.failures} dialer errors` : ''}`;
         results.push(
-          result({
-            name: `dispatch (${variant === 'helper' ? 'createDialerWorker' : 'HTTP claim + outcome'})`,
-            size,
-            value: measured.callsPerSecond,
-            unit: 'calls/s',
-            baseline: bare.jobsPerSecond,
-            baselineName: 'no-op BullMQ worker',
-            baselineUnit: 'jobs/s',
-            goal: ['≥', goal],
+          ...dialingRows(`dispatch (${variant === 'helper' ? 'createDialerWorker' : 'HTTP claim + outcome'})`, size, measured, bare, {
             note,
+            goal: ['≥', goal],
           }),
         );
-        for (const [process, ms] of Object.entries(measured.cpu)) {
-          results.push(
-            result({
-              name: `dispatch (${variant}): CPU per call, ${process}`,
-              size,
-              value: ms / size,
-              unit: 'ms',
-              baseline: bare.cpuMsPerJob,
-              baselineName: 'no-op BullMQ worker per job',
-            }),
-          );
-        }
-        const breakdown = Object.entries(measured.cpu)
-          .map(([name, ms]) => `${name} ${(ms / size).toFixed(2)}`)
-          .join(', ');
+        const breakdown = cpuBreakdown(measured.cpu, size);
         ctx.log(`dispatch ${variant} ${size}: ${measured.callsPerSecond.toFixed(0)} calls/s, ${note}; CPU ms per call: ${breakdown}`);
       }
     }

@@ -1,7 +1,7 @@
 import { bareWorker, keysMemory } from '../lib/baselines.js';
 import { sleep, type RunContext } from '../lib/context.js';
-import { dialAll, helperDialer, httpDialer, measureDialing, readyCampaign, type Dialer } from '../lib/dialers.js';
-import { result, type Result } from '../lib/report.js';
+import { cpuBreakdown, dialAll, dialingRows, helperDialer, httpDialer, measureDialing, readyCampaign, type Dialer } from '../lib/dialers.js';
+import type { Result } from '../lib/report.js';
 import { startBenchSystem, type BenchSystem } from '../lib/system.js';
 
 /**
@@ -89,36 +89,12 @@ export async function scaleOutCase(ctx: RunContext): Promise<Result[]> {
       const measured = await measureDialing(system, size, label(configuration), DIALERS[configuration.dialer]);
       const reference = firsts.get(configuration.dialer) ?? measured.callsPerSecond;
       firsts.set(configuration.dialer, reference);
-      const breakdown = Object.entries(measured.cpu)
-        .map(([name, ms]) => `${name} ${(ms / size).toFixed(2)}`)
-        .join(', ');
-      results.push(
-        result({
-          name: `scale-out (${label(configuration)})`,
-          size,
-          value: measured.callsPerSecond,
-          unit: 'calls/s',
-          baseline: bare.jobsPerSecond,
-          baselineName: 'no-op BullMQ worker',
-          baselineUnit: 'jobs/s',
-          note:
-            `${(measured.callsPerSecond / reference).toFixed(2)}× one process of each; per call ${measured.transactions.toFixed(2)} PostgreSQL transactions, ` +
-            `CPU ms ${breakdown}${measured.failures > 0 ? `; ${measured.failures} dialer errors` : ''}`,
-        }),
-      );
-      for (const [process, ms] of Object.entries(measured.cpu)) {
-        if (process.startsWith('dialer')) continue; // in the note: the bench's own dialer, not the system
-        results.push(
-          result({
-            name: `scale-out (${label(configuration)}): CPU per call, ${process}`,
-            size,
-            value: ms / size,
-            unit: 'ms',
-            baseline: bare.cpuMsPerJob,
-            baselineName: 'no-op BullMQ worker per job',
-          }),
-        );
-      }
+      const breakdown = cpuBreakdown(measured.cpu, size);
+      const note =
+        `${(measured.callsPerSecond / reference).toFixed(2)}× one process of each; per call ${measured.transactions.toFixed(2)} PostgreSQL transactions, ` +
+        `CPU ms ${breakdown}${measured.failures > 0 ? `; ${measured.failures} dialer errors` : ''}`;
+      // The bench's own dialer is in the note only: it is not the system.
+      results.push(...dialingRows(`scale-out (${label(configuration)})`, size, measured, bare, { note, cpuRows: (process) => !process.startsWith('dialer') }));
       ctx.log(`scale-out ${label(configuration)} ${size}: ${measured.callsPerSecond.toFixed(0)} calls/s; CPU ms per call: ${breakdown}`);
       if (first) {
         const [targets, calls] = [await bytesPerRow(system, 'targets'), await bytesPerRow(system, 'calls')];

@@ -3,6 +3,8 @@ import { createDialerWorker } from '../../src/dialer/index.js';
 import { createCampaign, expectOk, insertTargets, runCommand, waitAllAnswered, waitRolledOut } from './campaigns.js';
 import { seconds, sleep } from './context.js';
 import { systemCpuMeter } from './proc.js';
+import type { BareWorker } from './baselines.js';
+import { result, type Goal, type Result } from './report.js';
 import { REDIS_URL, type BenchSystem } from './system.js';
 
 /**
@@ -149,4 +151,52 @@ export async function measureDialing(system: BenchSystem, size: number, variant:
     redisCommands: commands / size,
     failures,
   };
+}
+
+export type Dialing = Awaited<ReturnType<typeof measureDialing>>;
+
+/** CPU ms per call of each process type, as a note reads it. */
+export const cpuBreakdown = (cpu: Record<string, number>, size: number) =>
+  Object.entries(cpu)
+    .map(([name, ms]) => `${name} ${(ms / size).toFixed(2)}`)
+    .join(', ');
+
+/**
+ * The rows of one dialing measurement: calls/s beside the no-op worker's jobs/s, then the CPU per
+ * call of each process type whose name `cpuRows` accepts, beside the no-op worker's CPU per job.
+ */
+export function dialingRows(
+  name: string,
+  size: number,
+  measured: Dialing,
+  bare: BareWorker,
+  options: { note: string; goal?: Goal; cpuRows?: (process: string) => boolean },
+): Result[] {
+  const rows = [
+    result({
+      name,
+      size,
+      value: measured.callsPerSecond,
+      unit: 'calls/s',
+      baseline: bare.jobsPerSecond,
+      baselineName: 'no-op BullMQ worker',
+      baselineUnit: 'jobs/s',
+      note: options.note,
+      ...(options.goal ? { goal: options.goal } : {}),
+    }),
+  ];
+  for (const [process, ms] of Object.entries(measured.cpu)) {
+    if (options.cpuRows && !options.cpuRows(process)) continue;
+    rows.push(
+      result({
+        name: `${name}: CPU per call, ${process}`,
+        size,
+        value: ms / size,
+        unit: 'ms',
+        baseline: bare.cpuMsPerJob,
+        baselineName: 'no-op BullMQ worker per job',
+      }),
+    );
+  }
+  return rows;
 }
