@@ -23,6 +23,7 @@ export function settingsFromCreate(body: CampaignCreate): CampaignSettings {
     maxCallsPerMinute: body.max_calls_per_minute ?? null,
     maxConcurrentCalls: body.max_concurrent_calls ?? null,
     dispatchExpiryMinutes: body.dispatch_expiry_minutes,
+    callRetryPolicy: body.call_retry_policy ?? null,
   };
 }
 
@@ -49,6 +50,7 @@ export function settingsFromUpdate(body: CampaignUpdate): Partial<CampaignSettin
     maxCallsPerMinute: body.max_calls_per_minute,
     maxConcurrentCalls: body.max_concurrent_calls,
     dispatchExpiryMinutes: body.dispatch_expiry_minutes,
+    callRetryPolicy: body.call_retry_policy,
   };
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }

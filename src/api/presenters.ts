@@ -6,7 +6,7 @@ import type { WhatsappMessage } from '../db/repositories/messages.js';
 import type { Target } from '../db/repositories/targets.js';
 import type { CampaignStats } from '../services/campaign-stats.js';
 import type { CommandResult } from '../services/command-results.js';
-import { CampaignCallWindow, CampaignGoalSpec, type CampaignOut } from './schemas/campaign.js';
+import { CallRetryPolicy, CampaignCallWindow, CampaignGoalSpec, type CampaignOut } from './schemas/campaign.js';
 
 /** Rows and results as HTTP bodies: the only place that knows both shapes. */
 
@@ -48,6 +48,7 @@ export function campaignView(row: Campaign) {
     max_calls_per_minute: row.maxCallsPerMinute,
     max_concurrent_calls: row.maxConcurrentCalls,
     dispatch_expiry_minutes: row.dispatchExpiryMinutes,
+    call_retry_policy: row.callRetryPolicy === null ? null : CallRetryPolicy.parse(row.callRetryPolicy),
   };
 }
 

@@ -542,6 +542,29 @@ export interface components {
              */
             updated_at: string;
         };
+        /** RetryRule */
+        RetryRule: {
+            /**
+             * Delay Minutes
+             * @description Minutes after the call ended before the retry is due (then moved into the window).
+             */
+            delay_minutes: number;
+            /**
+             * Max Retries
+             * @description Times this outcome is retried in one round, at most.
+             */
+            max_retries: number;
+        };
+        /**
+         * CallRetryPolicy
+         * @description Retry rules by outcome (no_answer, busy, voicemail, failed). After a call ends with a listed outcome, the next attempt is due delay_minutes later, unless that outcome has been retried max_retries times in the round; every retry draws on the round's len(call_attempt_delays) + 1 attempts.
+         */
+        CallRetryPolicy: {
+            no_answer?: components["schemas"]["RetryRule"];
+            busy?: components["schemas"]["RetryRule"];
+            voicemail?: components["schemas"]["RetryRule"];
+            failed?: components["schemas"]["RetryRule"];
+        };
         /** Campaign */
         Campaign: {
             /** Name */
@@ -630,6 +653,7 @@ export interface components {
              * @description Work not handed out within this many minutes of its due time moves to the next window instead.
              */
             dispatch_expiry_minutes: number;
+            call_retry_policy: components["schemas"]["CallRetryPolicy"] | null;
         };
         /** CampaignCreate */
         CampaignCreate: {
@@ -710,6 +734,7 @@ export interface components {
              * @default 60
              */
             dispatch_expiry_minutes?: number;
+            call_retry_policy?: components["schemas"]["CallRetryPolicy"];
         };
         /** CampaignUpdate */
         CampaignUpdate: {
@@ -748,6 +773,7 @@ export interface components {
              * @description Work not handed out within this many minutes of its due time moves to the next window instead.
              */
             dispatch_expiry_minutes?: number;
+            call_retry_policy?: components["schemas"]["CallRetryPolicy"] | null;
         };
         /** CampaignResumeRequest */
         CampaignResumeRequest: {

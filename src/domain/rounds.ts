@@ -8,12 +8,24 @@ import type { ChannelName } from './channel-names.js';
 export const callOutcomes = ['answered', 'no_answer', 'busy', 'voicemail', 'failed', 'unknown'] as const;
 export type CallOutcome = (typeof callOutcomes)[number];
 
+/** Outcomes a campaign may give a retry rule of their own. */
+export const retriedOutcomes = ['no_answer', 'busy', 'voicemail', 'failed'] as const;
+export type RetriedOutcome = (typeof retriedOutcomes)[number];
+
+export interface RetryRule {
+  delayMinutes: number;
+  /** How many times this outcome is retried in one round, at most. */
+  maxRetries: number;
+}
+
 export interface RoundPolicy {
   firstContactChannel: ChannelName;
   /** Minutes to wait after unanswered attempt k before attempt k + 1. */
   callAttemptDelays: number[];
   whatsappAfterAttempts: number;
   hasWhatsappChannel: boolean;
+  /** Retry rules by outcome (`call_retry_policy`); an outcome without one follows callAttemptDelays. */
+  callRetryPolicy?: Partial<Record<RetriedOutcome, RetryRule>>;
 }
 
 /** What the round opener knows about a target, read in the same statement that opens its round. */
@@ -68,25 +80,36 @@ export type NextStep =
 export interface CallInRound {
   roundAttempt: number;
   outcome: CallOutcome;
+  /** Outcomes of the round's earlier calls (each one a retry of its outcome when a call followed it). */
+  earlierOutcomes: readonly CallOutcome[];
   /** The round opened with a WhatsApp message: no fallback in this round. */
   openedWithWhatsapp: boolean;
   hasWhatsapp: boolean;
 }
 
-/** What follows a call outcome within its round (the goal is checked by the caller first). */
+/**
+ * What follows a call outcome within its round (the goal is checked by the caller first). An
+ * outcome with a retry rule is retried `delayMinutes` later until it has been retried
+ * `maxRetries` times in the round; one without follows callAttemptDelays (`failed` then ends the
+ * round). Every retry draws on the round's one budget of attempts, and the WhatsApp fallback
+ * comes after `whatsappAfterAttempts` attempts, or when the calls of the round stop sooner.
+ */
 export function nextStepAfterCall(policy: RoundPolicy, call: CallInRound): NextStep {
   if (call.outcome === 'answered') return { kind: 'end', reason: 'reached' };
-  if (call.outcome === 'failed') return { kind: 'end', reason: 'failed' };
   // The dialer cannot tell whether the call connected: never redial automatically.
   if (call.outcome === 'unknown') return { kind: 'end', reason: 'unknown' };
+  const rule = policy.callRetryPolicy?.[call.outcome];
+  if (call.outcome === 'failed' && !rule) return { kind: 'end', reason: 'failed' };
   const attempts = attemptsPerRound(policy);
+  const retriedBefore = call.earlierOutcomes.filter((outcome) => outcome === call.outcome).length;
+  const callsStop = call.roundAttempt >= attempts || (rule !== undefined && retriedBefore >= rule.maxRetries);
   const fallbackAt = Math.min(policy.whatsappAfterAttempts, attempts);
   const canFallBack = policy.hasWhatsappChannel && call.hasWhatsapp && !call.openedWithWhatsapp;
-  if (canFallBack && call.roundAttempt >= fallbackAt) return { kind: 'whatsapp_fallback' };
-  if (call.roundAttempt >= attempts) return { kind: 'end', reason: 'exhausted' };
+  if (canFallBack && (call.roundAttempt >= fallbackAt || callsStop)) return { kind: 'whatsapp_fallback' };
+  if (callsStop) return { kind: 'end', reason: call.outcome === 'failed' ? 'failed' : 'exhausted' };
   return {
     kind: 'call',
     roundAttempt: call.roundAttempt + 1,
-    delayMinutes: policy.callAttemptDelays[call.roundAttempt - 1] ?? 0,
+    delayMinutes: rule ? rule.delayMinutes : (policy.callAttemptDelays[call.roundAttempt - 1] ?? 0),
   };
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Campaign } from '../db/repositories/campaigns.js';
 import { channelNames } from '../domain/channel-names.js';
 import { aiLabels, type GoalLogic, type GoalSpec } from '../domain/goal.js';
-import type { RoundPolicy } from '../domain/rounds.js';
+import { retriedOutcomes, type RetryRule, type RoundPolicy } from '../domain/rounds.js';
 import { DEFAULT_CALL_WINDOW, type CallWindow } from '../domain/working-hours.js';
 
 // The JSON columns as the API stores them (already validated and normalized on the way in);
@@ -20,6 +20,8 @@ const StoredGoalSpec = z.object({
     .optional(),
 });
 
+const StoredRetryPolicy = z.partialRecord(z.enum(retriedOutcomes), z.object({ delay_minutes: z.int(), max_retries: z.int() }));
+
 /** The campaign settings that drive rounds. */
 export function roundPolicyOf(campaign: Campaign): RoundPolicy {
   return {
@@ -27,7 +29,17 @@ export function roundPolicyOf(campaign: Campaign): RoundPolicy {
     callAttemptDelays: campaign.callAttemptDelays,
     whatsappAfterAttempts: campaign.whatsappAfterAttempts,
     hasWhatsappChannel: campaign.whatsappChannelId !== null,
+    ...(campaign.callRetryPolicy === null ? {} : { callRetryPolicy: retryRulesOf(campaign.callRetryPolicy) }),
   };
+}
+
+function retryRulesOf(stored: unknown): RoundPolicy['callRetryPolicy'] {
+  return Object.fromEntries(
+    Object.entries(StoredRetryPolicy.parse(stored)).map(([outcome, rule]): [string, RetryRule] => [
+      outcome,
+      { delayMinutes: rule.delay_minutes, maxRetries: rule.max_retries },
+    ]),
+  );
 }
 
 /** Working hours and blackout dates, in the form the window math reads. */

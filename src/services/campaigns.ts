@@ -1,4 +1,11 @@
-import { createCampaign, findCampaign, updateCampaignIfStatus, type Campaign, type CampaignWrite } from '../db/repositories/campaigns.js';
+import {
+  createCampaign,
+  findCampaign,
+  updateCampaignIfStatus,
+  type Campaign,
+  type CampaignWrite,
+  type StoredRetryPolicy,
+} from '../db/repositories/campaigns.js';
 import { Conflict, NotFound } from '../domain/errors.js';
 import type { ChannelName } from '../domain/channel-names.js';
 import type { GoalLogic, GoalSpec } from '../domain/goal.js';
@@ -27,6 +34,7 @@ export interface CampaignSettings {
   maxCallsPerMinute: number | null;
   maxConcurrentCalls: number | null;
   dispatchExpiryMinutes: number;
+  callRetryPolicy: StoredRetryPolicy | null;
 }
 
 type Deps = Pick<ServiceDeps, 'db' | 'clock'>;

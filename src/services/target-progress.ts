@@ -1,7 +1,7 @@
 import type { Campaign } from '../db/repositories/campaigns.js';
 import { insertCalls, type NewCall } from '../db/repositories/calls.js';
 import { insertMessages, type NewMessage } from '../db/repositories/messages.js';
-import { loadHistories, saveProgress, type LockedTarget, type ProgressRow } from '../db/repositories/target-progress.js';
+import { loadEarlierOutcomes, loadHistories, saveProgress, type LockedTarget, type ProgressRow } from '../db/repositories/target-progress.js';
 import { cancelWaiting, refreshPending, type PromotedWork } from '../db/repositories/work.js';
 import type { Db } from '../db/sql.js';
 import { addMinutesThenWindow, effectiveZone } from '../domain/call-window.js';
@@ -39,6 +39,14 @@ export async function advanceTargets(
     tx,
     changes.map((change) => change.targetId),
   );
+  // Retry rules count the outcomes of the round so far; only campaigns with rules need them.
+  const earlierOutcomes = await loadEarlierOutcomes(
+    tx,
+    changes.flatMap((change) => {
+      const campaign = campaigns.get(targets.get(change.targetId)?.campaignId ?? '');
+      return change.call && campaign?.callRetryPolicy ? [{ targetId: change.targetId, round: change.call.round, roundAttempt: change.call.roundAttempt }] : [];
+    }),
+  );
   const ending = new Map<string, string[]>();
   const newCalls: NewCall[] = [];
   const newMessages: NewMessage[] = [];
@@ -64,6 +72,7 @@ export async function advanceTargets(
         roundAttempt: change.call.roundAttempt,
         // A call without outcome in time counts as failed until its real outcome arrives.
         outcome: change.call.outcome === 'timed_out' ? 'failed' : change.call.outcome,
+        earlierOutcomes: earlierOutcomes.get(target.id) ?? [],
         openedWithWhatsapp: history.roundsOpenedWithWhatsapp.includes(change.call.round),
         hasWhatsapp: target.hasWhatsapp,
       });

@@ -1,8 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { addMinutesThenWindow, isInsideWindow } from '../../src/domain/call-window.js';
+import type { CallWindow } from '../../src/domain/working-hours.js';
 import {
   attemptsPerRound,
   callOutcomes,
+  retriedOutcomes,
   decideOpening,
   nextStepAfterCall,
   type CallInRound,
@@ -10,6 +13,8 @@ import {
   type NextStep,
   type OpeningFacts,
   type RoundOpening,
+  type RetriedOutcome,
+  type RetryRule,
   type RoundPolicy,
 } from '../../src/domain/rounds.js';
 
@@ -26,6 +31,7 @@ const policy = (overrides: Partial<RoundPolicy> = {}): RoundPolicy => ({
 const call = (roundAttempt: number, outcome: CallOutcome, overrides: Partial<CallInRound> = {}): CallInRound => ({
   roundAttempt,
   outcome,
+  earlierOutcomes: [],
   openedWithWhatsapp: false,
   hasWhatsapp: true,
   ...overrides,
@@ -336,7 +342,7 @@ describe('nextStepAfterCall: property over any policy and unanswered sequence', 
         let calls = 1;
         let last: NextStep | undefined;
         for (const outcome of outcomes) {
-          const step = nextStepAfterCall(p, { roundAttempt: attempt, outcome, hasWhatsapp, openedWithWhatsapp });
+          const step = nextStepAfterCall(p, { roundAttempt: attempt, outcome, earlierOutcomes: [], hasWhatsapp, openedWithWhatsapp });
           if (step.kind !== 'call') {
             last = step;
             break;
@@ -371,8 +377,115 @@ describe('nextStepAfterCall: property over any policy and unanswered sequence', 
         fc.boolean(),
         (p, rawAttempt, outcome, hasWhatsapp, openedWithWhatsapp) => {
           const roundAttempt = Math.min(rawAttempt, p.callAttemptDelays.length + 1);
-          const step = nextStepAfterCall(p, { roundAttempt, outcome, hasWhatsapp, openedWithWhatsapp });
+          const step = nextStepAfterCall(p, { roundAttempt, outcome, earlierOutcomes: [], hasWhatsapp, openedWithWhatsapp });
           expect(step).toEqual({ kind: 'end', reason: outcome === 'answered' ? 'reached' : outcome });
+        },
+      ),
+    );
+  });
+});
+
+describe('nextStepAfterCall: retry rules per outcome (call_retry_policy)', () => {
+  const noFallback = policy({ hasWhatsappChannel: false, callAttemptDelays: [60, 60, 60] });
+  const busyRule = { ...noFallback, callRetryPolicy: { busy: { delayMinutes: 2, maxRetries: 2 } } };
+
+  // [policy, the call that ended, expected next step]
+  const cases: Array<[string, RoundPolicy, CallInRound, NextStep]> = [
+    ['a busy line is retried on its own delay', busyRule, call(1, 'busy'), { kind: 'call', roundAttempt: 2, delayMinutes: 2 }],
+    ['retried a second time', busyRule, call(2, 'busy', { earlierOutcomes: ['busy'] }), { kind: 'call', roundAttempt: 3, delayMinutes: 2 }],
+    ['not a third time: the round ends', busyRule, call(3, 'busy', { earlierOutcomes: ['busy', 'busy'] }), { kind: 'end', reason: 'exhausted' }],
+    ['an outcome without a rule keeps the campaign delays', busyRule, call(1, 'no_answer'), { kind: 'call', roundAttempt: 2, delayMinutes: 60 }],
+    [
+      'the cap counts its own outcome only',
+      busyRule,
+      call(3, 'busy', { earlierOutcomes: ['no_answer', 'busy'] }),
+      { kind: 'call', roundAttempt: 4, delayMinutes: 2 },
+    ],
+    [
+      'the budget of the round wins over the rule',
+      { ...noFallback, callAttemptDelays: [60], callRetryPolicy: { busy: { delayMinutes: 0, maxRetries: 5 } } },
+      call(2, 'busy', { earlierOutcomes: ['busy'] }),
+      { kind: 'end', reason: 'exhausted' },
+    ],
+    ['failed without a rule ends the round', busyRule, call(1, 'failed'), { kind: 'end', reason: 'failed' }],
+    [
+      'failed with a rule is retried',
+      { ...noFallback, callRetryPolicy: { failed: { delayMinutes: 10, maxRetries: 1 } } },
+      call(1, 'failed'),
+      { kind: 'call', roundAttempt: 2, delayMinutes: 10 },
+    ],
+    [
+      'failed past its cap ends the round as failed',
+      { ...noFallback, callRetryPolicy: { failed: { delayMinutes: 10, maxRetries: 1 } } },
+      call(2, 'failed', { earlierOutcomes: ['failed'] }),
+      { kind: 'end', reason: 'failed' },
+    ],
+    [
+      'max_retries 0 never retries that outcome',
+      { ...noFallback, callRetryPolicy: { voicemail: { delayMinutes: 0, maxRetries: 0 } } },
+      call(1, 'voicemail'),
+      { kind: 'end', reason: 'exhausted' },
+    ],
+    [
+      'a rule that stops the calls gives way to the WhatsApp fallback',
+      policy({ whatsappAfterAttempts: 4, callRetryPolicy: { busy: { delayMinutes: 2, maxRetries: 1 } } }),
+      call(2, 'busy', { earlierOutcomes: ['busy'] }),
+      { kind: 'whatsapp_fallback' },
+    ],
+    [
+      'the fallback still comes after whatsapp_after_attempts',
+      policy({ whatsappAfterAttempts: 2, callRetryPolicy: { busy: { delayMinutes: 2, maxRetries: 3 } } }),
+      call(2, 'busy', { earlierOutcomes: ['busy'] }),
+      { kind: 'whatsapp_fallback' },
+    ],
+    [
+      'answered and unknown ignore the rules',
+      { ...noFallback, callRetryPolicy: { no_answer: { delayMinutes: 0, maxRetries: 3 } } },
+      call(1, 'unknown'),
+      { kind: 'end', reason: 'unknown' },
+    ],
+  ];
+  it.each(cases)('%s', (_, p, ended, expected) => {
+    expect(nextStepAfterCall(p, ended)).toEqual(expected);
+  });
+
+  const arbitraryRule = fc.record({ delayMinutes: fc.integer({ min: 0, max: 600 }), maxRetries: fc.integer({ min: 0, max: 6 }) });
+  const arbitraryRules = fc.dictionary(fc.constantFrom(...retriedOutcomes), arbitraryRule) as fc.Arbitrary<Partial<Record<RetriedOutcome, RetryRule>>>;
+  const arbitraryPolicy = fc.record({
+    firstContactChannel: fc.constantFrom('call' as const, 'whatsapp' as const),
+    callAttemptDelays: fc.array(fc.integer({ min: 0, max: 600 }), { minLength: 0, maxLength: 5 }),
+    whatsappAfterAttempts: fc.integer({ min: 1, max: 8 }),
+    hasWhatsappChannel: fc.boolean(),
+    callRetryPolicy: arbitraryRules,
+  });
+  const retried = fc.constantFrom(...retriedOutcomes);
+  // Weekdays 9:00–17:00, Paris: the retries must land inside it whatever their delay.
+  const window: CallWindow = { start: '09:00', end: '17:00', weekdays: [1, 2, 3, 4, 5], blackoutDates: [] };
+
+  it('never calls more than the budget, never retries an outcome past its cap, and every retry is due inside the window', () => {
+    fc.assert(
+      fc.property(
+        arbitraryPolicy,
+        fc.array(retried, { minLength: 8, maxLength: 8 }),
+        fc.date({ min: new Date('2026-01-01T00:00:00Z'), max: new Date('2027-01-01T00:00:00Z'), noInvalidDate: true }),
+        (p, outcomes, endedAt) => {
+          const attempts = p.callAttemptDelays.length + 1;
+          const earlier: CallOutcome[] = [];
+          let attempt = 1;
+          for (const outcome of outcomes) {
+            const step = nextStepAfterCall(p, { roundAttempt: attempt, outcome, earlierOutcomes: earlier, hasWhatsapp: false, openedWithWhatsapp: false });
+            const rule = p.callRetryPolicy[outcome];
+            if (step.kind !== 'call') break;
+            expect(step.roundAttempt).toBe(attempt + 1);
+            expect(step.roundAttempt).toBeLessThanOrEqual(attempts);
+            expect(step.delayMinutes).toBe(rule ? rule.delayMinutes : p.callAttemptDelays[attempt - 1]);
+            if (rule) expect(earlier.filter((before) => before === outcome).length).toBeLessThan(rule.maxRetries);
+            expect(outcome === 'failed' && !rule).toBe(false);
+            expect(isInsideWindow(addMinutesThenWindow(endedAt, step.delayMinutes, window, 'Europe/Paris'), window, 'Europe/Paris')).toBe(true);
+            earlier.push(outcome);
+            attempt = step.roundAttempt;
+          }
+          expect(attempt).toBeLessThanOrEqual(attempts);
         },
       ),
     );

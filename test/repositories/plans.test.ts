@@ -17,7 +17,7 @@ import { promotedWaiting, unpromoteLost } from '../../src/db/repositories/reconc
 import { workflessCampaignsChanged } from '../../src/db/repositories/settle.js';
 import { emptyRolloutCounts, recordRolloutBatches, type Rollout } from '../../src/db/repositories/rollouts.js';
 import { campaignCounts } from '../../src/db/repositories/stats.js';
-import { loadHistories } from '../../src/db/repositories/target-progress.js';
+import { loadEarlierOutcomes, loadHistories } from '../../src/db/repositories/target-progress.js';
 import { listedTargetsMatching, targetsCampaigns } from '../../src/db/repositories/target-lookups.js';
 import { campaignsWithPending, cancelWaiting, refreshCampaignPending, refreshPending, unpromoteCampaign, workOwners } from '../../src/db/repositories/work.js';
 import { lockCalls, lockTargets, lockWork } from '../../src/db/locks.js';
@@ -226,6 +226,15 @@ const statements: Array<[string, (db: Db) => Promise<unknown>, { ordered?: boole
   ['give lost work back', giveBack, {}],
   ['campaigns of targets', (db) => targetsCampaigns(db, somePending()), {}],
   ['load target histories', (db) => loadHistories(db, somePending()), {}],
+  [
+    "outcomes of a round's earlier calls",
+    (db) =>
+      loadEarlierOutcomes(
+        db,
+        somePending().map((targetId) => ({ targetId, round: 1, roundAttempt: 3 })),
+      ),
+    {},
+  ],
   ['campaign stats', (db) => campaignCounts(db, campaignId, [rollout({})]), {}],
   ['targets a removed list entry kept', (db) => listedTargetsMatching(db, organizationId, '+15550000001', null, 500), {}],
 ];

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { channelNames } from '../../domain/channel-names.js';
 import { campaignStatuses, resumeSegments } from '../../domain/lifecycle.js';
 import { aiLabels } from '../../domain/goal.js';
+import { retriedOutcomes, type RetriedOutcome } from '../../domain/rounds.js';
 import { parseTimeOfDay } from '../../domain/working-hours.js';
 import { inputLimits } from '../limits.js';
 import { ianaTimezone, uuid } from './common.js';
@@ -152,6 +153,28 @@ const dispatch = {
   }),
 };
 
+const RetryRule = z
+  .strictObject({
+    delay_minutes: z
+      .int()
+      .min(0)
+      .meta({ title: 'Delay Minutes', description: 'Minutes after the call ended before the retry is due (then moved into the window).' }),
+    max_retries: z.int().min(0).meta({ title: 'Max Retries', description: 'Times this outcome is retried in one round, at most.' }),
+  })
+  .meta({ id: 'RetryRule', title: 'RetryRule' });
+
+/** Retry rules by call outcome; an outcome without one follows call_attempt_delays. */
+export const CallRetryPolicy = z
+  .strictObject(
+    Object.fromEntries(retriedOutcomes.map((outcome) => [outcome, RetryRule.optional()])) as Record<RetriedOutcome, z.ZodOptional<typeof RetryRule>>,
+  )
+  .meta({
+    id: 'CallRetryPolicy',
+    title: 'CallRetryPolicy',
+    description:
+      "Retry rules by outcome (no_answer, busy, voicemail, failed). After a call ends with a listed outcome, the next attempt is due delay_minutes later, unless that outcome has been retried max_retries times in the round; every retry draws on the round's len(call_attempt_delays) + 1 attempts.",
+  });
+
 /** CampaignOut plus the fields this system adds; what the campaign resource endpoints answer. */
 export const CampaignResource = CampaignOut.extend({
   // Answered as stored: a row kept from before names were canonicalized, or from a runtime that
@@ -161,6 +184,7 @@ export const CampaignResource = CampaignOut.extend({
   max_calls_per_minute: dispatch.max_calls_per_minute.nullable(),
   max_concurrent_calls: dispatch.max_concurrent_calls.nullable(),
   dispatch_expiry_minutes: dispatch.dispatch_expiry_minutes,
+  call_retry_policy: CallRetryPolicy.nullable(),
 }).meta({ id: 'Campaign', title: 'Campaign' });
 export type CampaignResource = z.output<typeof CampaignResource>;
 
@@ -174,6 +198,7 @@ interface SettingsInput {
   goal_spec?: z.output<typeof CampaignGoalSpec> | null | undefined;
   call_working_hours?: z.output<typeof CampaignCallWindow> | undefined;
   blackout_dates?: string[] | null | undefined;
+  call_retry_policy?: z.output<typeof CallRetryPolicy> | null | undefined;
 }
 
 function objectiveProblems(objectives: NonNullable<z.output<typeof CampaignGoalSpec>['objectives']>): InputProblem[] {
@@ -215,6 +240,14 @@ function settingsProblems(settings: SettingsInput): InputProblem[] {
       }
     });
   }
+  for (const [outcome, rule] of Object.entries(settings.call_retry_policy ?? {})) {
+    if (!rule) continue;
+    const path = ['call_retry_policy', outcome];
+    if (rule.delay_minutes > callAttemptDelayMaxMinutes) {
+      problems.push({ path: [...path, 'delay_minutes'], message: `must be at most ${callAttemptDelayMaxMinutes} minutes`, type: 'less_than_equal' });
+    }
+    problems.push(...int32Problems(rule.max_retries, [...path, 'max_retries']));
+  }
   const objectives = settings.goal_spec?.objectives;
   if (objectives) problems.push(...objectiveProblems(objectives));
   const weekdays = settings.call_working_hours?.weekdays;
@@ -234,6 +267,7 @@ export const CampaignCreate = z
     max_calls_per_minute: dispatch.max_calls_per_minute.optional(),
     max_concurrent_calls: dispatch.max_concurrent_calls.optional(),
     dispatch_expiry_minutes: dispatch.dispatch_expiry_minutes.default(60),
+    call_retry_policy: CallRetryPolicy.optional(),
   })
   .superRefine(checkSettings)
   .meta({ id: 'CampaignCreate', title: 'CampaignCreate' });
@@ -261,6 +295,7 @@ export const CampaignUpdate = z
     max_calls_per_minute: dispatch.max_calls_per_minute.nullable().optional(),
     max_concurrent_calls: dispatch.max_concurrent_calls.nullable().optional(),
     dispatch_expiry_minutes: dispatch.dispatch_expiry_minutes.optional(),
+    call_retry_policy: CallRetryPolicy.nullable().optional(),
   })
   .refine((update) => Object.values(update).some((value) => value !== undefined), {
     error: 'send at least one field to change',

@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Campaign, CampaignStatus } from '../../generated/prisma/client.js';
 import type { GoalSpec } from '../../domain/goal.js';
+import type { RetriedOutcome } from '../../domain/rounds.js';
 import type { CallWindow } from '../../domain/working-hours.js';
 import { toPage, type Page, type PageRequest } from '../pagination.js';
 import { empty, join, raw, sql, uuids, type Db, type Sql } from '../sql.js';
@@ -29,6 +30,7 @@ const CAMPAIGN_COLUMNS: Record<keyof Campaign, string> = {
   maxCallsPerMinute: 'max_calls_per_minute',
   maxConcurrentCalls: 'max_concurrent_calls',
   dispatchExpiryMinutes: 'dispatch_expiry_minutes',
+  callRetryPolicy: 'call_retry_policy',
   recentDials: 'recent_dials',
   pacedUntil: 'paced_until',
   status: 'status',
@@ -65,7 +67,10 @@ export type CampaignWrite = Pick<Campaign, 'name' | 'agentId'> &
       | 'maxConcurrentCalls'
       | 'dispatchExpiryMinutes'
     >
-  > & { goalSpec?: GoalSpec | null; callWorkingHours?: Omit<CallWindow, 'blackoutDates'> };
+  > & { goalSpec?: GoalSpec | null; callWorkingHours?: Omit<CallWindow, 'blackoutDates'>; callRetryPolicy?: StoredRetryPolicy | null };
+
+/** `call_retry_policy` as stored: the API's field, snake case. */
+export type StoredRetryPolicy = Partial<Record<RetriedOutcome, { delay_minutes: number; max_retries: number }>>;
 
 /** The type each setting's parameter is cast to. */
 const SETTING_TYPES: Record<keyof CampaignWrite, string> = {
@@ -88,6 +93,7 @@ const SETTING_TYPES: Record<keyof CampaignWrite, string> = {
   maxCallsPerMinute: 'int',
   maxConcurrentCalls: 'int',
   dispatchExpiryMinutes: 'int',
+  callRetryPolicy: 'jsonb',
 };
 
 /** The given settings as (column, value) pairs; undefined ones are left out. */

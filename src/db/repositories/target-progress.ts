@@ -1,4 +1,5 @@
 import type { TargetState } from '../../generated/prisma/client.js';
+import type { CallOutcome } from '../../domain/rounds.js';
 import type { TargetHistory } from '../../domain/target-state.js';
 import { exists, raw, sql, type Db } from '../sql.js';
 import { listedSql } from './do-not-contact.js';
@@ -100,4 +101,30 @@ export async function saveProgress(tx: Db, rows: ProgressRow[], now: Date): Prom
                 ${column((r) => iso(r.goalMetAt))}::timestamptz[], ${column((r) => r.lastAttempt)}::int[])
       AS x(id, state, reached_at, goal_met_at, last_attempt)
     WHERE t.id = x.id`);
+}
+
+/** A call that ended, by its place in its target's round. */
+export interface CallInItsRound {
+  targetId: string;
+  round: number;
+  roundAttempt: number;
+}
+
+/**
+ * The outcomes of the calls that ended before each given call in its round, by target, in order
+ * (a call without an outcome in time counts as failed). Read through the index led by target_id.
+ */
+export async function loadEarlierOutcomes(db: Db, calls: CallInItsRound[]): Promise<Map<string, CallOutcome[]>> {
+  if (calls.length === 0) return new Map();
+  // One sub-select per call (as loadHistories does): each reads its target's own rows through
+  // the index led by target_id, whatever the planner guesses of the tables' sizes.
+  const rows = await db.query<{ target_id: string; outcomes: CallOutcome[] | null }>(sql`
+    SELECT q.target_id, (
+      SELECT array_agg(CASE c.status WHEN 'timed_out' THEN 'failed' ELSE c.status::text END ORDER BY c.round_attempt)
+      FROM calls c
+      WHERE c.target_id = q.target_id AND c.round = q.round AND c.round_attempt < q.round_attempt AND c.ended_at IS NOT NULL
+    ) AS outcomes
+    FROM unnest(${calls.map((call) => call.targetId)}::uuid[], ${calls.map((call) => call.round)}::int[], ${calls.map((call) => call.roundAttempt)}::int[])
+      AS q(target_id, round, round_attempt)`);
+  return new Map(rows.map((row) => [row.target_id, row.outcomes ?? []]));
 }
