@@ -62,6 +62,9 @@ async function persist<T>(attempt: () => Promise<T>, isClosing: () => boolean, o
  */
 const EVENTS_LOOKBACK_MS = 60_000;
 
+/** Contacts a helper remembers, to report again rather than repeat one whose job Redis delivers again. */
+const CONTACTS_KEPT = 100_000;
+
 /** The prefix of each queue as the system names it (src/queues/names.ts). */
 type Prefixes = (queue: QueueName) => string;
 
@@ -123,6 +126,12 @@ function startHelper<Data, Result>(
   const onError = options.onError ?? printError;
   const dispatch = createDispatch(options.connection, prefixes, onError);
   let closing = false;
+  /** The contacts this process made, by call or message: the latest CONTACTS_KEPT of them. */
+  const contacts = new Map<string, Promise<Result>>();
+  const remember = (key: string, contact: Promise<Result>) => {
+    contacts.set(key, contact);
+    if (contacts.size > CONTACTS_KEPT) contacts.delete(contacts.keys().next().value!);
+  };
   const processor = async (job: Job) => {
     const data = parse(job.data);
     const timeoutMs = options.claimTimeoutMs ?? 30_000;
@@ -155,10 +164,21 @@ function startHelper<Data, Result>(
       // Paused, completed, listed, paced, goal already met, or a stale copy: contact nobody.
       return { skipped: verdict.reason };
     }
+    // A job Redis delivers again after a failover lost its taking is answered as a redelivery
+    // (dial), as after a crash: in this process, the contact already made is reported again
+    // instead of contacting the target twice.
+    const claimed = claimOf(data);
+    const key = `${claimed.kind}:${claimed.id}`;
+    let contact = contacts.get(key);
+    if (!contact) {
+      contact = options.handler(data, job);
+      remember(key, contact);
+    }
     let result: Result;
     try {
-      result = await options.handler(data, job);
+      result = await contact;
     } catch (error) {
+      contacts.delete(key);
       onError(error, { stage: 'handler', jobId: job.id });
       throw error;
     }

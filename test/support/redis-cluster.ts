@@ -10,6 +10,8 @@ import { ephemeralServerArgs } from './redis-server.js';
 import { spawnOwned, type OwnedProcess } from './processes.js';
 
 const run = promisify(execFile);
+const REPLICATION_USER = 'replicator';
+const REPLICATION_PASSWORD = 'replication-password';
 
 /** One question to one node, on a connection of its own; undefined while the node does not answer. */
 async function ask<T>(port: number, question: (node: Redis) => Promise<T>): Promise<T | undefined> {
@@ -55,6 +57,11 @@ export async function startRedisCluster({ primaries = 3, replicas = 0, nodeTimeo
         join(dir, `nodes-${port}.conf`),
         '--cluster-node-timeout',
         String(nodeTimeoutMs),
+        // Replicas replicate as a user of their own, so a test can cut a primary's replication.
+        '--masteruser',
+        REPLICATION_USER,
+        '--masterauth',
+        REPLICATION_PASSWORD,
       ]),
     ]),
   );
@@ -64,6 +71,9 @@ export async function startRedisCluster({ primaries = 3, replicas = 0, nodeTimeo
   const roles = async () => new Map(await Promise.all(live().map(async (port) => [port, (await ask(port, (node) => node.role()))?.[0]] as const)));
   try {
     await Promise.all(ports.map((port) => until(`redis-server on port ${port} to listen`, async () => (await clusterState(port)) !== 'down')));
+    for (const port of ports) {
+      await ask(port, (node) => node.call('ACL', 'SETUSER', REPLICATION_USER, 'on', `>${REPLICATION_PASSWORD}`, '+psync', '+sync', '+replconf', '+ping'));
+    }
     const addresses = ports.map((port) => `127.0.0.1:${port}`);
     await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes']);
     await Promise.all(ports.map((port) => until(`node ${port} to see the cluster ok`, async () => (await clusterState(port)) === 'ok')));
@@ -106,6 +116,12 @@ export async function startRedisCluster({ primaries = 3, replicas = 0, nodeTimeo
       }
       throw new Error('no live node of the cluster answers');
     },
+    /** Cuts a primary's replicas off it (it goes on taking writes, which a failover then loses). */
+    cutReplication: (port: number) =>
+      ask(port, async (node) => {
+        await node.call('ACL', 'SETUSER', REPLICATION_USER, 'off');
+        await node.call('CLIENT', 'KILL', 'USER', REPLICATION_USER);
+      }),
     /** Kills one node (SIGKILL, as a crash). */
     kill: (port: number) => nodes.get(port)!.kill('SIGKILL'),
     roles,

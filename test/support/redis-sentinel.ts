@@ -8,6 +8,8 @@ import { ephemeralServerArgs } from './redis-server.js';
 import { spawnOwned, type OwnedProcess } from './processes.js';
 
 export const SENTINEL_NAME = 'campaigns-primary';
+const REPLICATION_USER = 'replicator';
+const REPLICATION_PASSWORD = 'replication-password';
 
 /** One question to one server, on a connection of its own. */
 async function ask<T>(port: number, password: string, question: (node: Redis) => Promise<T>): Promise<T> {
@@ -35,7 +37,13 @@ export async function startRedisSentinel(password: string, sentinelPassword: str
     spawnOwned('redis-server', [...ephemeralServerArgs(port, dir), '--requirepass', password, '--masterauth', password, ...extra]);
   const servers = new Map<number, OwnedProcess>();
   servers.set(primaryPort!, data(primaryPort!, []));
-  servers.set(replicaPort!, data(replicaPort!, ['--replicaof', '127.0.0.1', String(primaryPort)]));
+  // The replica replicates as a user of its own, so a test can cut replication by disabling that
+  // user (the writes the primary takes then are the ones a failover loses); until the primary
+  // has the user, the replica retries.
+  servers.set(
+    replicaPort!,
+    data(replicaPort!, ['--replicaof', '127.0.0.1', String(primaryPort), '--masteruser', REPLICATION_USER, '--masterauth', REPLICATION_PASSWORD]),
+  );
   for (const port of sentinelPorts) {
     const config = join(dir, `sentinel-${port}.conf`);
     writeFileSync(
@@ -56,6 +64,13 @@ export async function startRedisSentinel(password: string, sentinelPassword: str
   }
   const stop = () => Promise.all([...servers.values()].map((server) => server.kill('SIGKILL')));
   try {
+    await until('the primary to take the replication user', async () =>
+      ask(primaryPort!, password, (node) =>
+        node.call('ACL', 'SETUSER', REPLICATION_USER, 'on', `>${REPLICATION_PASSWORD}`, '+psync', '+sync', '+replconf', '+ping'),
+      )
+        .then(() => true)
+        .catch(() => false),
+    );
     await until('the replica to sync with the primary', async () =>
       /master_link_status:up/.test(await ask(replicaPort!, password, (node) => node.info('replication'))),
     );
@@ -81,6 +96,21 @@ export async function startRedisSentinel(password: string, sentinelPassword: str
       Number(
         (await ask(sentinelPorts[0]!, sentinelPassword, (node) => node.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', SENTINEL_NAME) as Promise<string[]>))[1],
       ),
+    /** Cuts the replica off its primary (the primary goes on taking writes). */
+    cutReplication: () =>
+      ask(primaryPort!, password, async (node) => {
+        await node.call('ACL', 'SETUSER', REPLICATION_USER, 'off');
+        await node.call('CLIENT', 'KILL', 'USER', REPLICATION_USER);
+      }),
+    /** Bytes of the replication stream the primary has and the replica does not. */
+    replicationLag: async () => {
+      const offset = (info: string, field: string) => Number(new RegExp(`${field}:(\\d+)`).exec(info)?.[1] ?? 0);
+      const [primary, replica] = await Promise.all([
+        ask(primaryPort!, password, (node) => node.info('replication')),
+        ask(replicaPort!, password, (node) => node.info('replication')),
+      ]);
+      return offset(primary, 'master_repl_offset') - offset(replica, 'master_repl_offset');
+    },
     /** Kills one data server (SIGKILL, as a crash would). */
     kill: (port: number) => servers.get(port)!.kill('SIGKILL'),
     stop,
