@@ -200,11 +200,13 @@ describe('max_calls_per_minute', () => {
       const otherProcess = await s.system.db.pool.connect();
       await otherProcess.query('BEGIN');
       await otherProcess.query('SELECT 1 FROM campaigns WHERE id = $1 FOR NO KEY UPDATE', [id]);
-      // (Asked on another connection: a transaction sees one snapshot of pg_stat_activity.)
+      // Campaign lock statements waiting (asked on another connection: a transaction sees one
+      // snapshot of pg_stat_activity). Matched on their start: pg_stat_activity cuts a long
+      // statement's text short (track_activity_query_size), and the campaign columns are many.
       const waitingBatches = async () =>
         (
           await s.system.db.pool.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM campaigns k WHERE k.id = ANY(%'`,
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'SELECT k.id AS "id", k.organization_id AS%'`,
           )
         ).rows[0]!.n;
       dialer = createDialerWorker({

@@ -28,7 +28,15 @@ type CallRow = { target_id: string; attempt: number; status: string; scheduled_f
 const callsOf = async (id: string) => (await t.api('GET', `/campaigns/${id}/calls?limit=500`)).json().items as CallRow[];
 const targetsOf = async (id: string) =>
   (await t.api('GET', `/campaigns/${id}/targets?limit=500`)).json().items as Array<{ id: string; phone: string; state: string }>;
-const attemptsOf = (calls: CallRow[], targetId: string) => calls.filter((call) => call.target_id === targetId).map((call) => [call.attempt, call.status]);
+
+/** A started campaign of one target, run to done: the target and its calls as [attempt, status]. */
+async function runOneTarget(settings: Record<string, unknown>, target: Record<string, unknown>) {
+  const id = await createCampaign(t, { settings, targets: [target], start: true });
+  await waitCampaignDone(t, id);
+  const [row] = await targetsOf(id);
+  const attempts = (await callsOf(id)).filter((call) => call.target_id === row!.id).map((call) => [call.attempt, call.status]);
+  return { target: row!, attempts };
+}
 
 describe('a busy line with the helper dialer', () => {
   let dialer: ReturnType<typeof startTestDialer>;
@@ -38,20 +46,17 @@ describe('a busy line with the helper dialer', () => {
   afterAll(() => dialer?.close());
 
   it('is retried on its own delay, as many times as its rule says, within the round budget', async () => {
-    const id = await createCampaign(t, {
-      settings: { call_attempt_delays: [60, 60, 60], call_retry_policy: { busy: { delay_minutes: 0, max_retries: 2 } } },
-      targets: [{ phone: '+14155550201', variables: { calls: ['busy', 'busy', 'busy', 'busy'] } }],
-      start: true,
-    });
-    await waitCampaignDone(t, id);
-    const [target] = await targetsOf(id);
+    const { target, attempts } = await runOneTarget(
+      { call_attempt_delays: [60, 60, 60], call_retry_policy: { busy: { delay_minutes: 0, max_retries: 2 } } },
+      { phone: '+14155550201', variables: { calls: ['busy', 'busy', 'busy', 'busy'] } },
+    );
     // Attempt 1 and two retries; the fourth attempt of the budget is never used for busy.
-    expect(attemptsOf(await callsOf(id), target!.id)).toEqual([
+    expect(attempts).toEqual([
       [1, 'busy'],
       [2, 'busy'],
       [3, 'busy'],
     ]);
-    expect(target!.state).toBe('not_answered');
+    expect(target.state).toBe('not_answered');
   });
 
   it('waits its rule delay after a busy line, and the campaign delay after an outcome without a rule', async () => {
@@ -98,19 +103,16 @@ describe('a failed call with a plain HTTP dialer', () => {
       { connection: { url: t.config.REDIS_URL, maxRetriesPerRequest: null }, prefix: t.config.QUEUE_PREFIX },
     );
     try {
-      const id = await createCampaign(t, {
-        settings: { call_attempt_delays: [0, 0, 0], call_retry_policy: { failed: { delay_minutes: 0, max_retries: 1 } } },
-        targets: [{ phone: '+14155550203' }],
-        start: true,
-      });
-      await waitCampaignDone(t, id);
-      const [target] = await targetsOf(id);
-      expect(attemptsOf(await callsOf(id), target!.id)).toEqual([
+      const { target, attempts } = await runOneTarget(
+        { call_attempt_delays: [0, 0, 0], call_retry_policy: { failed: { delay_minutes: 0, max_retries: 1 } } },
+        { phone: '+14155550203' },
+      );
+      expect(attempts).toEqual([
         [1, 'failed'],
         [2, 'failed'],
       ]);
       expect(dialed).toHaveLength(2);
-      expect(target!.state).toBe('failed');
+      expect(target.state).toBe('failed');
     } finally {
       await worker.close();
     }
@@ -150,13 +152,11 @@ describe('an outcome without a rule', () => {
   it('keeps its behaviour: a failed call ends the round', async () => {
     const dialer = startTestDialer(t, clock.now);
     try {
-      const id = await createCampaign(t, {
-        settings: { call_attempt_delays: [0, 0], call_retry_policy: { busy: { delay_minutes: 0, max_retries: 1 } } },
-        targets: [{ phone: '+14155550204', variables: { calls: ['failed'] } }],
-        start: true,
-      });
-      await waitCampaignDone(t, id);
-      expect((await callsOf(id)).map((call) => call.status)).toEqual(['failed']);
+      const { attempts } = await runOneTarget(
+        { call_attempt_delays: [0, 0], call_retry_policy: { busy: { delay_minutes: 0, max_retries: 1 } } },
+        { phone: '+14155550204', variables: { calls: ['failed'] } },
+      );
+      expect(attempts).toEqual([[1, 'failed']]);
     } finally {
       await dialer.close();
     }
