@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job, Queue, Worker } from 'bullmq';
 
 /** A worker and the connection it was given (disconnected with it). */
@@ -23,7 +24,6 @@ export interface StallWatchOptions {
   checkEveryMs: number;
   /** How long closing waits for a worker with no job left to finish. */
   closeGraceMs: number;
-  now?: () => number;
 }
 
 export interface WatchedWorker {
@@ -33,8 +33,6 @@ export interface WatchedWorker {
 
 /** The system's workers and the helpers: replaced after 20 s without taking a due job; a closing one with nothing to finish waited for 5 s. */
 export const STALL_WATCH = { stallMs: 20_000, checkEveryMs: 5_000, closeGraceMs: 5_000 };
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A BullMQ worker replaced when it stops taking jobs. After a Redis Cluster primary fails over,
@@ -46,7 +44,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * one started on a new connection. A paused worker is left alone.
  */
 export function watchWorker(options: StallWatchOptions): WatchedWorker {
-  const now = options.now ?? Date.now;
+  // Real time, as BullMQ's own: the delays of the jobs it looks at are measured in it.
+  const now = Date.now;
   let running = 0;
   let lastTakenAt = now();
   /** When waiting jobs were first seen with none taken since. */
@@ -104,9 +103,12 @@ export function watchWorker(options: StallWatchOptions): WatchedWorker {
       // A worker whose blocking connection is wedged never finishes closing: once it has no job
       // left to finish, it is not waited for beyond the grace.
       const deadline = now() + options.closeGraceMs;
-      while (!closed && (running > 0 || now() < deadline)) await Promise.race([closingWorker, sleep(100)]);
-      if (!closed) options.report.leftBehind(worker.name);
-      release();
+      try {
+        while (!closed && (running > 0 || now() < deadline)) await Promise.race([closingWorker, sleep(100)]);
+        if (!closed) options.report.leftBehind(worker.name);
+      } finally {
+        release();
+      }
     },
   };
 }
