@@ -7,6 +7,9 @@ export type CallStatus = (typeof callStatuses)[number];
 /** What may be recorded on a call: a dialer's outcome, or the timeout sweep's provisional one. */
 export type RecordedOutcome = CallOutcome | 'timed_out';
 
+/** The outcome a round goes on from: a call without an outcome in time counts as failed until its real outcome arrives. */
+export const roundOutcomeOf = (outcome: RecordedOutcome): CallOutcome => (outcome === 'timed_out' ? 'failed' : outcome);
+
 /** The details an outcome carries besides its status; null where the report left the field out. */
 export interface OutcomeDetails {
   durationS: number | null;

@@ -5,7 +5,7 @@ import { loadEarlierOutcomes, loadHistories, saveProgress, type LockedTarget, ty
 import { cancelWaiting, refreshPending, type PromotedWork } from '../db/repositories/work.js';
 import type { Db } from '../db/sql.js';
 import { addMinutesThenWindow, effectiveZone } from '../domain/call-window.js';
-import type { RecordedOutcome } from '../domain/outcomes.js';
+import { roundOutcomeOf, type RecordedOutcome } from '../domain/outcomes.js';
 import { progressTarget } from '../domain/progress.js';
 import { nextStepAfterCall } from '../domain/rounds.js';
 import type { TargetState } from '../domain/target-state.js';
@@ -70,9 +70,8 @@ export async function advanceTargets(
     } else if (change.call && change.call.round === target.round && campaign.status !== 'done') {
       const step = nextStepAfterCall(roundPolicyOf(campaign), {
         roundAttempt: change.call.roundAttempt,
-        // A call without outcome in time counts as failed until its real outcome arrives.
-        outcome: change.call.outcome === 'timed_out' ? 'failed' : change.call.outcome,
-        earlierOutcomes: earlierOutcomes.get(target.id) ?? [],
+        outcome: roundOutcomeOf(change.call.outcome),
+        earlierOutcomes: (earlierOutcomes.get(target.id) ?? []).map(roundOutcomeOf),
         openedWithWhatsapp: history.roundsOpenedWithWhatsapp.includes(change.call.round),
         hasWhatsapp: target.hasWhatsapp,
       });

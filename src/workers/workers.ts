@@ -34,6 +34,9 @@ export function cappedBackoff(attemptsMade: number, type?: string, _error?: Erro
 
 const SCHEDULE_RETRY_MS = 500;
 
+/** The queue that holds the hopper and reconciler schedules. */
+const SCHEDULES_QUEUE = jobCatalog[JobName.HopperTick].queue;
+
 /**
  * A job whose process died (SIGKILL, OOM) is handed to another worker once its lock expires and
  * a stalled check sees it. BullMQ's defaults (30 s lock, 30 s checks) left a command or an
@@ -71,7 +74,7 @@ const scheduleIntervals = (options: WorkerOptions): Record<ScheduledJobName, num
 export async function startWorkers(deps: ServiceDeps, batched: BatchedUseCases, options: WorkerOptions): Promise<RunningWorkers> {
   assertHandlersMatchCatalog();
   // Upserting is idempotent: every worker process may do it, one schedule results. It is done
-  // again whenever a worker's connection is ready again, in case Redis came back empty (no
+  // again whenever the scheduler worker's connection is ready again, in case Redis came back empty (no
   // persistence, failover); a connection may be ready before the producer that upserts is, so it
   // is retried until it succeeds (without schedules, no hopper and no reconciler run again).
   const ensureSchedules = () =>
@@ -130,7 +133,8 @@ export async function startWorkers(deps: ServiceDeps, batched: BatchedUseCases, 
             settings: { backoffStrategy: cappedBackoff },
           });
           reportQueueErrors(worker, queueName, deps.logger, options.monitor);
-          connection.on('ready', scheduleAgain);
+          // The schedules' queue's own connection tells when the node holding them is back.
+          if (queueName === SCHEDULES_QUEUE) connection.on('ready', scheduleAgain);
           return { worker, release: () => connection.disconnect() };
         },
         report: {

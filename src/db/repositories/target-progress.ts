@@ -1,5 +1,5 @@
 import type { TargetState } from '../../generated/prisma/client.js';
-import type { CallOutcome } from '../../domain/rounds.js';
+import type { RecordedOutcome } from '../../domain/outcomes.js';
 import type { TargetHistory } from '../../domain/target-state.js';
 import { exists, raw, sql, type Db } from '../sql.js';
 import { listedSql } from './do-not-contact.js';
@@ -111,16 +111,16 @@ export interface CallInItsRound {
 }
 
 /**
- * The outcomes of the calls that ended before each given call in its round, by target, in order
- * (a call without an outcome in time counts as failed). Read through the index led by target_id.
+ * The outcomes recorded for the calls that ended before each given call in its round, by target,
+ * in order. Read through the index led by target_id.
  */
-export async function loadEarlierOutcomes(db: Db, calls: CallInItsRound[]): Promise<Map<string, CallOutcome[]>> {
+export async function loadEarlierOutcomes(db: Db, calls: CallInItsRound[]): Promise<Map<string, RecordedOutcome[]>> {
   if (calls.length === 0) return new Map();
   // One sub-select per call (as loadHistories does): each reads its target's own rows through
   // the index led by target_id, whatever the planner guesses of the tables' sizes.
-  const rows = await db.query<{ target_id: string; outcomes: CallOutcome[] | null }>(sql`
+  const rows = await db.query<{ target_id: string; outcomes: RecordedOutcome[] | null }>(sql`
     SELECT q.target_id, (
-      SELECT array_agg(CASE c.status WHEN 'timed_out' THEN 'failed' ELSE c.status::text END ORDER BY c.round_attempt)
+      SELECT array_agg(c.status::text ORDER BY c.round_attempt)
       FROM calls c
       WHERE c.target_id = q.target_id AND c.round = q.round AND c.round_attempt < q.round_attempt AND c.ended_at IS NOT NULL
     ) AS outcomes
