@@ -85,6 +85,22 @@ export function createMetrics() {
       help: 'Completed hopper passes (promotion, round opening, timeouts, settling).',
       registers: [registry],
     }),
+    scheduledEnds: new Counter({
+      name: 'campaign_scheduled_ends_total',
+      help: 'Campaigns completed by themselves because their ends_at came.',
+      registers: [registry],
+    }),
+    optOuts: new Counter({
+      name: 'campaign_opt_outs_total',
+      help: 'Opt-outs captured, by source (call: an outcome with opt_out; whatsapp: a reply that is an opt-out keyword).',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
+    contactCapHolds: new Counter({
+      name: 'campaign_contact_cap_holds_total',
+      help: "Calls held at dispatch because their number reached a cap of the organization's contact policy.",
+      registers: [registry],
+    }),
     dispatchDecisions: new Counter({
       name: 'campaign_dispatch_decisions_total',
       help: 'Dispatch guard decisions, by channel and decision (dial, drop, retry, hold, cancel).',

@@ -1,6 +1,8 @@
 import type { CampaignSettings } from '../services/campaigns.js';
 import type { CampaignCreate, CampaignUpdate } from './schemas/campaign.js';
 
+const dateOf = (value: string | null | undefined) => (value == null ? null : new Date(value));
+
 /** A validated create body as the service's settings (absent optional fields are null). */
 export function settingsFromCreate(body: CampaignCreate): CampaignSettings {
   return {
@@ -24,6 +26,8 @@ export function settingsFromCreate(body: CampaignCreate): CampaignSettings {
     maxConcurrentCalls: body.max_concurrent_calls ?? null,
     dispatchExpiryMinutes: body.dispatch_expiry_minutes,
     callRetryPolicy: body.call_retry_policy ?? null,
+    startsAt: dateOf(body.starts_at),
+    endsAt: dateOf(body.ends_at),
   };
 }
 
@@ -51,6 +55,8 @@ export function settingsFromUpdate(body: CampaignUpdate): Partial<CampaignSettin
     maxConcurrentCalls: body.max_concurrent_calls,
     dispatchExpiryMinutes: body.dispatch_expiry_minutes,
     callRetryPolicy: body.call_retry_policy,
+    startsAt: body.starts_at === undefined ? undefined : dateOf(body.starts_at),
+    endsAt: body.ends_at === undefined ? undefined : dateOf(body.ends_at),
   };
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }

@@ -2,12 +2,13 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { failedDependency, isConnectionFailure, type DependencyMonitor } from '../dependencies.js';
-import { DomainError, UNAVAILABLE_DETAIL, type ErrorKind } from '../domain/errors.js';
+import { DomainError, InvalidField, UNAVAILABLE_DETAIL, type ErrorKind } from '../domain/errors.js';
 import type { AllowedMethods } from './method-not-allowed.js';
 import { SchemaValidationError, truncated, validationItems, type ValidationErrorItem } from './validation.js';
 
 export const HTTP_STATUS_OF: Record<ErrorKind, number> = {
   bad_request: 400,
+  invalid_field: 422,
   unauthorized: 401,
   not_found: 404,
   conflict: 409,
@@ -70,6 +71,7 @@ export function registerErrorHandling(app: FastifyInstance, allowed: AllowedMeth
       return reply.code(422).send({ detail: validationItems(error.issues, [LOCATION_OF[context] ?? context], context === 'body') });
     }
     if (error instanceof RequestValidationError) return reply.code(422).send({ detail: error.items });
+    if (error instanceof InvalidField) return reply.code(422).send({ detail: [{ loc: error.loc, msg: error.detail, type: error.type }] });
     if (error instanceof DomainError && error.kind !== 'invalid_data' && error.kind !== 'internal') {
       return reply.code(HTTP_STATUS_OF[error.kind]).send({ detail: error.detail });
     }

@@ -49,6 +49,8 @@ export function campaignView(row: Campaign) {
     max_concurrent_calls: row.maxConcurrentCalls,
     dispatch_expiry_minutes: row.dispatchExpiryMinutes,
     call_retry_policy: row.callRetryPolicy === null ? null : CallRetryPolicy.parse(row.callRetryPolicy),
+    starts_at: iso(row.startsAt),
+    ends_at: iso(row.endsAt),
   };
 }
 
@@ -94,6 +96,7 @@ export function campaignEventView(row: CampaignEvent) {
     actor: row.actor,
     request_id: row.requestId,
     command_id: row.commandId,
+    reason: row.reason,
     created_at: row.createdAt.toISOString(),
   };
 }

@@ -654,6 +654,16 @@ export interface components {
              */
             dispatch_expiry_minutes: number;
             call_retry_policy: components["schemas"]["CallRetryPolicy"] | null;
+            /**
+             * Starts At
+             * @description Nothing is due before this instant: a campaign started earlier runs, and contacts no one until then.
+             */
+            starts_at: string | null;
+            /**
+             * Ends At
+             * @description At this instant the campaign completes by itself (pending work canceled); no attempt is scheduled at or after it. Must be after starts_at.
+             */
+            ends_at: string | null;
         };
         /** CampaignCreate */
         CampaignCreate: {
@@ -735,6 +745,18 @@ export interface components {
              */
             dispatch_expiry_minutes?: number;
             call_retry_policy?: components["schemas"]["CallRetryPolicy"];
+            /**
+             * Starts At
+             * Format: date-time
+             * @description Nothing is due before this instant: a campaign started earlier runs, and contacts no one until then.
+             */
+            starts_at?: string;
+            /**
+             * Ends At
+             * Format: date-time
+             * @description At this instant the campaign completes by itself (pending work canceled); no attempt is scheduled at or after it. Must be after starts_at.
+             */
+            ends_at?: string;
         };
         /** CampaignUpdate */
         CampaignUpdate: {
@@ -774,6 +796,8 @@ export interface components {
              */
             dispatch_expiry_minutes?: number;
             call_retry_policy?: components["schemas"]["CallRetryPolicy"] | null;
+            starts_at?: string | null;
+            ends_at?: string | null;
         };
         /** CampaignResumeRequest */
         CampaignResumeRequest: {
@@ -984,6 +1008,8 @@ export interface components {
             actor: string;
             request_id: string | null;
             command_id: string | null;
+            /** @description Why the system moved the campaign by itself: no_work_left (auto_complete), ends_at (scheduled_end); null for commands. */
+            reason: string | null;
             created_at: string;
         };
         /** TargetIn */

@@ -3,7 +3,7 @@
  * maps `kind` to an HTTP status in one place (src/api/error-handler.ts) and the workers read
  * `retryable`: a retryable failure is retried with backoff, any other one is final.
  */
-export type ErrorKind = 'bad_request' | 'unauthorized' | 'not_found' | 'conflict' | 'unavailable' | 'invalid_data' | 'internal';
+export type ErrorKind = 'bad_request' | 'invalid_field' | 'unauthorized' | 'not_found' | 'conflict' | 'unavailable' | 'invalid_data' | 'internal';
 
 export abstract class DomainError extends Error {
   abstract readonly kind: ErrorKind;
@@ -19,6 +19,22 @@ export abstract class DomainError extends Error {
 export class BadRequest extends DomainError {
   readonly kind = 'bad_request' as const;
   override name = 'BadRequest';
+}
+
+/**
+ * A value the request schema cannot judge alone (it depends on stored data or on the time),
+ * answered 422 like a schema failure, at `loc` (`["body", "ends_at"]`, say).
+ */
+export class InvalidField extends DomainError {
+  readonly kind = 'invalid_field' as const;
+  override name = 'InvalidField';
+  constructor(
+    readonly loc: ReadonlyArray<string | number>,
+    detail: string,
+    readonly type: string,
+  ) {
+    super(detail);
+  }
 }
 
 export class Unauthorized extends DomainError {

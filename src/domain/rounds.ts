@@ -85,6 +85,8 @@ export interface CallInRound {
   /** The round opened with a WhatsApp message: no fallback in this round. */
   openedWithWhatsapp: boolean;
   hasWhatsapp: boolean;
+  /** The campaign ends before the next call would be due (`ends_at`): the round's calls stop here. */
+  endsBeforeNextCall?: boolean;
 }
 
 /**
@@ -92,7 +94,8 @@ export interface CallInRound {
  * outcome with a retry rule is retried `delayMinutes` later until it has been retried
  * `maxRetries` times in the round; one without follows callAttemptDelays (`failed` then ends the
  * round). Every retry draws on the round's one budget of attempts, and the WhatsApp fallback
- * comes after `whatsappAfterAttempts` attempts, or when the calls of the round stop sooner.
+ * comes after `whatsappAfterAttempts` attempts, or when the calls of the round stop sooner (the
+ * budget or a cap is spent, or the campaign ends before the next call would be due).
  */
 export function nextStepAfterCall(policy: RoundPolicy, call: CallInRound): NextStep {
   if (call.outcome === 'answered') return { kind: 'end', reason: 'reached' };
@@ -102,7 +105,7 @@ export function nextStepAfterCall(policy: RoundPolicy, call: CallInRound): NextS
   if (call.outcome === 'failed' && !rule) return { kind: 'end', reason: 'failed' };
   const attempts = attemptsPerRound(policy);
   const retriedBefore = call.earlierOutcomes.filter((outcome) => outcome === call.outcome).length;
-  const callsStop = call.roundAttempt >= attempts || (rule !== undefined && retriedBefore >= rule.maxRetries);
+  const callsStop = call.roundAttempt >= attempts || (rule !== undefined && retriedBefore >= rule.maxRetries) || call.endsBeforeNextCall === true;
   const fallbackAt = Math.min(policy.whatsappAfterAttempts, attempts);
   const canFallBack = policy.hasWhatsappChannel && call.hasWhatsapp && !call.openedWithWhatsapp;
   if (canFallBack && (call.roundAttempt >= fallbackAt || callsStop)) return { kind: 'whatsapp_fallback' };

@@ -6,7 +6,8 @@ import {
   type CampaignWrite,
   type StoredRetryPolicy,
 } from '../db/repositories/campaigns.js';
-import { Conflict, NotFound } from '../domain/errors.js';
+import { Conflict, InvalidField, NotFound } from '../domain/errors.js';
+import { scheduleProblem } from '../domain/schedule.js';
 import type { ChannelName } from '../domain/channel-names.js';
 import type { GoalLogic, GoalSpec } from '../domain/goal.js';
 import { editableStatuses } from '../domain/lifecycle.js';
@@ -35,6 +36,8 @@ export interface CampaignSettings {
   maxConcurrentCalls: number | null;
   dispatchExpiryMinutes: number;
   callRetryPolicy: StoredRetryPolicy | null;
+  startsAt: Date | null;
+  endsAt: Date | null;
 }
 
 type Deps = Pick<ServiceDeps, 'db' | 'clock'>;
@@ -63,7 +66,13 @@ export async function getCampaign(deps: Pick<ServiceDeps, 'db'>, organizationId:
 
 /** Settings change only while nothing runs on the campaign (checked in the UPDATE itself). */
 export async function updateCampaignFor(deps: Deps, organizationId: string, id: string, settings: Partial<CampaignSettings>): Promise<Campaign> {
-  await getCampaign(deps, organizationId, id); // 404 before 409
+  const stored = await getCampaign(deps, organizationId, id); // 404 before 409
+  // A body with one bound is checked against the other as stored.
+  const problem = scheduleProblem({
+    startsAt: settings.startsAt === undefined ? stored.startsAt : settings.startsAt,
+    endsAt: settings.endsAt === undefined ? stored.endsAt : settings.endsAt,
+  });
+  if (problem) throw new InvalidField(['body', 'ends_at'], problem, 'schedule_order');
   if (!(await updateCampaignIfStatus(deps.db.sql, id, [...editableStatuses], toWrite(settings), deps.clock()))) {
     const latest = await getCampaign(deps, organizationId, id);
     throw new Conflict(`A ${latest.status} campaign cannot be edited; only draft and paused campaigns can (pause it first).`);

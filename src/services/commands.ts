@@ -20,8 +20,9 @@ import { findCampaignsByIds, type Campaign } from '../db/repositories/campaigns.
 import type { Db } from '../db/sql.js';
 import { rolloutOfCommand, type Rollout } from '../db/repositories/rollouts.js';
 import { countTargetsInState } from '../db/repositories/targets.js';
-import { Conflict, NotFound, ServiceUnavailable } from '../domain/errors.js';
-import { resumeSegments, type LifecycleCommand } from '../domain/lifecycle.js';
+import { Conflict, InvalidField, NotFound, ServiceUnavailable } from '../domain/errors.js';
+import { decideLifecycle, resumeSegments, type LifecycleCommand } from '../domain/lifecycle.js';
+import { runProblem } from '../domain/schedule.js';
 import { enqueueLifecycleCommands } from '../queues/queues.js';
 import { QueueName } from '../queues/names.js';
 import { withTimeout } from '../util/timeout.js';
@@ -350,6 +351,7 @@ async function submitCommand(deps: Deps, grouped: Grouped, request: CommandReque
   for (let tries = 0; tries < KEY_RACE_TRIES; tries++) {
     const replayed = await replay(deps, request, waitMs);
     if (replayed) return replayed;
+    refuseRunPastEnd(campaign, request.command, deps.clock());
     const id = randomUUID();
     const watch = watchCompletion(deps.lifecycleEvents, id);
     try {
@@ -388,6 +390,17 @@ export function createCommandSubmitter(deps: Deps, options = { maxBatchSize: 500
     recordAndQueue: createBatcher((rows: readonly NewCommand[]) => recordAndQueue(deps, rows), options),
   };
   return (request: CommandRequest) => submitCommand(deps, grouped, request);
+}
+
+/**
+ * A command that would set the campaign running after its `ends_at` is refused (422) before it
+ * is recorded; one that changes nothing (a start of a running campaign) answers as always.
+ */
+function refuseRunPastEnd(campaign: Campaign, command: LifecycleCommand, now: Date): void {
+  const decision = decideLifecycle(campaign.status, command);
+  if (decision.kind !== 'transition' || decision.to !== 'running') return;
+  const problem = runProblem(campaign, now);
+  if (problem) throw new InvalidField(['campaign', 'ends_at'], problem, 'schedule_ended');
 }
 
 /** A resume of a segment larger than RESUME_WAIT_LIMIT answers 202 at once (poll for progress). */

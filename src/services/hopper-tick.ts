@@ -4,6 +4,7 @@ import { applyAfterCommit, enqueueSettle } from './after-commit.js';
 import { recordCallOutcomes } from './call-outcomes.js';
 import type { ServiceDeps } from './deps.js';
 import { promoteDueWork } from './hopper.js';
+import { endCampaignsPastEnd } from './lifecycle.js';
 import { runRollouts } from './rollouts.js';
 import { recordWhatsappEvents } from './whatsapp-events.js';
 
@@ -12,12 +13,14 @@ type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger' | 'metrics' |
 const OVERDUE_BATCH = 500;
 
 /**
- * The hopper's periodic pass: promote due work, open the rounds rollouts still owe (and
+ * The hopper's periodic pass: end the campaigns whose ends_at came, promote due work, open the rounds rollouts still owe (and
  * promote what is due of them), record a timeout for work handed out whose report never came,
  * and queue a completion check of the campaigns whose rollout ran out (a target going idle
  * queues its own after commit; the reconciler completes a campaign whose check was lost).
  */
 export async function hopperTick(deps: Deps) {
+  // Campaigns whose end has come stop first: nothing of theirs is promoted after ends_at.
+  const ended = await endCampaignsPastEnd(deps);
   const promoted = await promoteDueWork(deps);
   const rollouts = await runRollouts(deps);
   const promotedOpened = rollouts.opened > 0 ? await promoteDueWork(deps) : { promoted: 0, deferred: 0 };
@@ -28,7 +31,7 @@ export async function hopperTick(deps: Deps) {
   // rollouts open rounds, campaigns started during this pass are taken up by the next one at once.
   if (rollouts.more || rollouts.opened > 0) await applyAfterCommit(deps, { hopperPass: true });
   deps.metrics.hopperPasses.inc();
-  return { promoted: promoted.promoted + promotedOpened.promoted, opened: rollouts.opened, timedOut, settling: settling.size };
+  return { promoted: promoted.promoted + promotedOpened.promoted, opened: rollouts.opened, timedOut, settling: settling.size, ended };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { appendCampaignEvents, type NewCampaignEvent } from '../db/repositories/campaign-events.js';
-import { findCampaignsByIds, transitionCampaigns, type Campaign } from '../db/repositories/campaigns.js';
+import { campaignsPastEnd, findCampaignsByIds, transitionCampaigns, type Campaign } from '../db/repositories/campaigns.js';
 import { lockCampaignsExclusively } from '../db/locks.js';
 import { failCommand, findCommandsByIds, finishCommands, markCommandsRunning } from '../db/repositories/commands.js';
 import { wakeCampaign } from '../db/repositories/hopper.js';
@@ -8,6 +8,7 @@ import { campaignsWithPending, cancelWaiting, refreshCampaignPending, unpromoteC
 import type { Db } from '../db/sql.js';
 import { InvalidData } from '../domain/errors.js';
 import { decideLifecycle, lifecycleEffect, type CampaignStatus, type LifecycleCommand } from '../domain/lifecycle.js';
+import { isPastEnd } from '../domain/schedule.js';
 import { applyAfterCommit, mergeEffects, type AfterCommit } from './after-commit.js';
 import { createBatcher, togetherOrAlone } from './batcher.js';
 import { resultOf, storedResultOf, type CommandResult, type ResumeCounts } from './command-results.js';
@@ -89,19 +90,23 @@ async function applyMoves(tx: Db, deps: Deps, moves: readonly Move[], now: Date)
       case 'withdraw_promoted':
         effects.push({ withdraw: await unpromoteCampaign(tx, campaign.id, now) });
         break;
-      case 'cancel_pending': {
-        const withdraw = await cancelWaiting(tx, { campaign: campaign.id }, 'campaign_completed', now);
-        await refreshCampaignPending(tx, campaign.id, now);
-        await finishRollouts(tx, campaign.id, now);
-        effects.push({ withdraw });
+      case 'cancel_pending':
+        effects.push(await cancelCampaignWork(tx, campaign.id, now));
         break;
-      }
       case 'none':
         break;
     }
   }
   await createRollouts(tx, rollouts);
   return { effects, resumes };
+}
+
+/** A campaign completes: its pending calls and messages are canceled, its rollouts finished, its jobs withdrawn after commit. */
+async function cancelCampaignWork(tx: Db, campaignId: string, now: Date): Promise<AfterCommit> {
+  const withdraw = await cancelWaiting(tx, { campaign: campaignId }, 'campaign_completed', now);
+  await refreshCampaignPending(tx, campaignId, now);
+  await finishRollouts(tx, campaignId, now);
+  return { withdraw };
 }
 
 /**
@@ -275,12 +280,70 @@ async function settleTogether(deps: Deps, campaignIds: readonly string[]): Promi
     );
     await appendCampaignEvents(
       tx,
-      idle.map((campaignId) => ({ campaignId, command: 'auto_complete', fromStatus: 'running', toStatus: 'done', actor: 'system', createdAt: now })),
+      idle.map((campaignId) => ({
+        campaignId,
+        command: 'auto_complete',
+        fromStatus: 'running',
+        toStatus: 'done',
+        actor: 'system',
+        reason: 'no_work_left',
+        createdAt: now,
+      })),
     );
     return new Set(idle);
   });
   for (const campaignId of completed) deps.logger.info({ campaign_id: campaignId }, 'campaign completed by itself: no work left');
   return completed;
+}
+
+/** Campaigns ended per transaction by their schedule. */
+const ENDING_BATCH = 100;
+
+/**
+ * Running and paused campaigns whose `ends_at` has come complete by themselves, as a complete
+ * command would (pending work canceled, jobs withdrawn after commit), with an event of actor
+ * `system` and reason `ends_at`. Checked again under the campaigns' locks: one PATCHed or
+ * completed meanwhile is left alone. Returns how many ended.
+ */
+export async function endCampaignsPastEnd(deps: Deps & Pick<ServiceDeps, 'metrics'>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const ids = await campaignsPastEnd(deps.db.sql, deps.clock(), ENDING_BATCH);
+    if (ids.length === 0) return total;
+    const { ended, effects } = await deps.db.sql.transaction(async (tx) => {
+      const campaigns = await lockCampaignsExclusively(tx, ids);
+      const now = deps.clock();
+      const ending = [...campaigns.values()].filter((campaign) => (campaign.status === 'running' || campaign.status === 'paused') && isPastEnd(campaign, now));
+      await transitionCampaigns(
+        tx,
+        ending.map((campaign) => ({ id: campaign.id, from: campaign.status, to: 'done' as const })),
+        now,
+      );
+      const effects: AfterCommit[] = [];
+      for (const campaign of ending) effects.push(await cancelCampaignWork(tx, campaign.id, now));
+      await appendCampaignEvents(
+        tx,
+        ending.map((campaign) => ({
+          campaignId: campaign.id,
+          command: 'scheduled_end',
+          fromStatus: campaign.status,
+          toStatus: 'done',
+          actor: 'system',
+          reason: 'ends_at',
+          createdAt: now,
+        })),
+      );
+      return { ended: ending, effects: mergeEffects(...effects) };
+    });
+    await applyAfterCommit(deps, effects);
+    for (const campaign of ended) {
+      deps.logger.info({ campaign_id: campaign.id, from: campaign.status, ends_at: campaign.endsAt }, 'campaign completed by itself: its ends_at came');
+    }
+    deps.metrics.scheduledEnds.inc(ended.length);
+    total += ended.length;
+    // Every campaign read was ended or changed under its lock: a shorter read means none is left.
+    if (ids.length < ENDING_BATCH) return total;
+  }
 }
 
 /** Completion checks of several campaigns: together, or one by one when the group fails (each answer an error or not). */

@@ -23,6 +23,7 @@ import {
 } from '../db/repositories/rollouts.js';
 import { commitWithoutWaitingForDisk, type Db } from '../db/sql.js';
 import { nextWindowMoment } from '../domain/call-window.js';
+import { earliestContact } from '../domain/schedule.js';
 import type { ResumeSegment } from '../domain/lifecycle.js';
 import { decideOpening, type OpeningFacts, type RoundOpening } from '../domain/rounds.js';
 import { callWindowOf, roundPolicyOf } from './campaign-policy.js';
@@ -145,9 +146,11 @@ interface Decisions {
 function decideRounds(campaign: Campaign, candidates: OpeningCandidate[], now: Date): Decisions {
   const policy = roundPolicyOf(campaign);
   const window = callWindowOf(campaign);
+  // Nothing is due before the campaign's starts_at.
+  const earliest = earliestContact(campaign, now);
   const dueByZone = new Map<string, Date>();
   const callDue = (zone: string) => {
-    if (!dueByZone.has(zone)) dueByZone.set(zone, nextWindowMoment(now, window, zone));
+    if (!dueByZone.has(zone)) dueByZone.set(zone, nextWindowMoment(earliest, window, zone));
     return dueByZone.get(zone)!;
   };
   const decisions: Decisions = { counts: emptyRolloutCounts(), openings: [], listed: [] };
@@ -155,7 +158,11 @@ function decideRounds(campaign: Campaign, candidates: OpeningCandidate[], now: D
     const opening = decideOpening(policy, openingFacts(candidate));
     count(decisions.counts, opening);
     if (opening.kind === 'open') {
-      decisions.openings.push({ targetId: candidate.id, callDue: opening.call ? callDue(candidate.zone) : null, message: opening.message });
+      decisions.openings.push({
+        targetId: candidate.id,
+        callDue: opening.call ? callDue(candidate.zone) : null,
+        message: opening.message && { endsRound: opening.message.endsRound, due: earliest },
+      });
     } else if (opening.reason === 'do_not_contact') decisions.listed.push(candidate.id);
   }
   return decisions;

@@ -8,6 +8,7 @@ import { addMinutesThenWindow, effectiveZone } from '../domain/call-window.js';
 import { roundOutcomeOf, type RecordedOutcome } from '../domain/outcomes.js';
 import { progressTarget } from '../domain/progress.js';
 import { nextStepAfterCall } from '../domain/rounds.js';
+import { isPastEnd } from '../domain/schedule.js';
 import type { TargetState } from '../domain/target-state.js';
 import type { AfterCommit } from './after-commit.js';
 import { callWindowOf, goalOf, roundPolicyOf } from './campaign-policy.js';
@@ -68,23 +69,28 @@ export async function advanceTargets(
     if (result.roundEnds) {
       ending.set(result.roundEnds, [...(ending.get(result.roundEnds) ?? []), target.id]);
     } else if (change.call && change.call.round === target.round && campaign.status !== 'done') {
-      const step = nextStepAfterCall(roundPolicyOf(campaign), {
+      const policy = roundPolicyOf(campaign);
+      const inRound = {
         roundAttempt: change.call.roundAttempt,
         outcome: roundOutcomeOf(change.call.outcome),
         earlierOutcomes: (earlierOutcomes.get(target.id) ?? []).map(roundOutcomeOf),
         openedWithWhatsapp: history.roundsOpenedWithWhatsapp.includes(change.call.round),
         hasWhatsapp: target.hasWhatsapp,
-      });
+      };
+      let step = nextStepAfterCall(policy, inRound);
+      const zone = effectiveZone(target.timezone, campaign.timezone);
+      const due = step.kind === 'call' ? addMinutesThenWindow(now, step.delayMinutes, callWindowOf(campaign), zone) : null;
+      // No attempt is made at or after the campaign's end: its round stops calling instead.
+      if (due && isPastEnd(campaign, due)) step = nextStepAfterCall(policy, { ...inRound, endsBeforeNextCall: true });
       if (step.kind === 'call') {
         lastAttempt += 1;
-        const zone = effectiveZone(target.timezone, campaign.timezone);
         newCalls.push({
           campaignId: campaign.id,
           targetId: target.id,
           round: change.call.round,
           attempt: lastAttempt,
           roundAttempt: step.roundAttempt,
-          scheduledFor: addMinutesThenWindow(now, step.delayMinutes, callWindowOf(campaign), zone),
+          scheduledFor: due!,
         });
       } else if (step.kind === 'whatsapp_fallback') {
         newMessages.push({ campaignId: campaign.id, targetId: target.id, round: change.call.round, kind: 'fallback', endsRound: true, scheduledFor: now });

@@ -491,3 +491,30 @@ describe('nextStepAfterCall: retry rules per outcome (call_retry_policy)', () =>
     );
   });
 });
+
+describe('nextStepAfterCall: the campaign ends before the next call (ends_at)', () => {
+  const cases: Array<[string, RoundPolicy, CallInRound, NextStep]> = [
+    [
+      'the round ends instead of calling again',
+      policy({ hasWhatsappChannel: false }),
+      call(1, 'no_answer', { endsBeforeNextCall: true }),
+      { kind: 'end', reason: 'exhausted' },
+    ],
+    [
+      'a failed call with a rule ends the round as failed',
+      policy({ hasWhatsappChannel: false, callRetryPolicy: { failed: { delayMinutes: 0, maxRetries: 3 } } }),
+      call(1, 'failed', { endsBeforeNextCall: true }),
+      { kind: 'end', reason: 'failed' },
+    ],
+    [
+      'the WhatsApp fallback still comes, as when the calls stop sooner',
+      policy(),
+      call(1, 'busy', { endsBeforeNextCall: true }),
+      { kind: 'whatsapp_fallback' },
+    ],
+    ['an answered call is reached as always', policy(), call(1, 'answered', { endsBeforeNextCall: true }), { kind: 'end', reason: 'reached' }],
+  ];
+  it.each(cases)('%s', (_, roundPolicy, ended, expected) => {
+    expect(nextStepAfterCall(roundPolicy, ended)).toEqual(expected);
+  });
+});

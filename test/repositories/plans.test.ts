@@ -46,7 +46,7 @@ beforeAll(async () => {
   campaignId = await sqlDb.campaign(organizationId, { whatsappChannelId: '6c3a1c0e-2f7b-4c55-9a51-0d0f6c1b2a33' });
   targetIds = await sqlDb.targets(campaignId, TARGETS, { whatsapp: true });
   // Rounds for half the targets, written as the hopper writes them: the tables have real size.
-  const openings = targetIds.slice(0, TARGETS / 2).map((targetId) => ({ targetId, callDue: new Date(), message: { endsRound: false } }));
+  const openings = targetIds.slice(0, TARGETS / 2).map((targetId) => ({ targetId, callDue: new Date(), message: { endsRound: false, due: new Date() } }));
   await writeOpenings(sqlDb.db, openings, new Date());
   // Some of them promoted, as the hopper leaves them within a campaign's Redis budget: the
   // promoted rows' indexes have real size too.

@@ -58,7 +58,7 @@ describe('running a rollout', () => {
   it('opens WhatsApp-only rounds with a message that ends the round, and attempt numbers untouched', async () => {
     const campaignId = await sqlDb.campaign(organizationId, { whatsappChannelId: WHATSAPP_CHANNEL });
     const [id] = await sqlDb.targets(campaignId, 1, { whatsapp: true });
-    await writeOpenings(sqlDb.db, [{ targetId: id!, callDue: null, message: { endsRound: true } }], new Date());
+    await writeOpenings(sqlDb.db, [{ targetId: id!, callDue: null, message: { endsRound: true, due: new Date() } }], new Date());
     expect(await rowsOf('SELECT round, last_attempt FROM targets WHERE id = $1', [id])).toEqual([{ round: 1, last_attempt: 0 }]);
     expect(await rowsOf('SELECT kind, ends_round, status FROM whatsapp_messages WHERE target_id = $1', [id])).toEqual([
       { kind: 'first', ends_round: true, status: 'queued' },
@@ -75,11 +75,12 @@ describe('promotion', () => {
     await writeOpenings(
       sqlDb.db,
       ids.map((targetId, i) =>
-        i < 250 ? { targetId, callDue: new Date(t0 + i * 1000), message: null } : { targetId, callDue: null, message: { endsRound: true } },
+        i < 250
+          ? { targetId, callDue: new Date(t0 + i * 1000), message: null }
+          : { targetId, callDue: null, message: { endsRound: true, due: new Date(t0 + 60_000) } },
       ),
       new Date(),
     );
-    await sqlDb.pool.query(`UPDATE whatsapp_messages SET scheduled_for = $2 WHERE campaign_id = $1`, [campaignId, new Date(t0 + 60_000)]);
     const { rows: due } = await sqlDb.db.transaction((tx) => lockDueWork(tx, [{ campaignId, budget: 100 }], new Date(t0 + 3600_000), 100));
     expect(due).toHaveLength(100);
     expect(due.map((row) => row.scheduled_for.getTime())).toEqual([...due.map((row) => row.scheduled_for.getTime())].sort((a, b) => a - b));

@@ -17,6 +17,10 @@ const CampaignEventOut = z
     actor: z.string(),
     request_id: z.string().nullable(),
     command_id: z.string().nullable(),
+    reason: z
+      .string()
+      .nullable()
+      .meta({ description: 'Why the system moved the campaign by itself: no_work_left (auto_complete), ends_at (scheduled_end); null for commands.' }),
     created_at: z.string(),
   })
   .meta({ id: 'CampaignEventOut', title: 'CampaignEventOut' });

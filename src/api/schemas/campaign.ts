@@ -3,10 +3,13 @@ import { channelNames } from '../../domain/channel-names.js';
 import { campaignStatuses, resumeSegments } from '../../domain/lifecycle.js';
 import { aiLabels } from '../../domain/goal.js';
 import { retriedOutcomes, type RetriedOutcome } from '../../domain/rounds.js';
+import { scheduleProblem } from '../../domain/schedule.js';
 import { parseTimeOfDay } from '../../domain/working-hours.js';
 import { inputLimits } from '../limits.js';
 import { ianaTimezone, uuid } from './common.js';
-import { dateProblems, INT32_MAX, int32Problems, report, textProblems, type InputProblem } from './input-checks.js';
+import { dateProblems, instant, INT32_MAX, int32Problems, report, textProblems, type InputProblem } from './input-checks.js';
+
+const dateOrNull = (value: string | null | undefined) => (value == null ? null : new Date(value));
 
 const unique = (values: readonly unknown[]) => new Set(values).size === values.length;
 
@@ -175,6 +178,17 @@ export const CallRetryPolicy = z
       "Retry rules by outcome (no_answer, busy, voicemail, failed). After a call ends with a listed outcome, the next attempt is due delay_minutes later, unless that outcome has been retried max_retries times in the round; every retry draws on the round's len(call_attempt_delays) + 1 attempts.",
   });
 
+const scheduleMeta = {
+  starts_at: { title: 'Starts At', description: 'Nothing is due before this instant: a campaign started earlier runs, and contacts no one until then.' },
+  ends_at: {
+    title: 'Ends At',
+    description: 'At this instant the campaign completes by itself (pending work canceled); no attempt is scheduled at or after it. Must be after starts_at.',
+  },
+};
+
+/** The campaign's schedule as a request gives it: both bounds optional, ends_at after starts_at. */
+const schedule = { starts_at: instant().meta(scheduleMeta.starts_at), ends_at: instant().meta(scheduleMeta.ends_at) };
+
 /** CampaignOut plus the fields this system adds; what the campaign resource endpoints answer. */
 export const CampaignResource = CampaignOut.extend({
   // Answered as stored: a row kept from before names were canonicalized, or from a runtime that
@@ -185,6 +199,8 @@ export const CampaignResource = CampaignOut.extend({
   max_concurrent_calls: dispatch.max_concurrent_calls.nullable(),
   dispatch_expiry_minutes: dispatch.dispatch_expiry_minutes,
   call_retry_policy: CallRetryPolicy.nullable(),
+  starts_at: z.iso.datetime({ offset: true }).nullable().meta(scheduleMeta.starts_at),
+  ends_at: z.iso.datetime({ offset: true }).nullable().meta(scheduleMeta.ends_at),
 }).meta({ id: 'Campaign', title: 'Campaign' });
 export type CampaignResource = z.output<typeof CampaignResource>;
 
@@ -199,6 +215,8 @@ interface SettingsInput {
   call_working_hours?: z.output<typeof CampaignCallWindow> | undefined;
   blackout_dates?: string[] | null | undefined;
   call_retry_policy?: z.output<typeof CallRetryPolicy> | null | undefined;
+  starts_at?: string | null | undefined;
+  ends_at?: string | null | undefined;
 }
 
 function objectiveProblems(objectives: NonNullable<z.output<typeof CampaignGoalSpec>['objectives']>): InputProblem[] {
@@ -248,6 +266,8 @@ function settingsProblems(settings: SettingsInput): InputProblem[] {
     }
     problems.push(...int32Problems(rule.max_retries, [...path, 'max_retries']));
   }
+  const scheduled = scheduleProblem({ startsAt: dateOrNull(settings.starts_at), endsAt: dateOrNull(settings.ends_at) });
+  if (scheduled) problems.push({ path: ['ends_at'], message: scheduled, type: 'schedule_order' });
   const objectives = settings.goal_spec?.objectives;
   if (objectives) problems.push(...objectiveProblems(objectives));
   const weekdays = settings.call_working_hours?.weekdays;
@@ -268,6 +288,8 @@ export const CampaignCreate = z
     max_concurrent_calls: dispatch.max_concurrent_calls.optional(),
     dispatch_expiry_minutes: dispatch.dispatch_expiry_minutes.default(60),
     call_retry_policy: CallRetryPolicy.optional(),
+    starts_at: schedule.starts_at.optional(),
+    ends_at: schedule.ends_at.optional(),
   })
   .superRefine(checkSettings)
   .meta({ id: 'CampaignCreate', title: 'CampaignCreate' });
@@ -296,6 +318,8 @@ export const CampaignUpdate = z
     max_concurrent_calls: dispatch.max_concurrent_calls.nullable().optional(),
     dispatch_expiry_minutes: dispatch.dispatch_expiry_minutes.optional(),
     call_retry_policy: CallRetryPolicy.nullable().optional(),
+    starts_at: schedule.starts_at.nullable().optional(),
+    ends_at: schedule.ends_at.nullable().optional(),
   })
   .refine((update) => Object.values(update).some((value) => value !== undefined), {
     error: 'send at least one field to change',

@@ -31,6 +31,8 @@ const CAMPAIGN_COLUMNS: Record<keyof Campaign, string> = {
   maxConcurrentCalls: 'max_concurrent_calls',
   dispatchExpiryMinutes: 'dispatch_expiry_minutes',
   callRetryPolicy: 'call_retry_policy',
+  startsAt: 'starts_at',
+  endsAt: 'ends_at',
   recentDials: 'recent_dials',
   pacedUntil: 'paced_until',
   status: 'status',
@@ -66,6 +68,8 @@ export type CampaignWrite = Pick<Campaign, 'name' | 'agentId'> &
       | 'maxCallsPerMinute'
       | 'maxConcurrentCalls'
       | 'dispatchExpiryMinutes'
+      | 'startsAt'
+      | 'endsAt'
     >
   > & { goalSpec?: GoalSpec | null; callWorkingHours?: Omit<CallWindow, 'blackoutDates'>; callRetryPolicy?: StoredRetryPolicy | null };
 
@@ -94,6 +98,8 @@ const SETTING_TYPES: Record<keyof CampaignWrite, string> = {
   maxConcurrentCalls: 'int',
   dispatchExpiryMinutes: 'int',
   callRetryPolicy: 'jsonb',
+  startsAt: 'timestamptz',
+  endsAt: 'timestamptz',
 };
 
 /** The given settings as (column, value) pairs; undefined ones are left out. */
@@ -159,6 +165,14 @@ export async function findCampaignById(db: Db, id: string): Promise<Campaign | n
 }
 
 /** Conditional status changes, one per campaign (`WHERE status = from`): how many were made. */
+/** Running or paused campaigns whose ends_at has come, earliest end first (campaigns_ending_idx). */
+export async function campaignsPastEnd(db: Db, now: Date, limit: number): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(sql`
+    SELECT id FROM campaigns WHERE ends_at IS NOT NULL AND ends_at <= ${now} AND status IN ('running', 'paused')
+    ORDER BY ends_at LIMIT ${limit}`);
+  return rows.map((row) => row.id);
+}
+
 export async function transitionCampaigns(
   tx: Db,
   changes: ReadonlyArray<{ id: string; from: CampaignStatus; to: CampaignStatus }>,

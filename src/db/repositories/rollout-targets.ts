@@ -86,7 +86,7 @@ export async function nextStartTargets(
 export interface Opening {
   targetId: string;
   callDue: Date | null;
-  message: null | { endsRound: boolean };
+  message: null | { endsRound: boolean; due: Date };
 }
 
 /**
@@ -99,14 +99,14 @@ export async function writeOpenings(tx: Db, openings: Opening[], now: Date): Pro
   await tx.query(sql`
     WITH o AS (
       SELECT * FROM unnest(${column((o) => o.targetId)}::uuid[], ${column((o) => o.callDue?.toISOString() ?? null)}::timestamptz[],
-                           ${column((o) => o.message !== null)}::boolean[], ${column((o) => o.message?.endsRound ?? false)}::boolean[])
-        AS o(target_id, call_due, has_message, ends_round)
+                           ${column((o) => o.message?.due.toISOString() ?? null)}::timestamptz[], ${column((o) => o.message?.endsRound ?? false)}::boolean[])
+        AS o(target_id, call_due, message_due, ends_round)
     ),
     opened AS (
       UPDATE targets t
       SET round = t.round + 1, last_attempt = t.last_attempt + (o.call_due IS NOT NULL)::int, has_pending = true, updated_at = ${now}
       FROM o WHERE t.id = o.target_id
-      RETURNING t.id, t.campaign_id, t.round, t.last_attempt, o.call_due, o.has_message, o.ends_round
+      RETURNING t.id, t.campaign_id, t.round, t.last_attempt, o.call_due, o.message_due, o.ends_round
     ),
     new_calls AS (
       INSERT INTO calls (id, campaign_id, target_id, round, attempt, round_attempt, status, scheduled_for, updated_at)
@@ -114,8 +114,8 @@ export async function writeOpenings(tx: Db, openings: Opening[], now: Date): Pro
       FROM opened WHERE call_due IS NOT NULL
     )
     INSERT INTO whatsapp_messages (id, campaign_id, target_id, round, kind, ends_round, status, scheduled_for, updated_at)
-    SELECT uuid_generate_v7(), campaign_id, id, round, 'first', ends_round, 'queued', ${now}, ${now}
-    FROM opened WHERE has_message`);
+    SELECT uuid_generate_v7(), campaign_id, id, round, 'first', ends_round, 'queued', message_due, ${now}
+    FROM opened WHERE message_due IS NOT NULL`);
 }
 
 /** Targets whose round was refused because they are on the do-not-contact list. */
