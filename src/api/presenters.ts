@@ -6,6 +6,7 @@ import type { WhatsappMessage } from '../db/repositories/messages.js';
 import type { Target } from '../db/repositories/targets.js';
 import type { CampaignStats } from '../services/campaign-stats.js';
 import type { CommandResult } from '../services/command-results.js';
+import type { ContactPolicy } from '../services/contact-policy.js';
 import { CallRetryPolicy, CampaignCallWindow, CampaignGoalSpec, type CampaignOut } from './schemas/campaign.js';
 
 /** Rows and results as HTTP bodies: the only place that knows both shapes. */
@@ -143,7 +144,16 @@ export function statsView(stats: CampaignStats) {
     },
     calls: stats.callsByStatus,
     whatsapp_messages: stats.messagesByStatus,
+    contact_rules: { calls_held_by_caps: stats.callsHeldByContactCaps },
     progress: stats.progress,
+  };
+}
+
+export function contactPolicyView(policy: ContactPolicy) {
+  return {
+    max_calls_per_contact: policy.maxCallsPerContact,
+    opt_out_keywords: policy.optOutKeywords,
+    updated_at: iso(policy.updatedAt),
   };
 }
 

@@ -16,6 +16,7 @@ import { campaignRoutes } from './routes/campaigns.js';
 import { commandRoutes } from './routes/commands.js';
 import { campaignReportRoutes } from './routes/campaign-reports.js';
 import { dialerRoutes } from './routes/dialer.js';
+import { contactPolicyRoutes } from './routes/contact-policy.js';
 import { doNotContactRoutes } from './routes/do-not-contact.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
@@ -108,6 +109,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
       commandRoutes,
       dialerRoutes,
       doNotContactRoutes,
+      contactPolicyRoutes,
     ]) {
       await authenticated.register(routes, deps);
     }

@@ -380,6 +380,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/contact-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's contact policy (defaults when never set) */
+        get: operations["get_contact_policy"];
+        /**
+         * Replace the organization's contact policy
+         * @description Caps count calls dialed (claimed with a dial decision) to one E.164 number in every campaign of the organization; checked at dispatch.
+         */
+        put: operations["put_contact_policy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -962,12 +983,42 @@ export interface components {
             whatsapp_messages: {
                 [key: string]: number;
             };
+            contact_rules: {
+                /** @description Waiting calls held back because their number reached a cap of the organization's contact policy; each is due when every cap allows it. */
+                calls_held_by_caps: number;
+            };
             /** @description Share of targets with no work left, 0 to 1. */
             progress: number;
         };
         /** ClaimIn */
         ClaimIn: {
             promotion: number;
+        };
+        /** ContactCap */
+        ContactCap: {
+            /** @description The window the cap counts, in hours (1 to 744). */
+            hours: number;
+            /** @description Calls dialed to one number within any such window, at most. */
+            max: number;
+        };
+        /** ContactPolicyIn */
+        ContactPolicyIn: {
+            /**
+             * Max Calls Per Contact
+             * @description Caps on calls dialed to one number across every campaign of the organization; a call that would exceed one is held until every cap allows it.
+             * @default []
+             */
+            max_calls_per_contact?: components["schemas"]["ContactCap"][];
+            /** @description null or absent: the default keywords. */
+            opt_out_keywords?: string[] | null;
+        };
+        /** ContactPolicy */
+        ContactPolicy: {
+            max_calls_per_contact: components["schemas"]["ContactCap"][];
+            /** @description Stored trimmed and in upper case. */
+            opt_out_keywords: string[];
+            /** @description null: the organization never set a policy (the defaults apply). */
+            updated_at: string | null;
         };
         /**
          * DoNotContactEntryIn
@@ -2503,6 +2554,122 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DoNotContactOut"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not found in the caller's organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description A dependency (PostgreSQL or Redis) is unavailable; nothing was changed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    get_contact_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy in force. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactPolicy"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not found in the caller's organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description A dependency (PostgreSQL or Redis) is unavailable; nothing was changed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    put_contact_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactPolicyIn"];
+            };
+        };
+        responses: {
+            /** @description The policy as stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactPolicy"];
                 };
             };
             /** @description Missing or invalid credentials. */

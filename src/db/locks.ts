@@ -42,9 +42,13 @@ export const lockOrder = [
   // the targets' calls and messages.
   'targets',
   // Calls and WhatsApp messages, FOR UPDATE: the dispatch guard, report transactions, the
-  // reconciler's rows whose job was lost; the hopper's due rows (SKIP LOCKED). Last: a row is
-  // locked after its campaign, and after its target where that is locked too.
+  // reconciler's rows whose job was lost; the hopper's due rows (SKIP LOCKED). A row is locked
+  // after its campaign, and after its target where that is locked too.
   'rows',
+  // Advisory keys of (organization, number): the dispatch guard, for organizations with contact
+  // caps, so that two batches claiming calls to one number (from two campaigns, say) count and
+  // record its dials one after the other. Last: the guard knows the numbers only from its rows.
+  'contacts',
 ] as const;
 
 /*
@@ -76,11 +80,13 @@ export type LockLevel = (typeof lockOrder)[number];
  * - `campaignHopper` (7): one process at a time promotes a campaign (`tryLockCampaignHopper`).
  *   Its value is kept across versions: two processes of different versions during a deploy
  *   must compute the same key.
+ * - `contact` (8): one claim batch at a time counts a number's dials against the caps
+ *   (`lockContacts`).
  * - Prisma's migration key (src/db/migrations/deploy.ts): Prisma's own fixed number, a session
  *   lock that the migration runner takes on a connection of its own, outside any transaction
  *   of the system's.
  */
-export const advisoryNamespaces = { campaignHopper: 7 } as const;
+export const advisoryNamespaces = { campaignHopper: 7, contact: 8 } as const;
 
 /**
  * A lock taken against the protocol above: out of order, or outside a transaction (where it
@@ -183,6 +189,20 @@ export async function shareCampaigns(tx: Db, ids: readonly string[]): Promise<Ma
 }
 
 /**
+ * Locks (organization, number) keys for the rest of the transaction (`contactKeyOf`). Taken in
+ * the order of their advisory keys, not of the texts: two texts whose hashes collide are then
+ * one lock, taken at one place in every transaction's order.
+ */
+export async function lockContacts(tx: Db, keys: readonly string[]): Promise<void> {
+  take(tx, 'contacts', keys, 'waits');
+  if (keys.length === 0) return;
+  await tx.query(sql`
+    SELECT pg_advisory_xact_lock(h.key) FROM (
+      SELECT DISTINCT hashtextextended(k, ${advisoryNamespaces.contact}) AS key FROM unnest(${sorted(keys)}::text[]) AS k ORDER BY 1
+    ) h`);
+}
+
+/**
  * Locks the campaigns of a dispatch batch: the `paced` ones exclusively (their claims go one
  * batch at a time, and the batch records its dials on the row), then the others shared.
  */
@@ -275,7 +295,7 @@ export async function lockWork(tx: Db, channel: ChannelName, ids: readonly strin
   return tx.query<WorkSnapshotRow>(sql`
     SELECT w.id, w.campaign_id AS "campaignId", k.organization_id AS "organizationId", w.target_id AS "targetId",
            w.status::text AS status, w.promotion, w.promoted_at IS NOT NULL AS promoted, w.scheduled_for AS "dueAt",
-           coalesce(t.timezone, k.timezone) AS zone, ${listedSql(raw('k.organization_id'))} AS listed
+           coalesce(t.timezone, k.timezone) AS zone, t.phone, ${listedSql(raw('k.organization_id'))} AS listed
     FROM ${table} w JOIN targets t ON t.id = w.target_id JOIN campaigns k ON k.id = w.campaign_id
     WHERE w.id = ANY(${sorted(ids)}::uuid[])
     ORDER BY w.id

@@ -1,5 +1,6 @@
-import { nextWindowOpening } from './call-window.js';
+import { nextWindowMoment, nextWindowOpening } from './call-window.js';
 import { channelRules, type ChannelName } from './channel-names.js';
+import { capHoldUntil, type ContactCap } from './contact-caps.js';
 import type { CampaignStatus } from './lifecycle.js';
 import { rateHoldUntil } from './pacing.js';
 import type { CallWindow } from './working-hours.js';
@@ -36,6 +37,11 @@ export interface DispatchSnapshot {
   };
   /** `zone`: the zone the target reads the window in (its own, else the campaign's, else UTC). */
   target: { zone: string; doNotContact: boolean };
+  /**
+   * The organization's caps on calls to one number, and the earlier dials of the target's number
+   * in every campaign of the organization (those of this batch included). No caps: empty.
+   */
+  contact: { caps: readonly ContactCap[]; dials: readonly Date[] };
   pacing: {
     /** This campaign's hand-out times within the pacing window (a minute plus a margin). */
     recentDials: Date[];
@@ -46,7 +52,7 @@ export interface DispatchSnapshot {
   };
 }
 
-export type HoldReason = 'campaign_not_running' | 'rate_limit' | 'concurrency_limit' | 'expired';
+export type HoldReason = 'campaign_not_running' | 'rate_limit' | 'concurrency_limit' | 'expired' | 'contact_cap';
 
 export type DispatchDecision =
   /** Contact the target now (place the call, send the message). */
@@ -76,7 +82,8 @@ const reached = (active: number, limit: number | null) => limit !== null && acti
 /**
  * Rules, first match wins: the job's standing against its row (gone, ahead, stale, finished), a
  * redelivered claim, the campaign's status, the do-not-contact list, expiry, then for paced
- * channels only (calls: `channelRules`) concurrency and the calls-per-minute rate.
+ * channels only (calls: `channelRules`) the organization's contact caps (held until the first
+ * moment in the window that every cap allows), concurrency and the calls-per-minute rate.
  */
 export function decideDispatch(s: DispatchSnapshot, settings: DispatchSettings = DEFAULT_DISPATCH_SETTINGS): DispatchDecision {
   if (!Number.isFinite(settings.concurrencyRetryMs) || settings.concurrencyRetryMs <= 0) {
@@ -100,6 +107,8 @@ export function decideDispatch(s: DispatchSnapshot, settings: DispatchSettings =
     return hold(nextWindowOpening(s.now, s.campaign.window, s.target.zone), 'expired');
   }
   if (!channelRules[s.channel].paced) return { kind: 'dial' };
+  const capped = capHoldUntil(s.now, s.contact.dials, s.contact.caps);
+  if (capped !== null) return hold(nextWindowMoment(capped, s.campaign.window, s.target.zone), 'contact_cap');
   if (
     reached(s.pacing.campaignActiveCalls, s.campaign.maxConcurrentCalls) ||
     reached(s.pacing.organizationActiveCalls, s.pacing.organizationMaxConcurrentCalls)

@@ -9,6 +9,7 @@ export interface CampaignStats {
   callsByStatus: Record<string, number>;
   messagesByStatus: Record<string, number>;
   targetsWithPendingWork: number;
+  callsHeldByContactCaps: number;
   /** Share of targets with no work left, 0 to 1; nothing has started on a draft. */
   progress: number;
 }
@@ -23,6 +24,7 @@ export async function campaignStats(deps: Pick<ServiceDeps, 'db'>, campaign: Cam
     callsByStatus: counts.byChannel.get('call') ?? {},
     messagesByStatus: counts.byChannel.get('whatsapp') ?? {},
     targetsWithPendingWork: counts.targetsWithPendingWork,
+    callsHeldByContactCaps: counts.callsHeldByContactCaps,
     progress: campaign.status === 'draft' || total === 0 ? 0 : (total - counts.targetsWithPendingWork) / total,
   };
 }

@@ -10,7 +10,9 @@ import {
   organizationLimits,
   type WorkSnapshotRow,
 } from '../db/repositories/dispatch.js';
-import { lockCampaignsForDispatch, lockOrganizations, lockWork } from '../db/locks.js';
+import { lockCampaignsForDispatch, lockContacts, lockOrganizations, lockWork } from '../db/locks.js';
+import { contactCapsOf, contactKeyOf, recentContactDials, recordContactDials, type ContactKey } from '../db/repositories/contact-policies.js';
+import type { ContactCap } from '../domain/contact-caps.js';
 import type { Db } from '../db/sql.js';
 import { decideDispatch, type DispatchDecision, type DispatchSnapshot } from '../domain/dispatch-policy.js';
 import { PACING_WINDOW_MS } from '../domain/pacing.js';
@@ -102,15 +104,18 @@ export async function claimWork(deps: Deps, claims: readonly ClaimRequest[]): Pr
         organizations,
         now,
       );
+      const contacts = limited ? await readContacts(tx, [...rows.values()], now) : NO_CONTACTS;
 
       const dial: string[] = [];
-      const hold: Array<{ id: string; until: Date | null }> = [];
+      const dials: Array<ContactKey & { callId: string; dialedAt: Date }> = [];
+      const hold: Array<{ id: string; until: Date | null; reason: string }> = [];
       const cancel: string[] = [];
       for (const { claim, index } of accepted) {
         const row = rows.get(claim.id);
         const campaign = row && campaigns.get(row.campaignId);
         if (!row || !campaign) continue;
-        const decision = decideDispatch(snapshotOf(channel, claim, row, campaign, pacing.get(campaign.id), now), {
+        const contact = contacts.of(row);
+        const decision = decideDispatch(snapshotOf(channel, claim, row, campaign, pacing.get(campaign.id), contact, now), {
           concurrencyRetryMs: deps.settings.concurrencyRetryMs,
         });
         results[index] = decision;
@@ -118,19 +123,27 @@ export async function claimWork(deps: Deps, claims: readonly ClaimRequest[]): Pr
         if (decision.kind === 'dial') {
           const redelivered = row.status === channelNamed(channel).claimed;
           if (!redelivered) dial.push(row.id);
+          if (!redelivered && contact.caps.length > 0) {
+            // The next claim of this number in the batch counts this dial.
+            contact.dials.push(now);
+            dials.push({ organizationId: row.organizationId, phone: row.phone!, callId: row.id, dialedAt: now });
+          }
           const state = pacing.get(campaign.id);
           if (state && !redelivered) {
             state.recentDials.push(now);
             state.active += 1;
             state.organization.active += 1;
           }
-        } else if (decision.kind === 'hold') hold.push({ id: row.id, until: decision.until });
-        else if (decision.kind === 'cancel') {
+        } else if (decision.kind === 'hold') {
+          hold.push({ id: row.id, until: decision.until, reason: decision.reason });
+          if (decision.reason === 'contact_cap') deps.metrics.contactCapHolds.inc();
+        } else if (decision.kind === 'cancel') {
           cancel.push(row.id);
           listed.add(row.targetId);
         }
       }
       await markClaimed(tx, channel, dial, now);
+      await recordContactDials(tx, dials);
       await holdWork(tx, channel, hold, now);
       await cancelWork(tx, channel, cancel, 'do_not_contact', now);
       for (const campaign of paced) {
@@ -174,12 +187,45 @@ async function readPacing(tx: Db, paced: Campaign[], organizations: Map<string, 
   return pacing;
 }
 
+/** The contact caps of a batch's rows: each row's organization's caps and its number's dials. */
+interface BatchContacts {
+  of(row: WorkSnapshotRow): { caps: readonly ContactCap[]; dials: Date[] };
+}
+
+const NO_CONTACTS: BatchContacts = { of: () => ({ caps: [], dials: [] }) };
+
+/**
+ * For the rows of organizations with contact caps: locks their numbers (one batch at a time
+ * counts a number, whichever campaign calls it) and reads each number's dials within the longest
+ * cap. A row without a number is never dialed, so it is not counted.
+ */
+async function readContacts(tx: Db, rows: WorkSnapshotRow[], now: Date): Promise<BatchContacts> {
+  const caps = await contactCapsOf(tx, [...new Set(rows.map((row) => row.organizationId))]);
+  if (caps.size === 0) return NO_CONTACTS;
+  const keys = new Map<string, ContactKey>();
+  for (const row of rows) {
+    if (caps.has(row.organizationId) && row.phone !== null)
+      keys.set(contactKeyOf({ organizationId: row.organizationId, phone: row.phone }), { organizationId: row.organizationId, phone: row.phone });
+  }
+  await lockContacts(tx, [...keys.keys()]);
+  const longest = Math.max(...[...caps.values()].flatMap((list) => list.map((cap) => cap.hours)));
+  const dials = await recentContactDials(tx, [...keys.values()], new Date(now.getTime() - longest * 3_600_000));
+  return {
+    of: (row) => {
+      const organizationCaps = caps.get(row.organizationId);
+      if (!organizationCaps || row.phone === null) return { caps: [], dials: [] };
+      return { caps: organizationCaps, dials: dials.get(contactKeyOf({ organizationId: row.organizationId, phone: row.phone }))! };
+    },
+  };
+}
+
 function snapshotOf(
   channel: ChannelName,
   claim: ClaimRequest,
   row: WorkSnapshotRow,
   campaign: Campaign,
   pacing: PacingState | undefined,
+  contact: DispatchSnapshot['contact'],
   now: Date,
 ): DispatchSnapshot {
   const descriptor = channelNamed(channel);
@@ -197,6 +243,7 @@ function snapshotOf(
       window: callWindowOf(campaign),
     },
     target: { zone: row.zone, doNotContact: row.listed },
+    contact,
     pacing: {
       recentDials: pacing?.recentDials ?? [],
       campaignActiveCalls: pacing?.active ?? 0,

@@ -1,5 +1,7 @@
 import { channels, type ChannelName } from '../channels.js';
+import { forgetContactDials } from '../db/repositories/contact-policies.js';
 import { overdueClaims } from '../db/repositories/hopper.js';
+import { CONTACT_CAP_MAX_HOURS } from '../domain/contact-caps.js';
 import { applyAfterCommit, enqueueSettle } from './after-commit.js';
 import { recordCallOutcomes } from './call-outcomes.js';
 import type { ServiceDeps } from './deps.js';
@@ -12,9 +14,13 @@ type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger' | 'metrics' |
 
 const OVERDUE_BATCH = 500;
 
+/** Dials older than any cap counts, deleted per pass at most (a pass never stalls on a backlog). */
+const FORGET_BATCH = 5000;
+
 /**
  * The hopper's periodic pass: end the campaigns whose ends_at came, promote due work, open the rounds rollouts still owe (and
  * promote what is due of them), record a timeout for work handed out whose report never came,
+ * forget dials older than any contact cap counts,
  * and queue a completion check of the campaigns whose rollout ran out (a target going idle
  * queues its own after commit; the reconciler completes a campaign whose check was lost).
  */
@@ -25,6 +31,7 @@ export async function hopperTick(deps: Deps) {
   const rollouts = await runRollouts(deps);
   const promotedOpened = rollouts.opened > 0 ? await promoteDueWork(deps) : { promoted: 0, deferred: 0 };
   const timedOut = await recordTimeouts(deps);
+  await forgetContactDials(deps.db.sql, new Date(deps.clock().getTime() - CONTACT_CAP_MAX_HOURS * 3_600_000), FORGET_BATCH);
   const settling = new Set(rollouts.finished);
   await Promise.all([...settling].map((campaignId) => enqueueSettle(deps, campaignId)));
   // A large rollout keeps opening rounds pass after pass, not one pass per interval; and while

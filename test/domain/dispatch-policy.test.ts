@@ -110,6 +110,7 @@ function snapshotOf(row: Row): DispatchSnapshot {
       window: DEFAULT_CALL_WINDOW,
     },
     target: { zone: ZONE, doNotContact: row.doNotContact },
+    contact: { caps: [], dials: [] },
     pacing: fixture.pacing,
   };
 }
@@ -349,6 +350,7 @@ describe('decideDispatch properties', () => {
           window: { ...DEFAULT_CALL_WINDOW, blackoutDates: [...blackoutDates].sort() },
         },
         target: { zone: r.zone, doNotContact: r.doNotContact },
+        contact: { caps: [], dials: [] },
         pacing: {
           recentDials: r.recentDialSeconds.map((sec) => new Date(r.now + sec * S)),
           campaignActiveCalls: r.campaignActiveCalls,
@@ -458,5 +460,38 @@ describe('decideDispatch properties', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('decideDispatch: contact caps', () => {
+  const base = (contact: DispatchSnapshot['contact'], channel: Channel = 'call', pacing: Pacing = 'free'): DispatchSnapshot => ({
+    ...snapshotOf({
+      channel,
+      work: { state: 'pending', standing: 'same', promoted: true },
+      status: 'running',
+      doNotContact: false,
+      staleness: 'fresh',
+      pacing,
+    }),
+    contact,
+  });
+  const HOUR = 60 * MIN;
+
+  it('holds a call whose number reached a cap until the cap frees, moved into the window', () => {
+    // One call in 6 hours, dialed an hour ago: free at 17:00 Berlin, inside the window.
+    expect(decideDispatch(base({ caps: [{ hours: 6, max: 1 }], dials: [ago(HOUR)] }))).toEqual({ kind: 'hold', until: later(5 * HOUR), reason: 'contact_cap' });
+    // Free at 21:00 Berlin, after the window closes: the next opening.
+    expect(decideDispatch(base({ caps: [{ hours: 12, max: 1 }], dials: [ago(HOUR)] }))).toEqual({ kind: 'hold', until: NEXT_OPENING, reason: 'contact_cap' });
+  });
+
+  it('dials while every cap allows it, and never holds a message', () => {
+    expect(decideDispatch(base({ caps: [{ hours: 24, max: 2 }], dials: [ago(HOUR)] }))).toEqual({ kind: 'dial' });
+    expect(decideDispatch(base({ caps: [{ hours: 24, max: 1 }], dials: [ago(HOUR)] }, 'whatsapp'))).toEqual({ kind: 'dial' });
+  });
+
+  it('comes after the do-not-contact list and before the pacing limits', () => {
+    const full = { caps: [{ hours: 8, max: 1 }], dials: [ago(HOUR)] };
+    expect(decideDispatch({ ...base(full), target: { zone: ZONE, doNotContact: true } })).toEqual({ kind: 'cancel', reason: 'do_not_contact' });
+    expect(decideDispatch(base(full, 'call', 'all_limits'))).toMatchObject({ kind: 'hold', reason: 'contact_cap' });
   });
 });

@@ -192,7 +192,7 @@ const statements: Array<[string, (db: Db) => Promise<unknown>, { ordered?: boole
       holdWork(
         db,
         'call',
-        somePending().map((id) => ({ id, until: now() })),
+        somePending().map((id) => ({ id, until: now(), reason: 'contact_cap' })),
         now(),
       ),
     {},

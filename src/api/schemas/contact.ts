@@ -84,6 +84,11 @@ export const CampaignStats = z
     }),
     calls: z.record(z.string(), z.int()),
     whatsapp_messages: z.record(z.string(), z.int()),
+    contact_rules: z.object({
+      calls_held_by_caps: z.int().meta({
+        description: "Waiting calls held back because their number reached a cap of the organization's contact policy; each is due when every cap allows it.",
+      }),
+    }),
     progress: z.number().meta({ description: 'Share of targets with no work left, 0 to 1.' }),
   })
   .meta({ id: 'CampaignStats', title: 'CampaignStats' });

@@ -12,6 +12,8 @@ export interface WorkSnapshotRow {
   promoted: boolean;
   dueAt: Date;
   zone: string;
+  /** The target's number (calls are dialed to it; the contact caps count it). */
+  phone: string | null;
   listed: boolean;
 }
 
@@ -44,16 +46,22 @@ export async function markClaimed(tx: Db, channel: ChannelName, ids: string[], n
   await tx.query(sql`
     UPDATE ${descriptor.table} w SET status = ${statusLiteral(descriptor.claimed)}, ${descriptor.claimedAt} = ${now}
       ${descriptor.claimedAt.text === 'updated_at' ? empty : sql`, updated_at = ${now}`}
+      ${channel === 'call' ? sql`, hold_reason = NULL` : empty}
     WHERE w.id = ANY(${ids}::uuid[]) AND ${waitingSql(descriptor)}`);
 }
 
-/** Held rows go back to the hopper (unpromoted), due at their new time when one is given. */
-export async function holdWork(tx: Db, channel: ChannelName, rows: Array<{ id: string; until: Date | null }>, now: Date): Promise<void> {
+/**
+ * Held rows go back to the hopper (unpromoted), due at their new time when one is given; a call
+ * keeps why it was held (the stats count the calls held by contact caps).
+ */
+export async function holdWork(tx: Db, channel: ChannelName, rows: Array<{ id: string; until: Date | null; reason: string }>, now: Date): Promise<void> {
   if (rows.length === 0) return;
   const descriptor = channelNamed(channel);
   await tx.query(sql`
     UPDATE ${descriptor.table} w SET promoted_at = NULL, scheduled_for = coalesce(x.until, w.scheduled_for), updated_at = ${now}
-    FROM unnest(${rows.map((row) => row.id)}::uuid[], ${rows.map((row) => row.until?.toISOString() ?? null)}::timestamptz[]) AS x(id, until)
+      ${channel === 'call' ? sql`, hold_reason = x.reason` : empty}
+    FROM unnest(${rows.map((row) => row.id)}::uuid[], ${rows.map((row) => row.until?.toISOString() ?? null)}::timestamptz[], ${rows.map((row) => row.reason)}::text[])
+      AS x(id, until, reason)
     WHERE w.id = x.id AND ${waitingSql(descriptor)}`);
 }
 

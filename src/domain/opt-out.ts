@@ -1,0 +1,16 @@
+/**
+ * Opt-outs (docs/product.md, "Contact caps and opt-outs"): a WhatsApp reply whose whole trimmed
+ * text is one of the organization's opt-out keywords, case-insensitively, is an opt-out. Pure.
+ */
+
+export const DEFAULT_OPT_OUT_KEYWORDS = ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT'] as const;
+
+/** A keyword as it is stored and compared: trimmed, upper case. */
+export const normalizeKeyword = (text: string) => text.trim().toUpperCase();
+
+/** Whether the reply is an opt-out: its whole text, trimmed, is a keyword (any case). */
+export function isOptOutReply(text: string | null | undefined, keywords: readonly string[]): boolean {
+  if (text === null || text === undefined) return false;
+  const reply = normalizeKeyword(text);
+  return reply.length > 0 && keywords.some((keyword) => normalizeKeyword(keyword) === reply);
+}
