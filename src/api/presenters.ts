@@ -84,6 +84,7 @@ export function targetView(row: Target) {
     timezone: row.timezone,
     variables: row.variables as Record<string, unknown>,
     state: row.state,
+    opted_out_at: iso(row.optedOutAt),
     created_at: row.createdAt.toISOString(),
   };
 }
@@ -117,6 +118,7 @@ export function callView(row: Call) {
     ai_score: row.aiScore,
     summary: row.summary,
     cancel_reason: row.cancelReason,
+    opt_out: row.optOut,
   };
 }
 
@@ -130,6 +132,8 @@ export function whatsappMessageView(row: WhatsappMessage) {
     scheduled_for: row.scheduledFor.toISOString(),
     sent_at: iso(row.sentAt),
     replied_at: iso(row.repliedAt),
+    reply_text: row.replyText,
+    opt_out: row.optOut,
   };
 }
 
@@ -144,7 +148,7 @@ export function statsView(stats: CampaignStats) {
     },
     calls: stats.callsByStatus,
     whatsapp_messages: stats.messagesByStatus,
-    contact_rules: { calls_held_by_caps: stats.callsHeldByContactCaps },
+    contact_rules: { calls_held_by_caps: stats.callsHeldByContactCaps, opt_outs: stats.optOuts },
     progress: stats.progress,
   };
 }
@@ -158,5 +162,15 @@ export function contactPolicyView(policy: ContactPolicy) {
 }
 
 export function doNotContactView(row: DoNotContact) {
-  return { id: row.id, kind: row.kind, value: row.value, created_at: row.createdAt.toISOString() };
+  return {
+    id: row.id,
+    kind: row.kind,
+    value: row.value,
+    reason: row.reason as 'manual' | 'opt_out',
+    source:
+      row.reason === 'opt_out'
+        ? { campaign_id: row.sourceCampaignId, target_id: row.sourceTargetId, call_id: row.sourceCallId, message_id: row.sourceMessageId }
+        : null,
+    created_at: row.createdAt.toISOString(),
+  };
 }

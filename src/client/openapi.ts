@@ -912,6 +912,8 @@ export interface components {
             ai_label?: "positive" | "negative" | "neutral";
             ai_score?: number;
             summary?: string;
+            /** @description true: the person asked not to be contacted again (answered calls only). Their phone, WhatsApp number, email and customer id join the organization's do-not-contact list. */
+            opt_out?: boolean;
         };
         /** CallOut */
         CallOut: {
@@ -931,11 +933,15 @@ export interface components {
             ai_score: number | null;
             summary: string | null;
             cancel_reason: string | null;
+            /** @description The outcome carried an opt-out. */
+            opt_out: boolean;
         };
         /** WhatsappEventIn */
         WhatsappEventIn: {
             /** @enum {string} */
             event: "sent" | "delivered" | "read" | "replied" | "failed";
+            /** @description The reply's text (replied only). A reply whose whole trimmed text is one of the organization's opt-out keywords (any case) is an opt-out. */
+            text?: string;
         };
         /** WhatsappMessageOut */
         WhatsappMessageOut: {
@@ -951,6 +957,10 @@ export interface components {
             scheduled_for: string;
             sent_at: string | null;
             replied_at: string | null;
+            /** @description The first reply text reported. */
+            reply_text: string | null;
+            /** @description A reply to this message was an opt-out. */
+            opt_out: boolean;
         };
         /** TargetEventIn */
         TargetEventIn: {
@@ -986,6 +996,8 @@ export interface components {
             contact_rules: {
                 /** @description Waiting calls held back because their number reached a cap of the organization's contact policy; each is due when every cap allows it. */
                 calls_held_by_caps: number;
+                /** @description Opt-outs captured in this campaign: call outcomes with opt_out, and WhatsApp replies that were an opt-out keyword. */
+                opt_outs: number;
             };
             /** @description Share of targets with no work left, 0 to 1. */
             progress: number;
@@ -1039,6 +1051,18 @@ export interface components {
             /** @enum {string} */
             kind: "phone" | "whatsapp" | "email" | "customer_id";
             value: string;
+            /**
+             * @description manual: added with POST /do-not-contact; opt_out: captured from a call outcome or a WhatsApp reply.
+             * @enum {string}
+             */
+            reason: "manual" | "opt_out";
+            /** @description Where an opt-out was heard: its campaign and target, and the call or WhatsApp message; null for manual entries. */
+            source: {
+                campaign_id: string | null;
+                target_id: string | null;
+                call_id: string | null;
+                message_id: string | null;
+            } | null;
             created_at: string;
         };
         /** DoNotContactAdded */
@@ -1109,6 +1133,8 @@ export interface components {
             };
             /** @enum {string} */
             state: "not_contacted" | "not_answered" | "failed" | "unresolved" | "goal_met" | "do_not_contact";
+            /** @description When this target asked not to be contacted again (a call outcome with opt_out, an opt-out WhatsApp reply); null otherwise. */
+            opted_out_at: string | null;
             created_at: string;
         };
     };

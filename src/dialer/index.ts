@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /**
  * Helpers for the processes that contact targets: dialers (queue `campaign-calls`) and WhatsApp
  * senders (queue `campaign-whatsapp`). Each job passes the dispatch guard before the handler
@@ -256,8 +257,11 @@ export function createWhatsappWorker(options: HelperOptions<WhatsappJobData, Wha
 }
 
 export interface EventReporter {
-  /** Reports a later event of a message (delivered, read, replied) through Redis. */
-  reportWhatsappEvent(messageId: string, event: WhatsappEvent): Promise<void>;
+  /**
+   * Reports a later event of a message (delivered, read, replied) through Redis; a reply may
+   * carry its text (an opt-out keyword such as STOP opts the person out).
+   */
+  reportWhatsappEvent(messageId: string, event: WhatsappEvent, text?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -271,7 +275,13 @@ export function createEventReporter(options: {
 }): EventReporter {
   const dispatch = createDispatch(options.connection, prefixesOf(options), options.onError ?? printError);
   return {
-    reportWhatsappEvent: (messageId, event) => dispatch.report(JobName.WhatsappEvent, { message_id: messageId, event }, `whatsapp-event-${messageId}-${event}`),
+    // A reply with a text is a job of its own: a later "STOP" after a first reply must not be taken for its repeat.
+    reportWhatsappEvent: (messageId, event, text) =>
+      dispatch.report(
+        JobName.WhatsappEvent,
+        { message_id: messageId, event, ...(text === undefined ? {} : { text }) },
+        `whatsapp-event-${messageId}-${event}${text === undefined ? '' : `-${createHash('sha256').update(text).digest('hex').slice(0, 16)}`}`,
+      ),
     close: () => dispatch.close(),
   };
 }

@@ -16,6 +16,8 @@ export interface OutcomeDetails {
   aiLabel: string | null;
   aiScore: number | null;
   summary: string | null;
+  /** The person asked not to be called again (false when the report left it out). */
+  optOut: boolean;
 }
 
 /** The call as stored: its status, why it was canceled, and the details of its recorded outcome. */
@@ -40,6 +42,7 @@ const DETAIL_FIELDS: ReadonlyArray<[keyof OutcomeDetails, string]> = [
   ['aiLabel', 'ai_label'],
   ['aiScore', 'ai_score'],
   ['summary', 'summary'],
+  ['optOut', 'opt_out'],
 ];
 
 /**

@@ -44,6 +44,8 @@ export const CallOutcomeReport = z.object({
   ai_label: z.enum(aiLabels).optional(),
   ai_score: z.number().min(0).max(1).optional(),
   summary: z.string().max(10_000).optional(),
+  /** The person asked not to be contacted again (answered calls only). */
+  opt_out: z.boolean().optional(),
 });
 export type CallOutcomeReport = z.output<typeof CallOutcomeReport>;
 
@@ -65,4 +67,4 @@ export type ClaimJobData = z.input<typeof ClaimJobData>;
 export type ClaimResult = { proceed: true } | { proceed: false; retry: boolean; reason: string };
 
 export const CallOutcomeJobData = CallOutcomeReport.extend({ call_id: id });
-export const WhatsappEventJobData = z.object({ message_id: id, event: z.enum(whatsappEvents) });
+export const WhatsappEventJobData = z.object({ message_id: id, event: z.enum(whatsappEvents), text: z.string().max(4096).optional() });

@@ -2,7 +2,9 @@ import { channelNamed } from '../channels.js';
 import { saveOutcomes, type Call, type RecordedCall } from '../db/repositories/calls.js';
 import { lockCalls } from '../db/locks.js';
 import { insertEvaluations } from '../db/repositories/evaluations.js';
-import { Conflict, NotFound } from '../domain/errors.js';
+import { recordOptOuts, type OptedOut } from '../db/repositories/opt-outs.js';
+import { Conflict, InvalidField, NotFound } from '../domain/errors.js';
+import { cancelOptedOutElsewhere } from './do-not-contact.js';
 import { decideOutcome, type CallStatus, type RecordedOutcome } from '../domain/outcomes.js';
 import { applyAfterCommit } from './after-commit.js';
 import { createBatcher } from './batcher.js';
@@ -22,6 +24,8 @@ export interface OutcomeReport {
   aiLabel?: AiLabel | undefined;
   aiScore?: number | undefined;
   summary?: string | undefined;
+  /** The person asked not to be called again: only with `answered`. */
+  optOut?: boolean | undefined;
 }
 
 type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger' | 'metrics'>;
@@ -41,6 +45,7 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
 
   const now = deps.clock();
   const recorded: Call[] = [];
+  const optedOut: OptedOut[] = [];
   const effects = await inReportTransaction(
     deps,
     accepted,
@@ -59,7 +64,12 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
           aiLabel: report.aiLabel ?? null,
           aiScore: report.aiScore ?? null,
           summary: report.summary ?? null,
+          optOut: report.optOut ?? false,
         };
+        if (reported.optOut && reported.status !== 'answered') {
+          results[index] = new InvalidField(['body', 'opt_out'], 'only an answered call can carry an opt-out (the person was heard)', 'opt_out_unanswered');
+          continue;
+        }
         const decision = decideOutcome({ ...call, status: call.status as CallStatus }, reported);
         if (decision.kind === 'conflict') results[index] = new Conflict(decision.detail);
         else if (decision.kind === 'duplicate') results[index] = call;
@@ -92,6 +102,9 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
         results[index] = call;
         recorded.push(call);
       }
+      // Listed before the targets move on: their rounds end as do_not_contact.
+      const sources = writes.filter((write) => write.optOut).map((write) => ({ targetId: saved.get(write.id)!.targetId, callId: write.id }));
+      optedOut.push(...(await recordOptOuts(tx, sources, now)));
       return changes;
     },
     now,
@@ -101,6 +114,8 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
     deps.logger.debug({ call_id: call.id, campaign_id: call.campaignId, status: call.status }, 'call outcome recorded');
   }
   await applyAfterCommit(deps, effects);
+  deps.metrics.optOuts.inc({ source: 'call' }, optedOut.length);
+  await cancelOptedOutElsewhere(deps, optedOut);
   return answered();
 }
 

@@ -10,6 +10,7 @@ export interface CampaignStats {
   messagesByStatus: Record<string, number>;
   targetsWithPendingWork: number;
   callsHeldByContactCaps: number;
+  optOuts: number;
   /** Share of targets with no work left, 0 to 1; nothing has started on a draft. */
   progress: number;
 }
@@ -25,6 +26,7 @@ export async function campaignStats(deps: Pick<ServiceDeps, 'db'>, campaign: Cam
     messagesByStatus: counts.byChannel.get('whatsapp') ?? {},
     targetsWithPendingWork: counts.targetsWithPendingWork,
     callsHeldByContactCaps: counts.callsHeldByContactCaps,
+    optOuts: counts.optOuts,
     progress: campaign.status === 'draft' || total === 0 ? 0 : (total - counts.targetsWithPendingWork) / total,
   };
 }

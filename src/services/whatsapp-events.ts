@@ -1,7 +1,12 @@
 import { channelNamed } from '../channels.js';
 import { saveMessageEvents, type MessageEventTimes, type WhatsappMessage } from '../db/repositories/messages.js';
 import { lockMessages } from '../db/locks.js';
+import { findContactPolicy } from '../db/repositories/contact-policies.js';
+import { recordOptOuts, type OptedOut, type OptOutSource } from '../db/repositories/opt-outs.js';
+import type { Db } from '../db/sql.js';
 import { Conflict, NotFound } from '../domain/errors.js';
+import { DEFAULT_OPT_OUT_KEYWORDS, isOptOutReply } from '../domain/opt-out.js';
+import { cancelOptedOutElsewhere } from './do-not-contact.js';
 import { decideMessageEvent, type WhatsappEvent, type WhatsappStatus } from '../domain/whatsapp-status.js';
 import { applyAfterCommit } from './after-commit.js';
 import { createBatcher } from './batcher.js';
@@ -14,6 +19,8 @@ export interface MessageEventReport {
   messageId: string;
   organizationId?: string | undefined;
   event: WhatsappEvent;
+  /** A reply's text (replied only): a reply that is an opt-out keyword opts the person out. */
+  text?: string | undefined;
 }
 
 const TIME_OF: Record<WhatsappEvent, keyof Omit<MessageEventTimes, 'id' | 'status'>> = {
@@ -24,7 +31,20 @@ const TIME_OF: Record<WhatsappEvent, keyof Omit<MessageEventTimes, 'id' | 'statu
   failed: 'failedAt',
 };
 
-type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger'>;
+type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger' | 'metrics'>;
+
+/** The organization's opt-out keywords, read once per transaction and organization. */
+function keywordReader() {
+  const read = new Map<string, Promise<string[]>>();
+  return (tx: Db, organizationId: string) => {
+    if (!read.has(organizationId))
+      read.set(
+        organizationId,
+        findContactPolicy(tx, organizationId).then((policy) => policy?.optOutKeywords ?? [...DEFAULT_OPT_OUT_KEYWORDS]),
+      );
+    return read.get(organizationId)!;
+  };
+}
 
 /**
  * Records WhatsApp events in one transaction (`inReportTransaction`, as call outcomes): each event the
@@ -41,15 +61,18 @@ export async function recordWhatsappEvents(deps: Deps, reports: readonly Message
   if (accepted.length === 0) return answered();
 
   const now = deps.clock();
+  const optedOut: OptedOut[] = [];
+  const keywords = keywordReader();
   const effects = await inReportTransaction(
     deps,
     accepted,
     (report) => report.messageId,
     lockMessages,
-    async (wave, { tx, rows: messages }) => {
+    async (wave, { tx, campaigns, rows: messages }) => {
       const writes: MessageEventTimes[] = [];
       const changes: TargetChange[] = [];
       const writtenIndexes: number[] = [];
+      const sources: OptOutSource[] = [];
       for (const { request: report, index } of wave) {
         const message = messages.get(report.messageId)!;
         const column = TIME_OF[report.event];
@@ -57,30 +80,44 @@ export async function recordWhatsappEvents(deps: Deps, reports: readonly Message
           { status: message.status as WhatsappStatus, cancelReason: message.cancelReason, alreadyRecorded: message[column] !== null },
           report.event,
         );
-        if (decision.kind !== 'record') {
-          results[index] = decision.kind === 'conflict' ? new Conflict(decision.detail) : message;
+        if (decision.kind === 'conflict') {
+          results[index] = new Conflict(decision.detail);
+          continue;
+        }
+        // A later reply that opts out counts even when an earlier one was recorded.
+        const optsOut =
+          report.event === 'replied' && !message.optOut && isOptOutReply(report.text, await keywords(tx, campaigns.get(message.campaignId)!.organizationId));
+        if (decision.kind !== 'record' && !optsOut) {
+          results[index] = message;
           continue;
         }
         writes.push({
           id: message.id,
-          status: decision.status,
+          status: decision.kind === 'record' ? decision.status : (message.status as WhatsappStatus),
           sentAt: message.sentAt,
           deliveredAt: message.deliveredAt,
           readAt: message.readAt,
           repliedAt: message.repliedAt,
           failedAt: message.failedAt,
-          [column]: now,
+          ...(decision.kind === 'record' ? { [column]: now } : {}),
+          replyText: message.replyText ?? (report.event === 'replied' ? (report.text ?? null) : null),
+          optOut: message.optOut || optsOut,
         });
         changes.push({ targetId: message.targetId, reachedNow: report.event === 'replied' });
         writtenIndexes.push(index);
+        if (optsOut) sources.push({ targetId: message.targetId, messageId: message.id });
       }
       for (const message of await saveMessageEvents(tx, writes, now)) messages.set(message.id, message);
+      // Listed before the targets move on: their rounds end as do_not_contact.
+      optedOut.push(...(await recordOptOuts(tx, sources, now)));
       for (const index of writtenIndexes) results[index] = messages.get(reports[index]!.messageId)!;
       return changes;
     },
     now,
   );
   await applyAfterCommit(deps, effects);
+  deps.metrics.optOuts.inc({ source: 'whatsapp' }, optedOut.length);
+  await cancelOptedOutElsewhere(deps, optedOut);
   return answered();
 }
 

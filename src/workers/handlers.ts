@@ -45,12 +45,20 @@ export const jobHandlers: { [N in SystemJobName]: Handler<N> } = {
   [JobName.HopperTick]: (_data, { deps }) => hopperTick(deps),
   [JobName.Reconcile]: (_data, { deps }) => reconcile(deps),
   [JobName.Claim]: async ({ channel, id, promotion }, { batched }) => claimAnswerOf(await batched.claim({ channel, id, promotion }), channel).job,
-  [JobName.CallOutcome]: async ({ call_id, status, duration_s, ai_label, ai_score, summary }, { batched }) => {
-    const call = await batched.recordCallOutcome({ callId: call_id, status, durationS: duration_s, aiLabel: ai_label, aiScore: ai_score, summary });
+  [JobName.CallOutcome]: async ({ call_id, status, duration_s, ai_label, ai_score, summary, opt_out }, { batched }) => {
+    const call = await batched.recordCallOutcome({
+      callId: call_id,
+      status,
+      durationS: duration_s,
+      aiLabel: ai_label,
+      aiScore: ai_score,
+      summary,
+      optOut: opt_out,
+    });
     return { call_id: call.id, status: call.status };
   },
-  [JobName.WhatsappEvent]: async ({ message_id, event }, { batched }) => {
-    const message = await batched.recordWhatsappEvent({ messageId: message_id, event });
+  [JobName.WhatsappEvent]: async ({ message_id, event, text }, { batched }) => {
+    const message = await batched.recordWhatsappEvent({ messageId: message_id, event, text });
     return { message_id: message.id, status: message.status };
   },
 };

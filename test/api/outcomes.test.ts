@@ -155,6 +155,7 @@ describe('GET /campaigns/{id}/calls and /stats', () => {
       targets: { total: 3, by_state: { failed: 1, not_contacted: 2 }, goal_met: 0, do_not_contact: 0, with_pending_work: 1 },
       calls: { failed: 1, scheduled: 1 },
       whatsapp_messages: {},
+      contact_rules: { calls_held_by_caps: 0, opt_outs: 0 },
       progress: 2 / 3,
     });
   });

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { callStatuses, decideOutcome, type CallSnapshot, type CallStatus, type OutcomeDetails, type ReportedOutcome } from '../../src/domain/outcomes.js';
 import { callOutcomes } from '../../src/domain/rounds.js';
 
-const NONE: OutcomeDetails = { durationS: null, aiLabel: null, aiScore: null, summary: null };
-const DETAILED: OutcomeDetails = { durationS: 94, aiLabel: 'positive', aiScore: 0.87, summary: 'Agreed to renew.' };
+const NONE: OutcomeDetails = { durationS: null, aiLabel: null, aiScore: null, summary: null, optOut: false };
+const DETAILED: OutcomeDetails = { durationS: 94, aiLabel: 'positive', aiScore: 0.87, summary: 'Agreed to renew.', optOut: false };
 
 const call = (status: CallStatus, details: OutcomeDetails = NONE, cancelReason: string | null = null): CallSnapshot => ({ status, cancelReason, ...details });
 const report = (status: ReportedOutcome['status'], details: Partial<OutcomeDetails> = {}): ReportedOutcome => ({ status, ...NONE, ...details });
@@ -34,6 +34,12 @@ describe('decideOutcome', () => {
       call('no_answer'),
       report('answered'),
       conflict('The call already ended as no_answer; a different outcome cannot replace it.'),
+    ],
+    [
+      'the same status, now with an opt-out',
+      call('answered', DETAILED),
+      report('answered', { ...DETAILED, optOut: true }),
+      conflict('The call already ended as answered with other details (opt_out); only the identical report may be repeated.'),
     ],
     [
       'the same status, another duration',

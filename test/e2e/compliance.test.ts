@@ -69,7 +69,7 @@ describe('the do-not-contact API', () => {
       ['customer_id', customerId.toLowerCase()],
     ]);
     for (const entry of added.json().added) {
-      expect(entry).toEqual({ id: expect.any(String), kind: entry.kind, value: entry.value, created_at: expect.any(String) });
+      expect(entry).toEqual({ id: expect.any(String), kind: entry.kind, value: entry.value, reason: 'manual', source: null, created_at: expect.any(String) });
       // Stamped by the system's clock.
       expect(Math.abs(Date.parse(entry.created_at) - clock.now().getTime())).toBeLessThan(60_000);
     }

@@ -19,6 +19,7 @@ import { emptyRolloutCounts, recordRolloutBatches, type Rollout } from '../../sr
 import { campaignCounts } from '../../src/db/repositories/stats.js';
 import { loadEarlierOutcomes, loadHistories } from '../../src/db/repositories/target-progress.js';
 import { listedTargetsMatching, targetsCampaigns } from '../../src/db/repositories/target-lookups.js';
+import { pendingTargetsWithKeys, recordOptOuts } from '../../src/db/repositories/opt-outs.js';
 import { campaignsWithPending, cancelWaiting, refreshCampaignPending, refreshPending, unpromoteCampaign, workOwners } from '../../src/db/repositories/work.js';
 import { lockCalls, lockTargets, lockWork } from '../../src/db/locks.js';
 import type { Db } from '../../src/db/sql.js';
@@ -208,7 +209,7 @@ const statements: Array<[string, (db: Db) => Promise<unknown>, { ordered?: boole
     (db) =>
       saveOutcomes(
         db,
-        somePending().map((id) => ({ id, status: 'no_answer', durationS: null, aiLabel: null, aiScore: null, summary: null })),
+        somePending().map((id) => ({ id, status: 'no_answer', durationS: null, aiLabel: null, aiScore: null, summary: null, optOut: false })),
         now(),
       ),
     {},
@@ -237,6 +238,21 @@ const statements: Array<[string, (db: Db) => Promise<unknown>, { ordered?: boole
   ],
   ['campaign stats', (db) => campaignCounts(db, campaignId, [rollout({})]), {}],
   ['targets a removed list entry kept', (db) => listedTargetsMatching(db, organizationId, '+15550000001', null, 500), {}],
+  // An opt-out cancels the person's pending work elsewhere: a probe of each campaign's dedupe keys.
+  [
+    'pending targets of an opted-out person',
+    (db) => pendingTargetsWithKeys(db, organizationId, ['phone:+15550000001', 'customer:7a0d4d8e-3b1c-4f4e-8a39-5b0e8c7f1a01']),
+    {},
+  ],
+  [
+    'an opt-out recorded',
+    (db) =>
+      db.transaction(async (tx) => {
+        await lockTargets(tx, somePending().slice(0, 2));
+        return recordOptOuts(tx, [{ targetId: somePending()[0]!, callId: null }], now());
+      }),
+    {},
+  ],
 ];
 
 describe('plans on tables without statistics', () => {

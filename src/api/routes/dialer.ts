@@ -46,6 +46,7 @@ export const dialerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { batche
           aiLabel: request.body.ai_label,
           aiScore: request.body.ai_score,
           summary: request.body.summary,
+          optOut: request.body.opt_out,
         }),
       ),
   );
@@ -109,6 +110,7 @@ export const dialerRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { batche
           messageId: request.params.message_id,
           organizationId: request.caller.organizationId,
           event: request.body.event,
+          text: request.body.text,
         }),
       ),
   );

@@ -14,6 +14,14 @@ export const CallOutcomeIn = z
     ai_label: z.enum(aiLabels).optional(),
     ai_score: z.number().min(0).max(1).optional(),
     summary: z.string().optional(),
+    opt_out: z.boolean().optional().meta({
+      description:
+        "true: the person asked not to be contacted again (answered calls only). Their phone, WhatsApp number, email and customer id join the organization's do-not-contact list.",
+    }),
+  })
+  .refine((report) => report.opt_out !== true || report.status === 'answered', {
+    error: 'only an answered call can carry an opt-out (the person was heard)',
+    path: ['opt_out'],
   })
   .refine((report) => (report.ai_label === undefined) === (report.ai_score === undefined), {
     error: 'ai_label and ai_score go together: send both or neither',
@@ -39,6 +47,7 @@ export const CallOut = z
     ai_score: z.number().nullable(),
     summary: z.string().nullable(),
     cancel_reason: z.string().nullable(),
+    opt_out: z.boolean().meta({ description: 'The outcome carried an opt-out.' }),
   })
   .meta({ id: 'CallOut', title: 'CallOut' });
 
@@ -47,7 +56,15 @@ export const CallListQuery = CursorQuery.extend({
   target_id: guid().optional(),
 });
 
-export const WhatsappEventIn = z.object({ event: z.enum(whatsappEvents) }).meta({ id: 'WhatsappEventIn', title: 'WhatsappEventIn' });
+export const WhatsappEventIn = z
+  .object({
+    event: z.enum(whatsappEvents),
+    text: z.string().max(4096).optional().meta({
+      description: "The reply's text (replied only). A reply whose whole trimmed text is one of the organization's opt-out keywords (any case) is an opt-out.",
+    }),
+  })
+  .refine((report) => report.text === undefined || report.event === 'replied', { error: 'text goes with the replied event only', path: ['text'] })
+  .meta({ id: 'WhatsappEventIn', title: 'WhatsappEventIn' });
 
 export const WhatsappMessageOut = z
   .object({
@@ -59,6 +76,8 @@ export const WhatsappMessageOut = z
     scheduled_for: z.string(),
     sent_at: z.string().nullable(),
     replied_at: z.string().nullable(),
+    reply_text: z.string().nullable().meta({ description: 'The first reply text reported.' }),
+    opt_out: z.boolean().meta({ description: 'A reply to this message was an opt-out.' }),
   })
   .meta({ id: 'WhatsappMessageOut', title: 'WhatsappMessageOut' });
 
@@ -88,6 +107,9 @@ export const CampaignStats = z
       calls_held_by_caps: z.int().meta({
         description: "Waiting calls held back because their number reached a cap of the organization's contact policy; each is due when every cap allows it.",
       }),
+      opt_outs: z
+        .int()
+        .meta({ description: 'Opt-outs captured in this campaign: call outcomes with opt_out, and WhatsApp replies that were an opt-out keyword.' }),
     }),
     progress: z.number().meta({ description: 'Share of targets with no work left, 0 to 1.' }),
   })

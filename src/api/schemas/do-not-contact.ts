@@ -42,6 +42,18 @@ export const DoNotContactOut = z
     id: z.guid(),
     kind: z.enum(KINDS),
     value: z.string(),
+    reason: z
+      .enum(['manual', 'opt_out'])
+      .meta({ description: 'manual: added with POST /do-not-contact; opt_out: captured from a call outcome or a WhatsApp reply.' }),
+    source: z
+      .object({
+        campaign_id: z.guid().nullable(),
+        target_id: z.guid().nullable(),
+        call_id: z.guid().nullable(),
+        message_id: z.guid().nullable(),
+      })
+      .nullable()
+      .meta({ description: 'Where an opt-out was heard: its campaign and target, and the call or WhatsApp message; null for manual entries.' }),
     created_at: z.string(),
   })
   .meta({ id: 'DoNotContactOut', title: 'DoNotContactOut' });

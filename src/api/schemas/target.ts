@@ -51,6 +51,10 @@ export const TargetOut = z
     timezone: z.string().nullable(),
     variables: z.record(z.string(), z.unknown()),
     state: z.enum(targetStates),
+    opted_out_at: z
+      .string()
+      .nullable()
+      .meta({ description: 'When this target asked not to be contacted again (a call outcome with opt_out, an opt-out WhatsApp reply); null otherwise.' }),
     created_at: z.string(),
   })
   .meta({ id: 'TargetOut', title: 'TargetOut' });

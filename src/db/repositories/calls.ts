@@ -8,7 +8,7 @@ export type { Call };
 export const callColumns = raw(`c.id, c.campaign_id AS "campaignId", c.target_id AS "targetId", c.round, c.attempt,
   c.round_attempt AS "roundAttempt", c.status, c.scheduled_for AS "scheduledFor", c.promoted_at AS "promotedAt",
   c.promotion, c.dialing_at AS "dialingAt", c.ended_at AS "endedAt", c.duration_s AS "durationS", c.ai_label AS "aiLabel",
-  c.ai_score AS "aiScore", c.summary, c.cancel_reason AS "cancelReason", c.created_at AS "createdAt", c.updated_at AS "updatedAt"`);
+  c.ai_score AS "aiScore", c.summary, c.cancel_reason AS "cancelReason", c.hold_reason AS "holdReason", c.opt_out AS "optOut", c.created_at AS "createdAt", c.updated_at AS "updatedAt"`);
 
 export interface RecordedCall {
   id: string;
@@ -17,6 +17,7 @@ export interface RecordedCall {
   aiLabel: string | null;
   aiScore: number | null;
   summary: string | null;
+  optOut: boolean;
 }
 
 /** Records outcomes: the call ends now (a dialing time is kept) and leaves Redis's books. */
@@ -25,10 +26,12 @@ export async function saveOutcomes(tx: Db, calls: RecordedCall[], now: Date): Pr
   const column = <T>(pick: (call: RecordedCall) => T) => calls.map(pick);
   return tx.query<Call>(sql`
     UPDATE calls c SET status = x.status::call_status, ended_at = ${now}, dialing_at = coalesce(c.dialing_at, ${now}),
-      promoted_at = NULL, duration_s = x.duration_s, ai_label = x.ai_label, ai_score = x.ai_score, summary = x.summary, updated_at = ${now}
+      promoted_at = NULL, duration_s = x.duration_s, ai_label = x.ai_label, ai_score = x.ai_score, summary = x.summary, opt_out = x.opt_out,
+      updated_at = ${now}
     FROM unnest(${column((c) => c.id)}::uuid[], ${column((c) => c.status)}::text[], ${column((c) => c.durationS)}::int[],
-                ${column((c) => c.aiLabel)}::text[], ${column((c) => c.aiScore)}::float8[], ${column((c) => c.summary)}::text[])
-      AS x(id, status, duration_s, ai_label, ai_score, summary)
+                ${column((c) => c.aiLabel)}::text[], ${column((c) => c.aiScore)}::float8[], ${column((c) => c.summary)}::text[],
+                ${column((c) => c.optOut)}::boolean[])
+      AS x(id, status, duration_s, ai_label, ai_score, summary, opt_out)
     WHERE c.id = x.id
     RETURNING ${callColumns}`);
 }

@@ -4,7 +4,8 @@ import { empty, exists, raw, sql, type Db, type Sql } from '../sql.js';
 
 export type { DoNotContact };
 
-const COLUMNS = raw(`id, organization_id AS "organizationId", kind, value, created_at AS "createdAt"`);
+const COLUMNS = raw(`id, organization_id AS "organizationId", kind, value, reason, source_campaign_id AS "sourceCampaignId",
+  source_target_id AS "sourceTargetId", source_call_id AS "sourceCallId", source_message_id AS "sourceMessageId", created_at AS "createdAt"`);
 
 /**
  * Whether the target (alias `t`) is on its organization's list. Values are normalized, and
@@ -35,9 +36,14 @@ export async function addEntries(db: Db, organizationId: string, entries: NewEnt
     INSERT INTO do_not_contact (id, organization_id, kind, value, created_at)
     SELECT uuid_generate_v7(), ${organizationId}::uuid, e.kind::do_not_contact_kind, e.value, ${now}
     FROM unnest(${entries.map((entry) => entry.kind)}::text[], ${entries.map((entry) => entry.value)}::text[]) AS e(kind, value)
+    -- In value order, as opt-outs write theirs: two writers of one value wait in one order.
+    ORDER BY e.value
     ON CONFLICT (organization_id, value) DO NOTHING
     RETURNING ${COLUMNS}`);
   const addedValues = new Set(added.map((entry) => entry.value));
+  // Answered in the order given, whatever order they were written in.
+  const position = new Map(entries.map((entry, index) => [entry.value, index]));
+  added.sort((a, b) => position.get(a.value)! - position.get(b.value)!);
   return { added, existing: entries.map((entry) => entry.value).filter((value) => !addedValues.has(value)) };
 }
 

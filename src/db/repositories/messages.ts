@@ -7,7 +7,7 @@ export type { WhatsappMessage };
 export const messageColumns = raw(`m.id, m.campaign_id AS "campaignId", m.target_id AS "targetId", m.round, m.kind, m.ends_round AS "endsRound",
   m.status, m.scheduled_for AS "scheduledFor", m.promoted_at AS "promotedAt", m.promotion, m.sent_at AS "sentAt",
   m.delivered_at AS "deliveredAt", m.read_at AS "readAt", m.replied_at AS "repliedAt", m.failed_at AS "failedAt",
-  m.cancel_reason AS "cancelReason", m.created_at AS "createdAt", m.updated_at AS "updatedAt"`);
+  m.cancel_reason AS "cancelReason", m.reply_text AS "replyText", m.opt_out AS "optOut", m.created_at AS "createdAt", m.updated_at AS "updatedAt"`);
 
 /** The event times a message records, one column per event. */
 export interface MessageEventTimes {
@@ -18,6 +18,9 @@ export interface MessageEventTimes {
   readAt: Date | null;
   repliedAt: Date | null;
   failedAt: Date | null;
+  /** The reply's text (kept from the first reply that gave one), and whether it opted out. */
+  replyText: string | null;
+  optOut: boolean;
 }
 
 export async function saveMessageEvents(tx: Db, messages: MessageEventTimes[], now: Date): Promise<WhatsappMessage[]> {
@@ -26,11 +29,13 @@ export async function saveMessageEvents(tx: Db, messages: MessageEventTimes[], n
   const iso = (date: Date | null) => date?.toISOString() ?? null;
   return tx.query<WhatsappMessage>(sql`
     UPDATE whatsapp_messages m SET status = x.status::whatsapp_status, sent_at = x.sent_at, delivered_at = x.delivered_at,
-      read_at = x.read_at, replied_at = x.replied_at, failed_at = x.failed_at, promoted_at = NULL, updated_at = ${now}
+      read_at = x.read_at, replied_at = x.replied_at, failed_at = x.failed_at, reply_text = x.reply_text, opt_out = x.opt_out,
+      promoted_at = NULL, updated_at = ${now}
     FROM unnest(${column((m) => m.id)}::uuid[], ${column((m) => m.status)}::text[], ${column((m) => iso(m.sentAt))}::timestamptz[],
                 ${column((m) => iso(m.deliveredAt))}::timestamptz[], ${column((m) => iso(m.readAt))}::timestamptz[],
-                ${column((m) => iso(m.repliedAt))}::timestamptz[], ${column((m) => iso(m.failedAt))}::timestamptz[])
-      AS x(id, status, sent_at, delivered_at, read_at, replied_at, failed_at)
+                ${column((m) => iso(m.repliedAt))}::timestamptz[], ${column((m) => iso(m.failedAt))}::timestamptz[],
+                ${column((m) => m.replyText)}::text[], ${column((m) => m.optOut)}::boolean[])
+      AS x(id, status, sent_at, delivered_at, read_at, replied_at, failed_at, reply_text, opt_out)
     WHERE m.id = x.id
     RETURNING ${messageColumns}`);
 }

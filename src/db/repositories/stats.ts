@@ -13,9 +13,11 @@ export async function campaignCounts(db: Db, campaignId: string, rollouts: Rollo
       SELECT (SELECT count(*) FROM targets WHERE campaign_id = ${campaignId}::uuid AND has_pending)::int AS holding,
              (SELECT count(*) FROM targets t WHERE t.campaign_id = ${campaignId}::uuid AND NOT t.has_pending AND ${awaitingSql(rollouts)})::int AS awaiting`),
     // Held calls wait unpromoted: the partial index of a campaign's waiting calls holds them.
-    db.query<{ held: number }>(sql`
-      SELECT count(*)::int AS held FROM calls
-      WHERE campaign_id = ${campaignId}::uuid AND status = 'scheduled' AND promoted_at IS NULL AND hold_reason = 'contact_cap'`),
+    db.query<{ held: number; optOuts: number }>(sql`
+      SELECT (SELECT count(*) FROM calls
+              WHERE campaign_id = ${campaignId}::uuid AND status = 'scheduled' AND promoted_at IS NULL AND hold_reason = 'contact_cap')::int AS held,
+             ((SELECT count(*) FROM calls WHERE campaign_id = ${campaignId}::uuid AND opt_out)
+              + (SELECT count(*) FROM whatsapp_messages WHERE campaign_id = ${campaignId}::uuid AND opt_out))::int AS "optOuts"`),
     ...channels.map((channel) =>
       db.query<{ key: string; n: number }>(sql`
         SELECT status::text AS key, count(*)::int AS n FROM ${channel.table} WHERE campaign_id = ${campaignId}::uuid GROUP BY status`),
@@ -28,5 +30,7 @@ export async function campaignCounts(db: Db, campaignId: string, rollouts: Rollo
     targetsWithPendingWork: (pending[0]?.holding ?? 0) + (pending[0]?.awaiting ?? 0),
     /** Waiting calls the dispatch guard gave back because their number reached a contact cap. */
     callsHeldByContactCaps: rules[0]?.held ?? 0,
+    /** Opt-outs captured in the campaign: call outcomes with opt_out, WhatsApp replies that were a keyword. */
+    optOuts: rules[0]?.optOuts ?? 0,
   };
 }

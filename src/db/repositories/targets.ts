@@ -19,7 +19,7 @@ export interface NewTarget {
 
 const COLUMNS = raw(`t.id, t.campaign_id AS "campaignId", t.customer_id AS "customerId", t.name, t.phone, t.whatsapp, t.email,
   t.timezone, t.variables, t.dedupe_key AS "dedupeKey", t.state, t.round, t.last_attempt AS "lastAttempt",
-  t.has_pending AS "hasPending", t.idle_since AS "idleSince", t.reached_at AS "reachedAt", t.goal_met_at AS "goalMetAt",
+  t.has_pending AS "hasPending", t.idle_since AS "idleSince", t.reached_at AS "reachedAt", t.goal_met_at AS "goalMetAt", t.opted_out_at AS "optedOutAt",
   t.created_at AS "createdAt", t.updated_at AS "updatedAt"`);
 
 export interface TargetInsert {
