@@ -58,6 +58,19 @@ describe('starts_at', () => {
     expect(calls.map((call) => call.status)).toEqual(['answered', 'answered']);
     for (const call of calls) expect(Date.parse(call.dialing_at!)).toBeGreaterThanOrEqual(startsAt);
   });
+  it('holds a first WhatsApp message until it too', async () => {
+    const startsAt = clock.now().getTime() + 60_000;
+    const id = await createCampaign(t, {
+      settings: { starts_at: at(startsAt), whatsapp_channel_id: '6c3a1c0e-2f7b-4c55-9a51-0d0f6c1b2a33', whatsapp_first_message: 'Hello' },
+      targets: [{ whatsapp: '+14155550309' }],
+      start: true,
+    });
+    const message = await eventually(
+      () => t.prisma.whatsappMessage.findFirst({ where: { campaignId: id } }),
+      (row) => row !== null,
+    );
+    expect(message!.scheduledFor.toISOString()).toBe(at(startsAt));
+  });
 });
 
 describe('ends_at', () => {
