@@ -1,6 +1,8 @@
+import { DEFAULT_RETRY_DELAYS_MS } from './domain/webhooks.js';
 import { z } from 'zod';
 
 const DEV_JWT_SECRET = 'development-only-jwt-secret-change-me';
+const DEV_WEBHOOK_SECRET_KEY = 'development-only-webhook-secret-key-change-me';
 
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgresql:// URL' });
 /** "host:port,host:port" as a list (seed nodes of a cluster, sentinels). */
@@ -95,13 +97,28 @@ const envSchema = z
       .min(1_024)
       .max(1_073_741_824)
       .default(64 * 1_048_576),
+    // Webhooks (docs/webhooks.md): the key sealing signing secrets at rest, whether endpoints may
+    // be http or private addresses (tests, local development), how long an attempt may take,
+    // the delays between attempts, and deliveries in flight per worker process.
+    WEBHOOK_SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+    WEBHOOK_ALLOW_PRIVATE_URLS: z
+      .enum(['true', 'false'], { error: 'must be true or false' })
+      .default('false')
+      .transform((value) => value === 'true'),
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+    WEBHOOK_RETRY_DELAYS_MS: z
+      .string()
+      .regex(/^\d+(,\d+)*$/, 'must be delays in milliseconds separated by commas, e.g. 5000,300000')
+      .optional()
+      .transform((value) => (value === undefined ? [...DEFAULT_RETRY_DELAYS_MS] : value.split(',').map(Number))),
+    WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(50),
     // Requests per credential (API key, JWT org+sub; the IP without one) per window; 0 disables.
     RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(50_000),
     RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
-      for (const name of ['JWT_SECRET', 'ADMIN_USER', 'ADMIN_PASSWORD'] as const) {
+      for (const name of ['JWT_SECRET', 'ADMIN_USER', 'ADMIN_PASSWORD', 'WEBHOOK_SECRET_KEY'] as const) {
         if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required in production' });
       }
     }
@@ -129,7 +146,11 @@ const envSchema = z
       ctx.addIssue({ code: 'custom', path: ['CALL_OUTCOME_TIMEOUT'], message: 'was renamed CALL_OUTCOME_TIMEOUT_SECONDS' });
     }
   })
-  .transform(({ CALL_OUTCOME_TIMEOUT: _renamed, ...env }) => ({ ...env, JWT_SECRET: env.JWT_SECRET ?? DEV_JWT_SECRET }));
+  .transform(({ CALL_OUTCOME_TIMEOUT: _renamed, ...env }) => ({
+    ...env,
+    JWT_SECRET: env.JWT_SECRET ?? DEV_JWT_SECRET,
+    WEBHOOK_SECRET_KEY: env.WEBHOOK_SECRET_KEY ?? DEV_WEBHOOK_SECRET_KEY,
+  }));
 
 export type Config = z.output<typeof envSchema>;
 

@@ -101,6 +101,12 @@ export function createMetrics() {
       help: "Calls held at dispatch because their number reached a cap of the organization's contact policy.",
       registers: [registry],
     }),
+    webhookAttempts: new Counter({
+      name: 'campaign_webhook_attempts_total',
+      help: 'Webhook delivery attempts, by result: delivered, retry, failed (out of attempts), disable (410 Gone, failing for 5 days).',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
     dispatchDecisions: new Counter({
       name: 'campaign_dispatch_decisions_total',
       help: 'Dispatch guard decisions, by channel and decision (dial, drop, retry, hold, cancel).',

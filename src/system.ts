@@ -12,6 +12,8 @@ import { createQueueEvents, createQueues, type Queues } from './queues/queues.js
 import { createBatchedUseCases } from './services/batched.js';
 import { systemClock, type Clock } from './services/clock.js';
 import type { ServiceDeps, ServiceSettings } from './services/deps.js';
+import { secretBox } from './util/secret-box.js';
+import { createWebhookTransport } from './services/webhook-transport.js';
 import { startWorkers, type RunningWorkers } from './workers/workers.js';
 
 export type Role = 'api' | 'worker' | 'all';
@@ -51,6 +53,13 @@ export function serviceSettingsOf(config: Config): ServiceSettings {
     reconcileGraceMs: config.RECONCILE_GRACE_MS,
     resumeWaitLimit: config.RESUME_WAIT_LIMIT,
     commandDecisionMs: config.REDIS_COMMAND_TIMEOUT_MS + COMMAND_DECISION_SLACK_MS,
+    webhooks: {
+      secrets: secretBox(config.WEBHOOK_SECRET_KEY),
+      allowPrivateUrls: config.WEBHOOK_ALLOW_PRIVATE_URLS,
+      timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+      retryDelaysMs: config.WEBHOOK_RETRY_DELAYS_MS,
+      transport: createWebhookTransport({ timeoutMs: config.WEBHOOK_TIMEOUT_MS, allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_URLS }),
+    },
   };
 }
 
@@ -104,6 +113,7 @@ export async function startSystem(config: Config, role: Role, options: SystemOpt
           concurrency: {
             [QueueName.Lifecycle]: config.LIFECYCLE_CONCURRENCY,
             [QueueName.Dispatch]: config.DISPATCH_CONCURRENCY,
+            [QueueName.Webhooks]: config.WEBHOOK_CONCURRENCY,
           },
         });
 
@@ -120,6 +130,7 @@ export async function startSystem(config: Config, role: Role, options: SystemOpt
       await workers?.close();
       await lifecycleEvents?.close();
       await queues.close();
+      await deps.settings.webhooks.transport.close();
       producer.disconnect();
       monitor.close();
       await db.close();

@@ -72,8 +72,8 @@ describe('loadConfig', () => {
   });
 
   it('refuses production without its secrets and admin credentials, naming each', () => {
-    const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), ADMIN_USER: 'ops', ADMIN_PASSWORD: 'secret' };
-    for (const name of ['JWT_SECRET', 'ADMIN_USER', 'ADMIN_PASSWORD'] as const) {
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), ADMIN_USER: 'ops', ADMIN_PASSWORD: 'secret', WEBHOOK_SECRET_KEY: 'k'.repeat(32) };
+    for (const name of ['JWT_SECRET', 'ADMIN_USER', 'ADMIN_PASSWORD', 'WEBHOOK_SECRET_KEY'] as const) {
       const { [name]: _missing, ...rest } = production;
       expect(() => loadConfig(rest)).toThrow(`${name} is required in production`);
     }

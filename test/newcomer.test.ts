@@ -146,6 +146,7 @@ describe('a newcomer on a fresh machine', () => {
         JWT_SECRET,
         ADMIN_USER: 'ops',
         ADMIN_PASSWORD: 'newcomer-test-admin-password',
+        WEBHOOK_SECRET_KEY: 'newcomer-test-webhook-secret-key-of-32-characters',
         COMMAND_WAIT_MS: '20000',
       };
       const node = (label: string, args: string[]) => timed(label, () => processes.run('node', args, { cwd: clone, env: production, timeoutMs: 60_000 }));

@@ -7,6 +7,9 @@ import type { Target } from '../db/repositories/targets.js';
 import type { CampaignStats } from '../services/campaign-stats.js';
 import type { CommandResult } from '../services/command-results.js';
 import type { ContactPolicy } from '../services/contact-policy.js';
+import type { WebhookEndpoint } from '../db/repositories/webhook-endpoints.js';
+import type { DeliveryView } from '../db/repositories/webhook-events.js';
+import type { WebhookEventType } from '../domain/webhooks.js';
 import { CallRetryPolicy, CampaignCallWindow, CampaignGoalSpec, type CampaignOut } from './schemas/campaign.js';
 
 /** Rows and results as HTTP bodies: the only place that knows both shapes. */
@@ -150,6 +153,36 @@ export function statsView(stats: CampaignStats) {
     whatsapp_messages: stats.messagesByStatus,
     contact_rules: { calls_held_by_caps: stats.callsHeldByContactCaps, opt_outs: stats.optOuts },
     progress: stats.progress,
+  };
+}
+
+export function webhookEndpointView(row: WebhookEndpoint) {
+  return {
+    id: row.id,
+    url: row.url,
+    description: row.description,
+    events: row.events as WebhookEventType[],
+    enabled: row.enabled,
+    disabled_reason: row.disabledReason,
+    previous_secret_expires_at: iso(row.previousSecretExpiresAt),
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+
+export function webhookDeliveryView(row: DeliveryView) {
+  return {
+    id: row.id,
+    event_id: row.eventId,
+    event_type: row.type as WebhookEventType,
+    sequence: Number(row.sequence),
+    status: row.status as 'pending' | 'delivered' | 'failed',
+    attempts: row.attempts,
+    last_status_code: row.lastStatusCode,
+    last_error: row.lastError,
+    next_attempt_at: iso(row.nextAttemptAt),
+    delivered_at: iso(row.deliveredAt),
+    created_at: row.createdAt.toISOString(),
   };
 }
 

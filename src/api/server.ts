@@ -17,6 +17,7 @@ import { commandRoutes } from './routes/commands.js';
 import { campaignReportRoutes } from './routes/campaign-reports.js';
 import { dialerRoutes } from './routes/dialer.js';
 import { contactPolicyRoutes } from './routes/contact-policy.js';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints.js';
 import { doNotContactRoutes } from './routes/do-not-contact.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
@@ -110,6 +111,7 @@ export async function buildServer(deps: ApiDeps): Promise<FastifyInstance> {
       dialerRoutes,
       doNotContactRoutes,
       contactPolicyRoutes,
+      webhookEndpointRoutes,
     ]) {
       await authenticated.register(routes, deps);
     }

@@ -401,8 +401,233 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's endpoints, oldest first */
+        get: operations["list_webhook_endpoints"];
+        put?: never;
+        /** Register an endpoint; the answer shows its signing secret, once */
+        post: operations["create_webhook_endpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhook-endpoints/{endpoint_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One endpoint */
+        get: operations["get_webhook_endpoint"];
+        put?: never;
+        post?: never;
+        /** Delete an endpoint and its deliveries */
+        delete: operations["delete_webhook_endpoint"];
+        options?: never;
+        head?: never;
+        /** Change an endpoint: its URL, events, description; disable or enable it */
+        patch: operations["update_webhook_endpoint"];
+        trace?: never;
+    };
+    "/webhook-endpoints/{endpoint_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new signing secret; the current one keeps signing beside it for 24 hours */
+        post: operations["rotate_webhook_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhook-endpoints/{endpoint_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The endpoint's deliveries, oldest first: status, attempts, last answer, next attempt */
+        get: operations["list_webhook_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhook-endpoints/{endpoint_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deliver again one event, or every event since a time */
+        post: operations["replay_webhook_events"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "campaign.status_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A lifecycle transition. */
+        post: operations["webhook_campaign_status_changed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "campaign.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The campaign moved to done. */
+        post: operations["webhook_campaign_completed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "target.reached": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A target was reached (a call answered, a WhatsApp reply) for the first time. */
+        post: operations["webhook_target_reached"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "target.goal_met": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A target's goal is met. */
+        post: operations["webhook_target_goal_met"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "target.round_ended": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A target's round ended: it has no work left. */
+        post: operations["webhook_target_round_ended"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "call.ended": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A call's outcome was recorded (timed_out included). */
+        post: operations["webhook_call_ended"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "whatsapp.replied": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A WhatsApp message got a reply. */
+        post: operations["webhook_whatsapp_replied"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "target.opted_out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A person asked not to be contacted again; their identifiers joined the organization's do-not-contact list. */
+        post: operations["webhook_target_opted_out"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** ErrorDetail */
@@ -422,6 +647,271 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** WebhookEndpointIn */
+        WebhookEndpointIn: {
+            /** @description https, resolving to public addresses (http and private addresses only with WEBHOOK_ALLOW_PRIVATE_URLS=true). */
+            url: string;
+            /**
+             * Events
+             * @description Event types sent to the endpoint; empty or absent: every type.
+             * @default []
+             */
+            events?: ("campaign.status_changed" | "campaign.completed" | "target.reached" | "target.goal_met" | "target.round_ended" | "call.ended" | "whatsapp.replied" | "target.opted_out")[];
+            description?: string;
+        };
+        /** WebhookEndpointUpdate */
+        WebhookEndpointUpdate: {
+            /** @description https, resolving to public addresses (http and private addresses only with WEBHOOK_ALLOW_PRIVATE_URLS=true). */
+            url?: string;
+            /**
+             * Events
+             * @description Event types sent to the endpoint; empty or absent: every type.
+             */
+            events?: ("campaign.status_changed" | "campaign.completed" | "target.reached" | "target.goal_met" | "target.round_ended" | "call.ended" | "whatsapp.replied" | "target.opted_out")[];
+            description?: string | null;
+            /** @description false disables the endpoint; true enables it again (its failing streak and reason cleared). */
+            enabled?: boolean;
+        };
+        /** WebhookEndpoint */
+        WebhookEndpoint: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            description: string | null;
+            events: ("campaign.status_changed" | "campaign.completed" | "target.reached" | "target.goal_met" | "target.round_ended" | "call.ended" | "whatsapp.replied" | "target.opted_out")[];
+            enabled: boolean;
+            /** @description Why the system disabled it: 410 Gone, or 5 days of failures. */
+            disabled_reason: string | null;
+            /** @description Until when the secret before the last rotation signs too. */
+            previous_secret_expires_at: string | null;
+            created_at: string;
+            updated_at: string;
+        };
+        /** WebhookEndpointCreated */
+        WebhookEndpointCreated: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            description: string | null;
+            events: ("campaign.status_changed" | "campaign.completed" | "target.reached" | "target.goal_met" | "target.round_ended" | "call.ended" | "whatsapp.replied" | "target.opted_out")[];
+            enabled: boolean;
+            /** @description Why the system disabled it: 410 Gone, or 5 days of failures. */
+            disabled_reason: string | null;
+            /** @description Until when the secret before the last rotation signs too. */
+            previous_secret_expires_at: string | null;
+            created_at: string;
+            updated_at: string;
+            /** @description The signing secret (whsec_…): shown once, here. */
+            secret: string;
+        };
+        /** WebhookSecretRotated */
+        WebhookSecretRotated: {
+            /** @description The new signing secret (whsec_…): shown once, here. */
+            secret: string;
+            /** @description The previous secret signs beside the new one until then (24 hours). */
+            previous_secret_expires_at: string;
+        };
+        /** WebhookDelivery */
+        WebhookDelivery: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uuid
+             * @description The webhook-id header of every attempt.
+             */
+            event_id: string;
+            /** @enum {string} */
+            event_type: "campaign.status_changed" | "campaign.completed" | "target.reached" | "target.goal_met" | "target.round_ended" | "call.ended" | "whatsapp.replied" | "target.opted_out";
+            sequence: number;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+            attempts: number;
+            last_status_code: number | null;
+            last_error: string | null;
+            /** @description When the next attempt is due (pending only). */
+            next_attempt_at: string | null;
+            delivered_at: string | null;
+            created_at: string;
+        };
+        /** WebhookReplayIn */
+        WebhookReplayIn: {
+            /** Format: uuid */
+            event_id?: string;
+            /** Format: date-time */
+            since?: string;
+        };
+        /** WebhookReplayed */
+        WebhookReplayed: {
+            /** @description Deliveries queued. */
+            replayed: number;
+        };
+        /** CampaignStatusChangedEvent */
+        CampaignStatusChangedEvent: {
+            /** @constant */
+            type: "campaign.status_changed";
+            /** @description When the change happened (ISO 8601). */
+            timestamp: string;
+            data: {
+                /** Format: uuid */
+                organization_id: string;
+                /** @description Increases with every event; events of one target (or campaign) follow their changes in this order. */
+                sequence: number;
+                /** Format: uuid */
+                campaign_id: string;
+                actor: string;
+                /** @description start, pause, resume, complete; or the system: auto_complete, scheduled_end. */
+                command: string;
+                reason: string | null;
+                /** @enum {string} */
+                from: "draft" | "running" | "paused" | "done";
+                /** @enum {string} */
+                to: "draft" | "running" | "paused" | "done";
+            };
+        };
+        /** CampaignCompletedEvent */
+        CampaignCompletedEvent: {
+            /** @constant */
+            type: "campaign.completed";
+            /** @description When the change happened (ISO 8601). */
+            timestamp: string;
+            data: {
+                /** Format: uuid */
+                organization_id: string;
+                /** @description Increases with every event; events of one target (or campaign) follow their changes in this order. */
+                sequence: number;
+                /** Format: uuid */
+                campaign_id: string;
+                actor: string;
+                /** @description start, pause, resume, complete; or the system: auto_complete, scheduled_end. */
+                command: string;
+                reason: string | null;
+                /** @enum {string} */
+                from: "draft" | "running" | "paused" | "done";
+            };
+        };
+        /** TargetReachedEvent */
+        TargetReachedEvent: {
+            /** @constant */
+            type: "target.reached";
+            /** @description When the change happened (ISO 8601). */
+            timestamp: string;
+            data: {
+                /** Format: uuid */
+                organization_id: string;
+                /** @description Increases with every event; events of one target (or campaign) follow their changes in this order. */
+                sequence: number;
+                /** Format: uuid */
+                campaign_id: string;
+                /** Format: uuid */
+                target_id: string;
+                round: number;
+                state: string;
+            };
+        };
+        /** TargetGoalMetEvent */
+        TargetGoalMetEvent: {
+            /** @constant */
+            type: "target.goal_met";
+            /** @description When the change happened (ISO 8601). */
+            timestamp: string;
+            data: {
+                /** Format: uuid */
+                organization_id: string;
+                /** @description Increases with every event; events of one target (or campaign) follow their changes in this order. */
+                sequence: number;
+                /** Format: uuid */
+                campaign_id: string;
+                /** Format: uuid */
+                target_id: string;
+                round: number;
+                state: string;
+            };
+        };
+        /** TargetRoundEndedEvent */
+        TargetRoundEndedEvent: {
+            /** @constant */
+            type: "target.round_ended";
+            /** @description When the change happened (ISO 8601). */
+            timestamp: string;
+            data: {
+                /** Format: uuid */
+                organization_id: string;
+                /** @description Increases with every event; events of one target (or campaign) follow their changes in this order. */
+                sequence: number;
+                /** Format: uuid */
+                campaign_id: string;
+                /** Format: uuid */
+                target_id: string;
+                round: number;
+                state: string;
+                /** @description goal_met, reached, do_not_contact, exhausted, failed, unknown, whatsapp_sent, whatsapp_failed, no_work_left. */
+                reason: string;
+            };
+        };
+        /** CallEndedEvent */
+        CallEndedEvent: {
+            /** @constant */
+            type: "call.ended";
+            /** @description When the change happened (ISO 8601). */
+            timestamp: string;
+            data: {
+                /** Format: uuid */
+                organization_id: string;
+                /** @description Increases with every event; events of one target (or campaign) follow their changes in this order. */
+                sequence: number;
+                /** Format: uuid */
+                campaign_id: string;
+                /** Format: uuid */
+                target_id: string;
+                /** Format: uuid */
+                call_id: string;
+                status: string;
+                duration_s: number | null;
+                ai_label: string | null;
+                ai_score: number | null;
+                opt_out: boolean;
+            };
+        };
+        /** WhatsappRepliedEvent */
+        WhatsappRepliedEvent: {
+            /** @constant */
+            type: "whatsapp.replied";
+            /** @description When the change happened (ISO 8601). */
+            timestamp: string;
+            data: {
+                /** Format: uuid */
+                organization_id: string;
+                /** @description Increases with every event; events of one target (or campaign) follow their changes in this order. */
+                sequence: number;
+                /** Format: uuid */
+                campaign_id: string;
+                /** Format: uuid */
+                target_id: string;
+                /** Format: uuid */
+                message_id: string;
+                text: string | null;
+                opt_out: boolean;
+            };
+        };
+        /** TargetOptedOutEvent */
+        TargetOptedOutEvent: {
+            /** @constant */
+            type: "target.opted_out";
+            /** @description When the change happened (ISO 8601). */
+            timestamp: string;
+            data: {
+                /** Format: uuid */
+                organization_id: string;
+                /** @description Increases with every event; events of one target (or campaign) follow their changes in this order. */
+                sequence: number;
+                /** Format: uuid */
+                campaign_id: string;
+                /** Format: uuid */
+                target_id: string;
+                call_id: string | null;
+                message_id: string | null;
+            };
         };
         /** CampaignCallWindow */
         CampaignCallWindow: {
@@ -2733,6 +3223,699 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
+            };
+        };
+    };
+    list_webhook_endpoints: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of endpoints. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["WebhookEndpoint"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not found in the caller's organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description A dependency (PostgreSQL or Redis) is unavailable; nothing was changed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    create_webhook_endpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointIn"];
+            };
+        };
+        responses: {
+            /** @description The endpoint, with its secret. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointCreated"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not found in the caller's organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description A dependency (PostgreSQL or Redis) is unavailable; nothing was changed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    get_webhook_endpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not found in the caller's organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description A dependency (PostgreSQL or Redis) is unavailable; nothing was changed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    delete_webhook_endpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not found in the caller's organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description A dependency (PostgreSQL or Redis) is unavailable; nothing was changed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    update_webhook_endpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointUpdate"];
+            };
+        };
+        responses: {
+            /** @description The endpoint as changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not found in the caller's organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description A dependency (PostgreSQL or Redis) is unavailable; nothing was changed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    rotate_webhook_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret, shown once. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSecretRotated"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not found in the caller's organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description A dependency (PostgreSQL or Redis) is unavailable; nothing was changed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    list_webhook_deliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                status?: "pending" | "delivered" | "failed";
+            };
+            header?: never;
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["WebhookDelivery"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not found in the caller's organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description A dependency (PostgreSQL or Redis) is unavailable; nothing was changed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    replay_webhook_events: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookReplayIn"];
+            };
+        };
+        responses: {
+            /** @description Deliveries queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookReplayed"];
+                };
+            };
+            /** @description Missing or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not found in the caller's organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description A dependency (PostgreSQL or Redis) is unavailable; nothing was changed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    webhook_campaign_status_changed: {
+        parameters: {
+            query?: never;
+            header: {
+                "webhook-id": string;
+                "webhook-timestamp": string;
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CampaignStatusChangedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx); anything else, or no answer within 15 s, is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_campaign_completed: {
+        parameters: {
+            query?: never;
+            header: {
+                "webhook-id": string;
+                "webhook-timestamp": string;
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CampaignCompletedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx); anything else, or no answer within 15 s, is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_target_reached: {
+        parameters: {
+            query?: never;
+            header: {
+                "webhook-id": string;
+                "webhook-timestamp": string;
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TargetReachedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx); anything else, or no answer within 15 s, is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_target_goal_met: {
+        parameters: {
+            query?: never;
+            header: {
+                "webhook-id": string;
+                "webhook-timestamp": string;
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TargetGoalMetEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx); anything else, or no answer within 15 s, is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_target_round_ended: {
+        parameters: {
+            query?: never;
+            header: {
+                "webhook-id": string;
+                "webhook-timestamp": string;
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TargetRoundEndedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx); anything else, or no answer within 15 s, is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_call_ended: {
+        parameters: {
+            query?: never;
+            header: {
+                "webhook-id": string;
+                "webhook-timestamp": string;
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CallEndedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx); anything else, or no answer within 15 s, is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_whatsapp_replied: {
+        parameters: {
+            query?: never;
+            header: {
+                "webhook-id": string;
+                "webhook-timestamp": string;
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WhatsappRepliedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx); anything else, or no answer within 15 s, is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_target_opted_out: {
+        parameters: {
+            query?: never;
+            header: {
+                "webhook-id": string;
+                "webhook-timestamp": string;
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TargetOptedOutEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx); anything else, or no answer within 15 s, is retried. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -97,6 +97,15 @@ export const jobCatalog = {
     options: durable,
     consumer: 'system',
   }),
+  // One attempt of one delivery (job id webhook-<delivery>-<attempts>): the delivery's row
+  // schedules the next attempt itself; a job retried here only when PostgreSQL failed it. Gone
+  // once finished, so the reconciler can queue an attempt again under the same id.
+  [JobName.DeliverWebhook]: define({
+    queue: QueueName.Webhooks,
+    schema: z.object({ delivery_id: z.uuid() }),
+    options: { attempts: 5, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: true, removeOnFail: true },
+    consumer: 'system',
+  }),
 } as const;
 
 export type JobPayload<N extends JobName> = z.input<(typeof jobCatalog)[N]['schema']>;

@@ -9,6 +9,8 @@ export const QueueName = {
   Whatsapp: 'campaign-whatsapp',
   /** Claims and reports sent by the dialer and WhatsApp helpers. */
   Dispatch: 'campaign-dispatch',
+  /** Webhook deliveries (docs/webhooks.md). */
+  Webhooks: 'campaign-webhooks',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
@@ -22,6 +24,7 @@ export const JobName = {
   Claim: 'claim',
   CallOutcome: 'call-outcome',
   WhatsappEvent: 'whatsapp-event',
+  DeliverWebhook: 'deliver-webhook',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 

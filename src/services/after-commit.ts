@@ -1,5 +1,6 @@
 import { channelNamed } from '../channels.js';
 import { campaignsWithPending, type PromotedWork } from '../db/repositories/work.js';
+import type { DeliveryRef } from '../db/repositories/webhook-events.js';
 import { JobName } from '../queues/names.js';
 import type { ServiceDeps } from './deps.js';
 
@@ -13,6 +14,8 @@ export interface AfterCommit {
   withdraw?: PromotedWork[];
   hopperPass?: boolean;
   settle?: string[];
+  /** Webhook deliveries to queue (the events' rows are the outbox). */
+  webhooks?: DeliveryRef[];
 }
 
 export function mergeEffects(...effects: AfterCommit[]): AfterCommit {
@@ -20,6 +23,7 @@ export function mergeEffects(...effects: AfterCommit[]): AfterCommit {
     withdraw: effects.flatMap((effect) => effect.withdraw ?? []),
     hopperPass: effects.some((effect) => effect.hopperPass),
     settle: [...new Set(effects.flatMap((effect) => effect.settle ?? []))],
+    webhooks: effects.flatMap((effect) => effect.webhooks ?? []),
   };
 }
 
@@ -34,6 +38,7 @@ export async function applyAfterCommit(deps: Pick<ServiceDeps, 'db' | 'queues' |
       await deps.queues.add(JobName.HopperTick, { data: {}, jobId: `promote-soon-${Date.now()}` }, { deduplication: { id: 'promote-soon', ttl: 250 } });
     }
     await Promise.all((await mayBeDone(deps, effects.settle ?? [])).map((campaignId) => enqueueSettle(deps, campaignId)));
+    await enqueueDeliveries(deps, effects.webhooks ?? [], new Date());
   } catch (error) {
     deps.logger.warn({ err: error }, 'post-commit work failed; the periodic hopper, the reconciler and the dispatch guard cover it');
   }
@@ -62,5 +67,18 @@ export async function enqueueSettle(deps: Pick<ServiceDeps, 'queues'>, campaignI
     JobName.SettleCampaign,
     { data: { campaign_id: campaignId }, jobId: `settle-${campaignId}-${Date.now()}` },
     { deduplication: { id: `settle-${campaignId}`, keepLastIfActive: true } },
+  );
+}
+
+/** The job of a delivery's next attempt: its id names the attempt, so queuing it twice queues it once. */
+export const deliveryJobId = (delivery: DeliveryRef) => `webhook-${delivery.id}-${delivery.attempts}`;
+
+/** Queues deliveries' next attempts, due at `at` (now: at once). */
+export async function enqueueDeliveries(deps: Pick<ServiceDeps, 'queues'>, deliveries: readonly DeliveryRef[], at: Date, now = new Date()): Promise<void> {
+  if (deliveries.length === 0) return;
+  const delay = Math.max(0, at.getTime() - now.getTime());
+  await deps.queues.addBulk(
+    JobName.DeliverWebhook,
+    deliveries.map((delivery) => ({ data: { delivery_id: delivery.id }, jobId: deliveryJobId(delivery), ...(delay > 0 ? { delay } : {}) })),
   );
 }

@@ -6,7 +6,9 @@ import { recordOptOuts, type OptedOut } from '../db/repositories/opt-outs.js';
 import { Conflict, InvalidField, NotFound } from '../domain/errors.js';
 import { cancelOptedOutElsewhere } from './do-not-contact.js';
 import { decideOutcome, type CallStatus, type RecordedOutcome } from '../domain/outcomes.js';
-import { applyAfterCommit } from './after-commit.js';
+import { appendWebhookEvents, type DeliveryRef } from '../db/repositories/webhook-events.js';
+import { callEndedEvent, optedOutEvent } from '../domain/webhook-events.js';
+import { applyAfterCommit, mergeEffects } from './after-commit.js';
 import { createBatcher } from './batcher.js';
 import { ownedRequests } from './owned-work.js';
 import type { ServiceDeps } from './deps.js';
@@ -46,12 +48,13 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
   const now = deps.clock();
   const recorded: Call[] = [];
   const optedOut: OptedOut[] = [];
+  const webhooks: DeliveryRef[] = [];
   const effects = await inReportTransaction(
     deps,
     accepted,
     (report) => report.callId,
     lockCalls,
-    async (wave, { tx, rows: calls }) => {
+    async (wave, { tx, campaigns, rows: calls }) => {
       const writes: RecordedCall[] = [];
       const changes: TargetChange[] = [];
       const writtenIndexes: number[] = [];
@@ -104,7 +107,22 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
       }
       // Listed before the targets move on: their rounds end as do_not_contact.
       const sources = writes.filter((write) => write.optOut).map((write) => ({ targetId: saved.get(write.id)!.targetId, callId: write.id }));
-      optedOut.push(...(await recordOptOuts(tx, sources, now)));
+      const heard = await recordOptOuts(tx, sources, now);
+      optedOut.push(...heard);
+      const organizationOf = (campaignId: string) => campaigns.get(campaignId)!.organizationId;
+      webhooks.push(
+        ...(await appendWebhookEvents(
+          tx,
+          [
+            ...writes.map((write) => {
+              const call = saved.get(write.id)!;
+              return callEndedEvent({ ...call, callId: call.id, organizationId: organizationOf(call.campaignId) });
+            }),
+            ...heard.map(optedOutEvent),
+          ],
+          now,
+        )),
+      );
       return changes;
     },
     now,
@@ -113,7 +131,7 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
     deps.metrics.callOutcomes.inc({ status: call.status });
     deps.logger.debug({ call_id: call.id, campaign_id: call.campaignId, status: call.status }, 'call outcome recorded');
   }
-  await applyAfterCommit(deps, effects);
+  await applyAfterCommit(deps, mergeEffects(effects, { webhooks }));
   deps.metrics.optOuts.inc({ source: 'call' }, optedOut.length);
   await cancelOptedOutElsewhere(deps, optedOut);
   return answered();

@@ -2,7 +2,9 @@ import type { Database } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Queues } from '../queues/queues.js';
+import type { SecretBox } from '../util/secret-box.js';
 import type { Clock } from './clock.js';
+import type { WebhookTransport } from './webhook-transport.js';
 
 /** Settings the use cases read, parsed once from the environment (src/config.ts). */
 export interface ServiceSettings {
@@ -38,6 +40,15 @@ export interface ServiceSettings {
    * waits on it fails it: its request's Redis timeout, and time for its update.
    */
   commandDecisionMs: number;
+  webhooks: {
+    /** Seals and opens signing secrets at rest (WEBHOOK_SECRET_KEY). */
+    secrets: SecretBox;
+    allowPrivateUrls: boolean;
+    timeoutMs: number;
+    retryDelaysMs: number[];
+    /** The process's HTTP client for deliveries (closed with the process). */
+    transport: WebhookTransport;
+  };
 }
 
 /**

@@ -9,6 +9,8 @@ import type { Db } from '../db/sql.js';
 import { InvalidData } from '../domain/errors.js';
 import { decideLifecycle, lifecycleEffect, type CampaignStatus, type LifecycleCommand } from '../domain/lifecycle.js';
 import { isPastEnd } from '../domain/schedule.js';
+import { statusChangeEvents } from '../domain/webhook-events.js';
+import { appendWebhookEvents } from '../db/repositories/webhook-events.js';
 import { applyAfterCommit, mergeEffects, type AfterCommit } from './after-commit.js';
 import { createBatcher, togetherOrAlone } from './batcher.js';
 import { resultOf, storedResultOf, type CommandResult, type ResumeCounts } from './command-results.js';
@@ -101,6 +103,10 @@ async function applyMoves(tx: Db, deps: Deps, moves: readonly Move[], now: Date)
   return { effects, resumes };
 }
 
+/** Webhook events of a campaign the system moved to done by itself. */
+const systemMoveEvents = (campaign: Campaign, command: string, reason: string) =>
+  statusChangeEvents({ organizationId: campaign.organizationId, campaignId: campaign.id, from: campaign.status, to: 'done', command, actor: 'system', reason });
+
 /** A campaign completes: its pending calls and messages are canceled, its rollouts finished, its jobs withdrawn after commit. */
 async function cancelCampaignWork(tx: Db, campaignId: string, now: Date): Promise<AfterCommit> {
   const withdraw = await cancelWaiting(tx, { campaign: campaignId }, 'campaign_completed', now);
@@ -162,6 +168,22 @@ async function applyWave(tx: Db, deps: Deps, wave: readonly Command[], campaigns
   }
   const { effects, resumes } = await applyMoves(tx, deps, moves, now);
   await appendCampaignEvents(tx, events);
+  const webhooks = await appendWebhookEvents(
+    tx,
+    moves.flatMap((move) =>
+      statusChangeEvents({
+        organizationId: move.campaign.organizationId,
+        campaignId: move.campaign.id,
+        from: move.campaign.status,
+        to: move.to,
+        command: move.command.name,
+        actor: move.command.actor,
+        reason: null,
+      }),
+    ),
+    now,
+  );
+  effects.push({ webhooks });
   const updated = await findCampaignsByIds(
     tx,
     accepted.map((command) => command.campaignId),
@@ -267,7 +289,7 @@ export async function runLifecycleCommand(
  * done by themselves. The campaigns are checked together, in one transaction that locks them.
  */
 async function settleTogether(deps: Deps, campaignIds: readonly string[]): Promise<Set<string>> {
-  const completed = await deps.db.sql.transaction(async (tx) => {
+  const { completed, webhooks } = await deps.db.sql.transaction(async (tx) => {
     const campaigns = await lockCampaignsExclusively(tx, campaignIds);
     const running = [...campaigns.values()].filter((campaign) => campaign.status === 'running').map((campaign) => campaign.id);
     const busy = new Set([...(await campaignsWithPending(tx, running)), ...(await campaignsWithActiveRollout(tx, running))]);
@@ -290,8 +312,14 @@ async function settleTogether(deps: Deps, campaignIds: readonly string[]): Promi
         createdAt: now,
       })),
     );
-    return new Set(idle);
+    const webhooks = await appendWebhookEvents(
+      tx,
+      idle.flatMap((campaignId) => systemMoveEvents(campaigns.get(campaignId)!, 'auto_complete', 'no_work_left')),
+      now,
+    );
+    return { completed: new Set(idle), webhooks };
   });
+  await applyAfterCommit(deps, { webhooks });
   for (const campaignId of completed) deps.logger.info({ campaign_id: campaignId }, 'campaign completed by itself: no work left');
   return completed;
 }
@@ -333,7 +361,12 @@ export async function endCampaignsPastEnd(deps: Deps & Pick<ServiceDeps, 'metric
           createdAt: now,
         })),
       );
-      return { ended: ending, effects: mergeEffects(...effects) };
+      const webhooks = await appendWebhookEvents(
+        tx,
+        ending.flatMap((campaign) => systemMoveEvents(campaign, 'scheduled_end', 'ends_at')),
+        now,
+      );
+      return { ended: ending, effects: mergeEffects(...effects, { webhooks }) };
     });
     await applyAfterCommit(deps, effects);
     for (const campaign of ended) {

@@ -4,7 +4,8 @@ import { promotedWaiting, unpromoteLost, type PromotedKey } from '../db/reposito
 import { recordSettleSwept, settleSweptUntil, workflessCampaignsChanged } from '../db/repositories/settle.js';
 import { QueueName } from '../queues/names.js';
 import { enqueueLifecycleCommand } from '../queues/queues.js';
-import { applyAfterCommit } from './after-commit.js';
+import { overdueDeliveries } from '../db/repositories/webhook-events.js';
+import { applyAfterCommit, deliveryJobId, enqueueDeliveries } from './after-commit.js';
 import { failAbandonedCommands } from './commands.js';
 import type { ServiceDeps } from './deps.js';
 import { settleCampaigns } from './lifecycle.js';
@@ -34,7 +35,12 @@ const IN_FLIGHT_MS = 60_000;
  * campaigns (bounded by each campaign's Redis budget) with one pipelined Redis read per batch,
  * and reads the campaigns changed since the last sweep.
  */
-export async function reconcile(deps: Deps): Promise<{ unpromotedWork: number; requeuedCommands: number; settledCampaigns: number }> {
+/** Overdue webhook deliveries checked per pass. */
+const DELIVERY_BATCH = 1_000;
+
+export async function reconcile(
+  deps: Deps,
+): Promise<{ unpromotedWork: number; requeuedCommands: number; settledCampaigns: number; requeuedDeliveries: number }> {
   const now = deps.clock();
   const before = new Date(now.getTime() - deps.settings.reconcileGraceMs);
   let unpromotedWork = 0;
@@ -63,12 +69,22 @@ export async function reconcile(deps: Deps): Promise<{ unpromotedWork: number; r
     deps.metrics.reconciled.inc({ kind: 'command' }, lostCommands.length);
     deps.logger.warn({ commands: lostCommands.length }, 'lifecycle commands whose job Redis lost were queued again');
   }
+  // Webhook deliveries due before the grace whose job is gone (Redis lost it, or its process
+  // died after it was taken) get their attempt queued again under the same job id.
+  const overdue = await overdueDeliveries(deps.db.sql, before, DELIVERY_BATCH);
+  const liveDeliveries = await deps.queues.liveJobs(QueueName.Webhooks, overdue.map(deliveryJobId));
+  const lostDeliveries = overdue.filter((delivery) => !liveDeliveries.has(deliveryJobId(delivery)));
+  await enqueueDeliveries(deps, lostDeliveries, now, now);
+  if (lostDeliveries.length > 0) {
+    deps.metrics.reconciled.inc({ kind: 'webhook' }, lostDeliveries.length);
+    deps.logger.warn({ deliveries: lostDeliveries.length }, 'webhook deliveries whose job Redis lost were queued again');
+  }
   const settledCampaigns = await settleLostChecks(deps, before);
   if (settledCampaigns > 0) {
     deps.metrics.reconciled.inc({ kind: 'settle' }, settledCampaigns);
     deps.logger.warn({ campaigns: settledCampaigns }, 'campaigns without work whose completion check was lost were completed');
   }
-  return { unpromotedWork, requeuedCommands: lostCommands.length, settledCampaigns };
+  return { unpromotedWork, requeuedCommands: lostCommands.length, settledCampaigns, requeuedDeliveries: lostDeliveries.length };
 }
 
 /** The channel's promoted rows promoted before `before` whose job Redis lost go back to the hopper, a batch at a time. */

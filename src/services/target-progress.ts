@@ -10,6 +10,8 @@ import { progressTarget } from '../domain/progress.js';
 import { nextStepAfterCall } from '../domain/rounds.js';
 import { isPastEnd } from '../domain/schedule.js';
 import type { TargetState } from '../domain/target-state.js';
+import { appendWebhookEvents } from '../db/repositories/webhook-events.js';
+import { targetEvents, type TargetProgressFacts, type WebhookEvent } from '../domain/webhook-events.js';
 import type { AfterCommit } from './after-commit.js';
 import { callWindowOf, goalOf, roundPolicyOf } from './campaign-policy.js';
 
@@ -20,6 +22,8 @@ export interface TargetChange {
   reachedNow: boolean;
   /** A call ended: its round goes on with the next step unless the round ends. */
   call?: { round: number; roundAttempt: number; outcome: RecordedOutcome };
+  /** Why the round ends if this change leaves the target without work and says no other reason (its last WhatsApp message sent, say). */
+  roundEndReason?: string;
 }
 
 /**
@@ -52,6 +56,8 @@ export async function advanceTargets(
   const newCalls: NewCall[] = [];
   const newMessages: NewMessage[] = [];
   const progress: ProgressRow[] = [];
+  const events: WebhookEvent[] = [];
+  const roundEnds = new Map<string, { reason: string; facts: Omit<TargetProgressFacts, 'reachedNow' | 'goalMetNow' | 'roundEnded'> }>();
 
   for (const change of changes) {
     const target = targets.get(change.targetId);
@@ -66,6 +72,16 @@ export async function advanceTargets(
       now,
     });
     let lastAttempt = target.lastAttempt;
+    let stepEnd: string | null = null;
+    const facts = { organizationId: campaign.organizationId, campaignId: campaign.id, targetId: target.id, round: target.round, state: result.state };
+    events.push(
+      ...targetEvents({
+        ...facts,
+        reachedNow: !target.reachedAt && result.reachedAt !== null,
+        goalMetNow: !target.goalMetAt && result.goalMetAt !== null,
+        roundEnded: null,
+      }),
+    );
     if (result.roundEnds) {
       ending.set(result.roundEnds, [...(ending.get(result.roundEnds) ?? []), target.id]);
     } else if (change.call && change.call.round === target.round && campaign.status !== 'done') {
@@ -94,8 +110,9 @@ export async function advanceTargets(
         });
       } else if (step.kind === 'whatsapp_fallback') {
         newMessages.push({ campaignId: campaign.id, targetId: target.id, round: change.call.round, kind: 'fallback', endsRound: true, scheduledFor: now });
-      }
+      } else stepEnd = step.reason;
     }
+    roundEnds.set(target.id, { reason: result.roundEnds ?? stepEnd ?? change.roundEndReason ?? 'no_work_left', facts });
     progress.push({ id: target.id, state: result.state, reachedAt: result.reachedAt, goalMetAt: result.goalMetAt, lastAttempt });
   }
 
@@ -104,13 +121,19 @@ export async function advanceTargets(
   await insertCalls(tx, newCalls, now);
   await insertMessages(tx, newMessages, now);
   await saveProgress(tx, progress, now);
-  const idleCampaigns = await refreshPending(
+  const { idleTargets, idleCampaigns } = await refreshPending(
     tx,
     changes.map((change) => change.targetId),
     now,
   );
+  // A target left without work has ended its round.
+  for (const targetId of idleTargets) {
+    const ended = roundEnds.get(targetId);
+    if (ended) events.push(...targetEvents({ ...ended.facts, reachedNow: false, goalMetNow: false, roundEnded: ended.reason }));
+  }
+  const webhooks = await appendWebhookEvents(tx, events, now);
   return {
-    effects: { withdraw, hopperPass: newCalls.length + newMessages.length > 0, settle: idleCampaigns },
+    effects: { withdraw, hopperPass: newCalls.length + newMessages.length > 0, settle: idleCampaigns, webhooks },
     states: new Map(progress.map((row) => [row.id, row.state])),
   };
 }

@@ -8,7 +8,9 @@ import { Conflict, NotFound } from '../domain/errors.js';
 import { DEFAULT_OPT_OUT_KEYWORDS, isOptOutReply } from '../domain/opt-out.js';
 import { cancelOptedOutElsewhere } from './do-not-contact.js';
 import { decideMessageEvent, type WhatsappEvent, type WhatsappStatus } from '../domain/whatsapp-status.js';
-import { applyAfterCommit } from './after-commit.js';
+import { appendWebhookEvents, type DeliveryRef } from '../db/repositories/webhook-events.js';
+import { optedOutEvent, repliedEvent, type Reply } from '../domain/webhook-events.js';
+import { applyAfterCommit, mergeEffects } from './after-commit.js';
 import { createBatcher } from './batcher.js';
 import { ownedRequests } from './owned-work.js';
 import type { ServiceDeps } from './deps.js';
@@ -62,6 +64,7 @@ export async function recordWhatsappEvents(deps: Deps, reports: readonly Message
 
   const now = deps.clock();
   const optedOut: OptedOut[] = [];
+  const webhooks: DeliveryRef[] = [];
   const keywords = keywordReader();
   const effects = await inReportTransaction(
     deps,
@@ -73,6 +76,7 @@ export async function recordWhatsappEvents(deps: Deps, reports: readonly Message
       const changes: TargetChange[] = [];
       const writtenIndexes: number[] = [];
       const sources: OptOutSource[] = [];
+      const replies: Reply[] = [];
       for (const { request: report, index } of wave) {
         const message = messages.get(report.messageId)!;
         const column = TIME_OF[report.event];
@@ -103,19 +107,35 @@ export async function recordWhatsappEvents(deps: Deps, reports: readonly Message
           replyText: message.replyText ?? (report.event === 'replied' ? (report.text ?? null) : null),
           optOut: message.optOut || optsOut,
         });
-        changes.push({ targetId: message.targetId, reachedNow: report.event === 'replied' });
+        changes.push({
+          targetId: message.targetId,
+          reachedNow: report.event === 'replied',
+          ...(message.endsRound && (report.event === 'sent' || report.event === 'failed') ? { roundEndReason: `whatsapp_${report.event}` } : {}),
+        });
         writtenIndexes.push(index);
         if (optsOut) sources.push({ targetId: message.targetId, messageId: message.id });
+        if (report.event === 'replied') {
+          replies.push({
+            organizationId: campaigns.get(message.campaignId)!.organizationId,
+            campaignId: message.campaignId,
+            targetId: message.targetId,
+            messageId: message.id,
+            text: report.text ?? null,
+            optOut: optsOut,
+          });
+        }
       }
       for (const message of await saveMessageEvents(tx, writes, now)) messages.set(message.id, message);
       // Listed before the targets move on: their rounds end as do_not_contact.
-      optedOut.push(...(await recordOptOuts(tx, sources, now)));
+      const heard = await recordOptOuts(tx, sources, now);
+      optedOut.push(...heard);
+      webhooks.push(...(await appendWebhookEvents(tx, [...replies.map(repliedEvent), ...heard.map(optedOutEvent)], now)));
       for (const index of writtenIndexes) results[index] = messages.get(reports[index]!.messageId)!;
       return changes;
     },
     now,
   );
-  await applyAfterCommit(deps, effects);
+  await applyAfterCommit(deps, mergeEffects(effects, { webhooks }));
   deps.metrics.optOuts.inc({ source: 'whatsapp' }, optedOut.length);
   await cancelOptedOutElsewhere(deps, optedOut);
   return answered();

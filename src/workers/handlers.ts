@@ -9,6 +9,7 @@ import type { ServiceDeps } from '../services/deps.js';
 import { hopperTick } from '../services/hopper-tick.js';
 import { markCommandFailed, runLifecycleCommand } from '../services/lifecycle.js';
 import { reconcile } from '../services/reconciler.js';
+import { deliverWebhook } from '../services/webhook-delivery.js';
 
 /** What every handler may use: the services' dependencies and the process's batched use cases. */
 export interface WorkerContext {
@@ -57,6 +58,7 @@ export const jobHandlers: { [N in SystemJobName]: Handler<N> } = {
     });
     return { call_id: call.id, status: call.status };
   },
+  [JobName.DeliverWebhook]: ({ delivery_id }, { deps }) => deliverWebhook(deps, delivery_id),
   [JobName.WhatsappEvent]: async ({ message_id, event, text }, { batched }) => {
     const message = await batched.recordWhatsappEvent({ messageId: message_id, event, text });
     return { message_id: message.id, status: message.status };

@@ -192,7 +192,7 @@ describe('a reconciler pass among many running campaigns', () => {
     const many = await passAmong(2_000);
 
     for (const pass of [few, many]) {
-      expect(pass.result).toEqual({ unpromotedWork: 1, requeuedCommands: 0, settledCampaigns: 1 });
+      expect(pass.result).toEqual({ unpromotedWork: 1, requeuedCommands: 0, settledCampaigns: 1, requeuedDeliveries: 0 });
       expect(pass).toMatchObject({ lostPromoted: false, livePromoted: true, pausedPromoted: true, worklessStatus: 'done' });
     }
     // The idle ones still run, untouched (and so do the lost and the live ones).

@@ -136,13 +136,13 @@ describe('cancel, pending flags and reconciliation', () => {
     const withdrawn = await cancelWaiting(sqlDb.db, { targets: [a!, b!] }, 'goal_met', new Date());
     expect(withdrawn).toEqual([{ channel: 'call', id: promoted!.id, promotion: 1 }]);
     const idleAt = new Date('2026-12-01T12:00:00Z');
-    expect(await refreshPending(sqlDb.db, [a!, b!], idleAt)).toEqual([campaignId]);
+    expect(await refreshPending(sqlDb.db, [a!, b!], idleAt)).toEqual({ idleTargets: expect.arrayContaining([a, b]), idleCampaigns: [campaignId] });
     expect(await rowsOf('SELECT has_pending, idle_since FROM targets WHERE id = ANY($1)', [[a, b]])).toEqual([
       { has_pending: false, idle_since: idleAt },
       { has_pending: false, idle_since: idleAt },
     ]);
     // Nothing changed since: nothing to report.
-    expect(await refreshPending(sqlDb.db, [a!, b!], new Date())).toEqual([]);
+    expect(await refreshPending(sqlDb.db, [a!, b!], new Date())).toEqual({ idleTargets: [], idleCampaigns: [] });
   });
 
   it('gives back only rows still waiting under the promotion whose job was lost', async () => {

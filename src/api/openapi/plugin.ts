@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { z } from 'zod';
+import { webhookEventBodies } from '../schemas/webhooks.js';
 import { componentSchemas, routeJsonSchema } from './json-schema.js';
 
 type JsonObject = Record<string, unknown>;
@@ -78,6 +79,32 @@ function transformRouteSchema({ schema, url }: { schema: FastifySchema; url: str
  * in the base document because @fastify/swagger drops header parameters named like a security
  * scheme, and the execution contract lists X-API-Key as a parameter too.
  */
+/**
+ * The OpenAPI 3.1 `webhooks` section: one operation per event type, its body a component schema
+ * (docs/webhooks.md). Receivers answer 2xx; anything else is retried.
+ */
+function webhookOperations(): Record<string, OpenAPIV3_1.PathItemObject> {
+  return Object.fromEntries(
+    webhookEventBodies.map(({ type, summary, schema }) => [
+      type,
+      {
+        post: {
+          summary,
+          operationId: `webhook_${type.replace('.', '_')}`,
+          parameters: ['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((name) => ({
+            name,
+            in: 'header',
+            required: true,
+            schema: { type: 'string' },
+          })),
+          requestBody: { required: true, content: { 'application/json': { schema: routeJsonSchema(schema) } } },
+          responses: { '200': { description: 'Received (any 2xx); anything else, or no answer within 15 s, is retried.' } },
+        },
+      },
+    ]),
+  ) as Record<string, OpenAPIV3_1.PathItemObject>;
+}
+
 const finishDocument: SwaggerTransformObject = (document) => {
   if (!('openapiObject' in document)) throw new Error('only OpenAPI 3 documents are generated');
   const { openapiObject } = document;
@@ -90,6 +117,7 @@ const finishDocument: SwaggerTransformObject = (document) => {
   }
   return {
     ...openapiObject,
+    webhooks: webhookOperations(),
     security: [{ bearerAuth: [] }, { apiKeyAuth: [] }],
     components: {
       ...openapiObject.components,

@@ -10,7 +10,10 @@ export interface OptOutSource {
 /** Who opted out: the organization, and the person's identifiers as targets are found by (dedupe keys). */
 export interface OptedOut {
   organizationId: string;
+  campaignId: string;
   targetId: string;
+  callId: string | null;
+  messageId: string | null;
   dedupeKeys: string[];
 }
 
@@ -69,7 +72,10 @@ export async function recordOptOuts(tx: Db, sources: readonly OptOutSource[], no
   }
   return people.map((person) => ({
     organizationId: person.organizationId,
+    campaignId: person.campaignId,
     targetId: person.targetId,
+    callId: person.callId,
+    messageId: person.messageId,
     dedupeKeys: [
       ...[person.phone, person.whatsapp].filter((value): value is string => value !== null).map((value) => `phone:${value}`),
       ...(person.customerId === null ? [] : [`customer:${person.customerId}`]),

@@ -63,20 +63,20 @@ function holdsPendingSql(): Sql {
 
 /**
  * Brings the targets' `has_pending` up to date after their rows changed; a target whose work
- * just ran out is idle from `now`. Returns the campaigns in which some target went idle (they
- * may have no work left).
+ * just ran out is idle from `now`. Returns the targets that went idle (their round ended) and
+ * their campaigns (they may have no work left).
  */
-export async function refreshPending(tx: Db, targetIds: string[], now: Date): Promise<string[]> {
-  if (targetIds.length === 0) return [];
+export async function refreshPending(tx: Db, targetIds: string[], now: Date): Promise<{ idleTargets: string[]; idleCampaigns: string[] }> {
+  if (targetIds.length === 0) return { idleTargets: [], idleCampaigns: [] };
   // Only targets whose flag is wrong are written, so the new value is the flag's negation.
-  const rows = await tx.query<{ campaign_id: string }>(sql`
+  const rows = await tx.query<{ id: string; campaign_id: string }>(sql`
     WITH changed AS (
       UPDATE targets t SET has_pending = NOT t.has_pending, idle_since = CASE WHEN t.has_pending THEN ${now}::timestamptz ELSE t.idle_since END
       WHERE t.id = ANY(${targetIds}::uuid[]) AND t.has_pending IS DISTINCT FROM (${holdsPendingSql()})
-      RETURNING t.campaign_id, t.has_pending
+      RETURNING t.id, t.campaign_id, t.has_pending
     )
-    SELECT DISTINCT campaign_id FROM changed WHERE NOT has_pending`);
-  return rows.map((row) => row.campaign_id);
+    SELECT id, campaign_id FROM changed WHERE NOT has_pending`);
+  return { idleTargets: rows.map((row) => row.id), idleCampaigns: [...new Set(rows.map((row) => row.campaign_id))] };
 }
 
 /** After a campaign-wide cancel: its pending targets keep the flag only for calls still dialing. */
