@@ -1,9 +1,14 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import getPort from 'get-port';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDialer } from '../support/contacts.js';
 import { ALL_WEEK, createCampaign, waitCampaignDone } from '../support/campaigns.js';
 import { startTestSystem, type TestOrganization, type TestSystem } from '../support/harness.js';
+import { fencedBlocks, readMarkdown } from '../support/markdown.js';
 import { eventually } from '../support/poll.js';
+import { spawnOwned } from '../support/processes.js';
 import { startWebhookReceiver } from '../support/webhook-receiver.js';
 
 /*
@@ -208,5 +213,44 @@ describe('the endpoints API', () => {
     const answer = await t.api('POST', '/webhook-endpoints', body);
     expect(answer.statusCode).toBe(422);
     expect((answer.json().detail as Array<{ loc: unknown[] }>).map((detail) => detail.loc)).toContainEqual(loc);
+  });
+});
+
+describe('the receiver of docs/webhooks.md', () => {
+  it('runs as written and prints every event it verified, once', async () => {
+    const block = fencedBlocks(readMarkdown('docs/webhooks.md')).find((candidate) => candidate.name === 'receiver.mjs')!;
+    expect(block.content.trim().split('\n')).toHaveLength(15);
+    // Inside node_modules, so its import of standardwebhooks resolves as in a project that installed it.
+    const dir = join('node_modules', '.cache', `webhook-receiver-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'receiver.mjs'), block.content);
+    const org = await t.newOrganization();
+    const port = await getPort();
+    const endpoint = await register(org, `http://127.0.0.1:${port}/`, ['campaign.status_changed', 'campaign.completed']);
+    let output = '';
+    const receiver = spawnOwned(process.execPath, [join(dir, 'receiver.mjs')], {
+      env: { ...process.env, WEBHOOK_SECRET: endpoint.secret, PORT: String(port) },
+      output: (chunk) => (output += chunk),
+    });
+    try {
+      await eventually(
+        async () => fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: '{}' }).then((response) => response.status),
+        (status) => status === 400,
+      );
+      await createCampaign(t, { start: true, headers: { 'x-api-key': org.apiKey } });
+      const lines = await eventually(
+        async () => output.split('\n').filter(Boolean),
+        (printed) => printed.length === 3,
+      );
+      expect(lines.map((line) => (JSON.parse(line) as { type: string }).type).sort()).toEqual([
+        'campaign.completed',
+        'campaign.status_changed',
+        'campaign.status_changed',
+      ]);
+      expect((await deliveriesOf(org, endpoint.id)).every((delivery) => delivery.status === 'delivered' && delivery.last_status_code === 204)).toBe(true);
+    } finally {
+      await receiver.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

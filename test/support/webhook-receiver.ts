@@ -22,13 +22,17 @@ export async function startWebhookReceiver() {
   const rejected: string[] = [];
   let secrets: string[] = [];
   let answer: (request: number) => number = () => 200;
+  let delay: (request: number) => number = () => 0;
   let requests = 0;
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
+    request.on('end', async () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      const status = answer(++requests);
+      const number = ++requests;
+      const status = answer(number);
+      const wait = delay(number);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       const headers = request.headers as Record<string, string>;
       const verified = secrets.some((secret) => {
         try {
@@ -59,6 +63,10 @@ export async function startWebhookReceiver() {
     /** The status of the n-th request (from 1). */
     answerWith(status: (request: number) => number) {
       answer = status;
+    },
+    /** How long the n-th request waits for its answer, in ms. */
+    delayWith(ms: (request: number) => number) {
+      delay = ms;
     },
     get requests() {
       return requests;
