@@ -1,3 +1,4 @@
+import { webhookEventTypes } from '../../src/domain/webhooks.js';
 import { readFileSync } from 'node:fs';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
@@ -42,6 +43,16 @@ const contractPaths = Object.entries(contract.paths as Record<string, Json>);
 describe('GET /openapi.json', () => {
   it('is OpenAPI 3.1 and served without credentials', () => {
     expect(document.openapi).toBe('3.1.0');
+  });
+
+  it('documents every webhook event in its webhooks section, each body a component schema', () => {
+    const webhooks = (document as unknown as { webhooks: Record<string, { post: { requestBody: { content: Record<string, { schema: Json }> } } }> }).webhooks;
+    expect(Object.keys(webhooks).sort()).toEqual([...webhookEventTypes].sort());
+    for (const [type, operation] of Object.entries(webhooks)) {
+      const schema = operation.post.requestBody.content['application/json']!.schema as { $ref: string };
+      const component = (document.components.schemas as Record<string, { properties: { type: { const: string } } }>)[schema.$ref.split('/').at(-1)!]!;
+      expect(component.properties.type.const).toBe(type);
+    }
   });
 
   it('covers the three execution paths of the contract', () => {

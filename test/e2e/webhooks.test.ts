@@ -55,6 +55,10 @@ describe('a whole campaign', () => {
     try {
       const endpoint = await register(org, receiver.url);
       expect(endpoint.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+      // Stored sealed: the database holds neither the secret nor its key bytes.
+      const [stored] = await t.prisma.webhookEndpoint.findMany({ where: { id: endpoint.id } });
+      expect(stored!.secretSealed).not.toContain(endpoint.secret.slice('whsec_'.length));
+      expect(stored!.secretSealed).toMatch(/^v1\./);
       receiver.trust(endpoint.secret);
       const id = await createCampaign(t, {
         settings: { call_working_hours: ALL_WEEK, call_attempt_delays: [0] },
@@ -251,6 +255,38 @@ describe('the receiver of docs/webhooks.md', () => {
     } finally {
       await receiver.kill('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("one organization's slow endpoint", () => {
+  it("does not delay another organization's deliveries", async () => {
+    const slowOrg = await t.newOrganization();
+    const quickOrg = await t.newOrganization();
+    const slow = await startWebhookReceiver();
+    const quick = await startWebhookReceiver();
+    try {
+      slow.delayWith(() => 3_000);
+      const slowEndpoint = await register(slowOrg, slow.url);
+      slow.trust(slowEndpoint.secret);
+      for (let i = 0; i < 8; i++) await createCampaign(t, { settings: { name: `slow ${i}` }, start: true, headers: { 'x-api-key': slowOrg.apiKey } });
+      await eventually(
+        async () => slow.requests,
+        (n) => n >= 4,
+      );
+      const quickEndpoint = await register(quickOrg, quick.url);
+      quick.trust(quickEndpoint.secret);
+      await createCampaign(t, { start: true, headers: { 'x-api-key': quickOrg.apiKey } });
+      await eventually(
+        async () => quick.received.length,
+        (n) => n === 3,
+        5_000,
+      );
+      // The slow endpoint has had at most its four attempts at a time: most of its 24 events still wait.
+      expect(slow.received.length).toBeLessThan(24);
+    } finally {
+      await slow.close();
+      await quick.close();
     }
   });
 });

@@ -71,6 +71,11 @@ export async function startWebhookReceiver() {
     get requests() {
       return requests;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Keep-alive connections of the system's HTTP client, and requests still held, end now.
+        server.closeAllConnections();
+      }),
   };
 }
