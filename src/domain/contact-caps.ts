@@ -16,7 +16,8 @@ const HOUR_MS = 3_600_000;
 
 /**
  * The first moment at which one more dial to the number keeps every cap, given the number's
- * earlier dials (none later than `now`); null when a dial now does. A cap of `max` in `hours`
+ * dials; null when a dial now does. A dial stamped after `now` (a batch that read its clock
+ * before another committed) counts as made. A cap of `max` in `hours`
  * is kept at T when fewer than `max` dials lie in (T - hours, T]: with the dials of its window
  * in time order, the one `max` places from the newest has to leave it.
  */
@@ -27,7 +28,7 @@ export function capHoldUntil(now: Date, dials: readonly Date[], caps: readonly C
     const windowMs = cap.hours * HOUR_MS;
     const inWindow = dials
       .map((dial) => dial.getTime())
-      .filter((dial) => dial > nowMs - windowMs && dial <= nowMs)
+      .filter((dial) => dial > nowMs - windowMs)
       .sort((a, b) => a - b);
     if (inWindow.length < cap.max) continue;
     const free = inWindow[inWindow.length - cap.max]! + windowMs;

@@ -3,6 +3,7 @@ import { channelRules, type ChannelName } from './channel-names.js';
 import { capHoldUntil, type ContactCap } from './contact-caps.js';
 import type { CampaignStatus } from './lifecycle.js';
 import { rateHoldUntil } from './pacing.js';
+import { earliestContact, isPastEnd } from './schedule.js';
 import type { CallWindow } from './working-hours.js';
 
 /**
@@ -34,6 +35,9 @@ export interface DispatchSnapshot {
     maxCallsPerMinute: number | null;
     maxConcurrentCalls: number | null;
     window: CallWindow;
+    /** The campaign's schedule (`starts_at`, `ends_at`): nobody is contacted outside it. */
+    startsAt: Date | null;
+    endsAt: Date | null;
   };
   /** `zone`: the zone the target reads the window in (its own, else the campaign's, else UTC). */
   target: { zone: string; doNotContact: boolean };
@@ -52,7 +56,7 @@ export interface DispatchSnapshot {
   };
 }
 
-export type HoldReason = 'campaign_not_running' | 'rate_limit' | 'concurrency_limit' | 'expired' | 'contact_cap';
+export type HoldReason = 'campaign_not_running' | 'before_start' | 'campaign_ended' | 'rate_limit' | 'concurrency_limit' | 'expired' | 'contact_cap';
 
 export type DispatchDecision =
   /** Contact the target now (place the call, send the message). */
@@ -81,7 +85,7 @@ const reached = (active: number, limit: number | null) => limit !== null && acti
 
 /**
  * Rules, first match wins: the job's standing against its row (gone, ahead, stale, finished), a
- * redelivered claim, the campaign's status, the do-not-contact list, expiry, then for paced
+ * redelivered claim, the campaign's status, the do-not-contact list, its schedule, expiry, then for paced
  * channels only (calls: `channelRules`) the organization's contact caps (held until the first
  * moment in the window that every cap allows), concurrency and the calls-per-minute rate.
  */
@@ -99,6 +103,13 @@ export function decideDispatch(s: DispatchSnapshot, settings: DispatchSettings =
   if (work.state === 'claimed') return { kind: 'dial' };
   if (s.campaign.status !== 'running') return hold(null, 'campaign_not_running');
   if (s.target.doNotContact) return { kind: 'cancel', reason: 'do_not_contact' };
+  // Work due before the schedule moved (a PATCH while paused) waits for its start; after its end
+  // the hopper's next pass completes the campaign and cancels it.
+  const schedule = { startsAt: s.campaign.startsAt, endsAt: s.campaign.endsAt };
+  if (isPastEnd(schedule, s.now)) return hold(null, 'campaign_ended');
+  if (earliestContact(schedule, s.now) > s.now) {
+    return hold(channelRules[s.channel].paced ? nextWindowMoment(schedule.startsAt!, s.campaign.window, s.target.zone) : schedule.startsAt, 'before_start');
+  }
 
   const nowMs = s.now.getTime();
   const dueMs = work.dueAt.getTime();

@@ -14,3 +14,10 @@ export function isOptOutReply(text: string | null | undefined, keywords: readonl
   const reply = normalizeKeyword(text);
   return reply.length > 0 && keywords.some((keyword) => normalizeKeyword(keyword) === reply);
 }
+
+/**
+ * A reply's text as it can be stored: without NUL characters and with lone surrogates replaced
+ * (PostgreSQL refuses both), so a sender's odd reply never blocks its report.
+ */
+export const storableReply = (text: string) =>
+  text.replaceAll('\u0000', '').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');

@@ -102,7 +102,8 @@ export const jobCatalog = {
   // once finished, so the reconciler can queue an attempt again under the same id.
   [JobName.DeliverWebhook]: define({
     queue: QueueName.Webhooks,
-    schema: z.object({ delivery_id: z.uuid() }),
+    // The attempt it is for: a job of an attempt already made (a stray copy) does nothing.
+    schema: z.object({ delivery_id: z.uuid(), attempts: z.int().min(0) }),
     options: { attempts: 5, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: true, removeOnFail: true },
     consumer: 'system',
   }),

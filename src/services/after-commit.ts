@@ -79,6 +79,10 @@ export async function enqueueDeliveries(deps: Pick<ServiceDeps, 'queues'>, deliv
   const delay = Math.max(0, at.getTime() - now.getTime());
   await deps.queues.addBulk(
     JobName.DeliverWebhook,
-    deliveries.map((delivery) => ({ data: { delivery_id: delivery.id }, jobId: deliveryJobId(delivery), ...(delay > 0 ? { delay } : {}) })),
+    deliveries.map((delivery) => ({
+      data: { delivery_id: delivery.id, attempts: delivery.attempts },
+      jobId: deliveryJobId(delivery),
+      ...(delay > 0 ? { delay } : {}),
+    })),
   );
 }

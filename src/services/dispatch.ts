@@ -241,6 +241,8 @@ function snapshotOf(
       maxCallsPerMinute: campaign.maxCallsPerMinute,
       maxConcurrentCalls: campaign.maxConcurrentCalls,
       window: callWindowOf(campaign),
+      startsAt: campaign.startsAt,
+      endsAt: campaign.endsAt,
     },
     target: { zone: row.zone, doNotContact: row.listed },
     contact,

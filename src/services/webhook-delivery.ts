@@ -1,14 +1,24 @@
 import { disableEndpoint, recordEndpointHealth } from '../db/repositories/webhook-endpoints.js';
-import { deliveryToSend, failPendingDeliveries, recordAttempt, type DeliveryToSend } from '../db/repositories/webhook-events.js';
+import {
+  deliveryToSend,
+  failPendingDeliveries,
+  postponeAttempt,
+  recordAttempt,
+  type DeliveryRef,
+  type DeliveryToSend,
+} from '../db/repositories/webhook-events.js';
 import { decideAfterAttempt, signatureHeader } from '../domain/webhooks.js';
 import { JobName } from '../queues/names.js';
-import { enqueueDeliveries } from './after-commit.js';
+import { deliveryJobId, enqueueDeliveries } from './after-commit.js';
 import type { ServiceDeps } from './deps.js';
 
 type Deps = Pick<ServiceDeps, 'db' | 'queues' | 'clock' | 'logger' | 'metrics' | 'settings'>;
 
 /** Attempts of one endpoint in flight in this process at most: a slow receiver holds no more worker slots. */
 export const IN_FLIGHT_PER_ENDPOINT = 4;
+/** A job this much ahead of its attempt's due time is a stray copy (timers of Redis and this process may differ by less). */
+const EARLY_MS = 5_000;
+
 /** How long an attempt waits, queued again, when its endpoint has as many in flight. */
 const BUSY_RETRY_MS = 1_000;
 
@@ -29,9 +39,12 @@ export function webhookBody(delivery: Pick<DeliveryToSend, 'type' | 'eventCreate
  * one, the endpoint disabled when it must be (410 Gone, five days of failures). A delivery that
  * is no longer pending (recorded by another attempt, or replayed) is left alone.
  */
-export async function deliverWebhook(deps: Deps, deliveryId: string): Promise<{ status: string; attempts?: number }> {
-  const delivery = await deliveryToSend(deps.db.sql, deliveryId);
+export async function deliverWebhook(deps: Deps, job: DeliveryRef): Promise<{ status: string; attempts?: number }> {
+  const delivery = await deliveryToSend(deps.db.sql, job.id);
   if (!delivery || delivery.status !== 'pending') return { status: delivery?.status ?? 'gone' };
+  // A copy of a job whose attempt was made already, or that came before its time (the
+  // reconciler's, a retry of a job that failed after recording): nothing to do.
+  if (delivery.attempts !== job.attempts || delivery.nextAttemptAt.getTime() > deps.clock().getTime() + EARLY_MS) return { status: 'skipped' };
   const { webhooks } = deps.settings;
   if (!delivery.enabled) {
     await recordAttempt(
@@ -45,12 +58,17 @@ export async function deliverWebhook(deps: Deps, deliveryId: string): Promise<{ 
   }
   const running = inFlight.get(delivery.endpointId) ?? 0;
   if (running >= IN_FLIGHT_PER_ENDPOINT) {
-    await deps.queues.add(JobName.DeliverWebhook, {
-      data: { delivery_id: delivery.id },
-      jobId: `webhook-${delivery.id}-${delivery.attempts}-busy-${Date.now()}`,
-      delay: BUSY_RETRY_MS,
-    });
-    return { status: 'pending' };
+    // Its row says when it is due again, so the reconciler does not take it for lost meanwhile.
+    const now = deps.clock();
+    const at = new Date(now.getTime() + BUSY_RETRY_MS);
+    if (await postponeAttempt(deps.db.sql, job, at, now)) {
+      await deps.queues.add(JobName.DeliverWebhook, {
+        data: { delivery_id: delivery.id, attempts: delivery.attempts },
+        jobId: `${deliveryJobId(job)}-busy-${now.getTime()}`,
+        delay: BUSY_RETRY_MS,
+      });
+    }
+    return { status: 'busy' };
   }
   inFlight.set(delivery.endpointId, running + 1);
   try {

@@ -1,4 +1,5 @@
 import { lookup } from 'node:dns';
+import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
 import { isPublicAddress, type AttemptResult } from '../domain/webhooks.js';
 
@@ -40,6 +41,9 @@ export function createWebhookTransport(options: { timeoutMs: number; allowPrivat
   });
   return {
     async send(url, body, headers) {
+      // An address in the URL is connected to without a lookup: it is checked here.
+      const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+      if (!options.allowPrivate && isIP(host) !== 0 && !isPublicAddress(host)) return { error: 'EPRIVATE' };
       try {
         const response = await request(url, { method: 'POST', body, headers, dispatcher: agent, signal: AbortSignal.timeout(options.timeoutMs) });
         let read = 0;

@@ -5,7 +5,7 @@ import { findContactPolicy } from '../db/repositories/contact-policies.js';
 import { recordOptOuts, type OptedOut, type OptOutSource } from '../db/repositories/opt-outs.js';
 import type { Db } from '../db/sql.js';
 import { Conflict, NotFound } from '../domain/errors.js';
-import { DEFAULT_OPT_OUT_KEYWORDS, isOptOutReply } from '../domain/opt-out.js';
+import { DEFAULT_OPT_OUT_KEYWORDS, isOptOutReply, storableReply } from '../domain/opt-out.js';
 import { cancelOptedOutElsewhere } from './do-not-contact.js';
 import { decideMessageEvent, type WhatsappEvent, type WhatsappStatus } from '../domain/whatsapp-status.js';
 import { appendWebhookEvents, type DeliveryRef } from '../db/repositories/webhook-events.js';
@@ -56,6 +56,7 @@ function keywordReader() {
  * left after it.
  */
 export async function recordWhatsappEvents(deps: Deps, reports: readonly MessageEventReport[]): Promise<Array<WhatsappMessage | Error>> {
+  reports = reports.map((report) => (report.text === undefined ? report : { ...report, text: storableReply(report.text) }));
   const results: Array<WhatsappMessage | Error | undefined> = reports.map(() => undefined);
   const accepted = await ownedRequests(deps, 'whatsapp', reports, (report) => report.messageId);
   // Unknown ids, and another organization's, are not found (errors made only for those).

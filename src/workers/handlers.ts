@@ -58,7 +58,7 @@ export const jobHandlers: { [N in SystemJobName]: Handler<N> } = {
     });
     return { call_id: call.id, status: call.status };
   },
-  [JobName.DeliverWebhook]: ({ delivery_id }, { deps }) => deliverWebhook(deps, delivery_id),
+  [JobName.DeliverWebhook]: ({ delivery_id, attempts }, { deps }) => deliverWebhook(deps, { id: delivery_id, attempts }),
   [JobName.WhatsappEvent]: async ({ message_id, event, text }, { batched }) => {
     const message = await batched.recordWhatsappEvent({ messageId: message_id, event, text });
     return { message_id: message.id, status: message.status };

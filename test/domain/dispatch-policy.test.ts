@@ -108,6 +108,8 @@ function snapshotOf(row: Row): DispatchSnapshot {
       maxCallsPerMinute: fixture.maxCallsPerMinute,
       maxConcurrentCalls: fixture.maxConcurrentCalls,
       window: DEFAULT_CALL_WINDOW,
+      startsAt: null,
+      endsAt: null,
     },
     target: { zone: ZONE, doNotContact: row.doNotContact },
     contact: { caps: [], dials: [] },
@@ -348,6 +350,8 @@ describe('decideDispatch properties', () => {
           maxCallsPerMinute: r.maxCallsPerMinute,
           maxConcurrentCalls: r.maxConcurrentCalls,
           window: { ...DEFAULT_CALL_WINDOW, blackoutDates: [...blackoutDates].sort() },
+          startsAt: null,
+          endsAt: null,
         },
         target: { zone: r.zone, doNotContact: r.doNotContact },
         contact: { caps: [], dials: [] },
@@ -493,5 +497,35 @@ describe('decideDispatch: contact caps', () => {
     const full = { caps: [{ hours: 8, max: 1 }], dials: [ago(HOUR)] };
     expect(decideDispatch({ ...base(full), target: { zone: ZONE, doNotContact: true } })).toEqual({ kind: 'cancel', reason: 'do_not_contact' });
     expect(decideDispatch(base(full, 'call', 'all_limits'))).toMatchObject({ kind: 'hold', reason: 'contact_cap' });
+  });
+});
+
+describe('decideDispatch: the campaign schedule', () => {
+  const base = (schedule: { startsAt: Date | null; endsAt: Date | null }, channel: Channel = 'call'): DispatchSnapshot => {
+    const snapshot = snapshotOf({
+      channel,
+      work: { state: 'pending', standing: 'same', promoted: true },
+      status: 'running',
+      doNotContact: false,
+      staleness: 'fresh',
+      pacing: 'free',
+    });
+    return { ...snapshot, campaign: { ...snapshot.campaign, ...schedule } };
+  };
+
+  it('holds work until starts_at, moved into the window for a call', () => {
+    expect(decideDispatch(base({ startsAt: later(60 * MIN), endsAt: null }))).toEqual({ kind: 'hold', until: later(60 * MIN), reason: 'before_start' });
+    // 21:00 in Berlin: the next opening of the window.
+    expect(decideDispatch(base({ startsAt: later(9 * 60 * MIN), endsAt: null }))).toEqual({ kind: 'hold', until: NEXT_OPENING, reason: 'before_start' });
+    expect(decideDispatch(base({ startsAt: later(9 * 60 * MIN), endsAt: null }, 'whatsapp'))).toEqual({
+      kind: 'hold',
+      until: later(9 * 60 * MIN),
+      reason: 'before_start',
+    });
+  });
+
+  it('contacts nobody once ends_at has come, and dials inside the schedule', () => {
+    expect(decideDispatch(base({ startsAt: null, endsAt: NOW }))).toEqual({ kind: 'hold', until: null, reason: 'campaign_ended' });
+    expect(decideDispatch(base({ startsAt: ago(MIN), endsAt: later(MIN) }))).toEqual({ kind: 'dial' });
   });
 });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDialer } from '../support/contacts.js';
 import { ALL_WEEK, createCampaign, waitCampaignDone } from '../support/campaigns.js';
 import { startTestSystem, type TestOrganization, type TestSystem } from '../support/harness.js';
+import { deliverWebhook } from '../../src/services/webhook-delivery.js';
 import { fencedBlocks, readMarkdown } from '../support/markdown.js';
 import { eventually } from '../support/poll.js';
 import { spawnOwned } from '../support/processes.js';
@@ -194,6 +195,21 @@ describe('the endpoints API', () => {
       expect(twice[1]!.id).toBe(first!.id);
       const since = await org.api('POST', `/webhook-endpoints/${endpoint.id}/replay`, { since: new Date(Date.now() - 3600_000).toISOString() });
       expect(since.json()).toEqual({ replayed: 1 });
+      await eventually(
+        async () => receiver.received.length,
+        (n) => n === 3,
+      );
+
+      // A stray copy of a job whose attempt was made already does nothing.
+      const [pending] = await t.prisma.webhookDelivery.findMany({ where: { endpointId: endpoint.id }, take: 1 });
+      await t.prisma.webhookDelivery.update({
+        where: { id: pending!.id },
+        data: { status: 'pending', attempts: 1, nextAttemptAt: new Date(Date.now() + 3600_000) },
+      });
+      const requests = receiver.requests;
+      expect(await deliverWebhook(t.system.deps, { id: pending!.id, attempts: 0 })).toEqual({ status: 'skipped' });
+      expect(receiver.requests).toBe(requests);
+      await t.prisma.webhookDelivery.update({ where: { id: pending!.id }, data: { status: 'delivered' } });
 
       const patched = await org.api('PATCH', `/webhook-endpoints/${endpoint.id}`, { enabled: false, description: null });
       expect(patched.json()).toMatchObject({ enabled: false, description: null, disabled_reason: null });

@@ -46,6 +46,8 @@ describe('the webhook transport', () => {
       const before = hits;
       const port = new URL(base).port;
       expect(await strict.send(`http://localhost:${port}/ok`, '{}', {})).toEqual({ error: 'EPRIVATE' });
+      // An address in the URL is connected to without a lookup: refused too.
+      expect(await strict.send(`${base}/ok`, '{}', {})).toEqual({ error: 'EPRIVATE' });
       expect(hits).toBe(before);
     } finally {
       await strict.close();

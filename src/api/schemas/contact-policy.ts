@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkedString } from './input-checks.js';
 import { CONTACT_CAP_MAX_HOURS } from '../../domain/contact-caps.js';
 import { DEFAULT_OPT_OUT_KEYWORDS } from '../../domain/opt-out.js';
 
@@ -24,7 +25,7 @@ const caps = z
   });
 
 const keywords = z
-  .array(z.string().refine((keyword) => keyword.trim().length > 0 && keyword.trim().length <= 50, { error: 'must be 1 to 50 characters, not blank' }))
+  .array(checkedString().refine((keyword) => keyword.trim().length > 0 && keyword.trim().length <= 50, { error: 'must be 1 to 50 characters, not blank' }))
   .min(1)
   .max(50)
   .meta({

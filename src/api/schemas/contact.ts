@@ -5,7 +5,7 @@ import { callOutcomes } from '../../domain/rounds.js';
 import { whatsappEvents, whatsappStatuses } from '../../domain/whatsapp-status.js';
 import { inputLimits } from '../limits.js';
 import { CursorQuery, guid } from './common.js';
-import { instant, int32Problems, report, textProblems } from './input-checks.js';
+import { checkedString, instant, int32Problems, report, textProblems } from './input-checks.js';
 
 export const CallOutcomeIn = z
   .object({
@@ -59,9 +59,12 @@ export const CallListQuery = CursorQuery.extend({
 export const WhatsappEventIn = z
   .object({
     event: z.enum(whatsappEvents),
-    text: z.string().max(4096).optional().meta({
-      description: "The reply's text (replied only). A reply whose whole trimmed text is one of the organization's opt-out keywords (any case) is an opt-out.",
-    }),
+    text: checkedString(() => 4096)
+      .optional()
+      .meta({
+        description:
+          "The reply's text (replied only). A reply whose whole trimmed text is one of the organization's opt-out keywords (any case) is an opt-out.",
+      }),
   })
   .refine((report) => report.text === undefined || report.event === 'replied', { error: 'text goes with the replied event only', path: ['text'] })
   .meta({ id: 'WhatsappEventIn', title: 'WhatsappEventIn' });

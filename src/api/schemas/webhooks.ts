@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { campaignStatuses } from '../../domain/lifecycle.js';
 import { webhookEventTypes } from '../../domain/webhooks.js';
-import { instant } from './input-checks.js';
+import { checkedString, instant } from './input-checks.js';
 import { CursorQuery, guid } from './common.js';
 
 const events = z
@@ -9,11 +9,10 @@ const events = z
   .max(webhookEventTypes.length)
   .refine((list) => new Set(list).size === list.length, { error: 'must not repeat an event type' })
   .meta({ title: 'Events', description: 'Event types sent to the endpoint; empty or absent: every type.' });
-const url = z
-  .string()
-  .max(2_048)
-  .meta({ description: 'https, resolving to public addresses (http and private addresses only with WEBHOOK_ALLOW_PRIVATE_URLS=true).' });
-const description = z.string().max(500);
+const url = checkedString(() => 2_048).meta({
+  description: 'https, resolving to public addresses (http and private addresses only with WEBHOOK_ALLOW_PRIVATE_URLS=true).',
+});
+const description = checkedString(() => 500);
 
 export const WebhookEndpointIn = z
   .strictObject({ url, events: events.default([]), description: description.optional() })

@@ -37,7 +37,7 @@ export async function addEntries(db: Db, organizationId: string, entries: NewEnt
     SELECT uuid_generate_v7(), ${organizationId}::uuid, e.kind::do_not_contact_kind, e.value, ${now}
     FROM unnest(${entries.map((entry) => entry.kind)}::text[], ${entries.map((entry) => entry.value)}::text[]) AS e(kind, value)
     -- In value order, as opt-outs write theirs: two writers of one value wait in one order.
-    ORDER BY e.value
+    ORDER BY e.value COLLATE "C"
     ON CONFLICT (organization_id, value) DO NOTHING
     RETURNING ${COLUMNS}`);
   const addedValues = new Set(added.map((entry) => entry.value));

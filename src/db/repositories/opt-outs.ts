@@ -57,7 +57,9 @@ export async function recordOptOuts(tx: Db, sources: readonly OptOutSource[], no
       if (value !== null && !entries.has(key)) entries.set(key, { kind, value, person });
     }
   }
-  const rows = [...entries.values()].sort((a, b) => a.person.organizationId.localeCompare(b.person.organizationId) || a.value.localeCompare(b.value));
+  // Code-unit order, as the list's other writer sorts (COLLATE "C", src/db/repositories/do-not-contact.ts).
+  const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const rows = [...entries.values()].sort((a, b) => byCodeUnits(a.person.organizationId, b.person.organizationId) || byCodeUnits(a.value, b.value));
   if (rows.length > 0) {
     const column = <T>(pick: (row: (typeof rows)[number]) => T) => rows.map(pick);
     await tx.query(sql`

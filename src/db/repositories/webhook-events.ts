@@ -48,6 +48,7 @@ export interface DeliveryToSend {
   id: string;
   status: string;
   attempts: number;
+  nextAttemptAt: Date;
   eventId: string;
   type: string;
   sequence: string;
@@ -64,7 +65,7 @@ export interface DeliveryToSend {
 
 export async function deliveryToSend(db: Db, id: string): Promise<DeliveryToSend | null> {
   const [row] = await db.query<DeliveryToSend>(sql`
-    SELECT d.id, d.status, d.attempts, e.id AS "eventId", e.type, e.sequence::text AS sequence, e.data, e.created_at AS "eventCreatedAt",
+    SELECT d.id, d.status, d.attempts, d.next_attempt_at AS "nextAttemptAt", e.id AS "eventId", e.type, e.sequence::text AS sequence, e.data, e.created_at AS "eventCreatedAt",
            p.id AS "endpointId", p.url, p.enabled, p.secret_sealed AS "secretSealed", p.previous_secret_sealed AS "previousSecretSealed",
            p.previous_secret_expires_at AS "previousSecretExpiresAt", p.failing_since AS "failingSince"
     FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id JOIN webhook_endpoints p ON p.id = d.endpoint_id
@@ -89,6 +90,15 @@ export async function recordAttempt(db: Db, id: string, attemptsBefore: number, 
       last_status_code = ${record.lastStatusCode}, last_error = ${record.lastError},
       delivered_at = ${record.status === 'delivered' ? sql`${now}` : raw('NULL')}, updated_at = ${now}
     WHERE id = ${id}::uuid AND status = 'pending' AND attempts = ${attemptsBefore}
+    RETURNING id`);
+  return rows.length > 0;
+}
+
+/** The pending attempt waits until `at` (its endpoint is busy); false when it was made meanwhile. */
+export async function postponeAttempt(db: Db, delivery: DeliveryRef, at: Date, now: Date): Promise<boolean> {
+  const rows = await db.query(sql`
+    UPDATE webhook_deliveries SET next_attempt_at = ${at}, updated_at = ${now}
+    WHERE id = ${delivery.id}::uuid AND status = 'pending' AND attempts = ${delivery.attempts}
     RETURNING id`);
   return rows.length > 0;
 }
