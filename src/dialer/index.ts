@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 /**
  * Helpers for the processes that contact targets: dialers (queue `campaign-calls`) and WhatsApp
  * senders (queue `campaign-whatsapp`). Each job passes the dispatch guard before the handler
@@ -6,6 +5,7 @@ import { createHash } from 'node:crypto';
  * handler's result is reported back through Redis. Only a Redis connection and the system's
  * BullMQ prefix are needed.
  */
+import { createHash } from 'node:crypto';
 import { Queue, QueueEvents, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { jobCatalog } from '../queues/catalog.js';
 import { isClusterConnection, JobName, QueueName, queuePrefix } from '../queues/names.js';

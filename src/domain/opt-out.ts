@@ -8,6 +8,12 @@ export const DEFAULT_OPT_OUT_KEYWORDS = ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANC
 /** A keyword as it is stored and compared: trimmed, upper case. */
 export const normalizeKeyword = (text: string) => text.trim().toUpperCase();
 
+/** Keywords as stored: normalized, each once. */
+export const normalizeKeywords = (keywords: readonly string[]) => [...new Set(keywords.map(normalizeKeyword))];
+
+/** The keywords in force: the organization's, or the defaults when it set none (null). */
+export const optOutKeywordsOf = (stored: readonly string[] | null | undefined): string[] => [...(stored ?? DEFAULT_OPT_OUT_KEYWORDS)];
+
 /** Whether the reply is an opt-out: its whole text, trimmed, is a keyword (any case). */
 export function isOptOutReply(text: string | null | undefined, keywords: readonly string[]): boolean {
   if (text === null || text === undefined) return false;

@@ -7,6 +7,10 @@ export type CallStatus = (typeof callStatuses)[number];
 /** What may be recorded on a call: a dialer's outcome, or the timeout sweep's provisional one. */
 export type RecordedOutcome = CallOutcome | 'timed_out';
 
+/** Only an answered call can carry an opt-out: the person was heard. */
+export const OPT_OUT_UNANSWERED = 'only an answered call can carry an opt-out (the person was heard)';
+export const canCarryOptOut = (status: RecordedOutcome) => status === 'answered';
+
 /** The outcome a round goes on from: a call without an outcome in time counts as failed until its real outcome arrives. */
 export const roundOutcomeOf = (outcome: RecordedOutcome): CallOutcome => (outcome === 'timed_out' ? 'failed' : outcome);
 

@@ -94,7 +94,24 @@ export function urlProblem(url: string, allowPrivate: boolean): string | null {
   }
   if (parsed.protocol !== 'https:' && !(allowPrivate && parsed.protocol === 'http:')) return 'must be an https URL';
   if (parsed.username || parsed.password) return 'must not carry credentials';
-  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  const host = hostOf(parsed);
   if (!allowPrivate && ipaddr.isValid(host) && !isPublicAddress(host)) return 'must resolve to a public address';
   return null;
 }
+
+/** A URL's host as name resolution and address checks take it (an IPv6 address without its brackets). */
+export const hostOf = (url: URL | string) => (typeof url === 'string' ? new URL(url) : url).hostname.replace(/^\[|\]$/g, '');
+
+/** The body receivers get, per the specification: type, timestamp (of the change), data (with the event's sequence). */
+export function webhookBody(event: { type: string; createdAt: Date; data: Record<string, unknown>; sequence: string | number }): string {
+  return JSON.stringify({ type: event.type, timestamp: event.createdAt.toISOString(), data: { ...event.data, sequence: Number(event.sequence) } });
+}
+
+/** The secrets that sign now: the current one, and the one rotated out until it expires. */
+export function signingSecrets<S>(current: S, previous: S | null, previousExpiresAt: Date | null, now: Date): S[] {
+  return previous !== null && previousExpiresAt !== null && previousExpiresAt > now ? [current, previous] : [current];
+}
+
+/** A delivery's status after an attempt's decision: pending while retried, failed when given up or disabled. */
+export const deliveryStatusAfter = (decision: AttemptDecision): 'delivered' | 'pending' | 'failed' =>
+  decision.kind === 'delivered' ? 'delivered' : decision.kind === 'retry' ? 'pending' : 'failed';

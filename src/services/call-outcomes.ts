@@ -4,8 +4,8 @@ import { lockCalls } from '../db/locks.js';
 import { insertEvaluations } from '../db/repositories/evaluations.js';
 import { recordOptOuts, type OptedOut } from '../db/repositories/opt-outs.js';
 import { Conflict, InvalidField, NotFound } from '../domain/errors.js';
-import { cancelOptedOutElsewhere } from './do-not-contact.js';
-import { decideOutcome, type CallStatus, type RecordedOutcome } from '../domain/outcomes.js';
+import { settleOptOuts } from './do-not-contact.js';
+import { canCarryOptOut, decideOutcome, OPT_OUT_UNANSWERED, type CallStatus, type RecordedOutcome } from '../domain/outcomes.js';
 import { appendWebhookEvents, type DeliveryRef } from '../db/repositories/webhook-events.js';
 import { callEndedEvent, optedOutEvent } from '../domain/webhook-events.js';
 import { applyAfterCommit, mergeEffects } from './after-commit.js';
@@ -69,8 +69,8 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
           summary: report.summary ?? null,
           optOut: report.optOut ?? false,
         };
-        if (reported.optOut && reported.status !== 'answered') {
-          results[index] = new InvalidField(['body', 'opt_out'], 'only an answered call can carry an opt-out (the person was heard)', 'opt_out_unanswered');
+        if (reported.optOut && !canCarryOptOut(reported.status)) {
+          results[index] = new InvalidField(['body', 'opt_out'], OPT_OUT_UNANSWERED, 'opt_out_unanswered');
           continue;
         }
         const decision = decideOutcome({ ...call, status: call.status as CallStatus }, reported);
@@ -132,8 +132,7 @@ export async function recordCallOutcomes(deps: Deps, reports: readonly OutcomeRe
     deps.logger.debug({ call_id: call.id, campaign_id: call.campaignId, status: call.status }, 'call outcome recorded');
   }
   await applyAfterCommit(deps, mergeEffects(effects, { webhooks }));
-  deps.metrics.optOuts.inc({ source: 'call' }, optedOut.length);
-  await cancelOptedOutElsewhere(deps, optedOut);
+  await settleOptOuts(deps, optedOut, 'call');
   return answered();
 }
 

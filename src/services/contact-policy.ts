@@ -1,6 +1,6 @@
 import { findContactPolicy, saveContactPolicy } from '../db/repositories/contact-policies.js';
 import type { ContactCap } from '../domain/contact-caps.js';
-import { DEFAULT_OPT_OUT_KEYWORDS, normalizeKeyword } from '../domain/opt-out.js';
+import { normalizeKeywords, optOutKeywordsOf } from '../domain/opt-out.js';
 import type { ServiceDeps } from './deps.js';
 
 /** An organization's contact policy, defaults filled in; `updatedAt` null: never set. */
@@ -16,7 +16,7 @@ export async function contactPolicyOf(deps: Pick<ServiceDeps, 'db'>, organizatio
   const stored = await findContactPolicy(deps.db.sql, organizationId);
   return {
     maxCallsPerContact: stored?.maxCallsPerContact ?? [],
-    optOutKeywords: stored?.optOutKeywords ?? [...DEFAULT_OPT_OUT_KEYWORDS],
+    optOutKeywords: optOutKeywordsOf(stored?.optOutKeywords),
     updatedAt: stored?.updatedAt ?? null,
   };
 }
@@ -36,9 +36,9 @@ export async function replaceContactPolicy(
     organizationId,
     {
       maxCallsPerContact: [...policy.maxCallsPerContact].sort((a, b) => a.hours - b.hours).map(({ hours, max }) => ({ hours, max })),
-      optOutKeywords: policy.optOutKeywords === null ? null : [...new Set(policy.optOutKeywords.map(normalizeKeyword))],
+      optOutKeywords: policy.optOutKeywords === null ? null : normalizeKeywords(policy.optOutKeywords),
     },
     deps.clock(),
   );
-  return { maxCallsPerContact: saved.maxCallsPerContact, optOutKeywords: saved.optOutKeywords ?? [...DEFAULT_OPT_OUT_KEYWORDS], updatedAt: saved.updatedAt };
+  return { maxCallsPerContact: saved.maxCallsPerContact, optOutKeywords: optOutKeywordsOf(saved.optOutKeywords), updatedAt: saved.updatedAt };
 }

@@ -1,7 +1,7 @@
 import { lockTargets, shareCampaigns } from '../db/locks.js';
 import { addEntries, deleteEntry, listEntries, type DoNotContact, type NewEntry } from '../db/repositories/do-not-contact.js';
 import type { Page, PageRequest } from '../db/pagination.js';
-import { pendingTargetsWithKeys, type OptedOut } from '../db/repositories/opt-outs.js';
+import { pendingTargetsOf, type OptedOut } from '../db/repositories/opt-outs.js';
 import { listedTargetsMatching, targetsCampaigns } from '../db/repositories/target-lookups.js';
 import { NotFound } from '../domain/errors.js';
 import { applyAfterCommit, mergeEffects } from './after-commit.js';
@@ -46,19 +46,18 @@ export async function removeFromList(deps: Deps, organizationId: string, id: str
 }
 
 /**
- * After an opt-out: the person's pending work in the organization's other campaigns, found by
- * the same customer id or number (their dedupe keys), is canceled now. Pending work of the
- * person under other keys is refused when it comes due (the dispatch guard reads the list) and
- * no round opens for them.
+ * After the opt-outs of a report transaction committed: each is counted and logged, and the
+ * people's pending work in the organization's other campaigns, found by the same customer id or
+ * number (their dedupe keys), is canceled now. Pending work of a person under other keys is
+ * refused when it comes due (the dispatch guard reads the list) and no round opens for them.
  */
-export async function cancelOptedOutElsewhere(deps: Deps, optedOut: readonly OptedOut[]): Promise<void> {
-  const others = new Set<string>();
-  for (const person of optedOut) {
-    for (const id of await pendingTargetsWithKeys(deps.db.sql, person.organizationId, person.dedupeKeys)) if (id !== person.targetId) others.add(id);
-  }
-  for (const person of optedOut) deps.logger.info({ target_id: person.targetId, organization_id: person.organizationId }, 'opt-out captured: listed');
-  const ids = [...others];
-  for (let start = 0; start < ids.length; start += BATCH) await applyListToTargets(deps, ids.slice(start, start + BATCH));
+export async function settleOptOuts(deps: Deps & Pick<ServiceDeps, 'metrics'>, optedOut: readonly OptedOut[], source: 'call' | 'whatsapp'): Promise<void> {
+  if (optedOut.length === 0) return;
+  deps.metrics.optOuts.inc({ source }, optedOut.length);
+  for (const person of optedOut) deps.logger.info({ target_id: person.targetId, organization_id: person.organizationId, source }, 'opt-out captured: listed');
+  const heardFrom = new Set(optedOut.map((person) => person.targetId));
+  const others = (await pendingTargetsOf(deps.db.sql, optedOut)).filter((id) => !heardFrom.has(id));
+  for (let start = 0; start < others.length; start += BATCH) await applyListToTargets(deps, others.slice(start, start + BATCH));
 }
 
 /**

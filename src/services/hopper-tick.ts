@@ -18,10 +18,10 @@ const OVERDUE_BATCH = 500;
 const FORGET_BATCH = 5000;
 
 /**
- * The hopper's periodic pass: end the campaigns whose ends_at came, promote due work, open the rounds rollouts still owe (and
- * promote what is due of them), record a timeout for work handed out whose report never came,
- * forget dials older than any contact cap counts,
- * and queue a completion check of the campaigns whose rollout ran out (a target going idle
+ * The hopper's periodic pass: end the campaigns whose ends_at came, promote due work, open the
+ * rounds rollouts still owe (and promote what is due of them), record a timeout for work handed
+ * out whose report never came, forget dials older than any contact cap counts, and queue a
+ * completion check of the campaigns whose rollout ran out (a target going idle
  * queues its own after commit; the reconciler completes a campaign whose check was lost).
  */
 export async function hopperTick(deps: Deps) {

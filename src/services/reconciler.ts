@@ -24,20 +24,21 @@ const PROMOTED_BATCH = 1_000;
  */
 const IN_FLIGHT_MS = 60_000;
 
+/** Overdue webhook deliveries checked per pass. */
+const DELIVERY_BATCH = 1_000;
+
 /**
  * Finds work that Redis lost and puts it back: promoted rows whose job is missing (Redis came
  * back empty, or evicted it) or failed (its retries ran out while PostgreSQL was down) go back
  * to the hopper, which promotes them again with a new promotion number (the dispatch guard
  * refuses any copy of the old job); accepted lifecycle commands whose job is gone are queued
  * again under the same id, and commands never confirmed queued are failed; campaigns left
- * without work whose completion check was lost are completed. A pass costs what is promoted,
+ * without work whose completion check was lost are completed; webhook deliveries whose attempt's
+ * job is gone are queued again. A pass costs what is promoted,
  * pending or changed, never what merely runs: it walks the promoted waiting rows across
  * campaigns (bounded by each campaign's Redis budget) with one pipelined Redis read per batch,
  * and reads the campaigns changed since the last sweep.
  */
-/** Overdue webhook deliveries checked per pass. */
-const DELIVERY_BATCH = 1_000;
-
 export async function reconcile(
   deps: Deps,
 ): Promise<{ unpromotedWork: number; requeuedCommands: number; settledCampaigns: number; requeuedDeliveries: number }> {

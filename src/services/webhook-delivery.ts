@@ -1,13 +1,6 @@
 import { disableEndpoint, recordEndpointHealth } from '../db/repositories/webhook-endpoints.js';
-import {
-  deliveryToSend,
-  failPendingDeliveries,
-  postponeAttempt,
-  recordAttempt,
-  type DeliveryRef,
-  type DeliveryToSend,
-} from '../db/repositories/webhook-events.js';
-import { decideAfterAttempt, signatureHeader } from '../domain/webhooks.js';
+import { deliveryToSend, failPendingDeliveries, postponeAttempt, recordAttempt, type DeliveryRef } from '../db/repositories/webhook-events.js';
+import { decideAfterAttempt, deliveryStatusAfter, signatureHeader, signingSecrets, webhookBody } from '../domain/webhooks.js';
 import { JobName } from '../queues/names.js';
 import { deliveryJobId, enqueueDeliveries } from './after-commit.js';
 import type { ServiceDeps } from './deps.js';
@@ -23,15 +16,6 @@ const EARLY_MS = 5_000;
 const BUSY_RETRY_MS = 1_000;
 
 const inFlight = new Map<string, number>();
-
-/** The body receivers get, per the specification: type, timestamp, data (with the event's sequence). */
-export function webhookBody(delivery: Pick<DeliveryToSend, 'type' | 'eventCreatedAt' | 'data' | 'sequence'>): string {
-  return JSON.stringify({
-    type: delivery.type,
-    timestamp: delivery.eventCreatedAt.toISOString(),
-    data: { ...delivery.data, sequence: Number(delivery.sequence) },
-  });
-}
 
 /**
  * One attempt of one delivery: signed with every secret that signs now (the previous one while
@@ -73,10 +57,8 @@ export async function deliverWebhook(deps: Deps, job: DeliveryRef): Promise<{ st
   inFlight.set(delivery.endpointId, running + 1);
   try {
     const sentAt = deps.clock();
-    const secrets = [delivery.secretSealed];
-    if (delivery.previousSecretSealed && delivery.previousSecretExpiresAt && delivery.previousSecretExpiresAt > sentAt)
-      secrets.push(delivery.previousSecretSealed);
-    const body = webhookBody(delivery);
+    const secrets = signingSecrets(delivery.secretSealed, delivery.previousSecretSealed, delivery.previousSecretExpiresAt, sentAt);
+    const body = webhookBody({ ...delivery, createdAt: delivery.eventCreatedAt });
     const timestamp = Math.floor(sentAt.getTime() / 1000);
     const result = await webhooks.transport.send(delivery.url, body, {
       'content-type': 'application/json',
@@ -105,7 +87,7 @@ export async function deliverWebhook(deps: Deps, job: DeliveryRef): Promise<{ st
       delivery.id,
       delivery.attempts,
       {
-        status: decision.kind === 'delivered' ? 'delivered' : decision.kind === 'retry' ? 'pending' : 'failed',
+        status: deliveryStatusAfter(decision),
         nextAttemptAt: decision.kind === 'retry' ? decision.at : now,
         lastStatusCode: 'status' in result ? result.status : null,
         lastError: 'error' in result ? result.error : decision.kind === 'disable' ? decision.reason : null,

@@ -13,7 +13,7 @@ import {
 import { listDeliveries, replayDeliveries, type DeliveryView } from '../db/repositories/webhook-events.js';
 import type { Page, PageRequest } from '../db/pagination.js';
 import { InvalidField, NotFound } from '../domain/errors.js';
-import { isPublicAddress, SECRET_PREFIX, urlProblem } from '../domain/webhooks.js';
+import { hostOf, isPublicAddress, SECRET_PREFIX, urlProblem } from '../domain/webhooks.js';
 import { enqueueDeliveries } from './after-commit.js';
 import type { ServiceDeps } from './deps.js';
 
@@ -30,7 +30,7 @@ async function checkUrl(deps: Pick<Deps, 'settings'>, url: string): Promise<void
   const problem = urlProblem(url, allowPrivateUrls);
   if (problem) throw new InvalidField(['body', 'url'], problem, 'url_not_allowed');
   if (allowPrivateUrls) return;
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  const host = hostOf(url);
   const addresses = await lookup(host, { all: true }).catch(() => null);
   if (!addresses || addresses.length === 0) throw new InvalidField(['body', 'url'], `its host ${host} does not resolve`, 'url_not_allowed');
   if (!addresses.every((entry) => isPublicAddress(entry.address)))

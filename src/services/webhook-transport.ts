@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
-import { isPublicAddress, type AttemptResult } from '../domain/webhooks.js';
+import { hostOf, isPublicAddress, type AttemptResult } from '../domain/webhooks.js';
 
 /** Bytes of a receiver's answer read at most: only its status counts. */
 const RESPONSE_BYTES_READ = 4_096;
@@ -42,7 +42,7 @@ export function createWebhookTransport(options: { timeoutMs: number; allowPrivat
   return {
     async send(url, body, headers) {
       // An address in the URL is connected to without a lookup: it is checked here.
-      const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+      const host = hostOf(url);
       if (!options.allowPrivate && isIP(host) !== 0 && !isPublicAddress(host)) return { error: 'EPRIVATE' };
       try {
         const response = await request(url, { method: 'POST', body, headers, dispatcher: agent, signal: AbortSignal.timeout(options.timeoutMs) });

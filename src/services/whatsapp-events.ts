@@ -5,8 +5,8 @@ import { findContactPolicy } from '../db/repositories/contact-policies.js';
 import { recordOptOuts, type OptedOut, type OptOutSource } from '../db/repositories/opt-outs.js';
 import type { Db } from '../db/sql.js';
 import { Conflict, NotFound } from '../domain/errors.js';
-import { DEFAULT_OPT_OUT_KEYWORDS, isOptOutReply, storableReply } from '../domain/opt-out.js';
-import { cancelOptedOutElsewhere } from './do-not-contact.js';
+import { isOptOutReply, optOutKeywordsOf, storableReply } from '../domain/opt-out.js';
+import { settleOptOuts } from './do-not-contact.js';
 import { decideMessageEvent, type WhatsappEvent, type WhatsappStatus } from '../domain/whatsapp-status.js';
 import { appendWebhookEvents, type DeliveryRef } from '../db/repositories/webhook-events.js';
 import { optedOutEvent, repliedEvent, type Reply } from '../domain/webhook-events.js';
@@ -42,7 +42,7 @@ function keywordReader() {
     if (!read.has(organizationId))
       read.set(
         organizationId,
-        findContactPolicy(tx, organizationId).then((policy) => policy?.optOutKeywords ?? [...DEFAULT_OPT_OUT_KEYWORDS]),
+        findContactPolicy(tx, organizationId).then((policy) => optOutKeywordsOf(policy?.optOutKeywords)),
       );
     return read.get(organizationId)!;
   };
@@ -137,8 +137,7 @@ export async function recordWhatsappEvents(deps: Deps, reports: readonly Message
     now,
   );
   await applyAfterCommit(deps, mergeEffects(effects, { webhooks }));
-  deps.metrics.optOuts.inc({ source: 'whatsapp' }, optedOut.length);
-  await cancelOptedOutElsewhere(deps, optedOut);
+  await settleOptOuts(deps, optedOut, 'whatsapp');
   return answered();
 }
 

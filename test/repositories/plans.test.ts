@@ -19,7 +19,7 @@ import { emptyRolloutCounts, recordRolloutBatches, type Rollout } from '../../sr
 import { campaignCounts } from '../../src/db/repositories/stats.js';
 import { loadEarlierOutcomes, loadHistories } from '../../src/db/repositories/target-progress.js';
 import { listedTargetsMatching, targetsCampaigns } from '../../src/db/repositories/target-lookups.js';
-import { pendingTargetsWithKeys, recordOptOuts } from '../../src/db/repositories/opt-outs.js';
+import { pendingTargetsOf, recordOptOuts } from '../../src/db/repositories/opt-outs.js';
 import { campaignsWithPending, cancelWaiting, refreshCampaignPending, refreshPending, unpromoteCampaign, workOwners } from '../../src/db/repositories/work.js';
 import { lockCalls, lockTargets, lockWork } from '../../src/db/locks.js';
 import type { Db } from '../../src/db/sql.js';
@@ -241,7 +241,7 @@ const statements: Array<[string, (db: Db) => Promise<unknown>, { ordered?: boole
   // An opt-out cancels the person's pending work elsewhere: a probe of each campaign's dedupe keys.
   [
     'pending targets of an opted-out person',
-    (db) => pendingTargetsWithKeys(db, organizationId, ['phone:+15550000001', 'customer:7a0d4d8e-3b1c-4f4e-8a39-5b0e8c7f1a01']),
+    (db) => pendingTargetsOf(db, [{ organizationId, dedupeKeys: ['phone:+15550000001', 'customer:7a0d4d8e-3b1c-4f4e-8a39-5b0e8c7f1a01'] }]),
     {},
   ],
   [

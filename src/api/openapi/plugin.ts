@@ -74,12 +74,6 @@ function transformRouteSchema({ schema, url }: { schema: FastifySchema; url: str
 }
 
 /**
- * Finishes the document: component schemas from the zod registry, the execution contract's security, and
- * parameters in the execution contract's order (path, query, header). Security is added here rather than
- * in the base document because @fastify/swagger drops header parameters named like a security
- * scheme, and the execution contract lists X-API-Key as a parameter too.
- */
-/**
  * The OpenAPI 3.1 `webhooks` section: one operation per event type, its body a component schema
  * (docs/webhooks.md). Receivers answer 2xx; anything else is retried.
  */
@@ -105,6 +99,12 @@ function webhookOperations(): Record<string, OpenAPIV3_1.PathItemObject> {
   ) as Record<string, OpenAPIV3_1.PathItemObject>;
 }
 
+/**
+ * Finishes the document: component schemas from the zod registry, the execution contract's security, and
+ * parameters in the execution contract's order (path, query, header). Security is added here rather than
+ * in the base document because @fastify/swagger drops header parameters named like a security
+ * scheme, and the execution contract lists X-API-Key as a parameter too.
+ */
 const finishDocument: SwaggerTransformObject = (document) => {
   if (!('openapiObject' in document)) throw new Error('only OpenAPI 3 documents are generated');
   const { openapiObject } = document;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { aiLabels } from '../../domain/goal.js';
 import { callStatuses } from '../../domain/outcomes.js';
+import { canCarryOptOut, OPT_OUT_UNANSWERED } from '../../domain/outcomes.js';
 import { callOutcomes } from '../../domain/rounds.js';
 import { whatsappEvents, whatsappStatuses } from '../../domain/whatsapp-status.js';
 import { inputLimits } from '../limits.js';
@@ -19,8 +20,8 @@ export const CallOutcomeIn = z
         "true: the person asked not to be contacted again (answered calls only). Their phone, WhatsApp number, email and customer id join the organization's do-not-contact list.",
     }),
   })
-  .refine((report) => report.opt_out !== true || report.status === 'answered', {
-    error: 'only an answered call can carry an opt-out (the person was heard)',
+  .refine((report) => report.opt_out !== true || canCarryOptOut(report.status), {
+    error: OPT_OUT_UNANSWERED,
     path: ['opt_out'],
   })
   .refine((report) => (report.ai_label === undefined) === (report.ai_score === undefined), {

@@ -86,15 +86,19 @@ export async function recordOptOuts(tx: Db, sources: readonly OptOutSource[], no
 }
 
 /**
- * Targets of the organization's campaigns holding pending work whose dedupe key is one of
- * `keys` (the same customer id or phone number): one probe of each campaign's unique index
- * (campaign_id, dedupe_key) per key.
+ * Targets of the people's organizations' campaigns holding pending work whose dedupe key is one
+ * of theirs (the same customer id or phone number): one probe of each campaign's unique index
+ * (campaign_id, dedupe_key) per key, for every person in one statement.
  */
-export async function pendingTargetsWithKeys(db: Db, organizationId: string, keys: readonly string[]): Promise<string[]> {
-  if (keys.length === 0) return [];
+export async function pendingTargetsOf(db: Db, people: ReadonlyArray<Pick<OptedOut, 'organizationId' | 'dedupeKeys'>>): Promise<string[]> {
+  const pairs = people.flatMap((person) => person.dedupeKeys.map((key) => ({ organizationId: person.organizationId, key })));
+  if (pairs.length === 0) return [];
   const rows = await db.query<{ id: string }>(sql`
-    SELECT t.id FROM campaigns k JOIN targets t ON t.campaign_id = k.id AND t.dedupe_key = ANY(${keys}::text[])
-    WHERE k.organization_id = ${organizationId}::uuid AND t.has_pending
+    SELECT DISTINCT t.id
+    FROM unnest(${pairs.map((pair) => pair.organizationId)}::uuid[], ${pairs.map((pair) => pair.key)}::text[]) AS p(organization_id, key)
+    JOIN campaigns k ON k.organization_id = p.organization_id
+    JOIN targets t ON t.campaign_id = k.id AND t.dedupe_key = p.key
+    WHERE t.has_pending
     ORDER BY t.id`);
   return rows.map((row) => row.id);
 }
