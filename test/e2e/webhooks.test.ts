@@ -94,7 +94,11 @@ describe('a whole campaign', () => {
         ['draft', 'running', expect.stringMatching(/^api_key:/)],
         ['running', 'done', 'system'],
       ]);
-      const deliveries = await deliveriesOf(org, endpoint.id);
+      // The receiver has the last event before the system has its answer recorded: wait for the log.
+      const deliveries = await eventually(
+        () => deliveriesOf(org, endpoint.id),
+        (rows) => rows.every((delivery) => delivery.status !== 'pending'),
+      );
       expect(deliveries.every((delivery) => delivery.status === 'delivered' && delivery.last_status_code === 200)).toBe(true);
     } finally {
       await receiver.close();
@@ -165,7 +169,12 @@ describe('410 Gone', () => {
         (body) => body.enabled === false,
       );
       expect(disabled.disabled_reason).toBe('the endpoint answered 410 Gone');
-      expect((await deliveriesOf(org, endpoint.id)).every((delivery) => delivery.status === 'failed')).toBe(true);
+      // The endpoint is disabled first, then its pending deliveries fail: wait for the log.
+      const deliveries = await eventually(
+        () => deliveriesOf(org, endpoint.id),
+        (rows) => rows.every((delivery) => delivery.status !== 'pending'),
+      );
+      expect(deliveries.every((delivery) => delivery.status === 'failed')).toBe(true);
     } finally {
       await receiver.close();
     }
@@ -267,7 +276,12 @@ describe('the receiver of docs/webhooks.md', () => {
         'campaign.status_changed',
         'campaign.status_changed',
       ]);
-      expect((await deliveriesOf(org, endpoint.id)).every((delivery) => delivery.status === 'delivered' && delivery.last_status_code === 204)).toBe(true);
+      // The receiver prints before the system has its answer recorded: wait for the log.
+      const deliveries = await eventually(
+        () => deliveriesOf(org, endpoint.id),
+        (rows) => rows.every((delivery) => delivery.status !== 'pending'),
+      );
+      expect(deliveries.every((delivery) => delivery.status === 'delivered' && delivery.last_status_code === 204)).toBe(true);
     } finally {
       await receiver.kill('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
