@@ -127,6 +127,10 @@ describe("the README's quick start", () => {
         expect(output).toContain(shown);
       }
       expect(stats).toMatchObject({ targets: { total: rows.length }, calls: { answered: rows.length }, progress: 1 });
+      // The stats the README shows are the stats a client gets, field for field.
+      const shownStats = quickStart.shown.find((block) => block.trim().startsWith('{"targets"'));
+      expect(shownStats, 'README shows the stats answer').toBeDefined();
+      expect(stats).toEqual(JSON.parse(shownStats!));
 
       const campaigns = (await t.api('GET', '/campaigns')).json().items as Array<{ id: string; status: string }>;
       expect(campaigns).toEqual([expect.objectContaining({ id: variables.CAMPAIGN, status: 'done' })]);

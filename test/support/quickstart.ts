@@ -6,7 +6,7 @@ export interface QuickStart {
   files: Record<string, string>;
   /** The ```sh blocks, in order. */
   shell: string[];
-  /** The ```text blocks: output the README shows. */
+  /** The ```text blocks and unnamed ```json blocks: output and answers the README shows. */
   shown: string[];
 }
 
@@ -15,7 +15,7 @@ export function readQuickStart(readme = readMarkdown('README.md')): QuickStart {
   for (const block of fencedBlocks(section(readme, '## Quick start'))) {
     if (block.name) quickStart.files[block.name] = block.content;
     else if (block.lang === 'sh') quickStart.shell.push(block.content);
-    else if (block.lang === 'text') quickStart.shown.push(block.content);
+    else if (block.lang === 'text' || block.lang === 'json') quickStart.shown.push(block.content);
   }
   return quickStart;
 }
